@@ -1,0 +1,153 @@
+"""The audit log: append-only, each event hash-chained to the one before it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from publisher.content.revision import canonical_json
+from publisher.store.engine import AUDIT_LOCK_KEY, advisory_xact_lock
+from publisher.store.tables import AuditEvent, AuditHead
+from publisher.timeutil import utc_now
+
+GENESIS = "0" * 64
+
+
+def event_hash(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    revision_id: str | None,
+    details_json: str,
+    prev_hash: str,
+) -> str:
+    payload = canonical_json(
+        [
+            seq,
+            at.isoformat(timespec="microseconds"),
+            actor,
+            action,
+            object_type,
+            object_id,
+            revision_id,
+            details_json,
+            prev_hash,
+        ]
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _row_hash(event: AuditEvent) -> str:
+    return event_hash(
+        event.seq,
+        event.at,
+        event.actor,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.revision_id,
+        event.details_json,
+        event.prev_hash,
+    )
+
+
+def append(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    revision_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one event inside the caller's transaction, so it commits or vanishes with the act itself."""
+    advisory_xact_lock(session, AUDIT_LOCK_KEY)
+    head = session.get(AuditHead, 1, with_for_update=True)
+    seq = head.seq + 1 if head else 1
+    prev = head.hash if head else GENESIS
+    at = utc_now()
+    event = AuditEvent(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        revision_id=revision_id,
+        details_json=canonical_json(details or {}),
+        prev_hash=prev,
+        hash="",
+    )
+    event.hash = _row_hash(event)
+    session.add(event)
+    if head is None:
+        session.add(AuditHead(id=1, seq=seq, hash=event.hash))
+    else:
+        head.seq, head.hash = seq, event.hash
+        session.add(head)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    seq: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    events: int
+    breaks: list[Break]
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+def verify(session: Session) -> Verification:
+    """Walk the chain from the first event; report every edited, inserted or deleted row."""
+    breaks: list[Break] = []
+    expected_seq = 1
+    prev = GENESIS
+    count = 0
+    for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.seq))):
+        count += 1
+        if event.seq != expected_seq:
+            breaks.append(
+                Break(expected_seq, f"事件缺失 / events {expected_seq}..{event.seq - 1} are missing")
+            )
+        if event.prev_hash != prev:
+            breaks.append(Break(event.seq, "与前一事件的链接断裂 / link to the previous event is broken"))
+        if _row_hash(event) != event.hash:
+            breaks.append(Break(event.seq, "内容被修改 / content was altered after it was written"))
+        prev = event.hash
+        expected_seq = event.seq + 1
+    head = session.get(AuditHead, 1)
+    if head is None:
+        if count:
+            breaks.append(Break(0, "链头记录缺失 / the chain head record is missing"))
+    elif head.seq != expected_seq - 1 or head.hash != prev:
+        breaks.append(
+            Break(
+                head.seq,
+                f"链尾被截断或改写：链头记录第 {head.seq} 条 / the chain's tail was cut or rewritten "
+                f"(head says event {head.seq}, the log ends at {expected_seq - 1})",
+            )
+        )
+    return Verification(events=count, breaks=breaks)
+
+
+def recent(session: Session, limit: int = 50, object_id: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(limit)
+    if object_id is not None:
+        query = query.where(AuditEvent.object_id == object_id)
+    return list(session.exec(query))

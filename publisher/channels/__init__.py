@@ -1,0 +1,1 @@
+"""Channels: where content goes. One TOML file per channel account under `channels/`."""

@@ -1,0 +1,23 @@
+"""The `publisher` command: a thin face over the service layer."""
+
+from __future__ import annotations
+
+import typer
+
+from publisher.cli import articles_cmd, audit_cmd, core_cmd, db_cmd
+
+app = typer.Typer(
+    name="publisher",
+    help="多渠道发布与媒体矩阵排期 / multi-channel publishing with a review chain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+core_cmd.register(app)
+app.add_typer(articles_cmd.app, name="articles")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(db_cmd.app, name="db")
+
+
+def main() -> None:
+    app()

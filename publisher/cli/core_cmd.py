@@ -1,0 +1,151 @@
+"""init, check, ingest, channels, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from publisher import ingest as ingest_service
+from publisher.cli.common import (
+    JsonOpt,
+    NewsroomOpt,
+    console,
+    err_console,
+    open_newsroom,
+    print_json,
+    print_problems,
+    staff_errors,
+)
+from publisher.demo import run_demo
+from publisher.scaffold import init_newsroom
+
+# Below this many files a progress bar is noise.
+PROGRESS_FROM = 200
+
+
+def _progress(total: int) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=total < PROGRESS_FROM,
+    )
+
+
+def print_ingest_summary(report: ingest_service.IngestReport) -> None:
+    console.print(
+        f"读取 {report.files} 个文件：新增 [green]{len(report.created)}[/] 篇，"
+        f"修订 [cyan]{len(report.revised)}[/] 篇，回退 {len(report.reverted)} 篇，"
+        f"未变 {report.unchanged} 篇，跳过 [red]{len(report.skipped)}[/] 个有问题的文件。"
+    )
+    for change in report.revised:
+        console.print(f"  修订 / revised  {change.slug} → 第 {change.number} 版 {change.revision_id[:12]}")
+    for change in report.reverted:
+        console.print(f"  回退 / reverted {change.slug} → 第 {change.number} 版 {change.revision_id[:12]}")
+    if report.missing:
+        console.print("[yellow]以下稿件的源文件已不在 content/ 中（库中记录保留，未删除）：[/]")
+        for slug, source in report.missing:
+            console.print(f"  [yellow]{slug}[/]  ({source})")
+    print_problems(report.problems)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def init(
+        folder: Annotated[Path, typer.Argument(help="新新闻室的目录 / folder for the new newsroom")],
+        name: Annotated[str, typer.Option(help="新闻室名称 / newsroom name")] = "新闻室",
+    ) -> None:
+        """新建空白新闻室 / create a new, empty newsroom."""
+        with staff_errors():
+            created = init_newsroom(folder, name)
+        for path in created:
+            console.print(f"  创建 / created {path}")
+        console.print(f"新闻室已就绪：在 {folder}/content 中写稿，然后运行 [bold]publisher ingest[/]。")
+
+    @app.command()
+    def check(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
+        """校验稿件和渠道文件，不写入任何数据 / validate everything, store nothing."""
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            files = ingest_service.scan(room.content_dir)
+            with _progress(len(files)) as bar:
+                task = bar.add_task("校验 / checking", total=len(files))
+                report = ingest_service.check(room, progress=lambda n: bar.advance(task, n))
+        if as_json:
+            print_json(report.as_dict())
+        else:
+            print_problems(report.problems)
+            state = "[green]全部通过[/]" if report.ok else f"[red]{len(report.skipped)} 个文件有问题[/]"
+            console.print(f"校验 {report.files} 个稿件文件、{len(room.channels.channels)} 个渠道：{state}")
+        if not report.ok:
+            raise typer.Exit(1)
+
+    @app.command()
+    def ingest(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
+        """入库：每次改动生成不可变版本 / ingest content/ into immutable revisions."""
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            files = ingest_service.scan(room.content_dir)
+            with _progress(len(files)) as bar:
+                task = bar.add_task("入库 / ingesting", total=len(files))
+                report = ingest_service.ingest(room, progress=lambda n: bar.advance(task, n))
+        if as_json:
+            print_json(report.as_dict())
+        else:
+            print_ingest_summary(report)
+        if not report.ok:
+            raise typer.Exit(1)
+
+    @app.command()
+    def channels(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
+        """列出渠道（channels/ 中的文件） / list the channels declared in channels/."""
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            found = room.channels
+        if as_json:
+            print_json(
+                {
+                    "channels": [
+                        {
+                            "name": c.name,
+                            "kind": c.kind,
+                            "title": c.title,
+                            "enabled": c.enabled,
+                            "external": c.external,
+                            "source": c.source,
+                            "settings": c.settings.model_dump(),
+                        }
+                        for c in found.channels.values()
+                    ],
+                    "problems": [p.as_dict() for p in found.problems],
+                }
+            )
+        else:
+            table = Table(title=f"渠道 / channels ({len(found.channels)})", title_justify="left")
+            for label in (
+                "名称 / name",
+                "类型 / kind",
+                "名称（显示） / title",
+                "启用 / enabled",
+                "文件 / file",
+            ):
+                table.add_column(label)
+            for c in found.channels.values():
+                table.add_row(c.name, c.kind, c.title, "是" if c.enabled else "否", c.source)
+            console.print(table)
+            print_problems(found.problems)
+        if found.problems:
+            raise typer.Exit(1)
+
+    @app.command()
+    def demo(newsroom: NewsroomOpt = Path(".")) -> None:
+        """运行演示新闻室的完整流程 / run the demo newsroom end to end."""
+        with staff_errors():
+            run_demo(open_newsroom(newsroom), console)

@@ -1,0 +1,1 @@
+"""Articles: front matter, the content model, assets and immutable revisions."""

@@ -1,0 +1,126 @@
+"""Images an article references: found in the body and front matter, confined to the newsroom, verified."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
+
+_FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_INLINE_CODE = re.compile(r"`[^`\n]*`")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
+_HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
+_EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRef:
+    ref: str  # as written
+    role: str  # "cover" or "inline"
+    offset: int  # character offset in the body (inline) or -1
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One image file's content, independent of who references it."""
+
+    path: str  # newsroom-relative, POSIX
+    sha256: str
+    size: int
+    width: int
+    height: int
+    format: str
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssetUse:
+    """An article's reference to an image: as written, in which role, and what it resolved to."""
+
+    ref: str
+    role: str
+    asset: Asset
+
+
+class AssetError(ValueError):
+    pass
+
+
+def _blank(match: re.Match[str]) -> str:
+    # Keep offsets stable so line numbers still point at the right place.
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+def find_image_refs(body: str) -> list[AssetRef]:
+    """Local images the body shows; code blocks and external URLs are not references."""
+    visible = _INLINE_CODE.sub(_blank, _FENCE.sub(_blank, body))
+    refs: list[AssetRef] = []
+    for pattern in (_MD_IMAGE, _HTML_IMAGE):
+        for match in pattern.finditer(visible):
+            ref = match.group(1)
+            if not _EXTERNAL.match(ref):
+                refs.append(AssetRef(ref=ref, role="inline", offset=match.start()))
+    refs.sort(key=lambda r: r.offset)
+    return refs
+
+
+def resolve_ref(ref: str, article_dir: Path, root: Path) -> Path:
+    """The file a reference names, refused when it lies outside the newsroom."""
+    if _EXTERNAL.match(ref):
+        raise AssetError("图片须为本地文件 / image must be a local file, not a URL")
+    clean = unquote(ref.split("#", 1)[0].split("?", 1)[0])
+    if clean.startswith("/") or clean.startswith("\\"):
+        raise AssetError("图片路径须相对于文章文件 / image path must be relative to the article")
+    target = (article_dir / clean).resolve()
+    if not target.is_relative_to(root):
+        raise AssetError("图片路径超出新闻室目录 / image path escapes the newsroom")
+    return target
+
+
+def inspect_image(target: Path, root: Path) -> tuple[Asset, bytes]:
+    """Hash and decode one image; raise AssetError saying what is wrong. Returns the bytes hashed."""
+    try:
+        stat = target.stat()
+        data = target.read_bytes()
+    except FileNotFoundError:
+        raise AssetError("图片不存在 / image not found") from None
+    except IsADirectoryError:
+        raise AssetError("图片路径是目录 / image path is a folder") from None
+    except OSError as exc:
+        raise AssetError(f"图片无法读取 / image cannot be read ({exc.strerror})") from None
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format or ""
+            width, height = probe.size
+            probe.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise AssetError(f"图片无法解码 / image cannot be decoded ({exc})") from None
+    if fmt not in IMAGE_FORMATS:
+        raise AssetError(f"不支持的图片格式 / unsupported image format {fmt}")
+    asset = Asset(
+        path=target.relative_to(root).as_posix(),
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        width=width,
+        height=height,
+        format=fmt,
+        mtime_ns=stat.st_mtime_ns,
+    )
+    return asset, data
+
+
+def stat_stamp(path: Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a file, or None when it is gone: the cheap test that it is unchanged."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)

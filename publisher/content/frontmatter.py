@@ -1,0 +1,101 @@
+"""Split a Markdown file into YAML front matter and body, keeping each field's line number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe YAML without implicit timestamps.
+
+    PyYAML turns `2026-02-30` into a constructor crash and `2026-11-20` into a naive date; the
+    content model parses dates itself so that each mistake gets its own clear message.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+Path_ = tuple[str | int, ...]
+
+
+class FrontMatterError(ValueError):
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    data: dict[str, Any]
+    body: str
+    lines: dict[Path_, int]  # field path -> 1-based line in the file
+    body_line: int  # file line of the body's first line
+
+    def line_of(self, loc: Path_) -> int | None:
+        """The line of the deepest known node on `loc` (a list item, else its field)."""
+        for end in range(len(loc), 0, -1):
+            line = self.lines.get(loc[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def _index_lines(node: yaml.Node, path: Path_, offset: int, out: dict[Path_, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                child = (*path, key.value)
+                out[child] = key.start_mark.line + offset
+                _index_lines(value, child, offset, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            out[child] = item.start_mark.line + offset
+            _index_lines(item, child, offset, out)
+
+
+def parse(text: str) -> FrontMatter:
+    """Parse `---\\n<yaml>\\n---\\n<body>`; raise FrontMatterError with the file line on failure."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise FrontMatterError(
+            "缺少 YAML 前置元数据（首行应为 ---） / missing front matter: first line must be ---", 1
+        )
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise FrontMatterError("前置元数据没有结束的 --- / front matter is not closed by ---", 1) from None
+    yaml_text = "\n".join(lines[1:end])
+    body = "\n".join(lines[end + 1 :])
+    loader = _Loader(yaml_text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark is not None else None
+        problem = exc.problem or str(exc)
+        raise FrontMatterError(f"YAML 语法错误 / YAML syntax error: {problem}", line) from None
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(f"YAML 错误 / YAML error: {exc}", 2) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise FrontMatterError("前置元数据应为键值映射 / front matter must be a mapping of fields", 2)
+    index: dict[Path_, int] = {}
+    if node is not None:
+        # +2: YAML line 0 is file line 2, right after the opening ---
+        _index_lines(node, (), 2, index)
+    return FrontMatter(data=data, body=body, lines=index, body_line=end + 2)

@@ -1,0 +1,328 @@
+"""Ingest: content/ -> immutable revisions in the store, every change in the audit chain.
+
+One run reads every article, reports every problem at once, and writes each valid article in
+a transaction of its own, so a broken file never blocks the others and nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from publisher import audit
+from publisher.content.assets import stat_stamp
+from publisher.content.loader import LoadContext, LoadedArticle, load_article
+from publisher.content.revision import canonical_json
+from publisher.errors import Problem
+from publisher.newsroom import SYSTEM_ACTOR, Newsroom
+from publisher.store.engine import write_session
+from publisher.store.tables import Article, Revision, RevisionAsset, SourceStamp
+from publisher.timeutil import utc_now
+
+Progress = Callable[[int], None]
+MAX_ATTEMPTS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    slug: str
+    revision_id: str
+    number: int
+    source: str
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    created: list[Change] = field(default_factory=list)  # new articles
+    revised: list[Change] = field(default_factory=list)  # a new revision of a known article
+    reverted: list[Change] = field(default_factory=list)  # back to an earlier revision
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (slug, source) no longer in content/
+    skipped: list[str] = field(default_factory=list)  # files with problems
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    def as_dict(self) -> dict[str, object]:
+        def changes(items: list[Change]) -> list[dict[str, object]]:
+            return [
+                {"slug": c.slug, "revision": c.revision_id, "number": c.number, "source": c.source}
+                for c in items
+            ]
+
+        return {
+            "files": self.files,
+            "created": changes(self.created),
+            "revised": changes(self.revised),
+            "reverted": changes(self.reverted),
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "missing": [{"slug": s, "source": src} for s, src in self.missing],
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+def scan(content_dir: Path) -> list[Path]:
+    """Every article file, in a stable order; hidden folders (editor backups, .git) are not content."""
+    if not content_dir.is_dir():
+        return []
+    return sorted(
+        p
+        for p in content_dir.rglob("*.md")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
+    )
+
+
+def _asset_stamps(loaded: LoadedArticle) -> str:
+    return canonical_json(
+        sorted({(u.asset.path, u.asset.size, u.asset.mtime_ns) for u in loaded.snapshot.assets})
+    )
+
+
+def _stamp_still_true(stamp: SourceStamp, root: Path) -> bool:
+    for path, size, mtime_ns in json.loads(stamp.assets_json):
+        if stat_stamp(root / path) != (size, mtime_ns):
+            return False
+    return True
+
+
+def _claim_slugs(
+    loaded: list[LoadedArticle], unchanged: dict[str, str], stored_sources: dict[str, str]
+) -> tuple[list[LoadedArticle], list[Problem]]:
+    """One slug, one file. The file already stored under a slug keeps it; otherwise the first by path."""
+    claimants: dict[str, list[tuple[str, LoadedArticle | None]]] = {}
+    for source, slug in unchanged.items():
+        claimants.setdefault(slug, []).append((source, None))
+    for item in loaded:
+        claimants.setdefault(item.slug, []).append((item.source, item))
+    keep: list[LoadedArticle] = []
+    problems: list[Problem] = []
+    for slug, entries in claimants.items():
+        entries.sort(key=lambda e: (e[0] != stored_sources.get(slug), e[0]))
+        owner = entries[0]
+        if owner[1] is not None:
+            keep.append(owner[1])
+        for _source, other in entries[1:]:
+            if other is not None:
+                problems.append(
+                    Problem(
+                        other.source,
+                        f"slug 重复 / duplicate slug {slug!r}: already used by {owner[0]}",
+                        field="slug",
+                        line=other.slug_line,
+                    )
+                )
+    keep.sort(key=lambda item: item.source)
+    return keep, problems
+
+
+def _store_one(session: Session, item: LoadedArticle, context: str, actor: str) -> tuple[str, Change | None]:
+    """Write one article's new state. Returns what happened: created, revised, reverted or unchanged."""
+    now = utc_now()
+    revision_id = item.revision_id
+    article = session.exec(select(Article).where(Article.slug == item.slug).with_for_update()).first()
+    outcome = "unchanged"
+    change: Change | None = None
+    if article is None:
+        article = Article(slug=item.slug, source=item.source, created_at=now, updated_at=now)
+        session.add(article)
+        session.flush()
+    assert article.id is not None
+    if article.current_revision_id != revision_id:
+        existing = session.get(Revision, revision_id)
+        if existing is not None:
+            # The file went back to a text this article already had: the history keeps both.
+            outcome = "reverted"
+            change = Change(item.slug, revision_id, existing.number, item.source)
+            audit.append(
+                session,
+                actor=actor,
+                action="article.revert",
+                object_type="article",
+                object_id=item.slug,
+                revision_id=revision_id,
+                details={
+                    "number": existing.number,
+                    "from": article.current_revision_id,
+                    "source": item.source,
+                },
+            )
+        else:
+            number = article.revision_count + 1
+            meta = item.snapshot.meta
+            session.add(
+                Revision(
+                    id=revision_id,
+                    article_id=article.id,
+                    number=number,
+                    parent_id=article.current_revision_id,
+                    title=meta["title"],
+                    column=meta["column"],
+                    kind=meta["kind"],
+                    department=meta["department"],
+                    committee=meta.get("committee"),
+                    sensitive=bool(meta.get("sensitive", False)),
+                    dated_at=item.meta.date,
+                    meta_json=canonical_json(meta),
+                    body=item.snapshot.body,
+                    source=item.source,
+                    source_sha256=item.source_sha256,
+                    created_at=now,
+                    created_by=actor,
+                )
+            )
+            session.flush()
+            for position, use in enumerate(item.snapshot.assets):
+                session.add(
+                    RevisionAsset(
+                        revision_id=revision_id,
+                        position=position,
+                        role=use.role,
+                        ref=use.ref,
+                        path=use.asset.path,
+                        sha256=use.asset.sha256,
+                        size=use.asset.size,
+                        width=use.asset.width,
+                        height=use.asset.height,
+                        format=use.asset.format,
+                    )
+                )
+            article.revision_count = number
+            outcome = "created" if number == 1 else "revised"
+            change = Change(item.slug, revision_id, number, item.source)
+            audit.append(
+                session,
+                actor=actor,
+                action="revision.create",
+                object_type="article",
+                object_id=item.slug,
+                revision_id=revision_id,
+                details={
+                    "number": number,
+                    "parent": article.current_revision_id,
+                    "source": item.source,
+                    "title": meta["title"],
+                },
+            )
+        article.current_revision_id = revision_id
+        article.updated_at = now
+    if article.source != item.source:
+        article.source = item.source
+        article.updated_at = now
+    session.add(article)
+    session.merge(
+        SourceStamp(
+            source=item.source,
+            sha256=item.source_sha256,
+            context=context,
+            slug=item.slug,
+            revision_id=revision_id,
+            assets_json=_asset_stamps(item),
+            checked_at=now,
+        )
+    )
+    return outcome, change
+
+
+def _store(newsroom: Newsroom, item: LoadedArticle, actor: str) -> tuple[str, Change | None]:
+    last: Exception | None = None
+    for _attempt in range(MAX_ATTEMPTS):
+        try:
+            with write_session(newsroom.engine) as session:
+                return _store_one(session, item, newsroom.taxonomy_hash, actor)
+        except (IntegrityError, OperationalError) as exc:
+            # Another ingest stored the same article or event first; read again and decide anew.
+            last = exc
+    raise RuntimeError(f"{item.source}: could not be stored after {MAX_ATTEMPTS} attempts: {last}")
+
+
+def load_all(
+    newsroom: Newsroom,
+    files: Iterable[Path],
+    stamps: dict[str, SourceStamp],
+    report: IngestReport,
+    *,
+    keep_blobs: bool,
+    progress: Progress | None = None,
+) -> tuple[list[LoadedArticle], dict[str, str]]:
+    """Read every file. Returns the changed articles and, for unchanged ones, source -> slug."""
+    ctx = LoadContext(
+        root=newsroom.root, taxonomy=newsroom.taxonomy, blobs=newsroom.blobs if keep_blobs else None
+    )
+    loaded: list[LoadedArticle] = []
+    unchanged: dict[str, str] = {}
+    for path in files:
+        report.files += 1
+        source = path.relative_to(newsroom.root).as_posix()
+        stamp = stamps.get(source)
+        if stamp is not None and stamp.context == newsroom.taxonomy_hash:
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                digest = ""
+            if digest == stamp.sha256 and _stamp_still_true(stamp, newsroom.root):
+                unchanged[source] = stamp.slug
+                if progress:
+                    progress(1)
+                continue
+        result = load_article(path, ctx)
+        if isinstance(result, LoadedArticle):
+            loaded.append(result)
+        else:
+            report.problems.extend(result)
+            report.skipped.append(source)
+        if progress:
+            progress(1)
+    return loaded, unchanged
+
+
+def check(newsroom: Newsroom, progress: Progress | None = None) -> IngestReport:
+    """Validate every article and channel file; store nothing, not even a database file."""
+    report = IngestReport()
+    report.problems.extend(newsroom.channels.problems)
+    loaded, unchanged = load_all(
+        newsroom, scan(newsroom.content_dir), {}, report, keep_blobs=False, progress=progress
+    )
+    _keep, duplicates = _claim_slugs(loaded, unchanged, {})
+    report.problems.extend(duplicates)
+    report.skipped.extend(p.file for p in duplicates)
+    return report
+
+
+def ingest(newsroom: Newsroom, actor: str = SYSTEM_ACTOR, progress: Progress | None = None) -> IngestReport:
+    report = IngestReport()
+    report.problems.extend(newsroom.channels.problems)
+    files = scan(newsroom.content_dir)
+    engine = newsroom.engine
+    with Session(engine) as session:
+        stamps = {s.source: s for s in session.exec(select(SourceStamp))}
+        stored_sources = {a.slug: a.source for a in session.exec(select(Article))}
+    loaded, unchanged = load_all(newsroom, files, stamps, report, keep_blobs=True, progress=progress)
+    keep, duplicates = _claim_slugs(loaded, unchanged, stored_sources)
+    report.problems.extend(duplicates)
+    report.skipped.extend(p.file for p in duplicates)
+    report.unchanged = len(unchanged)
+    for item in keep:
+        outcome, change = _store(newsroom, item, actor)
+        if change is None:
+            report.unchanged += 1
+        else:
+            {"created": report.created, "revised": report.revised, "reverted": report.reverted}[
+                outcome
+            ].append(change)
+
+    claimed = set(unchanged.values()) | {item.slug for item in keep}
+    broken = set(report.skipped)
+    for slug, source in sorted(stored_sources.items()):
+        if slug not in claimed and source not in broken:
+            report.missing.append((slug, source))
+    return report

@@ -1,0 +1,110 @@
+"""The tables. Alembic migrations in `migrations/versions` create exactly these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from publisher.store.types import UTCDateTime
+
+
+class Article(SQLModel, table=True):
+    """A manuscript's identity (its slug) and which revision is current."""
+
+    __tablename__ = "article"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    source: str = Field(max_length=500)
+    current_revision_id: str | None = Field(default=None, max_length=64)
+    revision_count: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Revision(SQLModel, table=True):
+    """An immutable snapshot. Its id is the sha256 of normalised front matter, body and asset hashes."""
+
+    __tablename__ = "revision"
+    __table_args__ = (UniqueConstraint("article_id", "number", name="uq_revision_article_number"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    number: int
+    parent_id: str | None = Field(default=None, max_length=64)
+    title: str = Field(max_length=200)
+    column: str = Field(max_length=80, index=True)
+    kind: str = Field(max_length=32)
+    department: str = Field(max_length=80)
+    committee: str | None = Field(default=None, max_length=80)
+    sensitive: bool = False
+    dated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    meta_json: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    source: str = Field(max_length=500)
+    source_sha256: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_by: str = Field(max_length=80)
+
+
+class RevisionAsset(SQLModel, table=True):
+    """An image a revision references, by the hash of the bytes it had then."""
+
+    __tablename__ = "revision_asset"
+    __table_args__ = (UniqueConstraint("revision_id", "position", name="uq_revision_asset_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: str = Field(foreign_key="revision.id", max_length=64, index=True)
+    position: int
+    role: str = Field(max_length=16)
+    ref: str = Field(max_length=500)
+    path: str = Field(max_length=500)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    width: int
+    height: int
+    format: str = Field(max_length=16)
+
+
+class SourceStamp(SQLModel, table=True):
+    """What a source file looked like when last ingested: the fast path for unchanged files."""
+
+    __tablename__ = "source_stamp"
+
+    source: str = Field(primary_key=True, max_length=500)
+    sha256: str = Field(max_length=64)
+    context: str = Field(max_length=64)  # hash of the taxonomy the file was validated against
+    slug: str = Field(max_length=120)
+    revision_id: str = Field(max_length=64)
+    assets_json: str = Field(sa_column=Column(Text, nullable=False))  # [[path, size, mtime_ns], ...]
+    checked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained: each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=64)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=200)
+    revision_id: str | None = Field(default=None, max_length=64)
+    details_json: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's last link, kept beside it so that deleting the newest rows is detected too."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int
+    hash: str = Field(max_length=64)

@@ -1,0 +1,173 @@
+"""Ingest: idempotent, revisions immutable and kept, history readable, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from publisher import articles, audit
+from publisher.ingest import ingest
+from publisher.newsroom import Newsroom
+from publisher.store.tables import Article, AuditEvent, Revision, RevisionAsset
+from tests.conftest import reopen
+from tests.factory import base_meta, shared_corpus_script, write_article, write_image
+
+
+def count(room: Newsroom, table: type) -> int:
+    with Session(room.engine) as s:
+        return len(list(s.exec(select(table))))
+
+
+def test_first_ingest_stores_every_article_with_its_assets(room: Newsroom) -> None:
+    report = ingest(room)
+    assert report.ok, report.problems
+    assert sorted(c.slug for c in report.created) == ["article-1", "article-2", "article-3"]
+    with Session(room.engine) as s:
+        view = articles.get_article(s, "article-1")
+        assets = articles.assets_of(s, view.revision.id)
+    assert view.revision.number == 1
+    assert [(a.role, a.ref, a.width, a.height) for a in assets] == [
+        ("cover", "images/cover.png", 64, 32),
+        ("inline", "images/inline.png", 40, 40),
+    ]
+    cover_bytes = (room.content_dir / "images" / "cover.png").read_bytes()
+    assert assets[0].sha256 == hashlib.sha256(cover_bytes).hexdigest()
+    # The bytes a revision names are kept, so it can be rendered after the file changes.
+    assert room.blobs.get(assets[0].sha256) == cover_bytes
+    # Times come back in UTC and the date keeps its instant.
+    assert view.revision.dated_at.isoformat() == "2026-11-20T02:00:00+00:00"
+    assert view.meta["date"] == "2026-11-20T02:00:00Z"
+    assert view.meta["column"] == "legislation"
+
+
+def test_reingest_unchanged_creates_nothing(room: Newsroom) -> None:
+    ingest(room)
+    before = (count(room, Revision), count(room, AuditEvent))
+    room = reopen(room)
+    report = ingest(room)
+    assert report.ok
+    assert report.created == report.revised == report.reverted == []
+    assert report.unchanged == 3
+    assert (count(room, Revision), count(room, AuditEvent)) == before
+
+
+def test_reingest_after_touching_files_without_changes_creates_nothing(room: Newsroom) -> None:
+    ingest(room)
+    for path in room.content_dir.rglob("*"):
+        if path.is_file():
+            path.write_bytes(path.read_bytes())  # new mtime, same bytes: the slow path must agree
+    report = ingest(reopen(room))
+    assert report.created == report.revised == []
+    assert report.unchanged == 3
+
+
+def test_edit_adds_a_revision_and_keeps_the_old_one(room: Newsroom) -> None:
+    ingest(room)
+    path = room.content_dir / "article-2.md"
+    write_article(room.content_dir, "article-2.md", base_meta("article-2", title="改过的标题"))
+    report = ingest(reopen(room))
+    assert [(c.slug, c.number) for c in report.revised] == [("article-2", 2)]
+    with Session(room.engine) as s:
+        article, revisions = articles.history(s, "article-2")
+    assert [r.number for r in revisions] == [1, 2]
+    assert revisions[0].title == "测试稿件第2篇"  # the old text is still readable
+    assert revisions[1].title == "改过的标题"
+    assert revisions[1].parent_id == revisions[0].id
+    assert article.current_revision_id == revisions[1].id
+    assert path.exists()
+
+
+def test_changing_only_an_image_makes_a_new_revision(room: Newsroom) -> None:
+    ingest(room)
+    write_image(room.content_dir / "images" / "inline.png", (40, 40), (0, 128, 0))
+    report = ingest(reopen(room))
+    assert [c.slug for c in report.revised] == ["article-1"]
+
+
+def test_reverting_a_file_returns_to_the_earlier_revision(room: Newsroom) -> None:
+    ingest(room)
+    original = (room.content_dir / "article-3.md").read_bytes()
+    write_article(room.content_dir, "article-3.md", base_meta("article-3", title="临时修改"))
+    ingest(reopen(room))
+    (room.content_dir / "article-3.md").write_bytes(original)
+    report = ingest(reopen(room))
+    assert [(c.slug, c.number) for c in report.reverted] == [("article-3", 1)]
+    with Session(room.engine) as s:
+        article, revisions = articles.history(s, "article-3")
+    assert len(revisions) == 2 and article.current_revision_id == revisions[0].id
+
+
+def test_removed_file_deletes_nothing_and_is_reported(room: Newsroom) -> None:
+    ingest(room)
+    (room.content_dir / "article-3.md").unlink()
+    report = ingest(reopen(room))
+    assert report.ok
+    assert report.missing == [("article-3", "content/article-3.md")]
+    with Session(room.engine) as s:
+        assert articles.get_article(s, "article-3").revision.title == "测试稿件第3篇"
+
+
+def test_moved_file_keeps_the_article(room: Newsroom) -> None:
+    ingest(room)
+    (room.content_dir / "archive").mkdir()
+    (room.content_dir / "article-2.md").rename(room.content_dir / "archive" / "article-2.md")
+    report = ingest(reopen(room))
+    assert report.missing == [] and report.created == [] and report.revised == []
+    with Session(room.engine) as s:
+        assert articles.get_article(s, "article-2").article.source == "content/archive/article-2.md"
+
+
+def test_slug_is_derived_from_the_title_by_pinyin(room: Newsroom) -> None:
+    write_article(room.content_dir, "noslug.md", base_meta(None, title="宪法宣传周启动"))
+    report = ingest(room)
+    assert "xian-fa-xuan-chuan-zhou-qi-dong" in [c.slug for c in report.created]
+
+
+def test_revision_id_is_the_hash_of_the_normalised_snapshot(room: Newsroom) -> None:
+    ingest(room)
+    with Session(room.engine) as s:
+        first = articles.get_article(s, "article-2").revision.id
+    # Same instant written with another offset, CRLF line ends, trailing spaces: same revision.
+    text = (room.content_dir / "article-2.md").read_text(encoding="utf-8")
+    text = text.replace("2026-11-20T10:00:00+08:00", "2026-11-20T02:00:00+00:00").replace("\n", "  \r\n")
+    (room.content_dir / "article-2.md").write_bytes(text.encode("utf-8"))
+    report = ingest(reopen(room))
+    assert report.revised == [] and report.unchanged == 3
+    with Session(room.engine) as s:
+        assert articles.get_article(s, "article-2").revision.id == first
+
+
+def test_every_change_is_in_the_audit_chain(room: Newsroom) -> None:
+    ingest(room)
+    write_article(room.content_dir, "article-1.md", base_meta("article-1", title="新标题"))
+    ingest(reopen(room))
+    with Session(room.engine) as s:
+        events = list(s.exec(select(AuditEvent).order_by(col(AuditEvent.seq))))
+        assert audit.verify(s).ok
+    assert [e.action for e in events] == ["revision.create"] * 4
+    last = events[-1]
+    assert last.object_id == "article-1" and json.loads(last.details_json)["number"] == 2
+    assert last.revision_id is not None and len(last.revision_id) == 64
+
+
+def test_generated_corpus_ingests_unchanged(room: Newsroom, tmp_path: Path) -> None:
+    script = shared_corpus_script()
+    assert script is not None, "../shared/bench/make_corpus.py is needed beside the checkout"
+    out = room.content_dir / "corpus"
+    subprocess.run(
+        [sys.executable, str(script), str(out), "--count", "40", "--seed", "7", "--images", "--quiet"],
+        check=True,
+    )
+    report = ingest(room)
+    assert report.ok, report.problems[:5]
+    assert len(report.created) == 43
+    with Session(room.engine) as s:
+        assert len(list(s.exec(select(RevisionAsset)))) > 40
+        kinds = {a.kind for a in s.exec(select(Revision))}
+    assert {"news", "meeting_report", "interpretation", "feature"} <= kinds
+    assert count(room, Article) == 43
