@@ -9,7 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from publisher.errors import ConfigError, Problem
 
@@ -60,6 +61,18 @@ class Paths(Strict):
     var: str = "var"
 
 
+# Settings that the environment may override. Others (the taxonomy, paths) belong to the newsroom's
+# files alone; PUBLISHER_NEWSROOM, for one, names a folder and must not be read as [newsroom].
+ENV_OVERRIDABLE = frozenset({"database_url"})
+
+
+class _EnvOverrides(EnvSettingsSource):
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name not in ENV_OVERRIDABLE:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
 class NewsroomSettings(BaseSettings):
     """Everything `publisher.toml` declares; `PUBLISHER_DATABASE_URL` and friends win over the file."""
 
@@ -82,7 +95,7 @@ class NewsroomSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment outranks the file so one checkout can point at PostgreSQL in CI.
-        return (env_settings, init_settings)
+        return (_EnvOverrides(settings_cls), init_settings)
 
     @model_validator(mode="after")
     def _unique_columns(self) -> NewsroomSettings:

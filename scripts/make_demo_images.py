@@ -538,6 +538,51 @@ def paint_feedback(img: Image.Image, w: int, h: int, rng: random.Random) -> None
         )
 
 
+def paint_secrecy(img: Image.Image, w: int, h: int, rng: random.Random) -> None:
+    """A stack of papers behind a gold-rimmed shield carrying a padlock: review before release."""
+    d = ImageDraw.Draw(img)
+    _gradient(d, w, h, (214, 222, 232), (168, 182, 200))
+    for i, fx in enumerate((0.08, 0.24)):
+        _document(d, w * fx, h * (0.12 + 0.04 * i), w * 0.2, h * 0.76, rng, DEEP_BLUE)
+    cx, top, sw, sh = w * 0.66, h * 0.1, h * 0.62, h * 0.8
+    for grow, colour in ((8, GOLD), (0, DEEP_RED)):
+        d.polygon(
+            [
+                (cx - sw / 2 - grow, top - grow),
+                (cx + sw / 2 + grow, top - grow),
+                (cx + sw / 2 + grow, top + sh * 0.45),
+                (cx, top + sh + grow * 1.5),
+                (cx - sw / 2 - grow, top + sh * 0.45),
+            ],
+            fill=colour,
+        )
+    lw, lh, ly = sw * 0.42, sh * 0.3, top + sh * 0.4
+    d.arc([cx - lw * 0.34, ly - lh * 0.75, cx + lw * 0.34, ly + lh * 0.35], 180, 360, fill=GOLD, width=9)
+    d.rounded_rectangle([cx - lw / 2, ly, cx + lw / 2, ly + lh], radius=int(lh * 0.15), fill=GOLD)
+    d.ellipse([cx - lh * 0.12, ly + lh * 0.3, cx + lh * 0.12, ly + lh * 0.54], fill=DEEP_RED)
+    d.rectangle([cx - lh * 0.04, ly + lh * 0.45, cx + lh * 0.04, ly + lh * 0.78], fill=DEEP_RED)
+    d.rectangle([0, h * 0.94, w, h], fill=DEEP_BLUE)
+
+
+def paint_screen(img: Image.Image, w: int, h: int, rng: random.Random) -> None:
+    """A television showing the constitution motif, with a play button: the programme's special."""
+    d = ImageDraw.Draw(img)
+    _gradient(d, w, h, (60, 24, 30), (28, 30, 60))
+    d.rounded_rectangle([w * 0.2, h * 0.1, w * 0.8, h * 0.8], radius=int(h * 0.04), fill=(16, 16, 20))
+    inner = (int(w * 0.225), int(h * 0.15), int(w * 0.775), int(h * 0.75))
+    sub = Image.new("RGB", (inner[2] - inner[0], inner[3] - inner[1]))
+    paint_constitution(sub, sub.width, sub.height, rng)
+    img.paste(sub, inner[:2])
+    cx, cy, r = w * 0.68, h * 0.62, h * 0.08
+    d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=WHITE)
+    d.polygon([(cx - r * 0.35, cy - r * 0.5), (cx - r * 0.35, cy + r * 0.5), (cx + r * 0.55, cy)], fill=RED)
+    d.rectangle([w * 0.47, h * 0.8, w * 0.53, h * 0.88], fill=(16, 16, 20))
+    d.rectangle([w * 0.38, h * 0.88, w * 0.62, h * 0.91], fill=(16, 16, 20))
+    for i in range(7):  # the seven activities of the week, as gold dots
+        x = w * (0.06 + 0.012 * (i % 2))
+        d.ellipse([x - 7, h * (0.18 + 0.1 * i) - 7, x + 7, h * (0.18 + 0.1 * i) + 7], fill=GOLD)
+
+
 PAINTERS: dict[str, Painter] = {
     "hall": paint_hall,
     "elderly": paint_elderly,
@@ -559,6 +604,8 @@ PAINTERS: dict[str, Painter] = {
     "long": paint_long,
     "icons": paint_icons,
     "feedback": paint_feedback,
+    "secrecy": paint_secrecy,
+    "screen": paint_screen,
 }
 
 # content-relative path -> (width, height, motif). Covers are 900x383 (the 2.35:1 of a WeChat
@@ -580,6 +627,7 @@ IMAGES: dict[str, tuple[int, int, str]] = {
     "deputies/images/liu-xiaohong-cover.jpg": (900, 383, "bus"),
     "deputies/images/wang-zhenhua-cover.jpg": (900, 383, "lab"),
     "rdsd/images/rdsd-47-cover.jpg": (1280, 720, "broadcast"),
+    "rdsd/images/rdsd-48-cover.jpg": (900, 383, "screen"),
     "rdsd/images/constitution-long-cover.jpg": (900, 383, "icons"),
     "rdsd/images/constitution-long.png": (750, 3600, "long"),
     "news/images/session-29-cover.jpg": (900, 383, "hall"),
@@ -587,6 +635,7 @@ IMAGES: dict[str, tuple[int, int, str]] = {
     "news/images/exhibition-cover.jpg": (900, 383, "exhibition"),
     "news/images/exhibition-1.jpg": (1080, 720, "exhibition"),
     "news/images/budget-cover.jpg": (900, 383, "budget"),
+    "news/images/secrecy-training-cover.jpg": (900, 383, "secrecy"),
 }
 
 _REF = re.compile(r"^cover:\s*(\S+)\s*$|!\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)", re.MULTILINE)

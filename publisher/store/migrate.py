@@ -37,12 +37,11 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     before = current_revision(engine)
     if before == head:
         return before, head
-    with engine.begin() as conn:
+    # Take the write lock before Alembic reads the version, so a racing process waits, then sees head.
+    locking = engine.execution_options(sqlite_immediate=True) if engine.dialect.name == "sqlite" else engine
+    with locking.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        elif conn.dialect.name == "sqlite":
-            # Take the write lock before reading the version, so a racing process waits, then sees head.
-            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS _migration_lock (id INTEGER)")
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
     return before, current_revision(engine)
