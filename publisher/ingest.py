@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,16 +84,71 @@ def scan(content_dir: Path) -> list[Path]:
 
 
 def _asset_stamps(loaded: LoadedArticle) -> str:
-    return canonical_json(
-        sorted({(u.asset.path, u.asset.size, u.asset.mtime_ns) for u in loaded.snapshot.assets})
-    )
+    assets = {(u.asset.path, u.asset.size, u.asset.mtime_ns, u.asset.sha256) for u in loaded.snapshot.assets}
+    return canonical_json(sorted(assets))
 
 
-def _stamp_still_true(stamp: SourceStamp, root: Path) -> bool:
-    for path, size, mtime_ns in json.loads(stamp.assets_json):
-        if stat_stamp(root / path) != (size, mtime_ns):
-            return False
-    return True
+# A file whose mtime falls this close to the moment it was stamped may have changed again within
+# the same clock tick, unseen by its size and mtime; such a file is hashed instead (git's "racy" rule).
+RACY_NS = 2_000_000_000
+
+
+Stat = tuple[int, int]  # (size, mtime_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class Restamp:
+    stat: Stat
+    assets_json: str
+
+
+def _same_file(path: Path, stamped: Stat, sha256: str, checked_ns: int) -> tuple[bool, Stat | None]:
+    """Does the file still hold the stamped bytes? Trusts (size, mtime) unless the stamp is racy,
+    and returns the stat to remember when it moved or when a racy stamp can now be settled."""
+    stat = stat_stamp(path)
+    if stat is None:
+        return False, None
+    if stat == stamped and stamped[1] < checked_ns - RACY_NS:
+        return True, None
+    try:
+        same = hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False, None
+    settled = stat[1] < time.time_ns() - RACY_NS
+    return same, stat if same and (stat != stamped or settled) else None
+
+
+def _unchanged(path: Path, stamp: SourceStamp, root: Path) -> tuple[bool, Restamp | None]:
+    """Is the article file, with every image it uses, as it was stamped?"""
+    checked_ns = int(stamp.checked_at.timestamp() * 1_000_000_000)
+    same, restat = _same_file(path, (stamp.size, stamp.mtime_ns), stamp.sha256, checked_ns)
+    if not same:
+        return False, None
+    assets: list[list[object]] = []
+    moved = restat is not None
+    for asset_path, size, mtime_ns, sha256 in json.loads(stamp.assets_json):
+        same, asset_restat = _same_file(root / asset_path, (size, mtime_ns), sha256, checked_ns)
+        if not same:
+            return False, None
+        moved = moved or asset_restat is not None
+        assets.append([asset_path, *(asset_restat or (size, mtime_ns)), sha256])
+    if not moved:
+        return True, None
+    return True, Restamp(restat or (stamp.size, stamp.mtime_ns), canonical_json(assets))
+
+
+def _restamp(newsroom: Newsroom, moved: dict[str, Restamp]) -> None:
+    """Files touched but not changed: remember their new stat so the next run skips them cheaply."""
+    if not moved:
+        return
+    now = utc_now()
+    with write_session(newsroom.engine) as session:
+        for source, restamp in moved.items():
+            stamp = session.get(SourceStamp, source)
+            if stamp is not None:
+                stamp.size, stamp.mtime_ns = restamp.stat
+                stamp.assets_json, stamp.checked_at = restamp.assets_json, now
+                session.add(stamp)
 
 
 def _claim_slugs(
@@ -223,6 +279,8 @@ def _store_one(session: Session, item: LoadedArticle, context: str, actor: str) 
         SourceStamp(
             source=item.source,
             sha256=item.source_sha256,
+            size=item.source_stat[0],
+            mtime_ns=item.source_stat[1],
             context=context,
             slug=item.slug,
             revision_id=revision_id,
@@ -253,24 +311,25 @@ def load_all(
     *,
     keep_blobs: bool,
     progress: Progress | None = None,
-) -> tuple[list[LoadedArticle], dict[str, str]]:
-    """Read every file. Returns the changed articles and, for unchanged ones, source -> slug."""
+) -> tuple[list[LoadedArticle], dict[str, str], dict[str, Restamp]]:
+    """Read every file. Returns the changed articles; for unchanged ones, source -> slug; and the
+    unchanged files whose stat moved (source -> new size and mtime)."""
     ctx = LoadContext(
         root=newsroom.root, taxonomy=newsroom.taxonomy, blobs=newsroom.blobs if keep_blobs else None
     )
     loaded: list[LoadedArticle] = []
     unchanged: dict[str, str] = {}
+    moved: dict[str, Restamp] = {}
     for path in files:
         report.files += 1
         source = path.relative_to(newsroom.root).as_posix()
         stamp = stamps.get(source)
         if stamp is not None and stamp.context == newsroom.taxonomy_hash:
-            try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:
-                digest = ""
-            if digest == stamp.sha256 and _stamp_still_true(stamp, newsroom.root):
+            same, restamp = _unchanged(path, stamp, newsroom.root)
+            if same:
                 unchanged[source] = stamp.slug
+                if restamp is not None:
+                    moved[source] = restamp
                 if progress:
                     progress(1)
                 continue
@@ -282,14 +341,14 @@ def load_all(
             report.skipped.append(source)
         if progress:
             progress(1)
-    return loaded, unchanged
+    return loaded, unchanged, moved
 
 
 def check(newsroom: Newsroom, progress: Progress | None = None) -> IngestReport:
     """Validate every article and channel file; store nothing, not even a database file."""
     report = IngestReport()
     report.problems.extend(newsroom.channels.problems)
-    loaded, unchanged = load_all(
+    loaded, unchanged, _moved = load_all(
         newsroom, scan(newsroom.content_dir), {}, report, keep_blobs=False, progress=progress
     )
     _keep, duplicates = _claim_slugs(loaded, unchanged, {})
@@ -306,7 +365,8 @@ def ingest(newsroom: Newsroom, actor: str = SYSTEM_ACTOR, progress: Progress | N
     with Session(engine) as session:
         stamps = {s.source: s for s in session.exec(select(SourceStamp))}
         stored_sources = {a.slug: a.source for a in session.exec(select(Article))}
-    loaded, unchanged = load_all(newsroom, files, stamps, report, keep_blobs=True, progress=progress)
+    loaded, unchanged, moved = load_all(newsroom, files, stamps, report, keep_blobs=True, progress=progress)
+    _restamp(newsroom, moved)
     keep, duplicates = _claim_slugs(loaded, unchanged, stored_sources)
     report.problems.extend(duplicates)
     report.skipped.extend(p.file for p in duplicates)

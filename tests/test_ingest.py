@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, col, select
 
 from publisher import articles, audit
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.store.tables import Article, AuditEvent, Revision, RevisionAsset
+from publisher.store.tables import Article, AuditEvent, Revision, RevisionAsset, SourceStamp
 from tests.conftest import reopen
 from tests.factory import base_meta, shared_corpus_script, write_article, write_image
 
@@ -171,3 +174,63 @@ def test_generated_corpus_ingests_unchanged(room: Newsroom, tmp_path: Path) -> N
         kinds = {a.kind for a in s.exec(select(Revision))}
     assert {"news", "meeting_report", "interpretation", "feature"} <= kinds
     assert count(room, Article) == 43
+
+
+def _backdate(root: Path, seconds: int = 60) -> None:
+    past = time.time_ns() - seconds * 1_000_000_000
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(past, past))
+
+
+def test_same_size_edit_within_the_same_clock_tick_is_still_seen(room: Newsroom) -> None:
+    ingest(room)
+    path = room.content_dir / "article-2.md"
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("第2篇", "第9篇"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime: only bytes differ
+    assert path.stat().st_size == stat.st_size
+    report = ingest(reopen(room))
+    assert [c.slug for c in report.revised] == ["article-2"]
+
+
+def test_same_size_image_swap_within_the_same_clock_tick_is_still_seen(room: Newsroom) -> None:
+    ingest(room)
+    image = room.content_dir / "images" / "inline.png"
+    stat = image.stat()
+    write_image(image, (40, 40), (20, 60, 121))
+    os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    if image.stat().st_size != stat.st_size:
+        pytest.skip("the re-encoded image changed size; the stat alone would see it")
+    report = ingest(reopen(room))
+    assert [c.slug for c in report.revised] == ["article-1"]
+
+
+def test_settled_unchanged_files_are_not_even_read(room: Newsroom, monkeypatch: pytest.MonkeyPatch) -> None:
+    _backdate(room.content_dir)
+    ingest(room)
+    read: list[Path] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        read.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    report = ingest(reopen(room))
+    assert report.unchanged == 3
+    assert [p for p in read if p.is_relative_to(room.content_dir)] == []
+
+
+def test_touched_files_are_restamped_once_then_skipped(room: Newsroom) -> None:
+    _backdate(room.content_dir, 120)
+    ingest(room)
+    _backdate(room.content_dir, 60)  # every stat moves; no byte changes
+    with Session(room.engine) as s:
+        before = {st.source: st.mtime_ns for st in s.exec(select(SourceStamp))}
+    report = ingest(reopen(room))
+    assert report.unchanged == 3 and report.revised == []
+    with Session(room.engine) as s:
+        after = {st.source: st.mtime_ns for st in s.exec(select(SourceStamp))}
+    assert after.keys() == before.keys() and all(after[k] > before[k] for k in after)

@@ -22,6 +22,7 @@ from publisher.store.blobs import BlobStore
 class LoadedArticle:
     source: str  # newsroom-relative path of the .md file
     source_sha256: str  # of the raw bytes, for the unchanged fast path
+    source_stat: tuple[int, int]  # (size, mtime_ns) taken before the bytes were read
     slug: str
     slug_line: int | None
     meta: ArticleMeta
@@ -115,6 +116,7 @@ def _validation_problems(exc: ValidationError, source: str, fm: FrontMatter) -> 
 def load_article(path: Path, ctx: LoadContext) -> LoadedArticle | list[Problem]:
     source = path.relative_to(ctx.root).as_posix()
     try:
+        stat = path.stat()
         raw = path.read_bytes()
     except OSError as exc:
         return [Problem(source, f"无法读取文件 / cannot read file: {exc.strerror}")]
@@ -170,6 +172,7 @@ def load_article(path: Path, ctx: LoadContext) -> LoadedArticle | list[Problem]:
     return LoadedArticle(
         source=source,
         source_sha256=hashlib.sha256(raw).hexdigest(),
+        source_stat=(stat.st_size, stat.st_mtime_ns),
         slug=slug,
         slug_line=fm.line_of(("slug",)) or fm.line_of(("title",)),
         meta=meta,

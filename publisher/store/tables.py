@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from publisher.store.types import UTCDateTime
@@ -75,10 +75,12 @@ class SourceStamp(SQLModel, table=True):
 
     source: str = Field(primary_key=True, max_length=500)
     sha256: str = Field(max_length=64)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    mtime_ns: int = Field(sa_column=Column(BigInteger, nullable=False))
     context: str = Field(max_length=64)  # hash of the taxonomy the file was validated against
     slug: str = Field(max_length=120)
     revision_id: str = Field(max_length=64)
-    assets_json: str = Field(sa_column=Column(Text, nullable=False))  # [[path, size, mtime_ns], ...]
+    assets_json: str = Field(sa_column=Column(Text, nullable=False))  # [[path, size, mtime_ns, sha256], ...]
     checked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -89,6 +89,8 @@ def upgrade() -> None:
         "source_stamp",
         sa.Column("source", sa.String(length=500), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("mtime_ns", sa.BigInteger(), nullable=False),
         sa.Column("context", sa.String(length=64), nullable=False),
         sa.Column("slug", sa.String(length=120), nullable=False),
         sa.Column("revision_id", sa.String(length=64), nullable=False),

@@ -1,0 +1,124 @@
+"""Ingest benchmark: 5,000 generated articles with images, first ingest then unchanged re-ingest.
+
+    .venv/bin/python bench/ingest.py [--count 5000] [--database-url URL] [--keep DIR]
+
+Baselines measured in the same run: the first ingest, and the bare cost of reading and parsing
+every file's front matter (what a re-ingest without the unchanged-file fast path would at least
+pay). Ends with one `RESULT key=value ...` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from publisher.content.frontmatter import parse
+from publisher.ingest import IngestReport, ingest, scan
+from publisher.newsroom import Newsroom
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS_SCRIPT = REPO.parent / "shared" / "bench" / "make_corpus.py"
+console = Console(stderr=True)
+
+
+def timed_ingest(root: Path, label: str, total: int) -> tuple[float, IngestReport]:
+    room = Newsroom(root)
+    room.engine  # migrate outside the timing  # noqa: B018
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        start = time.perf_counter()
+        report = ingest(room, progress=lambda n: bar.advance(task, n))
+        elapsed = time.perf_counter() - start
+    room.close()
+    return elapsed, report
+
+
+def parse_only(root: Path) -> float:
+    start = time.perf_counter()
+    for path in scan(root / "content"):
+        parse(path.read_text(encoding="utf-8"))
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--database-url", help="default: SQLite under the temporary newsroom")
+    ap.add_argument("--corpus-script", type=Path, default=CORPUS_SCRIPT)
+    ap.add_argument("--keep", type=Path, help="build the newsroom here and keep it")
+    args = ap.parse_args()
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="publisher-bench-"))
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    shutil.copy(REPO / "publisher.toml", root / "publisher.toml")
+    shutil.copytree(REPO / "channels", root / "channels")
+    if args.database_url:
+        os.environ["PUBLISHER_DATABASE_URL"] = args.database_url
+    console.print(f"generating {args.count} articles with images …")
+    subprocess.run(
+        [
+            sys.executable,
+            str(args.corpus_script),
+            str(root / "content"),
+            "--count",
+            str(args.count),
+            "--seed",
+            str(args.seed),
+            "--images",
+            "--quiet",
+        ],
+        check=True,
+    )
+
+    try:
+        first_s, first = timed_ingest(root, "first ingest", args.count)
+        assert first.ok and len(first.created) == args.count, (first.problems[:3], len(first.created))
+        parse_s = parse_only(root)
+        again_s, again = timed_ingest(root, "re-ingest  ", args.count)
+        assert again.unchanged == args.count and not again.created and not again.revised
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+    first_rate = args.count / first_s
+    again_rate = args.count / again_s
+    parse_rate = args.count / parse_s
+    backend = (args.database_url or "sqlite").split(":", 1)[0].split("+", 1)[0]
+    print(f"backend            {backend}")
+    print(f"first ingest       {first_s:8.2f} s  {first_rate:9.0f} articles/s  (baseline)")
+    print(
+        f"parse only         {parse_s:8.2f} s  {parse_rate:9.0f} articles/s  ({parse_rate / first_rate:.1f}x first)"
+    )
+    print(
+        f"unchanged re-ingest{again_s:8.2f} s  {again_rate:9.0f} articles/s  ({again_rate / first_rate:.1f}x first, "
+        f"{again_rate / parse_rate:.1f}x parse-only)"
+    )
+    print(
+        f"RESULT backend={backend} articles={args.count} first_per_s={first_rate:.0f} reingest_per_s={again_rate:.0f} "
+        f"parse_only_per_s={parse_rate:.0f} speedup={again_rate / first_rate:.1f} "
+        f"vs_parse_only={again_rate / parse_rate:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
