@@ -11,10 +11,13 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from publisher import audit
 from publisher.content.assets import stat_stamp
@@ -118,7 +121,25 @@ def _same_file(path: Path, stamped: Stat, sha256: str, checked_ns: int) -> tuple
     return same, stat if same and (stat != stamped or settled) else None
 
 
-def _unchanged(path: Path, stamp: SourceStamp, root: Path) -> tuple[bool, Restamp | None]:
+class StampRow(NamedTuple):
+    """A source stamp as plain values: building thousands of ORM objects costs more than the check."""
+
+    source: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    context: str
+    slug: str
+    assets_json: str
+    checked_at: datetime
+
+
+def _load_stamps(session: Session) -> dict[str, StampRow]:
+    columns = [getattr(SourceStamp, name) for name in StampRow._fields]
+    return {row[0]: StampRow(*row) for row in session.execute(sa_select(*columns))}
+
+
+def _unchanged(path: Path, stamp: StampRow, root: Path) -> tuple[bool, Restamp | None]:
     """Is the article file, with every image it uses, as it was stamped?"""
     checked_ns = int(stamp.checked_at.timestamp() * 1_000_000_000)
     same, restat = _same_file(path, (stamp.size, stamp.mtime_ns), stamp.sha256, checked_ns)
@@ -306,7 +327,7 @@ def _store(newsroom: Newsroom, item: LoadedArticle, actor: str) -> tuple[str, Ch
 def load_all(
     newsroom: Newsroom,
     files: Iterable[Path],
-    stamps: dict[str, SourceStamp],
+    stamps: dict[str, StampRow],
     report: IngestReport,
     *,
     keep_blobs: bool,
@@ -363,8 +384,9 @@ def ingest(newsroom: Newsroom, actor: str = SYSTEM_ACTOR, progress: Progress | N
     files = scan(newsroom.content_dir)
     engine = newsroom.engine
     with Session(engine) as session:
-        stamps = {s.source: s for s in session.exec(select(SourceStamp))}
-        stored_sources = {a.slug: a.source for a in session.exec(select(Article))}
+        stamps = _load_stamps(session)
+        pairs = session.execute(sa_select(col(Article.slug), col(Article.source)))
+        stored_sources = {slug: source for slug, source in pairs}
     loaded, unchanged, moved = load_all(newsroom, files, stamps, report, keep_blobs=True, progress=progress)
     _restamp(newsroom, moved)
     keep, duplicates = _claim_slugs(loaded, unchanged, stored_sources)
