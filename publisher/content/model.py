@@ -116,6 +116,7 @@ class ArticleMeta(BaseModel):
     regulation: Regulation | None = None
     video: Video | None = None
     channels: list[str] | None = None
+    embargo: datetime | None = None  # not to be published, on any channel, before this moment
 
     @field_validator("slug")
     @classmethod
@@ -126,7 +127,7 @@ class ArticleMeta(BaseModel):
             )
         return value
 
-    @field_validator("date", mode="before")
+    @field_validator("date", "embargo", mode="before")
     @classmethod
     def _offset_required(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -200,7 +201,10 @@ class ArticleMeta(BaseModel):
         """The normalised front matter that a revision hashes: UTC time, no empty optionals."""
         data = self.model_dump(mode="json", exclude_none=True)
         data["slug"] = slug
-        data["date"] = self.date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for name in ("date", "embargo"):
+            moment = getattr(self, name)
+            if moment is not None:
+                data[name] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return data
 
 
