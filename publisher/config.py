@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -58,7 +58,80 @@ class Paths(Strict):
     content: str = "content"
     schedules: str = "schedules"
     channels: str = "channels"
+    review: str = "review"  # the newsroom-editable terminology and secrecy-marking lists
     var: str = "var"
+
+
+Role = Literal[
+    "author",
+    "editor",
+    "proofreader",
+    "department_head",
+    "committee_reviewer",
+    "leader",
+    "principal_leader",
+    "admin",
+]
+ROLES: tuple[str, ...] = get_args(Role)
+Condition = Literal["always", "committee", "meeting_report", "sensitive"]
+
+
+class ReviewStage(Strict):
+    key: str
+    name: str = Field(min_length=1)
+    role: Role
+    when: Condition = "always"
+    role_when_sensitive: Role | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _ascii_key(cls, value: str) -> str:
+        if not _KEY.match(value):
+            raise ValueError(
+                "阶段 key 须为小写 ASCII 单词以连字符连接 / key must be lower-case ASCII words joined by '-'"
+            )
+        return value
+
+
+# 三审三校: three review levels, three proofreading passes, the conditional checks, leader sign-off.
+DEFAULT_STAGES = (
+    ReviewStage(key="first-review", name="初审", role="editor"),
+    ReviewStage(key="proof-1", name="一校", role="proofreader"),
+    ReviewStage(key="second-review", name="复审", role="department_head"),
+    ReviewStage(key="committee-review", name="专委会审核", role="committee_reviewer", when="committee"),
+    ReviewStage(key="proof-2", name="二校", role="proofreader"),
+    ReviewStage(key="procedure-check", name="程序符合性校验", role="editor", when="meeting_report"),
+    ReviewStage(key="proof-3", name="三校", role="proofreader"),
+    ReviewStage(key="final-review", name="终审", role="leader", role_when_sensitive="principal_leader"),
+)
+SIGN_OFF_ROLES = frozenset({"leader", "principal_leader"})
+
+
+class ReviewSettings(Strict):
+    stages: list[ReviewStage] = list(DEFAULT_STAGES)
+
+    @model_validator(mode="after")
+    def _sound_chain(self) -> ReviewSettings:
+        if not self.stages:
+            raise ValueError("审核流程至少需要一个阶段 / the review chain needs at least one stage")
+        keys = [stage.key for stage in self.stages]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"阶段 key 重复 / duplicate stage keys: {keys}")
+        last = self.stages[-1]
+        if last.when != "always" or last.role not in SIGN_OFF_ROLES:
+            raise ValueError(
+                "最后一个阶段须为领导终审（always, leader/principal_leader） / the last stage must always apply "
+                "and be signed off by a leader: every external release is approved by a leader"
+            )
+        return self
+
+
+class UserSeed(Strict):
+    username: str = Field(pattern=r"^[a-z][a-z0-9_.-]{1,63}$")
+    name: str = Field(min_length=1)
+    roles: list[Role] = Field(min_length=1)
+    committees: list[str] = []
+    departments: list[str] = []
 
 
 # Settings that the environment may override. Others (the taxonomy, paths) belong to the newsroom's
@@ -84,6 +157,8 @@ class NewsroomSettings(BaseSettings):
     columns: list[Column] = Field(min_length=1)
     departments: list[str] = Field(min_length=1)
     committees: list[str] = []
+    review: ReviewSettings = ReviewSettings()
+    users: list[UserSeed] = []
 
     @classmethod
     def settings_customise_sources(
@@ -96,6 +171,20 @@ class NewsroomSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment outranks the file so one checkout can point at PostgreSQL in CI.
         return (_EnvOverrides(settings_cls), init_settings)
+
+    @model_validator(mode="after")
+    def _users_name_declared_committees(self) -> NewsroomSettings:
+        declared = set(self.committees)
+        for seed in self.users:
+            unknown = [c for c in seed.committees if c not in declared]
+            if unknown:
+                raise ValueError(
+                    f"用户 {seed.username} 的专门委员会未声明 / undeclared committees: {unknown}"
+                )
+        names = [seed.username for seed in self.users]
+        if len(set(names)) != len(names):
+            raise ValueError("用户名重复 / duplicate usernames in [[users]]")
+        return self
 
     @model_validator(mode="after")
     def _unique_columns(self) -> NewsroomSettings:

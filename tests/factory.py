@@ -52,7 +52,8 @@ def make_newsroom(root: Path, articles: int = 3) -> Path:
     """A newsroom with the demo's settings and channels and a few valid articles, one with images."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "publisher.toml", root / "publisher.toml")
-    shutil.copytree(REPO / "channels", root / "channels")
+    for folder in ("channels", "review", "schedules"):
+        shutil.copytree(REPO / folder, root / folder)
     content = root / "content"
     content.mkdir()
     write_image(content / "images" / "cover.png")

@@ -7,6 +7,7 @@ and past its embargo.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from publisher.channels.registry import Channel
-from publisher.store.tables import Revision
+from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
+from publisher.store.tables import Article, ReviewState, Revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +35,30 @@ class GateDecision:
 
 # Channels receive the gate as a parameter, so their tests can pass a fake one.
 Gate = Callable[[Session, Revision, Channel, datetime], GateDecision]
+
+
+def publication_gate(session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+    """Decide, at the moment of delivery, whether this revision may go to this channel."""
+    reasons: list[str] = []
+    article = session.get(Article, revision.article_id)
+    if article is None or article.current_revision_id != revision.id:
+        reasons.append("不是稿件的当前版本（已被修改） / not the article's current revision")
+    state = session.get(ReviewState, revision.id)
+    if state is None:
+        reasons.append("尚未提交审核 / never submitted for review")
+    elif state.status != "approved":
+        reasons.append(f"审核未通过（{state.status}） / review is not complete: {state.status}")
+    meta = json.loads(revision.meta_json)
+    if channel.external:
+        # A second lock behind review: the built-in classification marks, checked on every delivery.
+        marks = check_secrecy(Subject(meta, revision.body), BUILTIN_MARKINGS)
+        if marks or (state is not None and state.secrecy_blocked):
+            reasons.append(
+                "带有密级标志，禁止对外发布 / carries a secrecy marking: blocked from external channels"
+            )
+    embargo = meta.get("embargo")
+    if embargo and datetime.fromisoformat(embargo.replace("Z", "+00:00")) > at:
+        reasons.append(f"禁发至 {embargo} / embargoed until {embargo}")
+    if not channel.enabled:
+        reasons.append(f"渠道 {channel.name} 已停用 / the channel is disabled")
+    return GateDecision.deny(*reasons) if reasons else GateDecision.allow()

@@ -110,3 +110,57 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int
     hash: str = Field(max_length=64)
+
+
+class StaffUser(SQLModel, table=True):
+    """A member of staff who acts in the review chain (and, later, logs in to the console)."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=80)
+    roles_json: str = Field(sa_column=Column(Text, nullable=False))  # ["editor", ...]
+    committees_json: str = Field(sa_column=Column(Text, nullable=False))  # for committee reviewers
+    departments_json: str = Field(sa_column=Column(Text, nullable=False))  # empty: every department
+    password_hash: str | None = Field(default=None, max_length=200)
+    active: bool = True
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ReviewState(SQLModel, table=True):
+    """Where one revision stands in the chain; written with every act, read by the publication gate."""
+
+    __tablename__ = "review_state"
+
+    revision_id: str = Field(primary_key=True, foreign_key="revision.id", max_length=64)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    cycle: int = 0  # one per submission; a rejection or withdrawal ends it
+    status: str = Field(max_length=16, index=True)  # in_review | rejected | withdrawn | approved
+    stage_index: int = 0  # index into plan_json of the stage that waits
+    plan_json: str = Field(sa_column=Column(Text, nullable=False))  # the stages this cycle needs
+    findings_json: str = Field(sa_column=Column(Text, nullable=False))  # the latest automatic checks
+    acknowledged_json: str = Field(sa_column=Column(Text, nullable=False))  # {warning: username}
+    secrecy_blocked: bool = False
+    submitted_by: str = Field(max_length=64)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ReviewAct(SQLModel, table=True):
+    """One act of review, bound to the revision it was made on. Append-only."""
+
+    __tablename__ = "review_act"
+    __table_args__ = (Index("ix_review_act_revision_cycle", "revision_id", "cycle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    revision_id: str = Field(foreign_key="revision.id", max_length=64)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    cycle: int
+    act: str = Field(max_length=16)  # submit | approve | reject | withdraw
+    stage_key: str | None = Field(default=None, max_length=40)
+    stage_name: str | None = Field(default=None, max_length=40)
+    username: str = Field(max_length=64, index=True)
+    role: str | None = Field(default=None, max_length=32)
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    details_json: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

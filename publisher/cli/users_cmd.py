@@ -1,0 +1,138 @@
+"""users add, list, disable, passwd, sync."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
+from publisher.review import users as service
+from publisher.store.engine import read_session, write_session
+
+app = typer.Typer(help="用户与角色 / staff users and roles.", no_args_is_help=True)
+ACTOR = "admin-cli"
+
+PasswordEnv = Annotated[
+    str | None,
+    typer.Option("--password-env", help="从此环境变量读取密码 / read the password from this variable"),
+]
+
+
+def _password(env: str | None, prompt: bool) -> str | None:
+    if env:
+        value = os.environ.get(env)
+        if not value:
+            raise typer.BadParameter(f"环境变量 {env} 为空 / {env} is not set")
+        return value
+    if prompt:
+        value = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+        return str(value)
+    return None
+
+
+@app.command("add")
+def add(
+    username: str,
+    name: Annotated[str, typer.Option("--name", help="姓名 / display name, as articles list authors")],
+    role: Annotated[list[str], typer.Option("--role", help="角色，可多次 / role, repeatable")],
+    committee: Annotated[
+        list[str] | None, typer.Option("--committee", help="专门委员会（审核人） / committee")
+    ] = None,
+    department: Annotated[
+        list[str] | None, typer.Option("--department", help="负责部门 / department")
+    ] = None,
+    password_env: PasswordEnv = None,
+    ask_password: Annotated[
+        bool, typer.Option("--password", help="交互输入密码 / prompt for a password")
+    ] = False,
+    newsroom: NewsroomOpt = Path("."),
+) -> None:
+    """新增用户 / add a user."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        password = _password(password_env, ask_password)
+        unknown = [c for c in committee or [] if c not in room.taxonomy.committees]
+        if unknown:
+            raise service.UserError(f"未声明的专门委员会 / undeclared committees: {unknown}")
+        with write_session(room.engine) as session:
+            service.add_user(
+                session,
+                username=username,
+                name=name,
+                roles=role,
+                committees=committee or [],
+                departments=department or [],
+                password=password,
+                actor=ACTOR,
+            )
+    console.print(f"已添加用户 / added {username}（{name}）：{', '.join(role)}")
+
+
+@app.command("list")
+def list_(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """列出用户 / list users."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        with read_session(room.engine) as session:
+            users = service.list_users(session)
+    if as_json:
+        print_json(
+            [
+                {
+                    "username": u.username,
+                    "name": u.display_name,
+                    "roles": service.roles_of(u),
+                    "committees": service.committees_of(u),
+                    "departments": service.departments_of(u),
+                    "active": u.active,
+                    "has_password": u.password_hash is not None,
+                }
+                for u in users
+            ]
+        )
+        return
+    table = Table(title=f"用户 / users ({len(users)})", title_justify="left")
+    for label in ("用户名", "姓名", "角色", "专门委员会 / 部门", "状态"):
+        table.add_column(label, overflow="fold")
+    for u in users:
+        scope = "、".join(service.committees_of(u) + service.departments_of(u))
+        table.add_row(
+            u.username, u.display_name, ", ".join(service.roles_of(u)), scope, "启用" if u.active else "停用"
+        )
+    console.print(table)
+
+
+@app.command("disable")
+def disable(username: str, newsroom: NewsroomOpt = Path(".")) -> None:
+    """停用用户（保留其历史签署） / disable a user; their past acts stay on record."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        with write_session(room.engine) as session:
+            service.disable_user(session, username, ACTOR)
+    console.print(f"已停用 / disabled {username}")
+
+
+@app.command("passwd")
+def passwd(username: str, password_env: PasswordEnv = None, newsroom: NewsroomOpt = Path(".")) -> None:
+    """设置密码 / set a user's password."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        password = _password(password_env, prompt=True)
+        assert password is not None
+        with write_session(room.engine) as session:
+            service.set_password(session, username, password, ACTOR)
+    console.print(f"已设置密码 / password set for {username}")
+
+
+@app.command("sync")
+def sync(newsroom: NewsroomOpt = Path(".")) -> None:
+    """按 publisher.toml 的 [[users]] 创建或更新用户 / create or update the users publisher.toml declares."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        with write_session(room.engine) as session:
+            changed = service.sync_users(session, room.settings.users, ACTOR)
+    console.print(f"同步用户：{len(changed)} 个新增或更新 / {len(changed)} created or updated")

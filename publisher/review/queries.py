@@ -1,0 +1,210 @@
+"""What staff ask of the review chain: what waits on me, where an article stands, how long stages take."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from publisher.errors import NotFound
+from publisher.review.checks import Finding
+from publisher.review.users import get_user
+from publisher.review.workflow import PlannedStage, is_author, plan_from_json, refusal_to_act
+from publisher.store.tables import Article, ReviewAct, ReviewState, Revision, StaffUser
+
+
+@dataclass(frozen=True, slots=True)
+class StageView:
+    stage: PlannedStage
+    done_by: str | None = None
+    done_at: datetime | None = None
+    comment: str | None = None
+
+
+@dataclass
+class ReviewStatus:
+    slug: str
+    revision: Revision
+    status: str  # draft | in_review | rejected | withdrawn | approved
+    stages: list[StageView]
+    current: PlannedStage | None
+    warnings: list[Finding]
+    acknowledged: dict[str, str]
+    acts: list[tuple[Revision, ReviewAct]] = field(default_factory=list)  # every act on every revision
+
+    @property
+    def voided(self) -> list[tuple[Revision, ReviewAct]]:
+        """Acts made on earlier revisions: kept for the record, worth nothing for this one."""
+        return [(r, a) for r, a in self.acts if r.id != self.revision.id]
+
+
+def _current(session: Session, slug: str) -> tuple[Article, Revision]:
+    article = session.exec(select(Article).where(Article.slug == slug)).first()
+    if article is None or article.current_revision_id is None:
+        raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
+    revision = session.get(Revision, article.current_revision_id)
+    assert revision is not None
+    return article, revision
+
+
+def status(session: Session, slug: str) -> ReviewStatus:
+    article, revision = _current(session, slug)
+    state = session.get(ReviewState, revision.id)
+    rows = session.exec(
+        select(Revision, ReviewAct)
+        .join(ReviewAct, col(ReviewAct.revision_id) == col(Revision.id))
+        .where(ReviewAct.article_id == article.id)
+        .order_by(col(ReviewAct.id))
+    ).all()
+    acts = [(r, a) for r, a in rows]
+    if state is None:
+        return ReviewStatus(slug, revision, "draft", [], None, [], {}, acts)
+    stages = plan_from_json(state.plan_json)
+    approvals = {
+        a.stage_key: a
+        for r, a in acts
+        if r.id == revision.id and a.cycle == state.cycle and a.act == "approve"
+    }
+    views = [
+        StageView(s, approvals[s.key].username, approvals[s.key].at, approvals[s.key].comment)
+        if s.key in approvals
+        else StageView(s)
+        for s in stages
+    ]
+    current = stages[state.stage_index] if state.status == "in_review" else None
+    warnings = [Finding(**w) for w in json.loads(state.findings_json)]
+    return ReviewStatus(
+        slug, revision, state.status, views, current, warnings, json.loads(state.acknowledged_json), acts
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    slug: str
+    title: str
+    revision_id: str
+    stage: str  # the stage waiting on the user, or "退回修改" for an author
+    since: datetime
+    warnings: int
+
+
+def queue(session: Session, username: str) -> list[QueueItem]:
+    """What waits on this user: stages they may sign now, and their own articles sent back."""
+    user = get_user(session, username)
+    rows = session.exec(
+        select(Article, Revision, ReviewState)
+        .join(Revision, col(Revision.id) == col(Article.current_revision_id))
+        .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id))
+        .where(col(ReviewState.status).in_(["in_review", "rejected"]))
+        .order_by(col(ReviewState.updated_at))
+    ).all()
+    items: list[QueueItem] = []
+    for article, revision, state in rows:
+        meta: dict[str, Any] = json.loads(revision.meta_json)
+        warnings = len(json.loads(state.findings_json))
+        if state.status == "rejected":
+            if is_author(user, meta) or state.submitted_by == username:
+                items.append(
+                    QueueItem(
+                        article.slug, revision.title, revision.id, "退回修改", state.updated_at, warnings
+                    )
+                )
+            continue
+        stage = plan_from_json(state.plan_json)[state.stage_index]
+        acted = {
+            a.username: a.stage_name or ""
+            for a in session.exec(
+                select(ReviewAct).where(
+                    ReviewAct.revision_id == revision.id,
+                    ReviewAct.cycle == state.cycle,
+                    ReviewAct.act == "approve",
+                )
+            )
+        }
+        if refusal_to_act(user, stage, meta, acted) is None:
+            items.append(
+                QueueItem(article.slug, revision.title, revision.id, stage.name, state.updated_at, warnings)
+            )
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class StageTiming:
+    stage: str
+    count: int
+    median_hours: float
+    mean_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewStats:
+    stages: list[StageTiming]
+    rejections_by_department: dict[str, int]
+    rejections_by_stage: dict[str, int]
+    status_counts: dict[str, int]
+
+
+def stats(session: Session) -> ReviewStats:
+    """Time each stage took (from the previous act of the same cycle) and where rejections happen."""
+    rows = session.exec(
+        select(ReviewAct, Revision)
+        .join(Revision, col(Revision.id) == col(ReviewAct.revision_id))
+        .order_by(col(ReviewAct.id))
+    ).all()
+    last_at: dict[tuple[str, int], datetime] = {}
+    durations: dict[str, list[float]] = defaultdict(list)
+    order: list[str] = []
+    by_department: Counter[str] = Counter()
+    by_stage: Counter[str] = Counter()
+    for act, revision in rows:
+        key = (act.revision_id, act.cycle)
+        if act.act in ("approve", "reject") and key in last_at and act.stage_name:
+            durations[act.stage_name].append((act.at - last_at[key]).total_seconds() / 3600)
+            if act.stage_name not in order:
+                order.append(act.stage_name)
+        if act.act == "reject":
+            by_department[revision.department] += 1
+            by_stage[act.stage_name or ""] += 1
+        last_at[key] = act.at
+    timings = [
+        StageTiming(
+            name, len(durations[name]), statistics.median(durations[name]), statistics.fmean(durations[name])
+        )
+        for name in order
+    ]
+    current = session.exec(
+        select(ReviewState.status).join(
+            Article, col(Article.current_revision_id) == col(ReviewState.revision_id)
+        )
+    ).all()
+    return ReviewStats(timings, dict(by_department), dict(by_stage), dict(Counter(current)))
+
+
+def eligible(session: Session, slug: str) -> list[StaffUser]:
+    """Who may sign the stage that waits now (empty when nothing waits)."""
+    _article, revision = _current(session, slug)
+    state = session.get(ReviewState, revision.id)
+    if state is None or state.status != "in_review":
+        return []
+    stage = plan_from_json(state.plan_json)[state.stage_index]
+    meta: dict[str, Any] = json.loads(revision.meta_json)
+    acted = signed_in_cycle(session, state)
+    users = session.exec(select(StaffUser).where(col(StaffUser.active)).order_by(col(StaffUser.username)))
+    return [u for u in users if refusal_to_act(u, stage, meta, acted) is None]
+
+
+def signed_in_cycle(session: Session, state: ReviewState) -> dict[str, str]:
+    """Who already signed which stage in the state's current cycle."""
+    acts = session.exec(
+        select(ReviewAct).where(
+            ReviewAct.revision_id == state.revision_id,
+            ReviewAct.cycle == state.cycle,
+            ReviewAct.act == "approve",
+        )
+    )
+    return {a.username: a.stage_name or "" for a in acts}

@@ -1,0 +1,165 @@
+"""Staff users and their roles, stored in the database; passwords hashed with argon2."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlmodel import Session, col, select
+
+from publisher import audit
+from publisher.config import ROLES, UserSeed
+from publisher.errors import NotFound, PublisherError
+from publisher.store.tables import StaffUser
+from publisher.timeutil import utc_now
+
+_hasher = PasswordHasher()
+
+
+class UserError(PublisherError):
+    pass
+
+
+def roles_of(user: StaffUser) -> list[str]:
+    roles: list[str] = json.loads(user.roles_json)
+    return roles
+
+
+def committees_of(user: StaffUser) -> list[str]:
+    committees: list[str] = json.loads(user.committees_json)
+    return committees
+
+
+def departments_of(user: StaffUser) -> list[str]:
+    departments: list[str] = json.loads(user.departments_json)
+    return departments
+
+
+def _check_roles(roles: Iterable[str]) -> list[str]:
+    roles = list(dict.fromkeys(roles))
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise UserError(f"未知角色 / unknown role {unknown or '(none)'}; roles: {', '.join(ROLES)}")
+    return roles
+
+
+def get_user(session: Session, username: str) -> StaffUser:
+    user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+    if user is None:
+        raise NotFound(f"没有这个用户 / no user {username!r}")
+    return user
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    name: str,
+    roles: Iterable[str],
+    committees: Iterable[str] = (),
+    departments: Iterable[str] = (),
+    password: str | None = None,
+    actor: str,
+) -> StaffUser:
+    if session.exec(select(StaffUser).where(StaffUser.username == username)).first() is not None:
+        raise UserError(f"用户已存在 / user {username!r} already exists")
+    checked = _check_roles(roles)
+    committees = list(committees)
+    if committees and "committee_reviewer" not in checked:
+        raise UserError(
+            "只有专委会审核人（committee_reviewer）可以指定专门委员会 / only committee reviewers name committees"
+        )
+    if "committee_reviewer" in checked and not committees:
+        raise UserError(
+            "专委会审核人须指定所属专门委员会（--committee） / a committee reviewer needs --committee"
+        )
+    user = StaffUser(
+        username=username,
+        display_name=name,
+        roles_json=json.dumps(checked, ensure_ascii=False),
+        committees_json=json.dumps(committees, ensure_ascii=False),
+        departments_json=json.dumps(list(departments), ensure_ascii=False),
+        password_hash=_hasher.hash(password) if password else None,
+        created_at=utc_now(),
+    )
+    session.add(user)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action="user.add",
+        object_type="user",
+        object_id=username,
+        details={"name": name, "roles": checked, "committees": committees},
+    )
+    return user
+
+
+def set_password(session: Session, username: str, password: str, actor: str) -> None:
+    user = get_user(session, username)
+    user.password_hash = _hasher.hash(password)
+    session.add(user)
+    audit.append(session, actor=actor, action="user.password", object_type="user", object_id=username)
+
+
+def verify_password(user: StaffUser, password: str) -> bool:
+    if not user.active or not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def disable_user(session: Session, username: str, actor: str) -> StaffUser:
+    user = get_user(session, username)
+    if not user.active:
+        raise UserError(f"用户已停用 / user {username!r} is already disabled")
+    user.active = False
+    session.add(user)
+    audit.append(session, actor=actor, action="user.disable", object_type="user", object_id=username)
+    return user
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    return list(session.exec(select(StaffUser).order_by(col(StaffUser.username))))
+
+
+def sync_users(session: Session, seeds: Iterable[UserSeed], actor: str) -> list[str]:
+    """Create the users `publisher.toml` declares and bring their roles up to date. Returns what changed."""
+    changed: list[str] = []
+    for seed in seeds:
+        user = session.exec(select(StaffUser).where(StaffUser.username == seed.username)).first()
+        if user is None:
+            add_user(
+                session,
+                username=seed.username,
+                name=seed.name,
+                roles=seed.roles,
+                committees=seed.committees,
+                departments=seed.departments,
+                actor=actor,
+            )
+            changed.append(seed.username)
+            continue
+        wanted = (
+            json.dumps(list(seed.roles), ensure_ascii=False),
+            json.dumps(seed.committees, ensure_ascii=False),
+            json.dumps(seed.departments, ensure_ascii=False),
+            seed.name,
+        )
+        if (user.roles_json, user.committees_json, user.departments_json, user.display_name) != wanted:
+            user.roles_json, user.committees_json, user.departments_json, user.display_name = wanted
+            session.add(user)
+            audit.append(
+                session,
+                actor=actor,
+                action="user.update",
+                object_type="user",
+                object_id=seed.username,
+                details={"roles": list(seed.roles), "committees": seed.committees},
+            )
+            changed.append(seed.username)
+    return changed
