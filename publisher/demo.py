@@ -1,56 +1,152 @@
-"""`publisher demo`: the whole pipeline as far as it exists, on the embedded defaults, explained briefly."""
+"""`publisher demo`: the whole pipeline as far as it exists, on the embedded defaults, explained briefly.
+
+The demo works on a copy of the newsroom under `var/demo/` (reset on every run), so it can play an
+author who edits a rejected article without touching the real `content/`.
+"""
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections import Counter
+from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from publisher import articles, audit
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.store.engine import read_session
+from publisher.review import walk
+from publisher.review.service import ReviewService
+from publisher.review.users import sync_users
+from publisher.review.workflow import ReviewRefused
+from publisher.store.engine import read_session, write_session
+
+SANDBOX = "demo"
+COPIED = ("content", "channels", "schedules", "review")
+# The demo's scripted cases: a wrong term sent back and fixed, a draft carrying a secrecy marking.
+REJECTED = "wang-zhenhua-engineer"
+WRONG, RIGHT = "一府两院", "一府一委两院"
+SUBMITTER = "liangyu"
+
+
+def prepare_sandbox(room: Newsroom) -> Path:
+    target = room.var_dir / SANDBOX
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    shutil.copy(room.root / "publisher.toml", target / "publisher.toml")
+    for name in COPIED:
+        source = room.root / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+    return target
+
+
+def _source_of(room: Newsroom, slug: str) -> Path | None:
+    with read_session(room.engine) as session:
+        try:
+            return room.root / articles.get_article(session, slug).article.source
+        except Exception:
+            return None
 
 
 def run_demo(room: Newsroom, console: Console) -> bool:
-    console.rule(f"[bold]{room.settings.newsroom.full_name or room.settings.newsroom.name} · 演示 / demo")
-    console.print(f"新闻室 / newsroom: {room.root}")
-    console.print(f"数据库 / database: {room.database_url}")
+    name = room.settings.newsroom.full_name or room.settings.newsroom.name
+    console.rule(f"[bold]{name} · 演示 / demo")
+    sandbox = Newsroom(prepare_sandbox(room))
+    shown = sandbox.root.relative_to(room.root) if sandbox.root.is_relative_to(room.root) else sandbox.root
+    console.print(f"演示副本 / demo copy: {shown}（数据库 {sandbox.database_url}）")
 
-    report = ingest(room, actor="demo")
+    # 1. 采 — ingest
+    report = ingest(sandbox, actor="demo")
     console.print(
-        f"[bold]1. 采（入库）[/] 读取 {report.files} 篇稿件：新增 {len(report.created)}，修订 {len(report.revised)}，"
-        f"未变 {report.unchanged}，有问题 {len(report.skipped)}。"
+        f"[bold]1. 采 · 入库[/] {report.files} 篇稿件，新增 {len(report.created)} 篇不可变版本，"
+        f"有问题 {len(report.skipped)} 个。"
     )
     for problem in report.problems:
-        console.print(f"   [red]{problem}[/]")
+        console.print(f"   [red]{escape(str(problem))}[/]")
 
-    with read_session(room.engine) as session:
-        views = articles.list_articles(session)
-        chain = audit.verify(session)
-    per_column = Counter(v.revision.column for v in views)
-    for column in room.settings.columns:
-        console.print(f"   {column.name}: {per_column.get(column.key, 0)} 篇")
-    series = sorted({(v.meta["series"]["part"], v.revision.title) for v in views if v.meta.get("series")})
-    if series:
-        console.print("   系列报道（按顺序）/ a series, in reading order:")
-        for part, title in series:
-            console.print(f"     {part}. {title}")
+    # 2. 审 — the review chain
+    with write_session(sandbox.engine) as session:
+        sync_users(session, sandbox.settings.users, "demo")
+    service = ReviewService(sandbox)
     console.print(
-        f"[bold]2. 存（审计）[/] 审计链 {chain.events} 条事件，"
+        "[bold]2. 审 · 三审三校[/] 审核链：" + " → ".join(s.name for s in sandbox.settings.review.stages)
+    )
+    with read_session(sandbox.engine) as session:
+        slugs = [v.article.slug for v in articles.list_articles(session)]
+    signed: dict[str, list[walk.Signature]] = {}
+    blocked: list[tuple[str, str]] = []
+    for slug in sorted(slugs):
+        try:
+            service.submit(slug, SUBMITTER)
+        except ReviewRefused as exc:
+            lines = str(exc).splitlines()
+            blocked.append((slug, lines[1].strip(" -") if len(lines) > 1 else lines[0]))
+            continue
+        if slug == REJECTED:
+            continue
+        signed[slug] = walk.sign_through(service, slug, acknowledge=True)
+
+    fixed = _reject_and_fix(sandbox, service, console)
+    if fixed:
+        signed[REJECTED] = fixed
+
+    table = Table(title="谁签署了什么 / who approved what", title_justify="left", show_lines=False)
+    table.add_column("稿件 / article", overflow="fold")
+    table.add_column("签署 / signatures", overflow="fold")
+    for slug, signatures in sorted(signed.items()):
+        table.add_row(slug, "，".join(f"{s.stage} {s.name}" for s in signatures))
+    console.print(table)
+    for slug, why in blocked:
+        console.print(f"   [red]拦截 / blocked[/] {slug}：{escape(why)}")
+
+    # 3. 存 — audit
+    with read_session(sandbox.engine) as session:
+        chain = audit.verify(session)
+        views = articles.list_articles(session)
+    console.print(
+        f"[bold]3. 存 · 审计[/] 哈希链 {chain.events} 条事件，"
         + ("[green]校验通过[/]" if chain.ok else f"[red]发现 {len(chain.breaks)} 处断裂[/]")
     )
-    channels = room.channels.channels
+    per_column = Counter(v.revision.column for v in views)
     console.print(
-        f"[bold]3. 发（渠道）[/] 已声明 {len(channels)} 个渠道："
-        + "、".join(c.title for c in channels.values())
+        "   栏目 / columns: "
+        + "，".join(f"{c.name} {per_column.get(c.key, 0)}" for c in sandbox.settings.columns)
     )
+
+    # 4. 发 — channels (delivery arrives with the channel issues)
+    channels = sandbox.channels.channels
+    console.print(
+        f"[bold]4. 发 · 渠道[/] {len(channels)} 个渠道：" + "、".join(c.title for c in channels.values())
+    )
+
     console.print()
     console.print("接下来可以看 / where to look next:")
-    console.print("  publisher articles                 稿件列表")
-    if views:
-        console.print(f"  publisher articles show {views[0].article.slug}")
-        console.print(f"  publisher articles history {views[0].article.slug}")
-    console.print("  publisher audit log | publisher audit verify")
-    console.print("  publisher channels")
-    return report.ok and chain.ok
+    console.print(f"  publisher review show {REJECTED} --newsroom {shown}    退回、修改、重新审核的全过程")
+    console.print(f"  publisher review queue --as zhouwb --newsroom {shown}")
+    console.print(f"  publisher review stats --newsroom {shown}")
+    console.print(f"  publisher audit log --newsroom {shown}")
+    console.print("  publisher check | publisher ingest | publisher articles    （在真实新闻室）")
+    return report.ok and chain.ok and bool(signed) and bool(blocked)
+
+
+def _reject_and_fix(room: Newsroom, service: ReviewService, console: Console) -> list[walk.Signature]:
+    """Send one article back for a wrong term, play its author fixing the file, and review it again."""
+    path = _source_of(room, REJECTED)
+    if path is None:
+        return []
+    signer = walk.next_signer(service, REJECTED)
+    if signer is None:
+        return []
+    comment = f"请将“{WRONG}”改为“{RIGHT}”"
+    service.reject(REJECTED, signer[0], comment=comment)
+    console.print(f"   退回 / rejected {REJECTED}：{signer[1]}（初审）—— {comment}")
+    path.write_text(re.sub(WRONG, RIGHT, path.read_text(encoding="utf-8")), encoding="utf-8")
+    ingest(room, actor="demo")
+    service.submit(REJECTED, SUBMITTER, comment="已按初审意见修改")
+    console.print(f"   修改后重新提交 / fixed and resubmitted {REJECTED}：第 2 版，审核链从初审重新开始")
+    return walk.sign_through(service, REJECTED, acknowledge=True)

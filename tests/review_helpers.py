@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from publisher.newsroom import Newsroom
-from publisher.review import queries
+from publisher.review import walk
 from publisher.review.service import ReviewService
 from publisher.review.users import sync_users
 from publisher.store.engine import write_session
@@ -17,21 +15,11 @@ def seed_users(room: Newsroom) -> None:
 
 
 def next_signer(room: Newsroom, slug: str) -> str:
-    with Session(room.engine) as session:
-        people = queries.eligible(session, slug)
-    assert people, f"nobody may sign {slug} now"
-    return people[0].username
+    signer = walk.next_signer(ReviewService(room), slug)
+    assert signer is not None, f"nobody may sign {slug} now"
+    return signer[0]
 
 
 def sign_through(room: Newsroom, service: ReviewService, slug: str, stages: int | None = None) -> list[str]:
     """Approve stage after stage with the first eligible user; returns the stage names signed."""
-    signed: list[str] = []
-    while stages is None or len(signed) < stages:
-        with Session(room.engine) as session:
-            current = queries.status(session, slug).current
-        if current is None:
-            break
-        result = service.approve(slug, next_signer(room, slug))
-        assert result.stage is not None
-        signed.append(result.stage)
-    return signed
+    return [s.stage for s in walk.sign_through(service, slug, stages)]

@@ -129,7 +129,7 @@ def test_demo_runs_as_a_module_on_a_copy_of_the_repo(tmp_path: Path) -> None:
     demo = tmp_path / "demo"
     demo.mkdir()
     shutil.copy(repo / "publisher.toml", demo / "publisher.toml")
-    for name in ("content", "channels", "schedules"):
+    for name in ("content", "channels", "schedules", "review"):
         shutil.copytree(repo / name, demo / name)
     result = subprocess.run(
         [sys.executable, "-m", "publisher", "demo", "--newsroom", str(demo)],
@@ -139,5 +139,9 @@ def test_demo_runs_as_a_module_on_a_copy_of_the_repo(tmp_path: Path) -> None:
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "COLUMNS": "120"},
     )
     assert result.returncode == 0, result.stderr
-    assert "审计链" in result.stdout and "校验通过" in result.stdout
-    assert (demo / "var" / "publisher.db").is_file()
+    out = result.stdout
+    assert "校验通过" in out and "退回 / rejected wang-zhenhua-engineer" in out
+    assert "拦截 / blocked representative-suggestions-briefing-draft" in out and "密级标志" in out
+    assert "终审 陈立新" in out  # the sensitive article went to the principal leader
+    assert (demo / "var" / "demo" / "var" / "publisher.db").is_file()
+    assert not (demo / "var" / "publisher.db").exists()  # the real newsroom's store is untouched

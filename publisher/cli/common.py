@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from publisher.errors import ConfigError, Problem, PublisherError
@@ -45,7 +46,7 @@ def staff_errors() -> Iterator[None]:
         print_problems(exc.problems, title="配置错误 / configuration problems")
         raise typer.Exit(2) from None
     except PublisherError as exc:
-        err_console.print(f"[bold red]错误 / error:[/] {exc}")
+        err_console.print(f"[bold red]错误 / error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
 
 
@@ -63,5 +64,7 @@ def print_problems(problems: list[Problem], title: str = "问题 / problems") ->
     table.add_column("原因 / reason", overflow="fold")
     for p in problems:
         style = "yellow" if p.severity == "warning" else "red"
-        table.add_row(p.file, str(p.line or ""), p.field or "", f"[{style}]{p.reason}[/]")
+        table.add_row(
+            escape(p.file), str(p.line or ""), escape(p.field or ""), f"[{style}]{escape(p.reason)}[/]"
+        )
     err_console.print(table)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
@@ -40,7 +41,7 @@ def _done(result: ActResult) -> None:
     if result.next_stage:
         console.print(f"  下一环节 / next: {result.next_stage}")
     for warning in result.warnings:
-        console.print(f"  [yellow]警告 / warning:[/] {warning}")
+        console.print(f"  [yellow]警告 / warning:[/] {escape(str(warning))}")
 
 
 @app.command()
@@ -208,7 +209,7 @@ def show_(slug: str, newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False
         console.print(table)
     for w in st.warnings:
         by = st.acknowledged.get(w.code)
-        console.print(f"  [yellow]警告[/] {w}" + (f"（已由 {by} 确认）" if by else "（未确认）"))
+        console.print(f"  [yellow]警告[/] {escape(str(w))}" + (f"（已由 {by} 确认）" if by else "（未确认）"))
     if st.acts:
         console.print("审核记录 / history:")
         for r, a in st.acts:

@@ -1,0 +1,129 @@
+"""Staff users: stored in the database, argon2 passwords, roles checked, every change audited."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
+
+from publisher.cli import app
+from publisher.errors import NotFound
+from publisher.newsroom import Newsroom
+from publisher.review import users
+from publisher.store.engine import write_session
+from publisher.store.tables import AuditEvent, StaffUser
+
+runner = CliRunner()
+
+
+def test_add_hashes_the_password_and_audits(room: Newsroom) -> None:
+    with write_session(room.engine) as s:
+        users.add_user(
+            s, username="zhang", name="张伟", roles=["editor"], password="correct horse", actor="t"
+        )
+    with Session(room.engine) as s:
+        user = users.get_user(s, "zhang")
+        event = s.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc())).first()
+    assert user.password_hash is not None and user.password_hash.startswith("$argon2")
+    assert "correct horse" not in user.password_hash
+    assert users.verify_password(user, "correct horse") and not users.verify_password(user, "wrong")
+    assert event is not None and (event.action, event.object_id) == ("user.add", "zhang")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"roles": ["editor", "emperor"]}, "unknown role"),
+        ({"roles": []}, "unknown role"),
+        ({"roles": ["committee_reviewer"]}, "needs --committee"),
+        ({"roles": ["editor"], "committees": ["法制委员会"]}, "only committee reviewers"),
+    ],
+)
+def test_bad_users_are_refused(room: Newsroom, kwargs: dict[str, list[str]], says: str) -> None:
+    with pytest.raises(users.UserError, match=says), write_session(room.engine) as s:
+        users.add_user(s, username="x", name="某人", actor="t", **kwargs)  # type: ignore[arg-type]
+    with Session(room.engine) as s:
+        assert s.exec(select(StaffUser)).all() == []
+
+
+def test_duplicate_and_disabled(room: Newsroom) -> None:
+    with write_session(room.engine) as s:
+        users.add_user(s, username="li", name="李静", roles=["author"], password="pw", actor="t")
+    with pytest.raises(users.UserError, match="already exists"), write_session(room.engine) as s:
+        users.add_user(s, username="li", name="李静", roles=["author"], actor="t")
+    with write_session(room.engine) as s:
+        users.disable_user(s, "li", "t")
+    with Session(room.engine) as s:
+        user = users.get_user(s, "li")
+        assert not user.active and not users.verify_password(user, "pw")
+        with pytest.raises(NotFound):
+            users.get_user(s, "nobody")
+
+
+def test_sync_creates_then_only_updates_what_changed(room: Newsroom) -> None:
+    seeds = room.settings.users
+    with write_session(room.engine) as s:
+        assert len(users.sync_users(s, seeds, "t")) == len(seeds)
+    with write_session(room.engine) as s:
+        assert users.sync_users(s, seeds, "t") == []
+    changed = [seeds[0].model_copy(update={"roles": ["author", "editor"]}), *seeds[1:]]
+    with write_session(room.engine) as s:
+        assert users.sync_users(s, changed, "t") == [seeds[0].username]
+    with Session(room.engine) as s:
+        assert users.roles_of(users.get_user(s, seeds[0].username)) == ["author", "editor"]
+
+
+def test_users_cli(room: Newsroom, db_url: str) -> None:
+    env = {"PUBLISHER_NEWSROOM": str(room.root), "PUBLISHER_DATABASE_URL": db_url, "NEW_PW": "s3cret!"}
+    result = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "zhao",
+            "--name",
+            "赵敏",
+            "--role",
+            "committee_reviewer",
+            "--committee",
+            "法制委员会",
+            "--password-env",
+            "NEW_PW",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "qian",
+            "--name",
+            "钱",
+            "--role",
+            "committee_reviewer",
+            "--committee",
+            "不存在委员会",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 1 and "undeclared committees" in result.stderr
+    result = runner.invoke(app, ["users", "sync"], env=env)
+    assert result.exit_code == 0
+    result = runner.invoke(app, ["users", "disable", "zhao"], env=env)
+    assert result.exit_code == 0
+    listed = json.loads(runner.invoke(app, ["users", "list", "--json"], env=env).stdout)
+    zhao = next(u for u in listed if u["username"] == "zhao")
+    assert zhao == {
+        "username": "zhao",
+        "name": "赵敏",
+        "roles": ["committee_reviewer"],
+        "committees": ["法制委员会"],
+        "departments": [],
+        "active": False,
+        "has_password": True,
+    }
+    assert len(listed) == len(room.settings.users) + 1
