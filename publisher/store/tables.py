@@ -164,3 +164,64 @@ class ReviewAct(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     details_json: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Delivery(SQLModel, table=True):
+    """One article due on one channel at one time: the unit the engine claims, performs and finishes.
+
+    The database is the truth of what is due. A delivery names the article, not a revision: at the
+    due time the publication gate decides which revision (the current, approved one) goes, and the
+    revision sent is recorded here with the channel's receipt.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        Index("ix_delivery_slot", "campaign", "slot_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    channel: str = Field(max_length=64, index=True)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # scheduled | claimed | done | failed | held | missed | canceled | unknown
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    idempotency_key: str = Field(max_length=80, unique=True)
+    revision_id: str | None = Field(default=None, max_length=64)
+    campaign: str | None = Field(default=None, max_length=64)
+    slot_number: int | None = None
+    receipt_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class Worker(SQLModel, table=True):
+    """A running `publisher run` process, known by its heartbeat."""
+
+    __tablename__ = "worker"
+
+    id: str = Field(primary_key=True, max_length=120)
+    host: str = Field(max_length=120)
+    pid: int
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    heartbeat_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    state: str = Field(max_length=16)  # running | stopping | stopped
+    processed: int = 0
+
+
+class NewsroomFlag(SQLModel, table=True):
+    """Switches every worker reads at once, such as the emergency pause."""
+
+    __tablename__ = "newsroom_flag"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
