@@ -126,6 +126,20 @@ class ReviewSettings(Strict):
         return self
 
 
+class EngineSettings(Strict):
+    """How `publisher run` behaves. Durations in seconds."""
+
+    lease_seconds: float = Field(default=60, gt=0)  # a dead worker's claims return after this
+    poll_seconds: float = Field(default=2, gt=0)  # how often a worker looks for new or changed work
+    horizon_seconds: float = Field(default=600, gt=0)  # clock jobs are kept only this far ahead
+    grace_seconds: float = Field(default=3600, ge=0)  # a worker back from downtime still sends this late
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_base_seconds: float = Field(default=30, gt=0)
+    backoff_max_seconds: float = Field(default=3600, gt=0)
+    batch: int = Field(default=50, ge=1)  # deliveries claimed per round
+    heartbeat_seconds: float = Field(default=5, gt=0)
+
+
 class UserSeed(Strict):
     username: str = Field(pattern=r"^[a-z][a-z0-9_.-]{1,63}$")
     name: str = Field(min_length=1)
@@ -158,6 +172,7 @@ class NewsroomSettings(BaseSettings):
     departments: list[str] = Field(min_length=1)
     committees: list[str] = []
     review: ReviewSettings = ReviewSettings()
+    engine: EngineSettings = EngineSettings()
     users: list[UserSeed] = []
 
     @classmethod

@@ -44,7 +44,14 @@ class PartnerSettings(KindSettings):
     trusted_for_embargo: bool = False
 
 
+class SinkSettings(KindSettings):
+    """A webhook that receives a JSON envelope per delivery, deduplicated by Idempotency-Key."""
+
+    url: str = Field(pattern=r"^https?://")
+
+
 KIND_SETTINGS: dict[str, type[KindSettings]] = {
+    "sink": SinkSettings,
     "website": WebsiteSettings,
     "feed": FeedSettings,
     "wechat": WechatSettings,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,15 @@ from publisher.errors import Problem
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+class Limits(BaseModel):
+    """Limits that hold across every worker."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_in_flight: int | None = Field(default=None, ge=1)  # deliveries performed at once on this channel
+    per_day: int | None = Field(default=None, ge=1)  # releases per local day (e.g. WeChat pushes)
+
+
 class ChannelFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -29,6 +38,7 @@ class ChannelFile(BaseModel):
     description: str = ""
     enabled: bool = True
     external: bool = True  # leaves the building: the secrecy gate applies
+    limits: Limits = Limits()
     settings: dict[str, Any] = {}
 
     @field_validator("kind")
@@ -51,6 +61,7 @@ class Channel:
     external: bool
     settings: BaseModel
     source: str
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +117,7 @@ def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
         external=base.external,
         settings=settings,
         source=source,
+        limits=base.limits,
     )
 
 

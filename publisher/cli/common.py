@@ -17,8 +17,9 @@ from rich.table import Table
 from publisher.errors import ConfigError, Problem, PublisherError
 from publisher.newsroom import Newsroom
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: long lines stay whole when piped or read by scripts; tables still fit the terminal.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 NewsroomOpt = Annotated[
     Path,

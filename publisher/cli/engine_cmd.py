@@ -1,0 +1,254 @@
+"""schedule, unschedule, queue, run, status, pause, resume."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from publisher.cli.common import (
+    JsonOpt,
+    NewsroomOpt,
+    console,
+    err_console,
+    open_newsroom,
+    print_json,
+    staff_errors,
+)
+from publisher.engine import scheduling
+from publisher.engine.clock import CompressedClock, RealClock
+from publisher.engine.status import engine_status
+from publisher.engine.worker import DeliveryWorker, WindowPolicy, set_paused
+from publisher.errors import PublisherError
+from publisher.newsroom import Newsroom
+from publisher.store.engine import read_session
+from publisher.timeutil import show
+
+STATUS = {
+    "scheduled": "待发",
+    "claimed": "发送中",
+    "done": "已发",
+    "failed": "失败",
+    "held": "暂缓（未审核通过）",
+    "missed": "错过",
+    "canceled": "已取消",
+    "unknown": "结果待核对",
+}
+
+
+def parse_time(text: str, tz: ZoneInfo) -> datetime:
+    """ISO 8601; a time without an offset is the newsroom's local time (how staff think of it)."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise PublisherError(f"无法识别的时间 / not a time: {text!r} (e.g. 2026-12-04T09:00)") from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def schedule(
+        slug: str,
+        channels: Annotated[
+            str, typer.Option("--channels", "-c", help="渠道，逗号分隔 / channels, comma-separated")
+        ],
+        at: Annotated[str | None, typer.Option("--at", help="发布时间（本地时间或带时区） / when")] = None,
+        slot: Annotated[str | None, typer.Option("--slot", help="CAMPAIGN#N：专题的第 N 个时段")] = None,
+        next_slot: Annotated[str | None, typer.Option("--next-slot", help="CAMPAIGN：下一个空时段")] = None,
+        user: Annotated[str, typer.Option("--as", help="操作人 / acting user")] = "editor",
+        newsroom: NewsroomOpt = Path("."),
+    ) -> None:
+        """安排发布 / schedule an article on channels."""
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            names = [c.strip() for c in channels.split(",") if c.strip()]
+            chosen = [x for x in (at, slot, next_slot) if x]
+            if len(chosen) != 1:
+                raise PublisherError(
+                    "请指定 --at、--slot、--next-slot 之一 / give exactly one of --at, --slot, --next-slot"
+                )
+            campaign: str | None = None
+            number: int | None = None
+            if at:
+                due = parse_time(at, room.settings.tz)
+            else:
+                campaign, number, due = _resolve_slot(room, slot, next_slot)
+            result = scheduling.schedule(room, slug, names, due, user, campaign=campaign, slot_number=number)
+        for item in result.items:
+            verb = "已安排" if item.created else "已存在"
+            console.print(
+                f"{verb} / {'scheduled' if item.created else 'exists'}: {slug} → {item.channel} "
+                f"{show(item.due, room.settings.tz)}" + (f"（{campaign}#{number}）" if campaign else "")
+            )
+        for warning in result.warnings:
+            console.print(f"[yellow]警告 / warning:[/] {escape(warning)}")
+
+    @app.command()
+    def unschedule(
+        slug: str,
+        channels: Annotated[str | None, typer.Option("--channels", "-c", help="只取消这些渠道")] = None,
+        user: Annotated[str, typer.Option("--as", help="操作人 / acting user")] = "editor",
+        newsroom: NewsroomOpt = Path("."),
+    ) -> None:
+        """取消尚未发出的发布 / cancel releases not yet performed."""
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            names = [c.strip() for c in channels.split(",")] if channels else None
+            count = scheduling.unschedule(room, slug, user, names)
+        console.print(f"已取消 {count} 项 / canceled {count}")
+
+    @app.command()
+    def queue(
+        newsroom: NewsroomOpt = Path("."),
+        all_: Annotated[bool, typer.Option("--all", help="包括已发出的 / include done")] = False,
+        as_json: JsonOpt = False,
+    ) -> None:
+        """待发队列（按渠道，本地时间） / what is due, per channel, in local time."""
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            with read_session(room.engine) as session:
+                rows = scheduling.due_queue(session, include_done=all_)
+        tz = room.settings.tz
+        if as_json:
+            print_json(
+                [
+                    {
+                        "delivery": r.delivery.id,
+                        "slug": r.slug,
+                        "title": r.title,
+                        "channel": r.delivery.channel,
+                        "due": r.delivery.due_at.isoformat(),
+                        "status": r.delivery.status,
+                        "approved": r.approved,
+                        "attempts": r.delivery.attempts,
+                        "error": r.delivery.last_error,
+                        "campaign": r.delivery.campaign,
+                        "slot": r.delivery.slot_number,
+                    }
+                    for r in rows
+                ]
+            )
+            return
+        table = Table(title=f"发布队列 / queue ({len(rows)})", title_justify="left")
+        for label in ("渠道", "时间", "标题", "状态", "审核", "说明"):
+            table.add_column(label, overflow="fold")
+        for r in rows:
+            table.add_row(
+                r.delivery.channel,
+                show(r.delivery.due_at, tz),
+                r.title,
+                STATUS.get(r.delivery.status, r.delivery.status),
+                "已通过" if r.approved else "[yellow]未通过[/]",
+                escape(r.delivery.last_error or ""),
+            )
+        console.print(table)
+
+    @app.command()
+    def run(
+        newsroom: NewsroomOpt = Path("."),
+        once: Annotated[bool, typer.Option("--once", help="处理到期任务后退出（供 cron 使用）")] = False,
+        speed: Annotated[
+            float, typer.Option("--speed", help="时间加速倍数（演示用） / time compression")
+        ] = 1.0,
+        start: Annotated[
+            str | None, typer.Option("--from", help="加速时钟的起点 / virtual start time")
+        ] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """运行发布引擎 / run a delivery worker (SIGTERM finishes in-flight work and releases claims)."""
+        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            clock = (
+                RealClock()
+                if speed == 1.0 and start is None
+                else CompressedClock(
+                    parse_time(start, room.settings.tz) if start else RealClock().now(), speed
+                )
+            )
+            worker = DeliveryWorker(room, clock=clock, windows=_windows(room))
+            if once:
+                done = worker.run_once()
+                console.print(f"本轮发出 {done} 项 / delivered {done}")
+                return
+
+            def stop(_signum: int, _frame: FrameType | None) -> None:
+                worker.request_stop()
+
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+            err_console.print(f"发布引擎运行中 / worker {worker.id} running (Ctrl-C to stop)")
+            worker.run_forever()
+            err_console.print(f"已停止 / stopped; processed {worker.processed}")
+
+    @app.command()
+    def status(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
+        """引擎与队列状态 / live workers and delivery counts."""
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            with read_session(room.engine) as session:
+                st = engine_status(session, RealClock().now(), room.settings.engine.heartbeat_seconds)
+        if as_json:
+            print_json(
+                {
+                    "paused": st.paused,
+                    "counts": st.counts,
+                    "workers": [
+                        {
+                            "id": w.id,
+                            "state": w.state,
+                            "alive": w.alive,
+                            "heartbeat_at": w.heartbeat_at.isoformat(),
+                            "processed": w.processed,
+                        }
+                        for w in st.workers
+                    ],
+                }
+            )
+            return
+        console.print(
+            ("[bold red]已暂停 / PAUSED[/]  " if st.paused else "")
+            + "  ".join(f"{k} {v}" for k, v in st.counts.items())
+        )
+        for w in st.workers:
+            mark = "[green]在线[/]" if w.alive else "离线"
+            console.print(
+                f"  {mark} {w.id} {w.state} 心跳 {show(w.heartbeat_at, room.settings.tz)} 已处理 {w.processed}"
+            )
+
+    @app.command()
+    def pause(
+        reason: Annotated[str | None, typer.Option("--reason")] = None,
+        user: Annotated[str, typer.Option("--as")] = "admin",
+        newsroom: NewsroomOpt = Path("."),
+    ) -> None:
+        """紧急暂停全部发布 / emergency: stop every release, newsroom-wide."""
+        with staff_errors():
+            set_paused(open_newsroom(newsroom), True, user, reason)
+        console.print("[bold red]已暂停全部发布 / all releases paused[/]")
+
+    @app.command()
+    def resume(
+        user: Annotated[str, typer.Option("--as")] = "admin", newsroom: NewsroomOpt = Path(".")
+    ) -> None:
+        """恢复发布 / resume releases."""
+        with staff_errors():
+            set_paused(open_newsroom(newsroom), False, user)
+        console.print("已恢复发布 / releases resumed")
+
+
+def _windows(room: Newsroom) -> WindowPolicy | None:
+    """Quiet hours and blackout windows come from schedules/ (wired when campaign planning lands)."""
+    return None
+
+
+def _resolve_slot(room: Newsroom, slot: str | None, next_slot: str | None) -> tuple[str, int, datetime]:
+    raise PublisherError("专题时段尚未接入 / campaign slots arrive with the planning module")

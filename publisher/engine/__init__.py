@@ -1,0 +1,1 @@
+"""The delivery engine: scheduling, claiming with leases, performing through channel adapters."""

@@ -1,0 +1,267 @@
+"""Claiming due deliveries with a lease, and finishing them: the only writes the engine makes.
+
+PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` hands each row to one worker; SQLite: the write lock
+taken at `BEGIN IMMEDIATE` makes the conditional update atomic. Either way a claim is a lease: a
+worker that dies loses it when `lease_until` passes, and the delivery is claimable again.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Engine, Table, and_, func, or_, select, text, update
+from sqlmodel import Session, col
+
+from publisher import audit
+from publisher.channels.registry import Limits
+from publisher.store.engine import write_session
+from publisher.store.tables import Article, Delivery
+
+CHANNEL_LOCK_BASE = 0x50554300
+DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
+D = DELIVERY.c
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    delivery: Delivery
+    reclaimed: bool  # its previous holder's lease ran out: the outcome of that attempt is unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery: Delivery
+    status: str  # done | scheduled (retry or deferral) | failed | held | unknown
+    action: str  # the audit action: delivery.done, delivery.retry, ...
+    revision_id: str | None = None
+    receipt_json: str | None = None
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+def _due_condition(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(D.status == "scheduled", D.next_attempt_at <= now),
+        and_(D.status == "claimed", D.lease_until < now),
+    )
+
+
+def _channel_lock(session: Session, channel: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        key = CHANNEL_LOCK_BASE + zlib.crc32(channel.encode()) % 0xFFFF
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def _capacity(session: Session, channel: str, limits: Limits, now: datetime, tz: ZoneInfo) -> int | None:
+    """How many more deliveries this channel may start now, across every worker (None: no limit)."""
+    d = D
+    room: list[int] = []
+    in_flight = session.execute(
+        select(func.count()).where(d.channel == channel, d.status == "claimed", d.lease_until >= now)
+    ).scalar_one()
+    if limits.max_in_flight is not None:
+        room.append(limits.max_in_flight - in_flight)
+    if limits.per_day is not None:
+        local_midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
+        done_today = session.execute(
+            select(func.count()).where(d.channel == channel, d.status == "done", d.done_at >= local_midnight)
+        ).scalar_one()
+        room.append(limits.per_day - done_today - in_flight)
+    return max(0, min(room)) if room else None
+
+
+def _quota_spent(session: Session, channel: str, limits: Limits, now: datetime, tz: ZoneInfo) -> bool:
+    local_midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
+    done_today = session.execute(
+        select(func.count()).where(D.channel == channel, D.status == "done", D.done_at >= local_midnight)
+    ).scalar_one()
+    return limits.per_day is not None and done_today >= limits.per_day
+
+
+def _defer_to_tomorrow(session: Session, ids: list[int], now: datetime, tz: ZoneInfo) -> None:
+    """The day's quota is spent: these wait for the next local day instead of being retried all day."""
+    tomorrow = datetime.combine(now.astimezone(tz).date() + timedelta(days=1), time(0), tz)
+    session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(ids), col(Delivery.status) == "scheduled")
+        .values(
+            next_attempt_at=tomorrow, updated_at=now, last_error="已达当日发布配额 / the day's quota is spent"
+        )
+    )
+
+
+def claim_due(
+    engine: Engine,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    limits: dict[str, Limits],
+    tz: ZoneInfo,
+) -> list[Claim]:
+    d = D
+    with write_session(engine) as session:
+        query = (
+            select(d.id, d.channel, d.status)
+            .where(_due_condition(now))
+            .order_by(d.next_attempt_at, d.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        candidates = session.execute(query).all()
+        if not candidates:
+            return []
+        by_channel: dict[str, list[int]] = defaultdict(list)
+        reclaimed: set[int] = set()
+        for row in candidates:
+            by_channel[row.channel].append(row.id)
+            if row.status == "claimed":
+                reclaimed.add(row.id)
+        chosen: list[int] = []
+        for channel in sorted(by_channel):
+            ids = by_channel[channel]
+            channel_limits = limits.get(channel)
+            if channel_limits is not None and (channel_limits.max_in_flight or channel_limits.per_day):
+                _channel_lock(session, channel)
+                room = _capacity(session, channel, channel_limits, now, tz)
+                if room is not None and room < len(ids):
+                    if channel_limits.per_day is not None and _quota_spent(
+                        session, channel, channel_limits, now, tz
+                    ):
+                        _defer_to_tomorrow(session, ids[room:], now, tz)
+                    ids = ids[:room]
+            chosen.extend(ids)
+        if not chosen:
+            return []
+        rows = session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(chosen), _due_condition(now))
+            .values(
+                status="claimed",
+                lease_owner=worker_id,
+                lease_until=now + lease,
+                attempts=col(Delivery.attempts) + 1,
+                updated_at=now,
+            )
+            .returning(*DELIVERY.c)
+        ).all()
+        claims = [Claim(Delivery.model_validate(dict(row._mapping)), row.id in reclaimed) for row in rows]
+    claims.sort(key=lambda c: (c.delivery.next_attempt_at, c.delivery.id or 0))
+    return claims
+
+
+def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetime) -> int:
+    """Record outcomes in one transaction, each with its audit event. A delivery whose lease this
+    worker lost (another worker reclaimed it) is left to its new holder. Returns how many landed."""
+    if not outcomes:
+        return 0
+    landed = 0
+    with write_session(engine) as session:
+        wanted = {o.delivery.article_id for o in outcomes}
+        pairs = session.execute(select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted)))
+        slugs: dict[int | None, str] = {article_id: slug for article_id, slug in pairs}
+        for o in outcomes:
+            values: dict[str, object] = {"status": o.status, "updated_at": now, "last_error": o.error}
+            if o.status != "claimed":
+                values.update(lease_owner=None, lease_until=None)
+            if o.revision_id is not None:
+                values["revision_id"] = o.revision_id
+            if o.receipt_json is not None:
+                values["receipt_json"] = o.receipt_json
+            if o.status == "done":
+                values["done_at"] = now
+            if o.next_attempt_at is not None:
+                values["next_attempt_at"] = o.next_attempt_at
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    col(Delivery.id) == o.delivery.id,
+                    col(Delivery.lease_owner) == worker_id,
+                    col(Delivery.status) == "claimed",
+                )
+                .values(**values)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            landed += 1
+            details: dict[str, object] = {
+                "delivery": o.delivery.id,
+                "channel": o.delivery.channel,
+                "due": o.delivery.due_at.isoformat(),
+                "attempt": o.delivery.attempts,
+            }
+            if o.error:
+                details["reason"] = o.error
+            if o.next_attempt_at is not None:
+                details["next"] = o.next_attempt_at.isoformat()
+            audit.append(
+                session,
+                actor=worker_id,
+                action=o.action,
+                object_type="article",
+                object_id=slugs.get(o.delivery.article_id, str(o.delivery.article_id)),
+                revision_id=o.revision_id,
+                details=details,
+            )
+    return landed
+
+
+def mark_missed(engine: Engine, cutoff: datetime, actor: str, now: datetime) -> int:
+    """Releases that fell due longer ago than the grace period, never attempted: a person decides."""
+    with write_session(engine) as session:
+        rows = session.execute(
+            update(Delivery)
+            .where(
+                col(Delivery.status) == "scheduled",
+                col(Delivery.attempts) == 0,
+                col(Delivery.next_attempt_at) < cutoff,
+            )
+            .values(status="missed", updated_at=now, last_error="超过补发宽限期 / past the grace period")
+            .returning(D.id, D.channel, D.article_id, D.due_at)
+        ).all()
+        for row in rows:
+            audit.append(
+                session,
+                actor=actor,
+                action="delivery.missed",
+                object_type="article",
+                object_id=str(row.article_id),
+                details={"delivery": row.id, "channel": row.channel, "due": row.due_at.isoformat()},
+            )
+        return len(rows)
+
+
+def release(engine: Engine, worker_id: str, now: datetime) -> int:
+    """Give back claims this worker holds but has not performed (on a clean shutdown)."""
+    with write_session(engine) as session:
+        result = session.execute(
+            update(Delivery)
+            .where(col(Delivery.lease_owner) == worker_id, col(Delivery.status) == "claimed")
+            .values(status="scheduled", lease_owner=None, lease_until=None, updated_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def due_instants(engine: Engine, until: datetime) -> list[datetime]:
+    """The distinct instants at which scheduled work falls due, up to `until` (the clock's job list)."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(col(Delivery.next_attempt_at))
+            .where(col(Delivery.status) == "scheduled", col(Delivery.next_attempt_at) <= until)
+            .distinct()
+        ).all()
+    return sorted(
+        Delivery.model_validate({"next_attempt_at": r[0]}).next_attempt_at if False else _aware(r[0])
+        for r in rows
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -1,0 +1,191 @@
+"""Staff actions on the delivery plan: schedule, unschedule, and what is due (the queue)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from publisher import audit
+from publisher.errors import NotFound, PublisherError
+from publisher.newsroom import Newsroom
+from publisher.store.engine import write_session
+from publisher.store.tables import Article, Delivery, ReviewState, Revision
+from publisher.timeutil import to_utc, utc_now
+
+ACTIVE = ("scheduled", "claimed", "held", "unknown")
+# States from which scheduling the same release again re-arms it (a person has decided).
+REARMABLE = ("canceled", "held", "missed", "failed")
+
+
+class ScheduleError(PublisherError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    delivery_id: int
+    slug: str
+    channel: str
+    due: datetime
+    created: bool  # False when the same release was already scheduled
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleResult:
+    items: list[Scheduled]
+    warnings: list[str]
+
+
+def idempotency_key(slug: str, channel: str, due: datetime) -> str:
+    """Stable for one release (article, channel, instant): retries and re-runs never make a second."""
+    digest = hashlib.sha256(f"{slug}|{channel}|{to_utc(due).isoformat()}".encode()).hexdigest()
+    return f"pub-{digest[:40]}"
+
+
+def schedule(
+    room: Newsroom,
+    slug: str,
+    channels: list[str],
+    due: datetime,
+    actor: str,
+    *,
+    campaign: str | None = None,
+    slot_number: int | None = None,
+    now: datetime | None = None,
+) -> ScheduleResult:
+    """Plan a release of an article on channels at a time. Allowed before approval, with a warning:
+    the publication gate decides at the due time, and an unapproved release is held, never sent."""
+    if due.tzinfo is None:
+        raise ScheduleError("时间须带时区 / the time needs a UTC offset")
+    if not channels:
+        raise ScheduleError("至少指定一个渠道 / name at least one channel")
+    declared = room.channels.channels
+    unknown = [c for c in channels if c not in declared]
+    if unknown:
+        raise ScheduleError(
+            f"未知渠道 / unknown channel {', '.join(unknown)}; declared: {', '.join(sorted(declared))}"
+        )
+    disabled = [c for c in channels if not declared[c].enabled]
+    if disabled:
+        raise ScheduleError(f"渠道已停用 / channel disabled: {', '.join(disabled)}")
+    due = to_utc(due)
+    now = now or utc_now()
+    warnings: list[str] = []
+    if due < now:
+        warnings.append("时间已过，将立即发布 / the time has passed: it is due now")
+    items: list[Scheduled] = []
+    with write_session(room.engine) as session:
+        article = session.exec(select(Article).where(Article.slug == slug)).first()
+        if article is None or article.current_revision_id is None:
+            raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
+        state = session.get(ReviewState, article.current_revision_id)
+        if state is None or state.status != "approved":
+            warnings.append(
+                "稿件尚未审核通过：到时由发布闸门判定，未通过则暂缓并报告，不会发出 / "
+                "not approved yet: at the due time it is held, never sent, unless approved by then"
+            )
+        assert article.id is not None
+        for channel in channels:
+            key = idempotency_key(slug, channel, due)
+            existing = session.exec(select(Delivery).where(Delivery.idempotency_key == key)).first()
+            if existing is not None and existing.status not in REARMABLE:
+                assert existing.id is not None
+                items.append(Scheduled(existing.id, slug, channel, due, False))
+                continue
+            stamp = utc_now()
+            if existing is not None:  # canceled, held, missed or failed: a person schedules it again
+                existing.status, existing.next_attempt_at, existing.attempts = "scheduled", max(due, now), 0
+                existing.last_error, existing.updated_at = None, stamp
+                delivery = existing
+            else:
+                delivery = Delivery(
+                    article_id=article.id,
+                    channel=channel,
+                    due_at=due,
+                    status="scheduled",
+                    next_attempt_at=due,
+                    idempotency_key=key,
+                    campaign=campaign,
+                    slot_number=slot_number,
+                    created_by=actor,
+                    created_at=stamp,
+                    updated_at=stamp,
+                )
+            session.add(delivery)
+            session.flush()
+            assert delivery.id is not None
+            audit.append(
+                session,
+                actor=actor,
+                action="delivery.schedule",
+                object_type="article",
+                object_id=slug,
+                details={
+                    "delivery": delivery.id,
+                    "channel": channel,
+                    "due": due.isoformat(),
+                    "campaign": campaign,
+                    "slot": slot_number,
+                },
+            )
+            items.append(Scheduled(delivery.id, slug, channel, due, True))
+    return ScheduleResult(items, warnings)
+
+
+def unschedule(room: Newsroom, slug: str, actor: str, channels: list[str] | None = None) -> int:
+    """Cancel releases not yet performed. Returns how many."""
+    with write_session(room.engine) as session:
+        article = session.exec(select(Article).where(Article.slug == slug)).first()
+        if article is None:
+            raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
+        query = (
+            select(Delivery)
+            .where(
+                Delivery.article_id == article.id, col(Delivery.status).in_(["scheduled", "held", "missed"])
+            )
+            .with_for_update()
+        )
+        if channels:
+            query = query.where(col(Delivery.channel).in_(channels))
+        rows = list(session.exec(query))
+        for delivery in rows:
+            delivery.status, delivery.updated_at = "canceled", utc_now()
+            session.add(delivery)
+            audit.append(
+                session,
+                actor=actor,
+                action="delivery.cancel",
+                object_type="article",
+                object_id=slug,
+                details={
+                    "delivery": delivery.id,
+                    "channel": delivery.channel,
+                    "due": delivery.due_at.isoformat(),
+                },
+            )
+        return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    delivery: Delivery
+    slug: str
+    title: str
+    approved: bool
+
+
+def due_queue(session: Session, include_done: bool = False) -> list[QueueRow]:
+    """Releases not yet finished (or all), by channel and time."""
+    statuses = [*ACTIVE, "failed", "missed"] + (["done"] if include_done else [])
+    rows = session.exec(
+        select(Delivery, Article, Revision, ReviewState)
+        .join(Article, col(Article.id) == col(Delivery.article_id))
+        .join(Revision, col(Revision.id) == col(Article.current_revision_id))
+        .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id), isouter=True)
+        .where(col(Delivery.status).in_(statuses))
+        .order_by(col(Delivery.channel), col(Delivery.next_attempt_at))
+    ).all()
+    return [QueueRow(d, a.slug, r.title, s is not None and s.status == "approved") for d, a, r, s in rows]

@@ -1,0 +1,310 @@
+"""`publisher run`: one worker. The database says what is due; APScheduler is the clock that wakes
+the worker at each due instant; claims are leases, so any number of workers may share the work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlmodel import Session
+
+from publisher import audit
+from publisher.channels.registry import Channel
+from publisher.engine import claims
+from publisher.engine.claims import Claim, Outcome
+from publisher.engine.clock import Clock, RealClock
+from publisher.engine.performers import Performer, Permanent, Transient, Unknown, performer_for
+from publisher.newsroom import Newsroom
+from publisher.review.gate import Gate, publication_gate
+from publisher.store.engine import write_session
+from publisher.store.tables import Article, Delivery, NewsroomFlag, Revision, Worker
+
+log = logging.getLogger("publisher.engine")
+PAUSE_FLAG = "paused"
+
+
+class WindowPolicy(Protocol):
+    """Quiet hours and blackout windows (the schedules/ files)."""
+
+    paused: bool
+
+    def window_block(self, channel: str, at: datetime) -> str | None: ...
+
+    def next_open(self, channel: str, at: datetime) -> datetime: ...
+
+
+def is_paused(session: Session) -> bool:
+    flag = session.get(NewsroomFlag, PAUSE_FLAG)
+    return flag is not None and flag.value == "true"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        room: Newsroom,
+        *,
+        clock: Clock | None = None,
+        gate: Gate = publication_gate,
+        windows: WindowPolicy | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.room = room
+        self.settings = room.settings.engine
+        self.clock = clock or RealClock()
+        self.gate = gate
+        self.windows = windows
+        self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.lease = timedelta(seconds=self.settings.lease_seconds)
+        self.limits = {name: c.limits for name, c in room.channels.channels.items()}
+        self._performers: dict[str, Performer] = {}
+        self._performers_lock = threading.Lock()
+        self._armed: set[datetime] = set()
+        self._stop = threading.Event()
+        self._scheduler: BackgroundScheduler | None = None
+        self.processed = 0
+
+    # -- life cycle -------------------------------------------------------------------------------
+    def register(self) -> None:
+        now = self.clock.now()
+        with write_session(self.room.engine) as session:
+            session.merge(
+                Worker(
+                    id=self.id,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    started_at=now,
+                    heartbeat_at=now,
+                    state="running",
+                )
+            )
+
+    def heartbeat(self, state: str = "running") -> None:
+        with write_session(self.room.engine) as session:
+            worker = session.get(Worker, self.id)
+            if worker is not None:
+                worker.heartbeat_at, worker.state, worker.processed = self.clock.now(), state, self.processed
+                session.add(worker)
+
+    def start(self) -> None:
+        """Register, settle what fell due while no one was running, and arm the clock."""
+        self.register()
+        self.catch_up()
+        scheduler = BackgroundScheduler(
+            timezone="UTC",
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "misfire_grace_time": None},
+        )
+        self._scheduler = scheduler
+        scheduler.start()
+        scheduler.add_job(self.watch, "interval", seconds=self.settings.poll_seconds, id="watch")
+        scheduler.add_job(self.heartbeat, "interval", seconds=self.settings.heartbeat_seconds, id="heartbeat")
+        self.reconcile()
+        self.dispatch()
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            while not self._stop.wait(0.5):
+                pass
+        finally:
+            self.shutdown()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def shutdown(self) -> None:
+        """Finish in-flight work, give back unperformed claims, say goodbye."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+        claims.release(self.room.engine, self.id, self.clock.now())
+        self.heartbeat("stopped")
+        for performer in self._performers.values():
+            performer.close()
+        self._performers.clear()
+
+    def run_once(self) -> int:
+        """Do what is due now and return (for cron)."""
+        self.register()
+        self.catch_up()
+        done = self.dispatch()
+        claims.release(self.room.engine, self.id, self.clock.now())
+        self.heartbeat("stopped")
+        return done
+
+    # -- the clock --------------------------------------------------------------------------------
+    def catch_up(self) -> int:
+        now = self.clock.now()
+        cutoff = now - timedelta(seconds=self.settings.grace_seconds)
+        return claims.mark_missed(self.room.engine, cutoff, self.id, now)
+
+    def reconcile(self) -> None:
+        """Arm a clock job for every due instant within the horizon the database knows of."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        horizon = self.clock.now() + timedelta(seconds=self.settings.horizon_seconds)
+        for instant in claims.due_instants(self.room.engine, horizon):
+            if instant in self._armed:
+                continue
+            self._armed.add(instant)
+            scheduler.add_job(
+                self.dispatch,
+                "date",
+                run_date=self.clock.to_wall(instant),
+                id=f"due-{instant.isoformat()}",
+                replace_existing=True,
+            )
+
+    def watch(self) -> None:
+        """Pick up work scheduled by others, retries, expired leases, and forget instants gone by."""
+        now = self.clock.now()
+        self._armed = {t for t in self._armed if t > now - timedelta(minutes=1)}
+        self.reconcile()
+        self.dispatch()
+
+    # -- the work ---------------------------------------------------------------------------------
+    def dispatch(self) -> int:
+        done = 0
+        while not self._stop.is_set():
+            with Session(self.room.engine) as session:
+                if is_paused(session) or (self.windows is not None and self.windows.paused):
+                    return done
+            now = self.clock.now()
+            batch = claims.claim_due(
+                self.room.engine,
+                self.id,
+                now,
+                self.lease,
+                self.settings.batch,
+                self.limits,
+                self.room.settings.tz,
+            )
+            if not batch:
+                return done
+            outcomes = [self._perform(claim) for claim in batch]
+            claims.finish(self.room.engine, self.id, outcomes, self.clock.now())
+            done += sum(1 for o in outcomes if o.status == "done")
+            self.processed += len(outcomes)
+        return done
+
+    def _performer(self, channel: Channel) -> Performer:
+        with self._performers_lock:
+            performer = self._performers.get(channel.name)
+            if performer is None:
+                performer = performer_for(self.room, channel)
+                self._performers[channel.name] = performer
+            return performer
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
+        if retry_after is not None:
+            return timedelta(seconds=retry_after)
+        ceiling = min(
+            self.settings.backoff_max_seconds, self.settings.backoff_base_seconds * 2 ** (attempts - 1)
+        )
+        return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # jitter keeps workers from stampeding
+
+    def _perform(self, claim: Claim) -> Outcome:
+        d = claim.delivery
+        now = self.clock.now()
+        channel = self.room.channels.channels.get(d.channel)
+        if channel is None or not channel.enabled:
+            return Outcome(
+                d, "failed", "delivery.failed", error=f"渠道不存在或已停用 / channel {d.channel} unavailable"
+            )
+        if self.windows is not None:
+            blocked = self.windows.window_block(d.channel, now)
+            if blocked:
+                return Outcome(
+                    d,
+                    "scheduled",
+                    "delivery.deferred",
+                    error=blocked,
+                    next_attempt_at=self.windows.next_open(d.channel, now),
+                )
+        with Session(self.room.engine) as session:
+            article = session.get(Article, d.article_id)
+            revision = session.get(Revision, article.current_revision_id) if article else None
+            if revision is None:
+                return Outcome(d, "failed", "delivery.failed", error="稿件没有版本 / no revision")
+            embargo = json.loads(revision.meta_json).get("embargo")
+            if embargo:
+                until = datetime.fromisoformat(embargo.replace("Z", "+00:00"))
+                if until > now:
+                    return Outcome(
+                        d,
+                        "scheduled",
+                        "delivery.deferred",
+                        revision.id,
+                        error=f"禁发至 {embargo} / embargoed",
+                        next_attempt_at=until,
+                    )
+            decision = self.gate(session, revision, channel, now)
+            session.expunge(revision)
+        if not decision.allowed:
+            return Outcome(d, "held", "delivery.held", revision.id, error="；".join(decision.reasons))
+        try:
+            performer = self._performer(channel)
+            if claim.reclaimed and not performer.retry_safe:
+                found = performer.reconcile(d)
+                if found is not None:
+                    return Outcome(d, "done", "delivery.done", revision.id, receipt_json=found.to_json())
+            receipt = performer.perform(d, revision)
+        except Permanent as exc:
+            return Outcome(d, "failed", "delivery.failed", revision.id, error=exc.reason)
+        except Unknown as exc:
+            if performer.retry_safe:
+                return self._retry(d, revision.id, exc.reason, exc.retry_after)
+            return Outcome(d, "unknown", "delivery.unknown", revision.id, error=exc.reason)
+        except Transient as exc:
+            return self._retry(d, revision.id, exc.reason, exc.retry_after)
+        return Outcome(d, "done", "delivery.done", revision.id, receipt_json=receipt.to_json())
+
+    def _retry(self, d: Delivery, revision_id: str, reason: str, retry_after: float | None) -> Outcome:
+        if d.attempts >= self.settings.max_attempts:
+            return Outcome(
+                d,
+                "failed",
+                "delivery.failed",
+                revision_id,
+                error=f"{reason}（已重试 {d.attempts} 次 / after {d.attempts} attempts）",
+            )
+        return Outcome(
+            d,
+            "scheduled",
+            "delivery.retry",
+            revision_id,
+            error=reason,
+            next_attempt_at=self.clock.now() + self._backoff(d.attempts, retry_after),
+        )
+
+
+def set_paused(room: Newsroom, paused: bool, actor: str, reason: str | None = None) -> None:
+    """The newsroom-wide emergency switch: every worker stops claiming at its next round."""
+    with write_session(room.engine) as session:
+        session.merge(
+            NewsroomFlag(
+                key=PAUSE_FLAG,
+                value="true" if paused else "false",
+                updated_by=actor,
+                updated_at=RealClock().now(),
+            )
+        )
+        audit.append(
+            session,
+            actor=actor,
+            action="engine.pause" if paused else "engine.resume",
+            object_type="newsroom",
+            object_id=room.settings.newsroom.name,
+            details={"reason": reason},
+        )
