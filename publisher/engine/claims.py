@@ -31,12 +31,17 @@ class Claim:
     delivery: Delivery
     reclaimed: bool  # its previous holder's lease ran out: the outcome of that attempt is unknown
 
+    @property
+    def expires(self) -> datetime:
+        assert self.delivery.lease_until is not None
+        return self.delivery.lease_until
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     delivery: Delivery
-    status: str  # done | scheduled (retry or deferral) | failed | held | unknown
-    action: str  # the audit action: delivery.done, delivery.retry, ...
+    status: str  # done | scheduled (retry, deferral or release) | failed | held | unknown
+    action: str  # the audit action: delivery.done, delivery.retry, ...; "" for a release (not an event)
     revision_id: str | None = None
     receipt_json: str | None = None
     error: str | None = None
@@ -189,6 +194,8 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 continue
             landed += 1
+            if not o.action:
+                continue
             details: dict[str, object] = {
                 "delivery": o.delivery.id,
                 "channel": o.delivery.channel,

@@ -70,6 +70,8 @@ class DeliveryWorker:
         self._performers_lock = threading.Lock()
         self._armed: set[datetime] = set()
         self._stop = threading.Event()
+        self._dispatching = threading.Lock()
+        self._again = threading.Event()
         self._scheduler: BackgroundScheduler | None = None
         self.processed = 0
 
@@ -175,6 +177,22 @@ class DeliveryWorker:
 
     # -- the work ---------------------------------------------------------------------------------
     def dispatch(self) -> int:
+        """Claim what is due and perform it. One round at a time per worker: a clock job that fires
+        while a round runs asks it to look again instead of competing with it for the CPU."""
+        if not self._dispatching.acquire(blocking=False):
+            self._again.set()
+            return 0
+        try:
+            done = 0
+            self._again.set()
+            while self._again.is_set() and not self._stop.is_set():
+                self._again.clear()
+                done += self._drain()
+            return done
+        finally:
+            self._dispatching.release()
+
+    def _drain(self) -> int:
         done = 0
         while not self._stop.is_set():
             with Session(self.room.engine) as session:
@@ -192,10 +210,17 @@ class DeliveryWorker:
             )
             if not batch:
                 return done
-            outcomes = [self._perform(claim) for claim in batch]
-            claims.finish(self.room.engine, self.id, outcomes, self.clock.now())
-            done += sum(1 for o in outcomes if o.status == "done")
-            self.processed += len(outcomes)
+            for claim in batch:
+                # Never start a delivery whose lease is about to run out: another worker may be
+                # about to take it over, and two senders is what leases exist to prevent.
+                if self.clock.now() >= claim.expires - self.lease / 3:
+                    outcome = Outcome(claim.delivery, "scheduled", "")
+                else:
+                    outcome = self._perform(claim)
+                    self.processed += 1
+                # Finished one by one, so a slow round never leaves done work looking unclaimed.
+                claims.finish(self.room.engine, self.id, [outcome], self.clock.now())
+                done += outcome.status == "done"
         return done
 
     def _performer(self, channel: Channel) -> Performer:
