@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from publisher.cli import articles_cmd, audit_cmd, core_cmd, db_cmd
+from publisher.cli import articles_cmd, audit_cmd, core_cmd, db_cmd, site_cmd
 
 app = typer.Typer(
     name="publisher",
@@ -14,6 +14,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 core_cmd.register(app)
+site_cmd.register(app)
 app.add_typer(articles_cmd.app, name="articles")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(db_cmd.app, name="db")
