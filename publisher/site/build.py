@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
@@ -24,11 +27,12 @@ from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate
 from publisher.site import media
-from publisher.site.deploy import Manifest, Releases, link_or_copy, write_file
+from publisher.site.deploy import Manifest, Releases, link_or_copy, write_file, write_staged
 from publisher.site.feeds import FeedInfo, feed_outputs
-from publisher.site.fragments import FragmentCache, render_key
-from publisher.site.select import Item, Selection, select_items
-from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website
+from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
+from publisher.site.media import Source
+from publisher.site.select import Item, Selection, load_bodies, load_current, select_items
+from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page
 from publisher.store.engine import read_session
 
 TARGETS = ("website", "feeds")
@@ -136,9 +140,11 @@ def build_site(
     gone = retracted(room, channel)
 
     with read_session(room.engine) as session:
-        selection = select_items(session, channel, gate, now, gone)
+        rows = load_current(session)
+        selection = select_items(session, rows, channel, gate, now, gone)
         feed_selections: dict[str, Selection] = {
-            f.name: select_items(session, f, gate, now, gone | retracted(room, f)) for f in feed_channels
+            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f))
+            for f in feed_channels
         }
     on_site = {i.slug for i in selection.items}
     report.published = [i.slug for i in selection.items]
@@ -196,8 +202,14 @@ def build_site(
 
     staging = releases.stage(current)
     try:
+
+        def bodies(revision_ids: list[str]) -> dict[str, str]:
+            with read_session(room.engine) as session:
+                return load_bodies(session, revision_ids)
+
+        by_key = {keys[rid]: item for rid, item in every_item.items()}
         files, changed = _write(
-            outputs, staging, previous, targets, report, fragments, every_item, keys, workers, progress
+            outputs, staging, previous, targets, report, fragments, by_key, bodies, workers, progress
         )
         media_names = _media(selection.items, room, releases, fragments)
         manifest = Manifest(files=files, published=published, media=sorted(media_names))
@@ -219,6 +231,49 @@ def build_site(
     return report
 
 
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(fragments: FragmentCache, staging: Path) -> None:
+    _worker["fragments"] = fragments
+    _worker["staging"] = staging
+
+
+PageTask = tuple[str, str, dict[str, Any], str, str | None, str, tuple[Source, ...]]
+
+
+def _page_task(task: PageTask) -> tuple[str, str, bool, bool]:
+    """Render one page (and its body fragment when not cached) and write it if its bytes changed."""
+    path, template, context, key, old_sha, body, sources = task
+    fragments: FragmentCache = _worker["fragments"]
+    rendered = fragments.ensure_one(key, body, sources)
+    data = render_page(template, context, fragments.get(key))
+    digest = hashlib.sha256(data).hexdigest()
+    target: Path = _worker["staging"] / path
+    if digest == old_sha and target.is_file():
+        return path, digest, False, rendered
+    write_staged(target, data)
+    return path, digest, True, rendered
+
+
+def _run_pages(
+    tasks: list[PageTask], fragments: FragmentCache, staging: Path, workers: int | None
+) -> Iterator[tuple[str, str, bool, bool]]:
+    count = workers or os.cpu_count() or 1
+    if len(tasks) < PARALLEL_FROM or count == 1:
+        _init_worker(fragments, staging)
+        yield from map(_page_task, tasks)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    # fork: the workers start in milliseconds with templates, extensions and caches already loaded.
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, min(16, len(tasks) // (count * 4)))
+    with ProcessPoolExecutor(
+        count, mp_context=context, initializer=_init_worker, initargs=(fragments, staging)
+    ) as pool:
+        yield from pool.map(_page_task, tasks, chunksize=chunk)
+
+
 def _write(
     outputs: list[Output],
     staging: Path,
@@ -226,8 +281,8 @@ def _write(
     targets: Collection[str],
     report: BuildReport,
     fragments: FragmentCache,
-    items: dict[str, Item],
-    keys: dict[str, str],
+    by_key: dict[str, Item],
+    bodies: Callable[[list[str]], dict[str, str]],
     workers: int | None,
     progress: Progress | None,
 ) -> tuple[dict[str, list[str]], bool]:
@@ -240,15 +295,42 @@ def _write(
             report.unchanged += 1
         else:
             stale.append(out)
-    needed = {k for out in stale for k in out.fragments}
-    by_key = {keys[rid]: item for rid, item in items.items()}
-    tasks = [(k, by_key[k].body, by_key[k].sources) for k in sorted(needed) if k in by_key]
-    total = len(tasks)
-    report.rendered = fragments.ensure(
-        tasks, workers, (lambda n: progress("render", n, total)) if progress else None
-    )
+    pages = [o for o in stale if o.job is not None]
+    others = [o for o in stale if o.job is None]
+    needed = {k for o in stale for k in o.fragments}
+    missing = sorted(k for k in needed if k in by_key and not fragments.has(k))
+    body_of = bodies([by_key[k].revision_id for k in missing])
+    missing_set = set(missing)
+
+    def source(key: str) -> tuple[str, tuple[Source, ...]]:
+        if key not in missing_set:
+            return "", ()
+        item = by_key[key]
+        return body_of[item.revision_id], item.sources
+
+    tasks: list[PageTask] = []
+    for o in pages:
+        assert o.job is not None
+        template, context, key = o.job
+        old = previous.files.get(o.path)
+        tasks.append((o.path, template, context, key, old[0] if old else None, *source(key)))
+    keys = {o.path: o.key for o in pages}
     changed = False
-    for index, out in enumerate(stale):
+    for done, (path, digest, written, rendered) in enumerate(
+        _run_pages(tasks, fragments, staging, workers), 1
+    ):
+        files[path] = [digest, keys[path]]
+        report.rendered += rendered
+        if written:
+            report.written.append(path)
+            changed = True
+        else:
+            report.unchanged += 1
+        if progress and done % 25 == 0:
+            progress("render", 25, len(tasks))
+    # Feeds read fragments of items whose pages may not have been rendered in this build.
+    report.rendered += fragments.ensure([(k, *source(k)) for k in missing if not fragments.has(k)], workers)
+    for out in others:
         data = out.produce()
         digest = hashlib.sha256(data).hexdigest()
         old = previous.files.get(out.path)
@@ -256,12 +338,10 @@ def _write(
         if old is not None and old[0] == digest and target.is_file():
             report.unchanged += 1
         else:
-            write_file(target, data)
+            write_staged(target, data)
             report.written.append(out.path)
             changed = True
         files[out.path] = [digest, out.key]
-        if progress and index % 50 == 0:
-            progress("write", min(50, len(stale) - index), len(stale))
     # Files of this build's targets that no output claims any more (a retracted article, say) go.
     for path, entry in previous.files.items():
         if path in files:

@@ -63,6 +63,16 @@ def write_file(path: Path, data: bytes) -> None:
         raise
 
 
+def write_staged(path: Path, data: bytes) -> None:
+    """Write into a private staging folder: drop the hard link to the live file, write a new one."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "xb") as handle:
+        handle.write(data)
+
+
 def link_or_copy(source: Path, target: Path) -> None:
     try:
         os.link(source, target)

@@ -78,12 +78,24 @@ class FragmentCache:
     def _path(self, key: str) -> Path:
         return self.render_cache / key[:2] / f"{key}.json"
 
+    def has(self, key: str) -> bool:
+        return key in self._memo or self._path(key).is_file()
+
     def get(self, key: str) -> Fragment:
         fragment = self._memo.get(key)
         if fragment is None:
             fragment = _from_json(self._path(key).read_text(encoding="utf-8"))
             self._memo[key] = fragment
         return fragment
+
+    def ensure_one(self, key: str, body: str, sources: tuple[Source, ...]) -> bool:
+        """Make sure one fragment is cached, in this process; True when it had to be rendered."""
+        if self.has(key):
+            return False
+        fragment = render_fragment(body, list(sources), self.blobs, self.media_cache, self.media_url)
+        write_file(self._path(key), _to_json(fragment).encode("utf-8"))
+        self._memo[key] = fragment
+        return True
 
     def ensure(
         self, tasks: Iterable[Task], workers: int | None = None, progress: Callable[[int], None] | None = None

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
@@ -36,7 +38,6 @@ class Item:
     created_at: datetime
     series: dict[str, Any] | None
     video: dict[str, Any] | None
-    body: str
     sources: tuple[Source, ...]
 
     @property
@@ -66,39 +67,75 @@ def held_back(meta: dict[str, Any], channel: Channel, now: datetime) -> tuple[st
     return tuple(reasons)
 
 
-def select_items(
-    session: Session, channel: Channel, gate: Gate, now: datetime, retracted: frozenset[str] = frozenset()
-) -> Selection:
+@dataclass(frozen=True, slots=True)
+class Current:
+    slug: str
+    revision: Revision
+    sources: tuple[Source, ...]
+
+
+def load_current(session: Session) -> list[Current]:
+    """Every article's current revision, newest first; bodies are left in the database until needed."""
     rows = session.exec(
-        select(Article, Revision)
+        select(Article.slug, Revision)
         .join(Revision, col(Revision.id) == col(Article.current_revision_id))
+        .options(defer(Revision.body))  # type: ignore[arg-type]
         .order_by(col(Revision.dated_at).desc(), col(Article.slug))
     ).all()
     assets: dict[str, list[Source]] = defaultdict(list)
-    for asset in session.exec(
-        select(RevisionAsset)
+    # Plain rows, not ORM objects: thousands of images, read-only.
+    for rid, ref, role, sha, width, height, fmt in session.execute(
+        sa_select(
+            col(RevisionAsset.revision_id),
+            col(RevisionAsset.ref),
+            col(RevisionAsset.role),
+            col(RevisionAsset.sha256),
+            col(RevisionAsset.width),
+            col(RevisionAsset.height),
+            col(RevisionAsset.format),
+        )
         .join(Article, col(Article.current_revision_id) == col(RevisionAsset.revision_id))
         .order_by(col(RevisionAsset.revision_id), col(RevisionAsset.position))
     ):
-        assets[asset.revision_id].append(
-            Source(asset.ref, asset.role, asset.sha256, asset.width, asset.height, asset.format)
+        assets[rid].append(Source(ref, role, sha, width, height, fmt))
+    return [Current(slug, revision, tuple(assets.get(revision.id, ()))) for slug, revision in rows]
+
+
+def load_bodies(session: Session, revision_ids: list[str]) -> dict[str, str]:
+    bodies: dict[str, str] = {}
+    for start in range(0, len(revision_ids), 500):
+        chunk = revision_ids[start : start + 500]
+        bodies.update(
+            session.exec(select(Revision.id, Revision.body).where(col(Revision.id).in_(chunk))).all()
         )
+    return bodies
+
+
+def select_items(
+    session: Session,
+    current: list[Current],
+    channel: Channel,
+    gate: Gate,
+    now: datetime,
+    retracted: frozenset[str] = frozenset(),
+) -> Selection:
     chosen = Selection()
-    for article, revision in rows:
+    for row in current:
+        revision = row.revision
         meta: dict[str, Any] = json.loads(revision.meta_json)
         reasons = held_back(meta, channel, now)
-        if article.slug in retracted:
+        if row.slug in retracted:
             reasons += ("retracted from this channel",)
         if not reasons:
             decision = gate(session, revision, channel, now)
             if not decision.allowed:
                 reasons = decision.reasons or ("not allowed by the publication gate",)
         if reasons:
-            chosen.excluded[article.slug] = reasons
+            chosen.excluded[row.slug] = reasons
             continue
         chosen.items.append(
             Item(
-                slug=article.slug,
+                slug=row.slug,
                 revision_id=revision.id,
                 number=revision.number,
                 title=revision.title,
@@ -114,8 +151,7 @@ def select_items(
                 created_at=revision.created_at.astimezone(UTC),
                 series=meta.get("series"),
                 video=meta.get("video"),
-                body=revision.body,
-                sources=tuple(assets.get(revision.id, ())),
+                sources=row.sources,
             )
         )
     return chosen

@@ -23,7 +23,7 @@ import jinja2
 
 from publisher.site.fragments import FragmentCache
 from publisher.site.media import plan
-from publisher.site.render import RENDER_VERSION, picture
+from publisher.site.render import RENDER_VERSION, Fragment, picture
 from publisher.site.select import Item
 
 HERE = Path(__file__).parent
@@ -55,6 +55,8 @@ class Output:
     key: str
     produce: Callable[[], bytes]
     fragments: tuple[str, ...] = ()  # render keys the producer reads
+    # (template, context, render key): a page any worker process can render from plain data.
+    job: tuple[str, dict[str, Any], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,11 @@ def xml_bytes(root: ET.Element) -> bytes:
 def key_of(*parts: Any) -> str:
     text = json.dumps([template_hash(), *parts], ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def render_page(template: str, context: dict[str, Any], fragment: Fragment | None) -> bytes:
+    extra = {"body": fragment.html, "toc": fragment.toc} if fragment is not None else {}
+    return environment().get_template(template).render(**context, **extra).encode("utf-8")
 
 
 def article_url(slug: str) -> str:
@@ -150,8 +157,19 @@ class Website:
         for parts in self.by_series.values():
             parts.sort(key=lambda i: (int(i.series["part"]) if i.series else 0, i.slug))
 
+        self._site: dict[str, Any] | None = None
+        self.position = {item.slug: n for parts in self.by_column.values() for n, item in enumerate(parts)}
+        self.part_position = {
+            item.slug: n for parts in self.by_series.values() for n, item in enumerate(parts)
+        }
+
     # -- shared context --------------------------------------------------------------------------
     def site_context(self) -> dict[str, Any]:
+        if self._site is None:
+            self._site = self._site_context()
+        return self._site
+
+    def _site_context(self) -> dict[str, Any]:
         info = self.info
         latest = max((i.date for i in self.items), default=None)
         return {
@@ -196,14 +214,10 @@ class Website:
         key = key_of(template, context, fragments)
 
         def produce() -> bytes:
-            extra = {}
-            if fragments:
-                fragment = self.fragments.get(fragments[0])
-                extra = {"body": fragment.html, "toc": fragment.toc}
-            html = environment().get_template(template).render(**context, **extra)
-            return html.encode("utf-8")
+            return render_page(template, context, self.fragments.get(fragments[0]) if fragments else None)
 
-        return Output(file_of(url), key, produce, fragments)
+        job = (template, context, fragments[0]) if fragments else None
+        return Output(file_of(url), key, produce, fragments, job)
 
     # -- pages -----------------------------------------------------------------------------------
     def outputs(self, fragment_keys: dict[str, str]) -> list[Output]:
@@ -284,14 +298,14 @@ class Website:
 
     def article(self, item: Item, fragment_key: str) -> Output:
         column = self.by_column[item.column]
-        at = column.index(item)
+        at = self.position[item.slug]
         # Lists run newest first: the previous article is the older one.
         older = column[at + 1] if at + 1 < len(column) else None
         newer = column[at - 1] if at > 0 else None
         series = None
         if item.series:
             parts = self.by_series[item.series["id"]]
-            pos = parts.index(item)
+            pos = self.part_position[item.slug]
             series = {
                 "title": item.series["title"],
                 "url": series_url(item.series["id"]),
