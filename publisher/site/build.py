@@ -242,23 +242,23 @@ def _init_worker(fragments: FragmentCache, staging: Path) -> None:
 PageTask = tuple[str, str, dict[str, Any], str, str | None, str, tuple[Source, ...]]
 
 
-def _page_task(task: PageTask) -> tuple[str, str, bool, bool]:
+def _page_task(task: PageTask) -> tuple[str, str, bool, str | None]:
     """Render one page (and its body fragment when not cached) and write it if its bytes changed."""
     path, template, context, key, old_sha, body, sources = task
     fragments: FragmentCache = _worker["fragments"]
-    rendered = fragments.ensure_one(key, body, sources)
-    data = render_page(template, context, fragments.get(key))
+    fragment, fresh = fragments.render_one(key, body, sources)
+    data = render_page(template, context, fragment)
     digest = hashlib.sha256(data).hexdigest()
     target: Path = _worker["staging"] / path
     if digest == old_sha and target.is_file():
-        return path, digest, False, rendered
-    write_staged(target, data)
-    return path, digest, True, rendered
+        return path, digest, False, fresh
+    write_staged(target, data, replace=old_sha is not None)
+    return path, digest, True, fresh
 
 
 def _run_pages(
     tasks: list[PageTask], fragments: FragmentCache, staging: Path, workers: int | None
-) -> Iterator[tuple[str, str, bool, bool]]:
+) -> Iterator[tuple[str, str, bool, str | None]]:
     count = workers or os.cpu_count() or 1
     if len(tasks) < PARALLEL_FROM or count == 1:
         _init_worker(fragments, staging)
@@ -315,12 +315,15 @@ def _write(
         old = previous.files.get(o.path)
         tasks.append((o.path, template, context, key, old[0] if old else None, *source(key)))
     keys = {o.path: o.key for o in pages}
+    tasks_key = {t[0]: t[3] for t in tasks}
     changed = False
-    for done, (path, digest, written, rendered) in enumerate(
-        _run_pages(tasks, fragments, staging, workers), 1
-    ):
+    for folder in {str(Path(o.path).parent) for o in stale}:
+        (staging / folder).mkdir(parents=True, exist_ok=True)
+    for done, (path, digest, written, fresh) in enumerate(_run_pages(tasks, fragments, staging, workers), 1):
         files[path] = [digest, keys[path]]
-        report.rendered += rendered
+        if fresh is not None:
+            fragments.add(tasks_key[path], fresh)
+            report.rendered += 1
         if written:
             report.written.append(path)
             changed = True
@@ -328,6 +331,7 @@ def _write(
             report.unchanged += 1
         if progress and done % 25 == 0:
             progress("render", 25, len(tasks))
+    fragments.flush()
     # Feeds read fragments of items whose pages may not have been rendered in this build.
     report.rendered += fragments.ensure([(k, *source(k)) for k in missing if not fragments.has(k)], workers)
     for out in others:
@@ -338,7 +342,7 @@ def _write(
         if old is not None and old[0] == digest and target.is_file():
             report.unchanged += 1
         else:
-            write_staged(target, data)
+            write_staged(target, data, replace=True)
             report.written.append(out.path)
             changed = True
         files[out.path] = [digest, out.key]

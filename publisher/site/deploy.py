@@ -63,12 +63,11 @@ def write_file(path: Path, data: bytes) -> None:
         raise
 
 
-def write_staged(path: Path, data: bytes) -> None:
-    """Write into a private staging folder: drop the hard link to the live file, write a new one."""
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+def write_staged(path: Path, data: bytes, replace: bool) -> None:
+    """Write into a private staging folder whose directories exist: a file that was hard-linked
+    from the live release is unlinked first, so the live inode is never written to."""
+    if replace:
+        path.unlink(missing_ok=True)
     with open(path, "xb") as handle:
         handle.write(data)
 

@@ -158,6 +158,7 @@ class Website:
             parts.sort(key=lambda i: (int(i.series["part"]) if i.series else 0, i.slug))
 
         self._site: dict[str, Any] | None = None
+        self._site_key: str | None = None
         self.position = {item.slug: n for parts in self.by_column.values() for n, item in enumerate(parts)}
         self.part_position = {
             item.slug: n for parts in self.by_series.values() for n, item in enumerate(parts)
@@ -203,15 +204,20 @@ class Website:
         pic = picture(plan(source), MEDIA_URL)
         return {"src": pic.src, "srcset": pic.srcset, "width": pic.width, "height": pic.height}
 
+    def site_key(self) -> str:
+        if self._site_key is None:
+            self._site_key = key_of("site", self.site_context())
+        return self._site_key
+
     def _page(
         self, template: str, url: str, context: dict[str, Any], fragments: tuple[str, ...] = ()
     ) -> Output:
-        site = self.site_context()
-        context = {"site": site, **context}
         context["page"] = {"home": False, "column": None, "description": None, **context.get("page", {})}
         context["page"]["url"] = url
         context["page"]["canonical"] = self.info.base_url + url
-        key = key_of(template, context, fragments)
+        # The shared site context enters the key by its own hash: hashed once, not once per page.
+        key = key_of(template, self.site_key(), context, fragments)
+        context = {"site": self.site_context(), **context}
 
         def produce() -> bytes:
             return render_page(template, context, self.fragments.get(fragments[0]) if fragments else None)
