@@ -19,9 +19,11 @@ from publisher import articles, audit
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review import walk
+from publisher.review.gate import publication_gate
 from publisher.review.service import ReviewService
 from publisher.review.users import sync_users
 from publisher.review.workflow import ReviewRefused
+from publisher.site.build import build_all
 from publisher.store.engine import read_session, write_session
 
 SANDBOX = "demo"
@@ -118,14 +120,20 @@ def run_demo(room: Newsroom, console: Console) -> bool:
         + "，".join(f"{c.name} {per_column.get(c.key, 0)}" for c in sandbox.settings.columns)
     )
 
-    # 4. 发 — channels (delivery arrives with the channel issues)
+    # 4. 发 — the website and its feeds, from the approved revisions only
+    for site in build_all(sandbox, publication_gate):
+        console.print(
+            f"[bold]4. 发 · 网站与订阅源[/] {len(site.published)} 篇上线，{site.pages} 个页面、"
+            f"{site.feeds} 个订阅源文件，用时 {site.seconds:.2f} 秒；未通过审核的不上线："
+            + ("、".join(site.excluded) or "无")
+        )
+        console.print(f"   网站在 {site.output}/index.html")
     channels = sandbox.channels.channels
-    console.print(
-        f"[bold]4. 发 · 渠道[/] {len(channels)} 个渠道：" + "、".join(c.title for c in channels.values())
-    )
+    console.print("   渠道 / channels: " + "、".join(c.title for c in channels.values()))
 
     console.print()
     console.print("接下来可以看 / where to look next:")
+    console.print(f"  publisher preview --newsroom {shown}    →  http://127.0.0.1:8000/  演示网站")
     console.print(f"  publisher review show {REJECTED} --newsroom {shown}    退回、修改、重新审核的全过程")
     console.print(f"  publisher review queue --as zhouwb --newsroom {shown}")
     console.print(f"  publisher review stats --newsroom {shown}")

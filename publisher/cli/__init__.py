@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from publisher.cli import articles_cmd, audit_cmd, core_cmd, db_cmd, engine_cmd, review_cmd, users_cmd
+from publisher.cli import (
+    articles_cmd,
+    audit_cmd,
+    core_cmd,
+    db_cmd,
+    engine_cmd,
+    review_cmd,
+    site_cmd,
+    users_cmd,
+)
 
 app = typer.Typer(
     name="publisher",
@@ -15,6 +24,7 @@ app = typer.Typer(
 )
 core_cmd.register(app)
 engine_cmd.register(app)
+site_cmd.register(app)
 app.add_typer(articles_cmd.app, name="articles")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(db_cmd.app, name="db")

@@ -1,0 +1,397 @@
+"""Build a website channel (and the feeds published beside it) and deploy it atomically.
+
+    select (gate) -> plan outputs (keys) -> render missing fragments (all cores) -> write changed
+    files into a staged release -> swap `public/` -> prune
+
+Only outputs whose key changed are produced, and of those only files whose bytes changed are
+written; a rebuild with nothing changed deploys nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from publisher.channels.kinds import FeedSettings, WebsiteSettings
+from publisher.channels.registry import Channel
+from publisher.errors import PublisherError
+from publisher.newsroom import Newsroom
+from publisher.review.gate import Gate
+from publisher.site import media
+from publisher.site.deploy import Manifest, Releases, link_or_copy, write_file, write_staged
+from publisher.site.feeds import FeedInfo, feed_outputs
+from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
+from publisher.site.media import Source
+from publisher.site.select import Item, Selection, load_bodies, load_current, select_items
+from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page
+from publisher.store.engine import read_session
+
+TARGETS = ("website", "feeds")
+Progress = Callable[[str, int, int], None]  # (stage, advance, total)
+
+
+@dataclass
+class BuildReport:
+    channel: str
+    output: Path
+    release: Path | None = None
+    deployed: bool = False
+    pages: int = 0
+    feeds: int = 0
+    files: int = 0
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    rendered: int = 0
+    published: list[str] = field(default_factory=list)
+    excluded: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    feed_items: dict[str, list[str]] = field(default_factory=dict)  # feed channel -> slugs
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "channel": self.channel,
+            "output": str(self.output),
+            "release": str(self.release) if self.release else None,
+            "deployed": self.deployed,
+            "pages": self.pages,
+            "feeds": self.feeds,
+            "files": self.files,
+            "written": len(self.written),
+            "removed": len(self.removed),
+            "unchanged": self.unchanged,
+            "rendered": self.rendered,
+            "published": self.published,
+            "excluded": {k: list(v) for k, v in self.excluded.items()},
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def state_dir(room: Newsroom, channel: Channel) -> Path:
+    return room.var_dir / "site" / channel.name
+
+
+def output_dir(room: Newsroom, channel: Channel) -> Path:
+    settings = cast(WebsiteSettings, channel.settings)
+    return room.root / settings.output
+
+
+def retracted(room: Newsroom, channel: Channel) -> frozenset[str]:
+    path = state_dir(room, channel) / "retracted.json"
+    if not path.is_file():
+        return frozenset()
+    return frozenset(json.loads(path.read_text(encoding="utf-8")))
+
+
+def set_retracted(room: Newsroom, channel: Channel, slugs: Collection[str]) -> None:
+    path = state_dir(room, channel) / "retracted.json"
+    write_file(path, json.dumps(sorted(set(slugs)), ensure_ascii=False).encode("utf-8"))
+
+
+def websites(room: Newsroom) -> list[Channel]:
+    return [c for c in room.channels.channels.values() if c.kind == "website" and c.enabled]
+
+
+def feeds_of(room: Newsroom, site: Channel) -> list[Channel]:
+    return [
+        c
+        for c in room.channels.channels.values()
+        if c.kind == "feed" and c.enabled and cast(FeedSettings, c.settings).site == site.name
+    ]
+
+
+def fragment_cache(room: Newsroom, channel: Channel) -> FragmentCache:
+    cache = room.var_dir / "cache"
+    return FragmentCache(room.blobs, cache / "media", cache / "render", MEDIA_URL)
+
+
+def _owner(path: str) -> str:
+    return "feeds" if path.startswith("feeds/") else "website"
+
+
+def build_site(
+    room: Newsroom,
+    channel: Channel,
+    gate: Gate,
+    *,
+    now: datetime | None = None,
+    targets: Collection[str] = TARGETS,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build one website channel and its feeds; a failure leaves the live site as it was."""
+    started = time.perf_counter()
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    unknown = set(targets) - set(TARGETS)
+    if unknown:
+        raise PublisherError(f"未知构建目标 / unknown build target {', '.join(sorted(unknown))}")
+    settings = cast(WebsiteSettings, channel.settings)
+    report = BuildReport(channel=channel.name, output=output_dir(room, channel))
+    feed_channels = feeds_of(room, channel)
+    gone = retracted(room, channel)
+
+    with read_session(room.engine) as session:
+        rows = load_current(session)
+        selection = select_items(session, rows, channel, gate, now, gone)
+        feed_selections: dict[str, Selection] = {
+            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f))
+            for f in feed_channels
+        }
+    on_site = {i.slug for i in selection.items}
+    report.published = [i.slug for i in selection.items]
+    report.excluded = dict(selection.excluded)
+
+    releases = Releases(state_dir(room, channel), report.output)
+    current = releases.current()
+    previous = releases.manifest(current)
+
+    # A revision that replaced the one first published here is a correction: readers see `updated`.
+    published = dict(previous.published)
+    updated: dict[str, datetime] = {}
+    for item in selection.items:
+        first = published.setdefault(item.slug, item.revision_id)
+        if first != item.revision_id:
+            updated[item.slug] = max(item.created_at, item.date)
+
+    room_settings = room.settings
+    info = SiteInfo(
+        title=channel.title,
+        org=room_settings.newsroom.full_name or room_settings.newsroom.name,
+        description=channel.description,
+        base_url=settings.base_url.rstrip("/"),
+        page_size=settings.page_size,
+        tz=room_settings.tz,
+        columns=tuple((c.key, c.name, c.description) for c in room_settings.columns),
+        feeds=bool(feed_channels),
+    )
+    fragments = fragment_cache(room, channel)
+    every_item: dict[str, Item] = {i.revision_id: i for i in selection.items}
+    keys = {rid: render_key(rid, MEDIA_URL) for rid in every_item}
+
+    outputs: list[Output] = []
+    if "website" in targets:
+        outputs.extend(Website(info, selection.items, fragments, updated).outputs(keys))
+    if "feeds" in targets:
+        for feed in feed_channels:
+            fs = cast(FeedSettings, feed.settings)
+            # A feed item links to the site: it must be on the site too.
+            items = [i for i in feed_selections[feed.name].items if i.slug in on_site]
+            report.feed_items[feed.name] = [i.slug for i in items]
+            feed_info = FeedInfo(
+                title=feed.title,
+                description=feed.description,
+                base_url=info.base_url,
+                author=info.org,
+                formats=tuple(f for f in fs.formats if f in ("rss", "atom", "json")),
+                items=fs.items,
+                per_column=fs.per_column,
+                columns=tuple((k, n) for k, n, _ in info.columns),
+            )
+            outputs.extend(
+                feed_outputs(feed_info, items, keys, fragments, updated, {k: n for k, n, _ in info.columns})
+            )
+
+    staging = releases.stage(current)
+    try:
+
+        def bodies(revision_ids: list[str]) -> dict[str, str]:
+            with read_session(room.engine) as session:
+                return load_bodies(session, revision_ids)
+
+        by_key = {keys[rid]: item for rid, item in every_item.items()}
+        files, changed = _write(
+            outputs, staging, previous, targets, report, fragments, by_key, bodies, workers, progress
+        )
+        media_names = _media(selection.items, room, releases, fragments)
+        manifest = Manifest(files=files, published=published, media=sorted(media_names))
+        media_changed = set(media_names) != set(previous.media)
+        report.files = len(files)
+        report.pages = sum(1 for p in files if p.endswith(".html"))
+        report.feeds = sum(1 for p in files if p.startswith("feeds/"))
+        if changed or media_changed or current is None or published != previous.published:
+            release_id = now.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+            report.release = releases.commit(staging, manifest, release_id)
+            report.deployed = True
+        else:
+            releases.discard(staging)
+            report.release = current
+    except BaseException:
+        releases.discard(staging)
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(fragments: FragmentCache, staging: Path) -> None:
+    _worker["fragments"] = fragments
+    _worker["staging"] = staging
+
+
+PageTask = tuple[str, str, dict[str, Any], str, str | None, str, tuple[Source, ...]]
+
+
+def _page_task(task: PageTask) -> tuple[str, str, bool, str | None]:
+    """Render one page (and its body fragment when not cached) and write it if its bytes changed."""
+    path, template, context, key, old_sha, body, sources = task
+    fragments: FragmentCache = _worker["fragments"]
+    fragment, fresh = fragments.render_one(key, body, sources)
+    data = render_page(template, context, fragment)
+    digest = hashlib.sha256(data).hexdigest()
+    target: Path = _worker["staging"] / path
+    if digest == old_sha and target.is_file():
+        return path, digest, False, fresh
+    write_staged(target, data, replace=old_sha is not None)
+    return path, digest, True, fresh
+
+
+def _run_pages(
+    tasks: list[PageTask], fragments: FragmentCache, staging: Path, workers: int | None
+) -> Iterator[tuple[str, str, bool, str | None]]:
+    count = workers or os.cpu_count() or 1
+    if len(tasks) < PARALLEL_FROM or count == 1:
+        _init_worker(fragments, staging)
+        yield from map(_page_task, tasks)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    # fork: the workers start in milliseconds with templates, extensions and caches already loaded.
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, min(16, len(tasks) // (count * 4)))
+    with ProcessPoolExecutor(
+        count, mp_context=context, initializer=_init_worker, initargs=(fragments, staging)
+    ) as pool:
+        yield from pool.map(_page_task, tasks, chunksize=chunk)
+
+
+def _write(
+    outputs: list[Output],
+    staging: Path,
+    previous: Manifest,
+    targets: Collection[str],
+    report: BuildReport,
+    fragments: FragmentCache,
+    by_key: dict[str, Item],
+    bodies: Callable[[list[str]], dict[str, str]],
+    workers: int | None,
+    progress: Progress | None,
+) -> tuple[dict[str, list[str]], bool]:
+    files: dict[str, list[str]] = {}
+    stale: list[Output] = []
+    for out in outputs:
+        old = previous.files.get(out.path)
+        if old is not None and old[1] == out.key and (staging / out.path).is_file():
+            files[out.path] = old
+            report.unchanged += 1
+        else:
+            stale.append(out)
+    pages = [o for o in stale if o.job is not None]
+    others = [o for o in stale if o.job is None]
+    needed = {k for o in stale for k in o.fragments}
+    missing = sorted(k for k in needed if k in by_key and not fragments.has(k))
+    body_of = bodies([by_key[k].revision_id for k in missing])
+    missing_set = set(missing)
+
+    def source(key: str) -> tuple[str, tuple[Source, ...]]:
+        if key not in missing_set:
+            return "", ()
+        item = by_key[key]
+        return body_of[item.revision_id], item.sources
+
+    tasks: list[PageTask] = []
+    for o in pages:
+        assert o.job is not None
+        template, context, key = o.job
+        old = previous.files.get(o.path)
+        tasks.append((o.path, template, context, key, old[0] if old else None, *source(key)))
+    keys = {o.path: o.key for o in pages}
+    tasks_key = {t[0]: t[3] for t in tasks}
+    changed = False
+    for folder in {str(Path(o.path).parent) for o in stale}:
+        (staging / folder).mkdir(parents=True, exist_ok=True)
+    for done, (path, digest, written, fresh) in enumerate(_run_pages(tasks, fragments, staging, workers), 1):
+        files[path] = [digest, keys[path]]
+        if fresh is not None:
+            fragments.add(tasks_key[path], fresh)
+            report.rendered += 1
+        if written:
+            report.written.append(path)
+            changed = True
+        else:
+            report.unchanged += 1
+        if progress and done % 25 == 0:
+            progress("render", 25, len(tasks))
+    fragments.flush()
+    # Feeds read fragments of items whose pages may not have been rendered in this build.
+    report.rendered += fragments.ensure([(k, *source(k)) for k in missing if not fragments.has(k)], workers)
+    for out in others:
+        data = out.produce()
+        digest = hashlib.sha256(data).hexdigest()
+        old = previous.files.get(out.path)
+        target = staging / out.path
+        if old is not None and old[0] == digest and target.is_file():
+            report.unchanged += 1
+        else:
+            write_staged(target, data, replace=True)
+            report.written.append(out.path)
+            changed = True
+        files[out.path] = [digest, out.key]
+    # Files of this build's targets that no output claims any more (a retracted article, say) go.
+    for path, entry in previous.files.items():
+        if path in files:
+            continue
+        if _owner(path) in targets:
+            (staging / path).unlink(missing_ok=True)
+            report.removed.append(path)
+            changed = True
+        else:
+            files[path] = entry
+    return files, changed
+
+
+def _media(items: list[Item], room: Newsroom, releases: Releases, fragments: FragmentCache) -> set[str]:
+    """Link every derivative the live items show into the served pool, making any that are missing."""
+    names: set[str] = set()
+    present = {p.name for p in releases.media.iterdir()} if releases.media.is_dir() else set()
+    for item in items:
+        for source in item.sources:
+            derivatives = media.plan(source)
+            names.update(d.name for d in derivatives)
+            todo = [d for d in derivatives if d.name not in present]
+            if not todo:
+                continue
+            if any(not (fragments.media_cache / d.name).is_file() for d in todo):
+                media.ensure(source, room.blobs, fragments.media_cache)
+            for d in todo:
+                link_or_copy(fragments.media_cache / d.name, releases.media / d.name)
+                present.add(d.name)
+    return names
+
+
+def build_all(
+    room: Newsroom,
+    gate: Gate,
+    *,
+    targets: Collection[str] = TARGETS,
+    now: datetime | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> list[BuildReport]:
+    """Every enabled website channel of the newsroom, each with the feeds that publish beside it."""
+    sites = websites(room)
+    if not sites:
+        raise PublisherError("channels/ 中没有启用的网站渠道 / no enabled website channel in channels/")
+    return [
+        build_site(room, site, gate, now=now, targets=targets, workers=workers, progress=progress)
+        for site in sites
+    ]

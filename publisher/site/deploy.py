@@ -1,0 +1,163 @@
+"""Atomic static deploys: build a release aside, then swap the `public/` link to it in one rename.
+
+Layout under the channel's state folder (`var/site/<channel>/`):
+
+    releases/<id>/          one complete site; `media` inside links to the shared pool
+    releases/<id>.json      its manifest: every file's sha256 and the key it was produced from
+    media/                  content-addressed image derivatives, shared by releases
+    public -> var/site/<channel>/releases/<id>     (the newsroom's output folder is this link)
+
+A new release starts as a hard-link copy of the live one, so a file whose bytes did not change is
+the same inode before and after; changed files are written beside and renamed over their link,
+which never touches the live release. A build that fails removes its staging folder and the live
+site stays exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+KEEP_RELEASES = 2
+MEDIA = "media"
+
+
+@dataclass
+class Manifest:
+    files: dict[str, list[str]] = field(default_factory=dict)  # path -> [sha256, key]
+    published: dict[str, str] = field(default_factory=dict)  # slug -> first revision published
+    media: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"files": self.files, "published": self.published, "media": self.media},
+            ensure_ascii=False,
+            sort_keys=True,
+            indent=0,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data: dict[str, Any] = json.loads(text)
+        return cls(
+            files=data.get("files", {}), published=data.get("published", {}), media=data.get("media", [])
+        )
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write beside, then rename: readers and other hard links never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_staged(path: Path, data: bytes, replace: bool) -> None:
+    """Write into a private staging folder whose directories exist: a file that was hard-linked
+    from the live release is unlinked first, so the live inode is never written to."""
+    if replace:
+        path.unlink(missing_ok=True)
+    with open(path, "xb") as handle:
+        handle.write(data)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+class Releases:
+    def __init__(self, state_dir: Path, public: Path) -> None:
+        self.state_dir = state_dir
+        self.public = public
+        self.releases = state_dir / "releases"
+        self.media = state_dir / MEDIA
+
+    def current(self) -> Path | None:
+        """The live release, adopting a plain `public/` folder left by something else."""
+        if self.public.is_symlink():
+            target = self.public.resolve()
+            return target if target.is_dir() else None
+        if self.public.is_dir():
+            self.releases.mkdir(parents=True, exist_ok=True)
+            adopted = self.releases / "adopted"
+            shutil.rmtree(adopted, ignore_errors=True)
+            os.replace(self.public, adopted)
+            self._point(adopted)
+            return adopted
+        return None
+
+    def manifest(self, release: Path | None) -> Manifest:
+        if release is None:
+            return Manifest()
+        path = release.with_name(release.name + ".json")
+        if not path.is_file():
+            return Manifest()
+        return Manifest.from_json(path.read_text(encoding="utf-8"))
+
+    def stage(self, current: Path | None) -> Path:
+        self.releases.mkdir(parents=True, exist_ok=True)
+        self.media.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.releases, prefix=".staging-"))
+        if current is not None:
+            for folder, dirs, files in os.walk(current):
+                rel = os.path.relpath(folder, current)
+                if rel == ".":
+                    dirs[:] = [d for d in dirs if d != MEDIA]
+                    files = [f for f in files if f != MEDIA]
+                out = staging if rel == "." else staging / rel
+                for d in dirs:
+                    (out / d).mkdir()
+                for name in files:
+                    link_or_copy(Path(folder) / name, out / name)
+        os.symlink(os.path.join("..", "..", MEDIA), staging / MEDIA)
+        return staging
+
+    def discard(self, staging: Path) -> None:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def commit(self, staging: Path, manifest: Manifest, release_id: str) -> Path:
+        final = self.releases / release_id
+        final.with_name(final.name + ".json").write_text(manifest.to_json(), encoding="utf-8")
+        os.replace(staging, final)
+        self._point(final)
+        self._prune(final, manifest)
+        return final
+
+    def _point(self, release: Path) -> None:
+        self.public.parent.mkdir(parents=True, exist_ok=True)
+        link = self.public.with_name(f".{self.public.name}.swap-{os.getpid()}")
+        link.unlink(missing_ok=True)
+        os.symlink(os.path.relpath(release, self.public.parent), link)
+        # rename(2) over the old link: a reader sees the old site or the new one, never neither.
+        os.replace(link, self.public)
+
+    def _prune(self, live: Path, manifest: Manifest) -> None:
+        releases = sorted(
+            (p for p in self.releases.iterdir() if p.is_dir() and not p.name.startswith(".")),
+            key=lambda p: p.stat().st_mtime_ns,
+        )
+        keep = [*[p for p in releases if p != live][-(KEEP_RELEASES - 1) :], live]
+        for release in releases:
+            if release in keep:
+                continue
+            shutil.rmtree(release, ignore_errors=True)
+            release.with_name(release.name + ".json").unlink(missing_ok=True)
+        # Only what the live site shows stays served: a retracted article's images go with it.
+        wanted = set(manifest.media)
+        for entry in os.scandir(self.media):
+            if entry.name not in wanted:
+                os.unlink(entry.path)

@@ -1,0 +1,167 @@
+"""The render cache: one fragment per (revision, renderer version, media settings), rendered in parallel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from publisher.site.media import WIDTHS, Source
+from publisher.site.render import RENDER_VERSION, Fragment, Picture, render_fragment
+from publisher.store.blobs import BlobStore
+
+# Below this many misses the pool costs more to start than it saves.
+PARALLEL_FROM = 24
+
+
+def render_key(revision_id: str, media_url: str) -> str:
+    payload = f"{RENDER_VERSION}\0{revision_id}\0{media_url}\0{WIDTHS}"
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _to_json(fragment: Fragment) -> str:
+    cover = fragment.cover
+    return json.dumps(
+        {
+            "html": fragment.html,
+            "toc": fragment.toc,
+            "media": list(fragment.media),
+            "cover": None if cover is None else [cover.src, cover.width, cover.height, cover.srcset],
+        },
+        ensure_ascii=False,
+    )
+
+
+def _from_json(text: str) -> Fragment:
+    data: dict[str, Any] = json.loads(text)
+    cover = data["cover"]
+    return Fragment(
+        html=data["html"],
+        toc=data["toc"],
+        media=tuple(data["media"]),
+        cover=None if cover is None else Picture(cover[0], int(cover[1]), int(cover[2]), cover[3]),
+    )
+
+
+Task = tuple[str, str, tuple[Source, ...]]  # (render key, body, images)
+_worker: tuple[BlobStore, Path, Path, str] | None = None
+
+
+def _init(blobs_root: Path, media_cache: Path, render_cache: Path, media_url: str) -> None:
+    global _worker
+    _worker = (BlobStore(blobs_root), media_cache, render_cache, media_url)
+
+
+def _run(task: Task) -> tuple[str, str]:
+    assert _worker is not None
+    blobs, media_cache, _, media_url = _worker
+    key, body, sources = task
+    return key, _to_json(render_fragment(body, list(sources), blobs, media_cache, media_url))
+
+
+class FragmentCache:
+    """Fragments by render key, in one SQLite file: thousands of small entries, one fsync per build.
+
+    Any process may read; new fragments are kept in memory (`fresh`) and written by `flush`, which
+    the building process calls, so worker processes never contend for the write lock.
+    """
+
+    def __init__(self, blobs: BlobStore, media_cache: Path, render_cache: Path, media_url: str) -> None:
+        self.blobs = blobs
+        self.media_cache = media_cache
+        self.render_cache = render_cache
+        self.media_url = media_url
+        self._memo: dict[str, Fragment] = {}
+        self.fresh: dict[str, str] = {}
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _conn(self) -> sqlite3.Connection:
+        # A connection must not cross a fork: each process opens its own.
+        if self._db is None or self._pid != os.getpid():
+            self.render_cache.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.render_cache / "fragments.db", timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS fragment (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
+            self._pid = os.getpid()
+        return self._db
+
+    def _load(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT data FROM fragment WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def known(self) -> set[str]:
+        return {str(k) for (k,) in self._conn().execute("SELECT key FROM fragment")}
+
+    def has(self, key: str) -> bool:
+        return key in self._memo or self._load(key) is not None
+
+    def get(self, key: str) -> Fragment:
+        fragment = self._memo.get(key)
+        if fragment is None:
+            text = self.fresh.get(key) or self._load(key)
+            if text is None:
+                raise KeyError(key)
+            fragment = _from_json(text)
+            self._memo[key] = fragment
+        return fragment
+
+    def add(self, key: str, text: str) -> None:
+        self.fresh[key] = text
+        self._memo[key] = _from_json(text)
+
+    def flush(self) -> None:
+        if self.fresh:
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO fragment (key, data) VALUES (?, ?)", self.fresh.items())
+            db.execute("COMMIT")
+            self.fresh.clear()
+
+    def render_one(self, key: str, body: str, sources: tuple[Source, ...]) -> tuple[Fragment, str | None]:
+        """The fragment, rendered here when not cached; the JSON is returned when it is new."""
+        fragment = self._memo.get(key)
+        if fragment is not None:
+            return fragment, None
+        text = self._load(key)
+        if text is not None:
+            return self.get(key), None
+        text = _to_json(render_fragment(body, list(sources), self.blobs, self.media_cache, self.media_url))
+        fragment = _from_json(text)
+        self._memo[key] = fragment
+        return fragment, text
+
+    def ensure(
+        self, tasks: Iterable[Task], workers: int | None = None, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Render every task not yet cached, on all cores when there are many; returns how many."""
+        missing = [t for t in tasks if not self.has(t[0])]
+        if not missing:
+            return 0
+        args = (self.blobs.root, self.media_cache, self.render_cache, self.media_url)
+        count = workers or os.cpu_count() or 1
+        if len(missing) < PARALLEL_FROM or count == 1:
+            _init(*args)
+            results: Iterable[tuple[str, str]] = map(_run, missing)
+            for key, text in results:
+                self.add(key, text)
+                if progress:
+                    progress(1)
+            self.flush()
+            return len(missing)
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        chunk = max(1, min(16, len(missing) // (count * 4)))
+        with ProcessPoolExecutor(count, mp_context=context, initializer=_init, initargs=args) as pool:
+            for key, text in pool.map(_run, missing, chunksize=chunk):
+                self.add(key, text)
+                if progress:
+                    progress(1)
+        self.flush()
+        return len(missing)

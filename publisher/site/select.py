@@ -1,0 +1,157 @@
+"""Which articles a channel shows right now: current revisions the publication gate allows."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
+
+from publisher.channels.registry import Channel
+from publisher.review.gate import Gate
+from publisher.site.media import Source
+from publisher.store.tables import Article, Revision, RevisionAsset
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One published article as every page and feed sees it (times in UTC)."""
+
+    slug: str
+    revision_id: str
+    number: int
+    title: str
+    column: str
+    kind: str
+    department: str
+    committee: str | None
+    authors: tuple[str, ...]
+    editor: str | None
+    tags: tuple[str, ...]
+    summary: str
+    date: datetime
+    created_at: datetime
+    series: dict[str, Any] | None
+    video: dict[str, Any] | None
+    sources: tuple[Source, ...]
+
+    @property
+    def cover(self) -> Source | None:
+        return next((s for s in self.sources if s.role == "cover"), None)
+
+
+@dataclass
+class Selection:
+    items: list[Item] = field(default_factory=list)  # newest first
+    excluded: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> reasons
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def held_back(meta: dict[str, Any], channel: Channel, now: datetime) -> tuple[str, ...]:
+    """Reasons the channel itself refuses a revision, whatever the gate says (belt and braces)."""
+    reasons = []
+    embargo = meta.get("embargo")
+    if embargo and _utc(embargo) > now:
+        reasons.append(f"embargoed until {embargo}")
+    wanted = meta.get("channels")
+    if wanted is not None and channel.name not in wanted:
+        reasons.append(f"not for channel {channel.name}")
+    return tuple(reasons)
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    slug: str
+    revision: Revision
+    sources: tuple[Source, ...]
+
+
+def load_current(session: Session) -> list[Current]:
+    """Every article's current revision, newest first; bodies are left in the database until needed."""
+    rows = session.exec(
+        select(Article.slug, Revision)
+        .join(Revision, col(Revision.id) == col(Article.current_revision_id))
+        .options(defer(Revision.body))  # type: ignore[arg-type]
+        .order_by(col(Revision.dated_at).desc(), col(Article.slug))
+    ).all()
+    assets: dict[str, list[Source]] = defaultdict(list)
+    # Plain rows, not ORM objects: thousands of images, read-only.
+    for rid, ref, role, sha, width, height, fmt in session.execute(
+        sa_select(
+            col(RevisionAsset.revision_id),
+            col(RevisionAsset.ref),
+            col(RevisionAsset.role),
+            col(RevisionAsset.sha256),
+            col(RevisionAsset.width),
+            col(RevisionAsset.height),
+            col(RevisionAsset.format),
+        )
+        .join(Article, col(Article.current_revision_id) == col(RevisionAsset.revision_id))
+        .order_by(col(RevisionAsset.revision_id), col(RevisionAsset.position))
+    ):
+        assets[rid].append(Source(ref, role, sha, width, height, fmt))
+    return [Current(slug, revision, tuple(assets.get(revision.id, ()))) for slug, revision in rows]
+
+
+def load_bodies(session: Session, revision_ids: list[str]) -> dict[str, str]:
+    bodies: dict[str, str] = {}
+    for start in range(0, len(revision_ids), 500):
+        chunk = revision_ids[start : start + 500]
+        bodies.update(
+            session.exec(select(Revision.id, Revision.body).where(col(Revision.id).in_(chunk))).all()
+        )
+    return bodies
+
+
+def select_items(
+    session: Session,
+    current: list[Current],
+    channel: Channel,
+    gate: Gate,
+    now: datetime,
+    retracted: frozenset[str] = frozenset(),
+) -> Selection:
+    chosen = Selection()
+    for row in current:
+        revision = row.revision
+        meta: dict[str, Any] = json.loads(revision.meta_json)
+        reasons = held_back(meta, channel, now)
+        if row.slug in retracted:
+            reasons += ("retracted from this channel",)
+        if not reasons:
+            decision = gate(session, revision, channel, now)
+            if not decision.allowed:
+                reasons = decision.reasons or ("not allowed by the publication gate",)
+        if reasons:
+            chosen.excluded[row.slug] = reasons
+            continue
+        chosen.items.append(
+            Item(
+                slug=row.slug,
+                revision_id=revision.id,
+                number=revision.number,
+                title=revision.title,
+                column=revision.column,
+                kind=revision.kind,
+                department=revision.department,
+                committee=revision.committee,
+                authors=tuple(meta.get("authors", ())),
+                editor=meta.get("editor"),
+                tags=tuple(meta.get("tags", ())),
+                summary=meta.get("summary", ""),
+                date=revision.dated_at.astimezone(UTC),
+                created_at=revision.created_at.astimezone(UTC),
+                series=meta.get("series"),
+                video=meta.get("video"),
+                sources=row.sources,
+            )
+        )
+    return chosen

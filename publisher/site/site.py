@@ -1,0 +1,423 @@
+"""The website's pages as Outputs: each with a key (everything its bytes depend on) and a producer.
+
+A page's key is the hash of the very context its template is rendered with (plus the template
+set's hash), so an unchanged key means unchanged bytes and the page is neither rendered nor written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from publisher.site.fragments import FragmentCache
+from publisher.site.media import plan
+from publisher.site.render import RENDER_VERSION, Fragment, picture
+from publisher.site.select import Item
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+SITE_VERSION = "1"
+MEDIA_URL = "/media/"
+
+KIND_LABELS = {
+    "news": "新闻",
+    "meeting_report": "会议报道",
+    "interpretation": "法规解读",
+    "feature": "人物风采",
+    "notice": "通知公告",
+    "video": "视频",
+}
+STAGE_LABELS = {
+    "inspection": "执法检查",
+    "inquiry": "专题询问",
+    "evaluation": "工作评议",
+    "rectification": "整改跟踪",
+    "other": "跟踪报道",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    path: str  # inside the release, POSIX
+    key: str
+    produce: Callable[[], bytes]
+    fragments: tuple[str, ...] = ()  # render keys the producer reads
+    # (template, context, render key): a page any worker process can render from plain data.
+    job: tuple[str, dict[str, Any], str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    title: str
+    org: str
+    description: str
+    base_url: str
+    page_size: int
+    tz: ZoneInfo
+    columns: tuple[tuple[str, str, str], ...]  # key, name, description
+    feeds: bool  # whether a feed channel publishes beside this site
+
+
+@cache
+def template_hash() -> str:
+    """Changes whenever a template, a static file or the renderer's output could change."""
+    digest = hashlib.sha256(f"{SITE_VERSION}\0{RENDER_VERSION}".encode())
+    for folder in (TEMPLATES, STATIC):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(HERE).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def xml_bytes(root: ET.Element) -> bytes:
+    # Without a declaration of its own: callers write one that names UTF-8.
+    data: bytes = ET.tostring(root, encoding="unicode").encode("utf-8")
+    return data
+
+
+def key_of(*parts: Any) -> str:
+    text = json.dumps([template_hash(), *parts], ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def render_page(template: str, context: dict[str, Any], fragment: Fragment | None) -> bytes:
+    extra = {"body": fragment.html, "toc": fragment.toc} if fragment is not None else {}
+    return environment().get_template(template).render(**context, **extra).encode("utf-8")
+
+
+def article_url(slug: str) -> str:
+    return f"/articles/{slug}.html"
+
+
+def column_url(key: str, page: int = 1) -> str:
+    return f"/columns/{key}/" if page == 1 else f"/columns/{key}/page-{page}.html"
+
+
+def series_url(series_id: str) -> str:
+    return f"/series/{series_id}.html"
+
+
+def file_of(url: str) -> str:
+    path = url.lstrip("/")
+    return path + "index.html" if path.endswith("/") or not path else path
+
+
+def show_date(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def w3c(moment: datetime, tz: ZoneInfo | None = None) -> str:
+    return moment.astimezone(tz or UTC).isoformat(timespec="seconds")
+
+
+class Website:
+    """Plans every page of one website channel from the selected items."""
+
+    def __init__(
+        self, info: SiteInfo, items: list[Item], fragments: FragmentCache, updated: dict[str, datetime]
+    ) -> None:
+        self.info = info
+        self.items = items
+        self.fragments = fragments
+        self.updated = updated  # slug -> when a corrected revision replaced the published one
+        self.columns = {key: name for key, name, _ in info.columns}
+        self.by_column: dict[str, list[Item]] = defaultdict(list)
+        for item in items:
+            self.by_column[item.column].append(item)
+        self.by_series: dict[str, list[Item]] = defaultdict(list)
+        for item in items:
+            if item.series:
+                self.by_series[item.series["id"]].append(item)
+        for parts in self.by_series.values():
+            parts.sort(key=lambda i: (int(i.series["part"]) if i.series else 0, i.slug))
+
+        self._site: dict[str, Any] | None = None
+        self._site_key: str | None = None
+        self.position = {item.slug: n for parts in self.by_column.values() for n, item in enumerate(parts)}
+        self.part_position = {
+            item.slug: n for parts in self.by_series.values() for n, item in enumerate(parts)
+        }
+
+    # -- shared context --------------------------------------------------------------------------
+    def site_context(self) -> dict[str, Any]:
+        if self._site is None:
+            self._site = self._site_context()
+        return self._site
+
+    def _site_context(self) -> dict[str, Any]:
+        info = self.info
+        latest = max((i.date for i in self.items), default=None)
+        return {
+            "title": info.title,
+            "org": info.org,
+            "description": info.description,
+            "base_url": info.base_url,
+            "lang": "zh-CN",
+            "year": latest.astimezone(info.tz).year if latest else None,
+            "columns": [{"key": k, "name": n, "url": column_url(k)} for k, n, _ in info.columns],
+            "feeds": {"rss": "/feeds/all.rss.xml", "atom": "/feeds/all.atom.xml", "json": "/feeds/all.json"}
+            if info.feeds
+            else None,
+        }
+
+    def entry(self, item: Item) -> dict[str, Any]:
+        return {
+            "title": item.title,
+            "url": article_url(item.slug),
+            "date": show_date(item.date, self.info.tz),
+            "datetime": w3c(item.date, self.info.tz),
+            "summary": item.summary,
+            "column": self.columns.get(item.column, item.column),
+            "column_url": column_url(item.column),
+        }
+
+    def cover(self, item: Item) -> dict[str, Any] | None:
+        source = item.cover
+        if source is None:
+            return None
+        pic = picture(plan(source), MEDIA_URL)
+        return {"src": pic.src, "srcset": pic.srcset, "width": pic.width, "height": pic.height}
+
+    def site_key(self) -> str:
+        if self._site_key is None:
+            self._site_key = key_of("site", self.site_context())
+        return self._site_key
+
+    def _page(
+        self, template: str, url: str, context: dict[str, Any], fragments: tuple[str, ...] = ()
+    ) -> Output:
+        context["page"] = {"home": False, "column": None, "description": None, **context.get("page", {})}
+        context["page"]["url"] = url
+        context["page"]["canonical"] = self.info.base_url + url
+        # The shared site context enters the key by its own hash: hashed once, not once per page.
+        key = key_of(template, self.site_key(), context, fragments)
+        context = {"site": self.site_context(), **context}
+
+        def produce() -> bytes:
+            return render_page(template, context, self.fragments.get(fragments[0]) if fragments else None)
+
+        job = (template, context, fragments[0]) if fragments else None
+        return Output(file_of(url), key, produce, fragments, job)
+
+    # -- pages -----------------------------------------------------------------------------------
+    def outputs(self, fragment_keys: dict[str, str]) -> list[Output]:
+        out = [self.home()]
+        for key, name, description in self.info.columns:
+            out.extend(self.column_pages(key, name, description))
+        out.extend(self.article(item, fragment_keys[item.revision_id]) for item in self.items)
+        for series_id in sorted(self.by_series):
+            out.append(self.series_page(series_id))
+        out.append(self._page("search.html", "/search.html", {"page": {"title": "站内搜索"}}))
+        out.append(self._page("404.html", "/404.html", {"page": {"title": "页面未找到"}}))
+        out.append(self.search_index())
+        pages = [
+            o.path for o in out if o.path.endswith(".html") and o.path not in ("404.html", "search.html")
+        ]
+        out.append(self.sitemap(pages))
+        out.append(self.robots())
+        out.extend(self.static())
+        return out
+
+    def home(self) -> Output:
+        lead = next((i for i in self.items if i.cover is not None), None)
+        return self._page(
+            "home.html",
+            "/",
+            {
+                "page": {"title": "首页", "home": True},
+                "lead": None if lead is None else {**self.entry(lead), "cover": self.cover(lead)},
+                "latest": [self.entry(i) for i in self.items if i is not lead][:8],
+                "columns": [
+                    {
+                        "name": name,
+                        "url": column_url(key),
+                        "entries": [self.entry(i) for i in self.by_column.get(key, [])[:6]],
+                    }
+                    for key, name, _ in self.info.columns
+                ],
+                "series": [
+                    {
+                        "title": parts[0].series["title"] if parts[0].series else "",
+                        "url": series_url(sid),
+                        "count": len(parts),
+                    }
+                    for sid, parts in sorted(self.by_series.items())
+                ],
+            },
+        )
+
+    def column_pages(self, key: str, name: str, description: str) -> list[Output]:
+        items = self.by_column.get(key, [])
+        size = self.info.page_size
+        pages = max(1, math.ceil(len(items) / size))
+        out = []
+        for n in range(1, pages + 1):
+            chunk = items[(n - 1) * size : n * size]
+            pagination = {
+                "page": n,
+                "pages": pages,
+                "prev": column_url(key, n - 1) if n > 1 else None,
+                "next": column_url(key, n + 1) if n < pages else None,
+                "links": [
+                    {"n": m, "url": column_url(key, m), "current": m == n} for m in range(1, pages + 1)
+                ],
+            }
+            out.append(
+                self._page(
+                    "column.html",
+                    column_url(key, n),
+                    {
+                        "page": {"title": name if n == 1 else f"{name}（第{n}页）", "column": key},
+                        "column": {"key": key, "name": name, "description": description, "count": len(items)},
+                        "entries": [self.entry(i) for i in chunk],
+                        "pagination": pagination,
+                    },
+                )
+            )
+        return out
+
+    def article(self, item: Item, fragment_key: str) -> Output:
+        column = self.by_column[item.column]
+        at = self.position[item.slug]
+        # Lists run newest first: the previous article is the older one.
+        older = column[at + 1] if at + 1 < len(column) else None
+        newer = column[at - 1] if at > 0 else None
+        series = None
+        if item.series:
+            parts = self.by_series[item.series["id"]]
+            pos = self.part_position[item.slug]
+            series = {
+                "title": item.series["title"],
+                "url": series_url(item.series["id"]),
+                "part": item.series["part"],
+                "parts": [
+                    {
+                        "part": p.series["part"] if p.series else 0,
+                        "title": p.title,
+                        "url": article_url(p.slug),
+                        "stage": STAGE_LABELS.get((p.series or {}).get("stage") or "", ""),
+                        "current": p is item,
+                    }
+                    for p in parts
+                ],
+                "prev": self.entry(parts[pos - 1]) if pos > 0 else None,
+                "next": self.entry(parts[pos + 1]) if pos + 1 < len(parts) else None,
+            }
+        updated = self.updated.get(item.slug)
+        context = {
+            "page": {"title": item.title, "column": item.column, "description": item.summary},
+            "article": {
+                **self.entry(item),
+                "kind": KIND_LABELS.get(item.kind, item.kind),
+                "department": item.department,
+                "committee": item.committee,
+                "authors": list(item.authors),
+                "editor": item.editor,
+                "tags": list(item.tags),
+                "cover": self.cover(item),
+                "video": item.video,
+                "updated": show_date(updated, self.info.tz) if updated else None,
+                "updated_datetime": w3c(updated, self.info.tz) if updated else None,
+            },
+            "older": self.entry(older) if older else None,
+            "newer": self.entry(newer) if newer else None,
+            "series": series,
+        }
+        return self._page("article.html", article_url(item.slug), context, (fragment_key,))
+
+    def series_page(self, series_id: str) -> Output:
+        parts = self.by_series[series_id]
+        first = parts[0].series or {}
+        return self._page(
+            "series.html",
+            series_url(series_id),
+            {
+                "page": {"title": first.get("title", series_id)},
+                "series": {"title": first.get("title", series_id), "count": len(parts)},
+                "parts": [
+                    {
+                        **self.entry(p),
+                        "part": (p.series or {}).get("part"),
+                        "stage": STAGE_LABELS.get((p.series or {}).get("stage") or "", ""),
+                    }
+                    for p in parts
+                ],
+            },
+        )
+
+    def search_index(self) -> Output:
+        records = [
+            {
+                "t": i.title,
+                "u": article_url(i.slug),
+                "d": i.date.astimezone(self.info.tz).date().isoformat(),
+                "c": self.columns.get(i.column, i.column),
+                "s": i.summary,
+                "g": list(i.tags),
+            }
+            for i in self.items
+        ]
+        data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return Output("search-index.json", key_of("search", records), lambda: data)
+
+    def sitemap(self, pages: list[str]) -> Output:
+        lastmod = {file_of(article_url(i.slug)): w3c(self.updated.get(i.slug) or i.date) for i in self.items}
+        entries = [(path, lastmod.get(path)) for path in sorted(pages)]
+        base = self.info.base_url
+
+        def produce() -> bytes:
+            root = ET.Element("urlset", xmlns="http://www.sitemaps.org/schemas/sitemap/0.9")
+            for path, modified in entries:
+                url = ET.SubElement(root, "url")
+                loc = "/" + path.removesuffix("index.html")
+                ET.SubElement(url, "loc").text = base + loc
+                if modified:
+                    ET.SubElement(url, "lastmod").text = modified
+            ET.indent(root)
+            return b'<?xml version="1.0" encoding="UTF-8"?>\n' + xml_bytes(root) + b"\n"
+
+        return Output("sitemap.xml", key_of("sitemap", base, entries), produce)
+
+    def robots(self) -> Output:
+        text = f"User-agent: *\nAllow: /\n\nSitemap: {self.info.base_url}/sitemap.xml\n".encode()
+        return Output("robots.txt", key_of("robots", text.decode()), lambda: text)
+
+    def static(self) -> list[Output]:
+        out = []
+        for path in sorted(STATIC.rglob("*")):
+            if path.is_file():
+                data = path.read_bytes()
+                out.append(
+                    Output(
+                        "static/" + path.relative_to(STATIC).as_posix(),
+                        hashlib.sha256(data).hexdigest(),
+                        lambda data=data: data,  # type: ignore[misc]
+                    )
+                )
+        return out

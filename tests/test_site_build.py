@@ -1,0 +1,200 @@
+"""The website as a whole: what is on it, what is not, links, incremental rebuilds, deploys."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from publisher import articles
+from publisher.channels.protocol import ChannelAdapter, DeliveryError
+from publisher.channels.website import WebsiteAdapter
+from publisher.ingest import ingest
+from publisher.newsroom import Newsroom
+from publisher.site import build, site
+from publisher.site.build import build_all, build_site
+from publisher.store.engine import read_session
+from tests.factory import base_meta, write_article
+from tests.site_support import (
+    NOW,
+    all_text,
+    allow_all,
+    broken_links,
+    deny_slugs,
+    populate,
+    public,
+    sitemap_paths,
+    snapshot,
+    website,
+)
+
+
+@pytest.fixture
+def built(room: Newsroom) -> Newsroom:
+    populate(room.root)
+    assert ingest(room).ok
+    build_all(room, deny_slugs("unapproved-draft"), now=NOW)
+    return room
+
+
+def test_every_approved_article_has_its_page_and_nothing_else_leaks(built: Newsroom) -> None:
+    out = public(built)
+    with read_session(built.engine) as session:
+        slugs = {v.article.slug for v in articles.list_articles(session)}
+    live = slugs - {"unapproved-draft", "embargoed-piece"}
+    pages = {p.stem for p in (out / "articles").glob("*.html")}
+    assert pages == live
+    text = all_text(out)
+    for hidden in ("unapproved-draft", "尚未审核的稿件", "embargoed-piece", "禁发期内的稿件"):
+        assert hidden not in text, f"{hidden} leaks through an index, feed, sitemap or search index"
+    page = (out / "articles" / "series-part-2.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    for part in (
+        "来源：研究室",
+        "作者：王晓明",
+        "发布时间：",
+        "2026年10月2日 09:00",
+        "河湖保护监督跟踪",
+        "关键词：",
+    ):
+        assert part in page
+    assert 'loading="lazy"' in page and 'width="760"' in page
+
+
+def test_embargo_lifts_at_its_moment(built: Newsroom) -> None:
+    later = NOW.replace(month=12, day=4, hour=8)
+    report = build_site(built, website(built), allow_all, now=later)
+    assert "embargoed-piece" in report.published
+    assert (public(built) / "articles" / "embargoed-piece.html").is_file()
+
+
+def test_sitemap_lists_every_page_and_no_link_is_broken(built: Newsroom) -> None:
+    out = public(built)
+    pages = {
+        "/" + p.relative_to(out).as_posix().removesuffix("index.html")
+        for p in out.rglob("*.html")
+        if p.name not in ("404.html", "search.html")
+    }
+    assert sitemap_paths(out) == pages
+    assert broken_links(out) == []
+    assert (out / "robots.txt").read_text().endswith("sitemap.xml\n")
+    index = json.loads((out / "search-index.json").read_text(encoding="utf-8"))
+    assert {r["u"] for r in index} == {f"/articles/{p.stem}.html" for p in (out / "articles").glob("*.html")}
+
+
+def test_columns_paginate_and_series_read_in_order(built: Newsroom) -> None:
+    out = public(built)
+    first = (out / "columns" / "news" / "index.html").read_text(encoding="utf-8")
+    second = (out / "columns" / "news" / "page-2.html").read_text(encoding="utf-8")
+    assert "工作动态第22条" in first and "工作动态第2条" in second and "工作动态第1条" in second
+    assert 'href="/columns/news/page-2.html"' in first and "共 22 篇，2 页" in first
+    series = (out / "series" / "rivers.html").read_text(encoding="utf-8")
+    assert (
+        series.index("河湖保护监督第1篇")
+        < series.index("河湖保护监督第2篇")
+        < series.index("河湖保护监督第3篇")
+    )
+    middle = (out / "articles" / "series-part-2.html").read_text(encoding="utf-8")
+    assert "上一篇（本系列）：河湖保护监督第1篇" in middle and "下一篇（本系列）：河湖保护监督第3篇" in middle
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert "系列报道" in home and "/series/rivers.html" in home
+
+
+def test_rebuild_with_nothing_changed_writes_nothing(built: Newsroom) -> None:
+    before = snapshot(public(built))
+    release = public(built).resolve()
+    report = build_site(built, website(built), deny_slugs("unapproved-draft"), now=NOW)
+    assert not report.deployed and report.written == [] and report.rendered == 0
+    assert public(built).resolve() == release and snapshot(public(built)) == before
+
+
+def test_incremental_rebuild_touches_only_the_changed_files(built: Newsroom) -> None:
+    out = public(built)
+    before = snapshot(out)
+    write_article(
+        built.root / "content",
+        "news/news-22.md",
+        base_meta("news-22", title="工作动态第22条", column="工作动态", date="2026-11-22T08:00:00+08:00"),
+        "## 标题\n\n正文改过了。\n",
+    )
+    assert ingest(built).revised
+    report = build_site(built, website(built), deny_slugs("unapproved-draft"), now=NOW)
+    after = snapshot(out)
+    changed = {p for p in after if before.get(p) != after[p]}
+    feeds = {
+        f"feeds/{scope}.{suffix}" for scope in ("all", "news") for suffix in ("rss.xml", "atom.xml", "json")
+    }
+    # The page itself, the feeds carrying its full text, and the sitemap's lastmod; lists show
+    # title, date and summary, which did not change, so no index page is rewritten.
+    assert changed == {"articles/news-22.html", "sitemap.xml", *feeds}
+    assert set(report.written) == changed and report.rendered == 1
+    assert "正文改过了" in (out / "articles" / "news-22.html").read_text(encoding="utf-8")
+    assert "更新时间" in (out / "articles" / "news-22.html").read_text(encoding="utf-8")
+
+
+def test_a_failed_build_keeps_the_old_site(built: Newsroom, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = public(built)
+    before = {p: (out / p).read_bytes() for p in snapshot(out)}
+    release = out.resolve()
+    write_article(built.root / "content", "late.md", base_meta("late-news", title="新来的稿件"))
+    assert ingest(built).created
+
+    def broken(self: site.Website, item: object, key: str) -> site.Output:
+        raise RuntimeError("template exploded")
+
+    monkeypatch.setattr(site.Website, "article", broken)
+    with pytest.raises(RuntimeError):
+        build_site(built, website(built), allow_all, now=NOW)
+    assert out.resolve() == release
+    assert {p: (out / p).read_bytes() for p in snapshot(out)} == before
+    assert not [
+        p for p in (built.var_dir / "site" / "website" / "releases").iterdir() if p.name.startswith(".")
+    ]
+
+
+def test_retraction_removes_the_page_and_every_listing(built: Newsroom) -> None:
+    gate = deny_slugs("unapproved-draft")
+    adapter = WebsiteAdapter(built, website(built), gate, now=NOW)
+    assert isinstance(adapter, ChannelAdapter)
+    with read_session(built.engine) as session:
+        revision = articles.get_article(session, "series-part-2").revision
+    assert adapter.check(revision) == []
+    rendition = adapter.render(revision)
+    assert rendition == adapter.render(revision), "render is deterministic"
+    receipts = adapter.deliver([rendition])
+    again = adapter.deliver([rendition])
+    assert [r.idempotency_key for r in receipts] == [r.idempotency_key for r in again]
+    assert receipts[0].url == "https://www.jianglan-rd.example.gov.cn/articles/series-part-2.html"
+
+    out = public(built)
+    media = {p.name for p in (out / "media").iterdir()}
+    adapter.retract(receipts[0])
+    assert not (out / "articles" / "series-part-2.html").exists()
+    text = all_text(out)
+    assert "series-part-2" not in text and "河湖保护监督第2篇" not in text
+    assert "/articles/series-part-3.html" in (out / "articles" / "series-part-1.html").read_text(
+        encoding="utf-8"
+    )
+    assert broken_links(out) == []
+    assert {p.name for p in (out / "media").iterdir()} < media, "the retracted article's images go too"
+
+    receipts = adapter.deliver([rendition])
+    assert (out / "articles" / "series-part-2.html").is_file() and receipts
+
+
+def test_deliver_refuses_what_the_gate_refuses(built: Newsroom) -> None:
+    adapter = WebsiteAdapter(built, website(built), deny_slugs("unapproved-draft"), now=NOW)
+    with read_session(built.engine) as session:
+        revision = articles.get_article(session, "unapproved-draft").revision
+    with pytest.raises(DeliveryError, match="not approved"):
+        adapter.deliver([adapter.render(revision)])
+
+
+def test_build_report_and_parallel_render(room: Newsroom) -> None:
+    for n in range(40):
+        write_article(room.root / "content", f"bulk/a-{n}.md", base_meta(f"bulk-{n}", title=f"批量稿件{n}"))
+    assert ingest(room).ok
+    report = build_site(room, website(room), allow_all, now=NOW, workers=2)
+    assert report.rendered == 43 and report.deployed
+    assert len(report.published) == 43 and report.pages > 43
+    assert build.retracted(room, website(room)) == frozenset()

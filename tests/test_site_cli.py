@@ -1,0 +1,91 @@
+"""`publisher build` and `publisher preview` as staff use them."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from threading import Thread
+
+import pytest
+from typer.testing import CliRunner
+
+from publisher.cli import app
+from publisher.newsroom import Newsroom
+from publisher.review.service import ReviewService
+from publisher.site.preview import make_server
+from tests.review_helpers import seed_users, sign_through
+from tests.site_support import populate
+
+runner = CliRunner()
+
+
+def test_build_with_the_publication_gate(newsroom_dir: Path, db_url: str) -> None:
+    env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url}
+    populate(newsroom_dir)
+    assert runner.invoke(app, ["ingest"], env=env).exit_code == 0
+    result = runner.invoke(app, ["build", "all", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)[0]
+    # Nothing has been through review in this newsroom: the real gate publishes nothing, and the
+    # site still builds (empty columns, no broken links) rather than leaking drafts.
+    assert report["published"] == [] and "unapproved-draft" in report["excluded"]
+    assert (newsroom_dir / "public" / "index.html").is_file()
+    result = runner.invoke(app, ["build", "feeds"], env=env)
+    assert result.exit_code == 0, result.output
+
+
+def test_only_what_passed_review_goes_live(
+    newsroom_dir: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url}
+    assert runner.invoke(app, ["ingest"], env=env).exit_code == 0
+    monkeypatch.setenv("PUBLISHER_DATABASE_URL", db_url)
+    room = Newsroom(newsroom_dir)
+    seed_users(room)
+    service = ReviewService(room)
+    service.submit("article-1", "zhouwb")
+    sign_through(room, service, "article-1")
+    service.submit("article-2", "zhouwb")  # in review, not approved
+    room.close()
+    result = runner.invoke(app, ["build", "all", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)[0]
+    assert report["published"] == ["article-1"]
+    assert {"article-2", "article-3"} <= set(report["excluded"])
+    assert list((newsroom_dir / "public").rglob("article-1*")) and not list(
+        (newsroom_dir / "public").rglob("article-2*")
+    )
+
+
+def test_build_rejects_unknown_targets(newsroom_dir: Path) -> None:
+    result = runner.invoke(app, ["build", "wechat"], env={"PUBLISHER_NEWSROOM": str(newsroom_dir)})
+    assert result.exit_code == 2
+
+
+def test_preview_before_any_build_is_a_clear_error(newsroom_dir: Path, tmp_path: Path) -> None:
+    env = {
+        "PUBLISHER_NEWSROOM": str(newsroom_dir),
+        "PUBLISHER_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    }
+    result = runner.invoke(app, ["preview", "--port", "0"], env=env)
+    assert result.exit_code == 1 and "publisher build" in result.stderr
+
+
+def test_preview_serves_only_loopback_with_a_404_page(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<p>首页</p>", encoding="utf-8")
+    (tmp_path / "404.html").write_text("<p>页面未找到</p>", encoding="utf-8")
+    server = make_server(tmp_path, 0)
+    assert server.server_address[0] == "127.0.0.1"
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        with urllib.request.urlopen(base + "/") as response:
+            assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert "首页" in response.read().decode("utf-8")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(base + "/nope.html")
+        assert missing.value.code == 404 and "页面未找到" in missing.value.read().decode("utf-8")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,152 @@
+"""Rendering one body: newsroom Markdown, Chinese text, images, and XSS payloads made inert."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from publisher.site.media import Source
+from publisher.site.render import ALLOWED_TAGS, render_fragment, render_markdown
+from publisher.store.blobs import BlobStore
+from tests.factory import write_image
+
+
+def html_of(body: str) -> str:
+    return render_markdown(body)[0]
+
+
+def test_tables_footnotes_toc_and_lists() -> None:
+    body = (
+        "## 一、立法背景\n\n正文[^1]。\n\n### （一）主要内容\n\n"
+        "| 项目 | 数量 |\n| --- | ---: |\n| 执法检查 | 21 |\n\n"
+        "1. 第一\n2. 第二\n\n- 甲\n- 乙\n\n## 二、下一步\n\n结尾。\n{: .lead }\n\n"
+        "```\n代码 块\n保持\n```\n\n[^1]: 依据《立法法》。\n"
+    )
+    html, toc = render_markdown(body)
+    assert "<table>" in html and '<td style="text-align:right">21</td>' in html.replace(": ", ":")
+    assert 'class="footnote"' in html and 'href="#fn:1"' in html and "依据《立法法》。" in html
+    assert '<h2 id="一立法背景">' in html, "CJK headings keep readable anchors"
+    assert 'href="#一立法背景"' in toc and "（一）主要内容" in toc
+    assert "<ol>" in html and "<ul>" in html
+    assert '<p class="lead">结尾。</p>' in html
+    assert "<pre><code>代码 块\n保持\n</code></pre>" in html
+
+
+def test_cjk_lines_join_without_spaces_and_punctuation_stays_full_width() -> None:
+    body = (
+        "市人大常委会执法检查组\n对《江澜市河湖保护条例》\n实施情况开展检查。\nEnglish words\nstay apart.\n"
+    )
+    html = html_of(body)
+    assert "市人大常委会执法检查组对《江澜市河湖保护条例》实施情况开展检查。" in html
+    assert "English words\nstay apart." in html
+    punctuation = "“四不两直”：不发通知、不打招呼；（一）「引号」！？……——《条例》，。"
+    assert punctuation in html_of(punctuation)
+
+
+def test_no_toc_for_short_articles() -> None:
+    assert render_markdown("## 只有一个标题\n\n正文。\n")[1] == ""
+
+
+def _image_source(tmp_path: Path, size: tuple[int, int], fmt: str = "JPEG") -> tuple[BlobStore, Source]:
+    path = write_image(tmp_path / f"img.{fmt.lower()}", size)
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    blobs = BlobStore(tmp_path / "blobs")
+    blobs.put(sha, data)
+    return blobs, Source("images/photo.jpg", "inline", sha, size[0], size[1], fmt)
+
+
+def test_images_become_sized_lazy_derivatives_cached_by_hash(tmp_path: Path) -> None:
+    blobs, source = _image_source(tmp_path, (1600, 900))
+    cache = tmp_path / "media"
+    fragment = render_fragment("导语。\n\n![现场照片](images/photo.jpg)\n", [source], blobs, cache, "/media/")
+    img = re.search(r"<img [^>]+>", fragment.html)
+    assert img is not None
+    tag = img.group(0)
+    assert 'width="760" height="428"' in tag and 'loading="lazy"' in tag and 'alt="现场照片"' in tag
+    assert f'src="/media/{source.sha256[:24]}-760.jpg"' in tag and "1520w" in tag and "380w" in tag
+    assert "<figure>" in fragment.html and "<figcaption>现场照片</figcaption>" in fragment.html
+    made = {p.name: Image.open(p).size for p in cache.iterdir()}
+    assert sorted(made.values()) == [(380, 214), (760, 428), (1520, 855)]
+    stamps = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    render_fragment("![现场照片](images/photo.jpg)\n", [source], blobs, cache, "/media/")
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == stamps, "derivatives are made once"
+
+
+def test_small_images_are_never_upscaled(tmp_path: Path) -> None:
+    blobs, source = _image_source(tmp_path, (300, 200), "PNG")
+    fragment = render_fragment("![小图](images/photo.jpg)\n", [source], blobs, tmp_path / "m", "/media/")
+    assert 'width="300" height="200"' in fragment.html
+    assert fragment.media == (f"{source.sha256[:24]}-300.png",)
+
+
+def test_unrecorded_local_image_is_not_shown(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    fragment = render_fragment("![别处](../../etc/passwd)\n", [], blobs, tmp_path / "m", "/media/")
+    assert "<img" not in fragment.html and "别处" in fragment.html
+
+
+XSS = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<img src=x onerror=alert(1)>",
+    '<img src="javascript:alert(1)">',
+    "[点我](javascript:alert(1))",
+    "[点我](JaVaScRiPt:alert(1))",
+    "[点我](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="&#106;avascript:alert(1)">x</a>',
+    "<svg onload=alert(1)><circle r=1 /></svg>",
+    "<iframe src=https://evil.example></iframe>",
+    "<object data=x.swf></object><embed src=x.swf>",
+    "<style>body{display:none}</style>",
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    '<p onclick="alert(1)">x</p>',
+    '段落 {: onclick="alert(1)" }',
+    '<form action="https://evil.example"><input name=q></form>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<base href="https://evil.example/">',
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '"><script>alert(1)</script>',
+    "<details open ontoggle=alert(1)>",
+    '<a href="vbscript:msgbox(1)">x</a>',
+    '![x](x" onerror="alert(1))',
+    "<!--<img src=x onerror=alert(1)>-->",
+]
+
+
+class _Inspector(HTMLParser):
+    """Every tag and attribute the browser would see (text is inert whatever it says)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, "", ""))
+        self.found.extend((tag, name, value or "") for name, value in attrs)
+
+
+ALLOWED_SCHEMES = ("http:", "https:", "mailto:", "/", "#")
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_xss_payloads_come_out_inert(payload: str, tmp_path: Path) -> None:
+    html = render_fragment(
+        f"正文。\n\n{payload}\n\n结尾。\n", [], BlobStore(tmp_path), tmp_path / "m", "/media/"
+    ).html
+    inspector = _Inspector()
+    inspector.feed(html)
+    for tag, name, value in inspector.found:
+        assert tag in ALLOWED_TAGS, (payload, html)
+        assert not name.startswith("on"), (payload, html)
+        if name in ("href", "src", "srcset", "action", "formaction", "cite"):
+            assert value.strip().lower().startswith(ALLOWED_SCHEMES), (payload, html)
+        if name == "style":
+            assert re.fullmatch(r"text-align:\s*\w+;?", value), (payload, html)
+    assert "<script" not in html.lower() and "正文。" in html
