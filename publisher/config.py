@@ -137,6 +137,7 @@ class EngineSettings(Strict):
     backoff_base_seconds: float = Field(default=30, gt=0)
     backoff_max_seconds: float = Field(default=3600, gt=0)
     batch: int = Field(default=50, ge=1)  # deliveries claimed per round
+    claim_ahead_seconds: float = Field(default=0.25, ge=0)  # claim this early, perform on the dot
     heartbeat_seconds: float = Field(default=5, gt=0)
 
 

@@ -48,9 +48,9 @@ class Outcome:
     next_attempt_at: datetime | None = None
 
 
-def _due_condition(now: datetime) -> ColumnElement[bool]:
+def _due_condition(now: datetime, ahead: timedelta = timedelta(0)) -> ColumnElement[bool]:
     return or_(
-        and_(D.status == "scheduled", D.next_attempt_at <= now),
+        and_(D.status == "scheduled", D.next_attempt_at <= now + ahead),
         and_(D.status == "claimed", D.lease_until < now),
     )
 
@@ -107,12 +107,14 @@ def claim_due(
     limit: int,
     limits: dict[str, Limits],
     tz: ZoneInfo,
+    ahead: timedelta = timedelta(0),
 ) -> list[Claim]:
+    """Claim up to `limit` deliveries due by `now + ahead` (claimed early, performed on time)."""
     d = D
     with write_session(engine) as session:
         query = (
             select(d.id, d.channel, d.status)
-            .where(_due_condition(now))
+            .where(_due_condition(now, ahead))
             .order_by(d.next_attempt_at, d.id)
             .limit(limit)
         )
@@ -145,7 +147,7 @@ def claim_due(
             return []
         rows = session.execute(
             update(Delivery)
-            .where(col(Delivery.id).in_(chosen), _due_condition(now))
+            .where(col(Delivery.id).in_(chosen), _due_condition(now, ahead))
             .values(
                 status="claimed",
                 lease_owner=worker_id,

@@ -7,16 +7,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import random
 import socket
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from publisher import audit
 from publisher.channels.registry import Channel
@@ -27,10 +29,12 @@ from publisher.engine.performers import Performer, Permanent, Transient, Unknown
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate, publication_gate
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, Delivery, NewsroomFlag, Revision, Worker
+from publisher.store.tables import Article, Delivery, NewsroomFlag, ReviewState, Revision, Worker
 
 log = logging.getLogger("publisher.engine")
 PAUSE_FLAG = "paused"
+FINISH_GROUP = 10  # outcomes recorded per transaction
+FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 
 
 class WindowPolicy(Protocol):
@@ -72,6 +76,11 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._dispatching = threading.Lock()
         self._again = threading.Event()
+        self._outcomes: queue.Queue[Outcome | None] = queue.Queue()
+        self._recorder: threading.Thread | None = None
+        self._pause_checked = float("-inf")
+        self._pause_cached = False
+        self.ahead = timedelta(seconds=self.settings.claim_ahead_seconds)
         self._scheduler: BackgroundScheduler | None = None
         self.processed = 0
 
@@ -101,6 +110,8 @@ class DeliveryWorker:
         """Register, settle what fell due while no one was running, and arm the clock."""
         self.register()
         self.catch_up()
+        self._recorder = threading.Thread(target=self._record_loop, name=f"recorder-{self.id}", daemon=True)
+        self._recorder.start()
         scheduler = BackgroundScheduler(
             timezone="UTC",
             executors={"default": ThreadPoolExecutor(4)},
@@ -129,6 +140,10 @@ class DeliveryWorker:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        if self._recorder is not None:
+            self._outcomes.put(None)
+            self._recorder.join()
+            self._recorder = None
         claims.release(self.room.engine, self.id, self.clock.now())
         self.heartbeat("stopped")
         for performer in self._performers.values():
@@ -195,9 +210,8 @@ class DeliveryWorker:
     def _drain(self) -> int:
         done = 0
         while not self._stop.is_set():
-            with Session(self.room.engine) as session:
-                if is_paused(session) or (self.windows is not None and self.windows.paused):
-                    return done
+            if self._paused():
+                return done
             now = self.clock.now()
             batch = claims.claim_due(
                 self.room.engine,
@@ -207,21 +221,77 @@ class DeliveryWorker:
                 self.settings.batch,
                 self.limits,
                 self.room.settings.tz,
+                ahead=self.ahead,
             )
             if not batch:
                 return done
+            done += self._work(batch)
+        return done
+
+    def _paused(self) -> bool:
+        """The pause switch, read at most once per poll interval: every round asking would put a
+        query in front of every release."""
+        now = time.monotonic()
+        if now >= self._pause_checked + self.settings.poll_seconds:
+            with Session(self.room.engine) as session:
+                self._pause_cached = is_paused(session)
+            self._pause_checked = now
+        return self._pause_cached or (self.windows is not None and self.windows.paused)
+
+    def _work(self, batch: list[Claim]) -> int:
+        done = 0
+        unrecorded: list[Outcome] = []
+        with Session(self.room.engine) as session:
+            # One query loads every article, revision and review state the gate will ask about;
+            # the session's identity map then answers the gate without further round trips.
+            ids = {c.delivery.article_id for c in batch}
+            session.exec(
+                select(Article, Revision, ReviewState)
+                .join(Revision, col(Revision.id) == col(Article.current_revision_id))
+                .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id), isouter=True)
+                .where(col(Article.id).in_(ids))
+            ).all()
             for claim in batch:
-                # Never start a delivery whose lease is about to run out: another worker may be
-                # about to take it over, and two senders is what leases exist to prevent.
-                if self.clock.now() >= claim.expires - self.lease / 3:
+                # Claimed a moment ahead, performed on the dot: the claim is off the lateness path.
+                wait = (
+                    self.clock.to_wall(claim.delivery.next_attempt_at) - RealClock().now()
+                ).total_seconds()
+                if (wait > 0 and self._stop.wait(wait)) or self.clock.now() >= claim.expires - self.lease / 3:
                     outcome = Outcome(claim.delivery, "scheduled", "")
                 else:
-                    outcome = self._perform(claim)
+                    outcome = self._perform(claim, session)
                     self.processed += 1
-                # Finished one by one, so a slow round never leaves done work looking unclaimed.
-                claims.finish(self.room.engine, self.id, [outcome], self.clock.now())
                 done += outcome.status == "done"
+                if self._recorder is not None:
+                    self._outcomes.put(outcome)
+                else:
+                    unrecorded.append(outcome)
+        claims.finish(self.room.engine, self.id, unrecorded, self.clock.now())
         return done
+
+    def _record_loop(self) -> None:
+        """Record outcomes in small groups, beside the round that performs them: one commit for
+        several, and the next release never waits behind the bookkeeping of the last."""
+        stopping = False
+        while not stopping:
+            first = self._outcomes.get()
+            if first is None:
+                break
+            group = [first]
+            deadline = time.monotonic() + FINISH_AFTER
+            while len(group) < FINISH_GROUP:
+                try:
+                    item = self._outcomes.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                group.append(item)
+            try:
+                claims.finish(self.room.engine, self.id, group, self.clock.now())
+            except Exception:  # a lost record is retried by the lease; the worker must live on
+                log.exception("recording %d outcomes failed", len(group))
 
     def _performer(self, channel: Channel) -> Performer:
         with self._performers_lock:
@@ -239,7 +309,7 @@ class DeliveryWorker:
         )
         return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # jitter keeps workers from stampeding
 
-    def _perform(self, claim: Claim) -> Outcome:
+    def _perform(self, claim: Claim, session: Session) -> Outcome:
         d = claim.delivery
         now = self.clock.now()
         channel = self.room.channels.channels.get(d.channel)
@@ -257,25 +327,23 @@ class DeliveryWorker:
                     error=blocked,
                     next_attempt_at=self.windows.next_open(d.channel, now),
                 )
-        with Session(self.room.engine) as session:
-            article = session.get(Article, d.article_id)
-            revision = session.get(Revision, article.current_revision_id) if article else None
-            if revision is None:
-                return Outcome(d, "failed", "delivery.failed", error="稿件没有版本 / no revision")
-            embargo = json.loads(revision.meta_json).get("embargo")
-            if embargo:
-                until = datetime.fromisoformat(embargo.replace("Z", "+00:00"))
-                if until > now:
-                    return Outcome(
-                        d,
-                        "scheduled",
-                        "delivery.deferred",
-                        revision.id,
-                        error=f"禁发至 {embargo} / embargoed",
-                        next_attempt_at=until,
-                    )
-            decision = self.gate(session, revision, channel, now)
-            session.expunge(revision)
+        article = session.get(Article, d.article_id)
+        revision = session.get(Revision, article.current_revision_id) if article else None
+        if revision is None:
+            return Outcome(d, "failed", "delivery.failed", error="稿件没有版本 / no revision")
+        embargo = json.loads(revision.meta_json).get("embargo")
+        if embargo:
+            until = datetime.fromisoformat(embargo.replace("Z", "+00:00"))
+            if until > now:
+                return Outcome(
+                    d,
+                    "scheduled",
+                    "delivery.deferred",
+                    revision.id,
+                    error=f"禁发至 {embargo} / embargoed",
+                    next_attempt_at=until,
+                )
+        decision = self.gate(session, revision, channel, now)
         if not decision.allowed:
             return Outcome(d, "held", "delivery.held", revision.id, error="；".join(decision.reasons))
         try:
