@@ -35,6 +35,10 @@ log = logging.getLogger("publisher.engine")
 PAUSE_FLAG = "paused"
 FINISH_GROUP = 10  # outcomes recorded per transaction
 FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
+# Sent but not yet recorded, at most: the queue, the group in the recorder's hands, and the one
+# being handed over. A worker killed outright can leave only these to be sent again (with the same
+# idempotency key, so a receiver that honours it counts each once).
+MAX_UNRECORDED = 3 * FINISH_GROUP + 1
 
 
 class WindowPolicy(Protocol):
@@ -76,7 +80,9 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._dispatching = threading.Lock()
         self._again = threading.Event()
-        self._outcomes: queue.Queue[Outcome | None] = queue.Queue()
+        # Bounded: a round may run ahead of the records only this far, so a worker killed
+        # mid-round leaves at most this many sent-but-unrecorded deliveries to be resent.
+        self._outcomes: queue.Queue[Outcome | None] = queue.Queue(maxsize=2 * FINISH_GROUP)
         self._recorder: threading.Thread | None = None
         self._pause_checked = float("-inf")
         self._pause_cached = False
