@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from publisher.cli import articles_cmd, audit_cmd, core_cmd, db_cmd, review_cmd, users_cmd
+from publisher.cli import articles_cmd, audit_cmd, core_cmd, db_cmd, plan_cmd, review_cmd, users_cmd
 
 app = typer.Typer(
     name="publisher",
@@ -19,6 +19,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(review_cmd.app, name="review")
+plan_cmd.register(app)
 
 
 def main() -> None:
