@@ -113,15 +113,18 @@ def _read(path: Path, root: Path, model: type[M], problems: list[Problem]) -> tu
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
-        problems.append(
-            Problem(source, f"TOML 语法错误 / syntax error: {exc}", line=int(line.group(1)) if line else None)
-        )
+        at = int(line.group(1)) if line else None
+        if at is None and "end of document" in str(exc):
+            at = len(reader.lines)
+        problems.append(Problem(source, f"TOML 语法错误 / syntax error: {exc}", line=at))
         return None, reader
     try:
         return model.model_validate(data), reader
     except ValidationError as exc:
         for err in exc.errors():
             loc = _data_loc(data, err["loc"])
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc = (*loc, "kind")  # the cadence's `kind` is what is wrong or missing
             problems.append(reader.problem(err["msg"], loc))
         return None, reader
 
