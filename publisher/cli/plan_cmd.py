@@ -80,10 +80,11 @@ def _grid(plan: Plan, schedules: Schedules) -> Table:
 
 def _table(plan: Plan, schedules: Schedules) -> Table:
     table = Table(title=f"时段 / slots ({len(plan.rows)})", title_justify="left")
-    table.add_column("时间 / due", no_wrap=True)
-    table.add_column("战役 / campaign", no_wrap=True)
-    for label in ("内容 / label", "渠道 / channels", "状态 / state", "稿件 / articles"):
-        table.add_column(label, overflow="fold")
+    table.add_column("时间", no_wrap=True)
+    table.add_column("战役", no_wrap=True)
+    table.add_column("内容 · 渠道", min_width=16, overflow="fold")
+    table.add_column("状态", no_wrap=True)
+    table.add_column("稿件", min_width=10, overflow="fold")
     for p in plan.rows:
         s = p.slot
         note = ""
@@ -94,8 +95,7 @@ def _table(plan: Plan, schedules: Schedules) -> Table:
         table.add_row(
             show(s.due, schedules.tz)[:16],
             f"{s.campaign} #{s.number}",
-            escape(s.label) + note,
-            "\n".join(s.channels),
+            escape(s.label) + "\n[dim]" + " · ".join(s.channels) + "[/]" + note,
             f"[{STATE_STYLE[p.state]}]{STATE_LABELS[p.state]}[/]",
             "\n".join(p.articles),
         )

@@ -498,7 +498,7 @@ def load_schedules(newsroom: Newsroom) -> Schedules:
 
     campaigns: dict[str, Campaign] = {}
     all_slots: dict[str, tuple[Slot, ...]] = {}
-    guessed_years: set[int] = set()
+    guessed_years: dict[str, frozenset[int]] = {}
     campaign_dir = folder / CAMPAIGNS_DIR
     paths = sorted(campaign_dir.glob("*.toml")) if campaign_dir.is_dir() else []
     for path in paths:
@@ -508,7 +508,7 @@ def load_schedules(newsroom: Newsroom) -> Schedules:
         campaign, slots, guessed = built
         campaigns[campaign.key] = campaign
         all_slots[campaign.key] = tuple(slots)
-        guessed_years |= guessed
+        guessed_years[campaign.key] = frozenset(guessed)
 
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -517,7 +517,7 @@ def load_schedules(newsroom: Newsroom) -> Schedules:
         Problem(
             display_path(folder, root), fallback_warning(year, rules.calendar.fallback), severity="warning"
         )
-        for year in sorted(guessed_years)
+        for year in sorted(set().union(*guessed_years.values()))
     ]
     return Schedules(
         campaigns=campaigns,
@@ -529,6 +529,7 @@ def load_schedules(newsroom: Newsroom) -> Schedules:
         calendar=calendar,
         windows=newsroom_windows,
         warnings=warnings,
+        guessed_years=guessed_years,
         _slots=all_slots,
     )
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
 from publisher.schedule.schedules import Schedules, Slot
+from publisher.schedule.workdays import fallback_warning
 from publisher.store.engine import make_engine
 from publisher.store.tables import Article, Delivery, ReviewState
 from publisher.timeutil import show
@@ -152,7 +153,10 @@ def build_plan(
         horizon_empty=empty,
         paused=schedules.paused,
         pause_reason=schedules.pause_reason,
-        warnings=[w.reason for w in schedules.warnings],
+        warnings=[
+            fallback_warning(year, schedules.calendar.settings.fallback)
+            for year in sorted(set().union(*(schedules.guessed_years.get(k, frozenset()) for k in keys)))
+        ],
     )
 
 

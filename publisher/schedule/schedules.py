@@ -55,6 +55,8 @@ class Schedules:
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
     windows: tuple[Window, ...] = ()  # newsroom-wide quiet hours and blackouts
     warnings: list[Problem] = field(default_factory=list)
+    # Per campaign, the years whose working days were guessed (chinese-calendar has no data yet).
+    guessed_years: dict[str, frozenset[int]] = field(default_factory=dict)
     _slots: dict[str, tuple[Slot, ...]] = field(default_factory=dict, repr=False)
 
     def campaign(self, key: str) -> Campaign:
