@@ -174,7 +174,8 @@ def test_uncovered_year_falls_back_to_weekdays_with_a_warning(newsroom_dir: Path
     assert all(
         x.warning and "2027" in x.warning and "chinese-calendar" in x.warning for x in s.slots("column")
     )
-    assert [w.severity for w in s.warnings] == ["warning"] and "2027" in s.warnings[0].reason
+    assert [(w.file, w.severity) for w in s.warnings] == [("schedules/campaigns/column.toml", "warning")]
+    assert "2027" in s.warnings[0].reason
 
     # The newsroom enters the State Council's notice before the library ships it.
     write_rules(newsroom_dir, '[[calendar.override]]\ndate = 2027-01-01\nworking = false\nname = "元旦"\n')

@@ -514,10 +514,9 @@ def load_schedules(newsroom: Newsroom) -> Schedules:
     if errors:
         raise ConfigError(errors)
     warnings = [
-        Problem(
-            display_path(folder, root), fallback_warning(year, rules.calendar.fallback), severity="warning"
-        )
-        for year in sorted(set().union(*guessed_years.values()))
+        Problem(campaigns[key].source, fallback_warning(year, rules.calendar.fallback), severity="warning")
+        for key, years in sorted(guessed_years.items())
+        for year in sorted(years)
     ]
     return Schedules(
         campaigns=campaigns,
