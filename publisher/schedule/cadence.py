@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from publisher.schedule.schedules import Campaign, Slot
 from publisher.schedule.windows import Window, blocking
 from publisher.schedule.workdays import WorkingCalendar, fallback_warning
-from publisher.timeutil import show
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +132,3 @@ def expand(
             )
         )
     return slots, guessed_years
-
-
-def describe_slot(slot: Slot, tz: ZoneInfo) -> str:
-    return f"{slot.campaign}#{slot.number} {show(slot.due, tz)} {slot.label}"
