@@ -25,6 +25,7 @@ from publisher.content.loader import LoadContext, LoadedArticle, load_article
 from publisher.content.revision import canonical_json
 from publisher.errors import Problem
 from publisher.newsroom import SYSTEM_ACTOR, Newsroom
+from publisher.schedule import check_schedules
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Revision, RevisionAsset, SourceStamp
 from publisher.timeutil import utc_now
@@ -366,7 +367,7 @@ def load_all(
 
 
 def check(newsroom: Newsroom, progress: Progress | None = None) -> IngestReport:
-    """Validate every article and channel file; store nothing, not even a database file."""
+    """Validate every article, channel and schedules file; store nothing, not even a database file."""
     report = IngestReport()
     report.problems.extend(newsroom.channels.problems)
     loaded, unchanged, _moved = load_all(
@@ -375,6 +376,7 @@ def check(newsroom: Newsroom, progress: Progress | None = None) -> IngestReport:
     _keep, duplicates = _claim_slugs(loaded, unchanged, {})
     report.problems.extend(duplicates)
     report.skipped.extend(p.file for p in duplicates)
+    report.problems.extend(check_schedules(newsroom))
     return report
 
 

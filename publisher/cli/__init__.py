@@ -10,6 +10,7 @@ from publisher.cli import (
     core_cmd,
     db_cmd,
     engine_cmd,
+    plan_cmd,
     review_cmd,
     site_cmd,
     users_cmd,
@@ -30,6 +31,7 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(review_cmd.app, name="review")
+plan_cmd.register(app)
 
 
 def main() -> None:

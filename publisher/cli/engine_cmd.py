@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlmodel import col, select
 
 from publisher.cli.common import (
     JsonOpt,
@@ -29,7 +30,9 @@ from publisher.engine.status import engine_status
 from publisher.engine.worker import DeliveryWorker, WindowPolicy, set_paused
 from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
+from publisher.schedule import Slot, load_schedules
 from publisher.store.engine import read_session
+from publisher.store.tables import Delivery
 from publisher.timeutil import show
 
 STATUS = {
@@ -69,7 +72,7 @@ def register(app: typer.Typer) -> None:
         """安排发布 / schedule an article on channels."""
         with staff_errors():
             room = open_newsroom(newsroom)
-            names = [c.strip() for c in channels.split(",") if c.strip()]
+            names = [c.strip() for c in (channels or "").split(",") if c.strip()]
             chosen = [x for x in (at, slot, next_slot) if x]
             if len(chosen) != 1:
                 raise PublisherError(
@@ -80,7 +83,9 @@ def register(app: typer.Typer) -> None:
             if at:
                 due = parse_time(at, room.settings.tz)
             else:
-                campaign, number, due = _resolve_slot(room, slot, next_slot)
+                found = _resolve_slot(room, slot, next_slot)
+                campaign, number, due = found.campaign, found.number, found.due
+                names = names or list(found.channels)
             result = scheduling.schedule(room, slug, names, due, user, campaign=campaign, slot_number=number)
         for item in result.items:
             verb = "已安排" if item.created else "已存在"
@@ -245,10 +250,31 @@ def register(app: typer.Typer) -> None:
         console.print("已恢复发布 / releases resumed")
 
 
-def _windows(room: Newsroom) -> WindowPolicy | None:
-    """Quiet hours and blackout windows come from schedules/ (wired when campaign planning lands)."""
-    return None
+def _windows(room: Newsroom) -> WindowPolicy:
+    """Quiet hours, blackout windows and the file pause switch, from schedules/."""
+    return load_schedules(room)
 
 
-def _resolve_slot(room: Newsroom, slot: str | None, next_slot: str | None) -> tuple[str, int, datetime]:
-    raise PublisherError("专题时段尚未接入 / campaign slots arrive with the planning module")
+def _resolve_slot(room: Newsroom, slot: str | None, next_slot: str | None) -> Slot:
+    """`CAMPAIGN#N`, or the first future slot of CAMPAIGN that no release fills yet."""
+    schedules = load_schedules(room)
+    if slot:
+        key, _, number = slot.partition("#")
+        if not number.isdigit():
+            raise PublisherError(f"时段应写作 CAMPAIGN#N / a slot is CAMPAIGN#N, got {slot!r}")
+        return schedules.slot(key, int(number))
+    assert next_slot is not None
+    with read_session(room.engine) as session:
+        filled = set(
+            session.exec(
+                select(Delivery.slot_number).where(
+                    Delivery.campaign == next_slot, col(Delivery.status) != "canceled"
+                )
+            )
+        )
+    for candidate in schedules.slots(next_slot, start=RealClock().now()):
+        if candidate.number not in filled:
+            return candidate
+    raise PublisherError(
+        f"专题 {next_slot} 没有空余的未来时段 / campaign {next_slot} has no empty future slot"
+    )
