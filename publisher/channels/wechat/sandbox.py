@@ -107,6 +107,7 @@ class Fault:
     errcode: int = 0  # 0: answer normally (after the delay)
     count: int = 1  # how many calls it affects
     delay: float = 0.0  # seconds before answering; the call is still performed
+    expire: bool = False  # expire every access token first: the token runs out mid-flow
 
 
 @dataclass
@@ -382,6 +383,10 @@ def create_app(state: State) -> FastAPI:
                 state.faults = [f for f in state.faults if f.count > 0]
         if fault is None:
             return
+        if fault.expire:
+            with state.lock:
+                for token in state.tokens:
+                    state.tokens[token] = time.time() - 1
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.errcode:
@@ -499,6 +504,7 @@ def create_app(state: State) -> FastAPI:
             errcode=int(data.get("errcode", 0)),
             count=int(data.get("count", 1)),
             delay=float(data.get("delay", 0.0)),
+            expire=bool(data.get("expire", False)),
         )
         with state.lock:
             state.faults.append(fault)
