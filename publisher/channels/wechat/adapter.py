@@ -322,10 +322,9 @@ class WechatAdapter:
         except IntegrityError:
             # Another worker drafted the same bundle first: continue with its post, drop our draft.
             self._quietly("draft/delete", {"media_id": media_id})
-            found = self._post(key)
-            assert found is not None
-            return found
-        return post
+        found = self._post(key)  # read back: the committed row, detached and loaded
+        assert found is not None
+        return found
 
     def _article(self, rendition: WechatRendition) -> dict[str, Any]:
         urls = {sha: self._body_image(sha) for sha in rendition.images}

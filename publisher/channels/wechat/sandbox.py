@@ -371,7 +371,7 @@ def create_app(state: State) -> FastAPI:
         form = await request.form()
         upload = form.get("media")
         if upload is None or isinstance(upload, str):
-            raise ApiError(E_MISSING_MEDIA, "media data missing")
+            return b""  # refused after the token check, as WeChat does (41005)
         data: bytes = await upload.read()
         return data
 
@@ -420,29 +420,28 @@ def create_app(state: State) -> FastAPI:
                 token, ttl = _issue(state)
             return JSONResponse({"access_token": token, "expires_in": ttl})
 
+        # Read the request first: a slow answer (a fault's delay) still performs the call, as when
+        # WeChat did the work but the answer was lost on the way back.
+        uploading = path in ("media/uploadimg", "material/add_material")
+        media = await _media(request) if uploading else b""
+        data = {} if uploading else await _payload(request)
         await _fault(path)
         with state.lock:
             _check_token(state, query.get("access_token"))
-        if path == "media/uploadimg":
-            data_bytes = await _media(request)
-            with state.lock:
-                state.uploads.append({"path": path, "size": len(data_bytes)})
-                ext, mime = _image(data_bytes, {"JPEG", "PNG"}, BODY_IMAGE_MAX_BYTES)
-                return JSONResponse({"url": _store_image(state, data_bytes, ext, mime, "body")})
-        if path == "material/add_material":
-            kind = query.get("type")
-            data_bytes = await _media(request)
-            with state.lock:
-                state.uploads.append({"path": path, "size": len(data_bytes)})
+            if path == "media/uploadimg":
+                state.uploads.append({"path": path, "size": len(media)})
+                ext, mime = _image(media, {"JPEG", "PNG"}, BODY_IMAGE_MAX_BYTES)
+                return JSONResponse({"url": _store_image(state, media, ext, mime, "body")})
+            if path == "material/add_material":
+                kind = query.get("type")
+                state.uploads.append({"path": path, "size": len(media)})
                 if kind not in ("image", "thumb"):
                     raise ApiError(E_INVALID_FILE_TYPE, f"sandbox: material type {kind!r} is not supported")
-                ext, mime = _image(data_bytes, {"JPEG", "PNG", "GIF", "BMP"}, MATERIAL_MAX_BYTES)
-                url = _store_image(state, data_bytes, ext, mime, "material")
+                ext, mime = _image(media, {"JPEG", "PNG", "GIF", "BMP"}, MATERIAL_MAX_BYTES)
+                url = _store_image(state, media, ext, mime, "material")
                 media_id = state.new_id("MEDIA_")
                 state.materials[media_id] = url
                 return JSONResponse({"media_id": media_id, "url": url})
-        data = await _payload(request)
-        with state.lock:
             return JSONResponse(_json_api(state, path, data, base_url))
 
     @app.get("/mmbiz/{image_id}")
