@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -412,7 +411,7 @@ def test_gate_holds_unapproved_articles(room: Newsroom, sb: tuple[State, str]) -
 
 
 def test_gif_and_large_images_are_converted(room: Newsroom, sb: tuple[State, str]) -> None:
-    state, base = sb
+    _, base = sb
     content = room.content_dir
     noisy = Image.effect_noise((1400, 1400), 90).convert("RGB")
     noisy.save(content / "images" / "big.png")
@@ -447,4 +446,3 @@ def test_settings_validation(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert "一次" in " ".join(p.reason for p in load_channels(folder, tmp_path).problems)
-    assert json.dumps([]) == "[]"
