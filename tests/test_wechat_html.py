@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -177,10 +178,10 @@ def test_cover_crops() -> None:
 
 
 # -- the limits, as review runs them -----------------------------------------------------------------
-def _check(meta: dict[str, object], body: str = "正文。\n") -> dict[str | None, str]:
+def _check(meta: Mapping[str, object], body: str = "正文。\n") -> dict[str | None, str]:
     channels = load_channels(REPO / "channels", REPO)
     check = CHECKERS["wechat"](channels.channels["wechat"])
-    return {p.field: p.reason for p in check(Subject(meta, body))}
+    return {p.field: p.reason for p in check(Subject(dict(meta), body))}
 
 
 def test_limits_name_field_and_limit() -> None:

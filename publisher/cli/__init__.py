@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from publisher.cli import articles_cmd, audit_cmd, core_cmd, db_cmd, review_cmd, users_cmd
+from publisher.cli import (
+    articles_cmd,
+    audit_cmd,
+    core_cmd,
+    db_cmd,
+    review_cmd,
+    sandbox_cmd,
+    users_cmd,
+    wechat_cmd,
+)
 
 app = typer.Typer(
     name="publisher",
@@ -19,6 +28,8 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(review_cmd.app, name="review")
+app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(wechat_cmd.app, name="wechat")
 
 
 def main() -> None:
