@@ -446,3 +446,57 @@ def test_settings_validation(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert "一次" in " ".join(p.reason for p in load_channels(folder, tmp_path).problems)
+
+
+# -- review and the gate ---------------------------------------------------------------------------
+def test_review_refuses_a_title_over_the_wechat_limit(room: Newsroom) -> None:
+    from publisher.ingest import ingest
+    from publisher.review.service import ReviewService
+    from publisher.review.workflow import ReviewRefused
+    from tests.review_helpers import seed_users
+
+    write_article(room.content_dir, "long.md", base_meta("long-title", title="标" * 33))
+    ingest(room, actor="test")
+    seed_users(room)
+    with pytest.raises(ReviewRefused) as caught:
+        ReviewService(room).submit("long-title", "liangyu")
+    assert "wechat" in str(caught.value) and "32" in str(caught.value)
+
+
+def test_gate_lets_the_approved_revision_through(room: Newsroom, sb: tuple[State, str]) -> None:
+    from publisher.review import walk
+    from publisher.review.service import ReviewService
+    from tests.review_helpers import seed_users
+
+    _, base = sb
+    wechat = adapter(room, base, gate=True)
+    renditions = bundle(room, wechat, "article-2", "article-3")
+    seed_users(room)
+    service = ReviewService(room)
+    service.submit("article-2", "liangyu")
+    walk.sign_through(service, "article-2", acknowledge=True)
+    receipts = wechat.deliver(renditions)
+    assert [r.status for r in receipts] == ["published", "held"]
+    assert len(sb[0].posts) == 1 and len(next(iter(sb[0].posts.values())).articles) == 1
+
+
+def test_a_held_article_is_not_added_to_a_post_later(room: Newsroom, sb: tuple[State, str]) -> None:
+    from publisher.review import walk
+    from publisher.review.service import ReviewService
+    from tests.review_helpers import seed_users
+
+    _, base = sb
+    wechat = adapter(room, base, gate=True)
+    renditions = bundle(room, wechat, "article-2", "article-3")
+    seed_users(room)
+    service = ReviewService(room)
+    service.submit("article-2", "liangyu")
+    walk.sign_through(service, "article-2", acknowledge=True)
+    wechat.deliver(renditions)
+    service.submit("article-3", "liangyu")
+    walk.sign_through(service, "article-3", acknowledge=True)
+    again = wechat.deliver(renditions)  # the same bundle: the post exists, article-3 is not in it
+    assert [r.status for r in again] == ["published", "held"]
+    assert calls(sandbox_state(base), "freepublish/submit") == 1
+    alone = wechat.deliver([renditions[1]])
+    assert alone[0].status == "published"

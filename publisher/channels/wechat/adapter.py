@@ -261,7 +261,19 @@ class WechatAdapter:
             post = self._advance(post)
         receipts = {(r.revision_id or r.slug): r for r in (self.receipts(post) if post else [])}
         receipts.update(held)
-        return [receipts[r.revision_id or r.slug] for r in renditions]
+        missing = WechatReceipt(
+            remote_id=key,
+            url=None,
+            status="held",
+            detail="不在这条推送中（建推送时未获准发布），请另行投递 / not in this post: it was held when the "
+            "post was made; deliver it on its own",
+            post_key=key,
+        )
+        return [
+            receipts.get(r.revision_id or r.slug)
+            or WechatReceipt(**{**missing.as_dict(), "slug": r.slug, "revision_id": r.revision_id})
+            for r in renditions
+        ]
 
     def _gate(self, rendition: WechatRendition) -> list[str]:
         if self.gate is None:
