@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -85,6 +84,3 @@ def bundle(room: Newsroom, wechat: WechatAdapter, *slugs: str) -> list[WechatRen
 def calls(state: dict[str, Any], path: str) -> int:
     return int(state["calls"].get(path, 0))
 
-
-def iter_posts(state: State) -> Iterator[Any]:
-    yield from state.posts.values()

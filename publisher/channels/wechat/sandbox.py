@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import html
 import io
 import itertools
 import json
@@ -729,6 +728,3 @@ def serve(state: State, port: int) -> None:
     """Run in the foreground (`publisher sandbox wechat`)."""
     uvicorn.run(create_app(state), host="127.0.0.1", port=port, log_level="info", lifespan="off")
 
-
-def publish_state_name(status: int) -> str:
-    return html.escape(PUBLISH_STATES.get(status, str(status)))
