@@ -83,4 +83,3 @@ def bundle(room: Newsroom, wechat: WechatAdapter, *slugs: str) -> list[WechatRen
 
 def calls(state: dict[str, Any], path: str) -> int:
     return int(state["calls"].get(path, 0))
-

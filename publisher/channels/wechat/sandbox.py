@@ -727,4 +727,3 @@ def running(state: State, port: int | None = None) -> Iterator[str]:
 def serve(state: State, port: int) -> None:
     """Run in the foreground (`publisher sandbox wechat`)."""
     uvicorn.run(create_app(state), host="127.0.0.1", port=port, log_level="info", lifespan="off")
-
