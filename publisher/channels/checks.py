@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from publisher.channels.registry import Channel
+from publisher.channels.wechat.limits import wechat_check
 from publisher.review.checks import ChannelCheck
 
 CheckFactory = Callable[[Channel], ChannelCheck]
 
-# kind -> factory; each channel kind's module registers its own on import.
-CHECKERS: dict[str, CheckFactory] = {}
+# kind -> factory of the channel's check.
+CHECKERS: dict[str, CheckFactory] = {
+    "wechat": wechat_check,
+}

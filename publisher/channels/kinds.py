@@ -6,7 +6,11 @@ are never written here: a field ending in `_env` names the environment variable 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 class KindSettings(BaseModel):
@@ -27,11 +31,51 @@ class FeedSettings(KindSettings):
 
 
 class WechatSettings(KindSettings):
+    """One WeChat official account (公众号): credentials, API base, quotas and publishing behaviour."""
+
     app_id: str
     app_secret_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
     api_base: str = Field(default="https://api.weixin.qq.com", pattern=r"^https?://")
     sandbox: bool = False
-    pushes_per_day: int = Field(default=1, ge=1)
+    # Quotas. Free-publish posts a day; an account that also mass-sends to followers
+    # (message/mass/sendall) has one mass send a day, so it is held to one push a day.
+    pushes_per_day: int = Field(default=1, ge=1, le=100)
+    mass_send: bool = False
+    api_calls_per_minute: int = Field(default=300, ge=1)
+    # "HH:MM-HH:MM" in the newsroom's timezone; a window may cross midnight ("22:00-07:00").
+    quiet_hours: list[str] = []
+    max_articles: int = Field(default=8, ge=1, le=8)
+    # draft/add needs a cover for every article; used when an article has none (newsroom-relative).
+    default_cover: str | None = None
+    # 阅读原文: "{slug}" is replaced by the article's slug.
+    source_url: str | None = Field(default=None, pattern=r"^https?://")
+    open_comment: bool = False
+    # A PUBLISHJOBFINISH callback reaches the service; polling still runs as the fallback.
+    callback: bool = False
+    timeout_seconds: float = Field(default=15.0, gt=0)
+    poll_seconds: float = Field(default=5.0, gt=0)
+    publish_wait_seconds: float = Field(default=900.0, ge=0)
+    reconcile_seconds: float = Field(default=120.0, ge=0)
+    backoff_seconds: float = Field(default=60.0, ge=0)
+    backoff_attempts: int = Field(default=3, ge=0, le=10)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _windows(cls, value: list[str]) -> list[str]:
+        for window in value:
+            if not _WINDOW.match(window):
+                raise ValueError(
+                    f"静默时段格式应为 HH:MM-HH:MM / quiet hours must read HH:MM-HH:MM: {window!r}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _mass_send_once(self) -> WechatSettings:
+        if self.mass_send and self.pushes_per_day > 1:
+            raise ValueError(
+                "群发账号每天只能推送一次，pushes_per_day 须为 1 / an account that mass-sends pushes once a day"
+            )
+        return self
 
 
 class PartnerSettings(KindSettings):

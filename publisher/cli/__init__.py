@@ -12,8 +12,10 @@ from publisher.cli import (
     engine_cmd,
     plan_cmd,
     review_cmd,
+    sandbox_cmd,
     site_cmd,
     users_cmd,
+    wechat_cmd,
 )
 
 app = typer.Typer(
@@ -32,6 +34,8 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(review_cmd.app, name="review")
 plan_cmd.register(app)
+app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(wechat_cmd.app, name="wechat")
 
 
 def main() -> None:

@@ -225,3 +225,58 @@ class NewsroomFlag(SQLModel, table=True):
     value: str = Field(sa_column=Column(Text, nullable=False))
     updated_by: str = Field(max_length=64)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class WechatToken(SQLModel, table=True):
+    """An official account's access token, shared by every worker so it is refreshed once for all."""
+
+    __tablename__ = "wechat_token"
+
+    app_id: str = Field(primary_key=True, max_length=64)
+    access_token: str = Field(sa_column=Column(Text, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    fetched_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    fetches: int = 0
+
+
+class WechatMedia(SQLModel, table=True):
+    """An image already on WeChat's host, by the sha256 of its source: uploaded once per account."""
+
+    __tablename__ = "wechat_media"
+    __table_args__ = (UniqueConstraint("app_id", "kind", "sha256", name="uq_wechat_media"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    app_id: str = Field(max_length=64)
+    kind: str = Field(max_length=16)  # body (media/uploadimg) | cover (material/add_material)
+    sha256: str = Field(max_length=64)
+    media_id: str | None = Field(default=None, max_length=200)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class WechatPost(SQLModel, table=True):
+    """One push (a draft of up to 8 articles, free-published) and where it stands.
+
+    Its key is the bundle's idempotency key: a retried delivery finds the row and continues from
+    its state instead of drafting or submitting again.
+    """
+
+    __tablename__ = "wechat_post"
+    __table_args__ = (Index("ix_wechat_post_day", "app_id", "local_day"),)
+
+    key: str = Field(primary_key=True, max_length=80)
+    channel: str = Field(max_length=64)
+    app_id: str = Field(max_length=64)
+    # drafted | submitting | publishing | published | failed | deleted | banned | unknown
+    state: str = Field(max_length=16)
+    local_day: str = Field(max_length=10)  # the newsroom-local day it counts against (quota)
+    media_id: str | None = Field(default=None, max_length=200)
+    publish_id: str | None = Field(default=None, max_length=200)
+    article_id: str | None = Field(default=None, max_length=200)
+    publish_status: int | None = None
+    articles_json: str = Field(sa_column=Column(Text, nullable=False))
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    mass_msg_id: str | None = Field(default=None, max_length=200)
+    submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
