@@ -10,8 +10,11 @@ from publisher.cli import (
     core_cmd,
     db_cmd,
     engine_cmd,
+    report_cmd,
     review_cmd,
+    sandbox_cmd,
     site_cmd,
+    supply_cmd,
     users_cmd,
 )
 
@@ -25,11 +28,15 @@ app = typer.Typer(
 core_cmd.register(app)
 engine_cmd.register(app)
 site_cmd.register(app)
+supply_cmd.register(app)
 app.add_typer(articles_cmd.app, name="articles")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(review_cmd.app, name="review")
+app.add_typer(supply_cmd.app, name="supply")
+app.add_typer(report_cmd.app, name="report")
+app.add_typer(sandbox_cmd.app, name="sandbox")
 
 
 def main() -> None:
