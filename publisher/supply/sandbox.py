@@ -122,11 +122,16 @@ class SandboxPartner:
             return 401, {}, {"reason": str(exc)}
         with self.lock:
             failure = self.failures.popleft() if self.failures else None
-        if failure is not None and failure.status == 0:
-            time.sleep(failure.delay)
-        elif failure is not None:
+        if failure is not None and failure.status != 0:
             extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
             return failure.status, extra, {"reason": failure.reason}
+        answer = self._take(headers, body)
+        if failure is not None:
+            # Slow: the item is taken, but the answer may come after the sender stopped waiting.
+            time.sleep(failure.delay)
+        return answer
+
+    def _take(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
         key = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), "")
         if not key:
             return 400, {}, {"reason": "缺少 Idempotency-Key / missing Idempotency-Key"}

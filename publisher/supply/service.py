@@ -214,6 +214,7 @@ def retract(
     with write_session(room.engine) as session:
         article = _article(session, slug)
         assert article.id is not None
+        revision_id = article.current_revision_id or ""
         existing = session.get(Retraction, article.id)
         report.already = existing is not None
         if existing is None:
@@ -261,7 +262,7 @@ def retract(
                 "tombstoned": report.tombstoned,
             },
         )
-    report.taken_down = _take_down(room, slug, article.current_revision_id or "", moment)
+    report.taken_down = _take_down(room, slug, revision_id, moment)
     return report
 
 

@@ -26,7 +26,8 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def sign(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
     """The headers a signed request carries."""
-    stamp = str(int(time.time() if now is None else now))
+    # Microseconds: a retry a moment later is a different request, never mistaken for a replay.
+    stamp = f"{time.time() if now is None else now:.6f}"
     return {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: signature(secret, stamp, body)}
 
 
@@ -68,7 +69,7 @@ def verify(
     if not stamp or not given:
         raise SignatureError("缺少签名 / missing signature headers")
     try:
-        sent = int(stamp)
+        sent = float(stamp)
     except ValueError:
         raise SignatureError("时间戳无效 / bad timestamp") from None
     moment = time.time() if now is None else now
