@@ -73,8 +73,7 @@ class SandboxPartner:
         self.failures: deque[Failure] = deque()
         self.lock = threading.Lock()
         self.guard = signing.ReplayGuard(self.window)
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler(self))
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", self.port), _handler(self))
         self.port = self.server.server_address[1]
         self.thread: threading.Thread | None = None
 
@@ -90,6 +89,15 @@ class SandboxPartner:
         with self.lock:
             for spec in specs:
                 self.failures.extend(parse_failures(spec))
+
+    def reset(self) -> None:
+        """Forget everything received (benchmarks run several rounds against one receiver)."""
+        with self.lock:
+            self.received.clear()
+            self.rejected.clear()
+            self.failures.clear()
+            self.posts = 0
+            self.guard = signing.ReplayGuard(self.window)
 
     def start(self) -> SandboxPartner:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -174,9 +182,17 @@ class SandboxPartner:
             }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # many senders at once must queue, not be reset
+
+
 def _handler(sandbox: SandboxPartner) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a real partner's server would offer
+        # Headers and body leave in separate writes: without this, Nagle's algorithm and delayed
+        # ACKs hold every keep-alive reply for 40 ms.
+        disable_nagle_algorithm = True
 
         def _reply(self, status: int, headers: dict[str, str], data: dict[str, Any]) -> None:
             payload = json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -191,6 +207,10 @@ def _handler(sandbox: SandboxPartner) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            if self.path.startswith("/_control/reset"):
+                sandbox.reset()
+                self._reply(200, {}, {"reset": True})
+                return
             if self.path.startswith("/_control/fail"):
                 try:
                     sandbox.fail(*json.loads(body or b"{}").get("specs", []))
