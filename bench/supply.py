@@ -1,7 +1,7 @@
 """Supply benchmark: 5,000 signed partner pushes through the delivery engine to a loopback receiver,
 against the same 5,000 POSTs sent by a bare httpx AsyncClient loop, in the same run.
 
-    .venv/bin/python bench/supply.py [--articles 100] [--partners 50] [--workers 8] [--database-url URL]
+    .venv/bin/python bench/supply.py [--articles 100] [--partners 50] [--workers N] [--database-url URL]
 
 The receiver (the sandbox partner: verifies every signature, dedupes by Idempotency-Key) runs in a
 process of its own. The engine side is what production runs: deliveries scheduled in the store,
@@ -72,7 +72,9 @@ def make_newsroom(root: Path, articles: int, partners: int, endpoint: str) -> No
         )
     content = root / "content"
     content.mkdir()
-    body = "\n\n".join(f"第{p}段：常委会组成人员围绕条例草案深入审议，提出修改意见和建议。" * 3 for p in range(8))
+    body = "\n\n".join(
+        f"第{p}段：常委会组成人员围绕条例草案深入审议，提出修改意见和建议。" * 3 for p in range(8)
+    )
     for i in range(1, articles + 1):
         (content / f"a{i:04d}.md").write_text(
             f"---\ntitle: 供稿基准第{i}篇\nslug: bench-{i:04d}\ndate: 2026-11-20T10:00:00+08:00\n"
@@ -139,7 +141,12 @@ def packages(root: Path, slugs: list[str], partners: list[str]) -> list[tuple[st
             packager = cache.setdefault(channel, Packager(room, room.channels.channels[channel]))
             revision = revisions[revision_id]
             version = Version(1, "usable", revision.created_at.replace(tzinfo=UTC))
-            out.append((f"bare-{key}", dumps(packager.package(revision, load_sources(session, revision.id), version))))
+            out.append(
+                (
+                    f"bare-{key}",
+                    dumps(packager.package(revision, load_sources(session, revision.id), version)),
+                )
+            )
     room.close()
     return out
 
@@ -169,7 +176,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--articles", type=int, default=100)
     ap.add_argument("--partners", type=int, default=50)
-    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="worker processes (default: one per core)"
+    )
     ap.add_argument("--database-url", default=None, help="default: SQLite in the temporary newsroom")
     ap.add_argument("--keep", type=Path, default=None)
     args = ap.parse_args()
@@ -186,7 +195,9 @@ def main() -> int:
         work = Path(tempfile.mkdtemp(prefix="bench-supply-")) if args.keep is None else args.keep
         root = work / "newsroom"
         make_newsroom(root, args.articles, args.partners, url)
-        console.print(f"准备 / preparing {args.articles} articles x {args.partners} partners = {total} deliveries")
+        console.print(
+            f"准备 / preparing {args.articles} articles x {args.partners} partners = {total} deliveries"
+        )
         t = time.perf_counter()
         slugs, partners = prepare(root, args.database_url)
         console.print(f"  ingest, review and schedule: {time.perf_counter() - t:.1f} s")

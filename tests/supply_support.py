@@ -3,15 +3,10 @@ the HTTP service on a real loopback port, and the engine driven by a fixed clock
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
 from sqlmodel import Session, col, select
 
 from publisher.engine.clock import FixedClock
@@ -19,7 +14,6 @@ from publisher.engine.worker import DeliveryWorker
 from publisher.newsroom import Newsroom
 from publisher.review.service import ReviewService
 from publisher.store.tables import Delivery, Supply
-from publisher.web.app import create_app
 from tests.review_helpers import sign_through
 
 SECRET_ENV = "PUBLISHER_PARTNER_PROVINCIAL_SECRET"
@@ -59,24 +53,3 @@ def deliveries(room: Newsroom, channel: str | None = None) -> list[Delivery]:
 def holdings(room: Newsroom, partner: str) -> list[Supply]:
     with Session(room.engine) as s:
         return list(s.exec(select(Supply).where(Supply.partner == partner)))
-
-
-@contextmanager
-def serving(room: Newsroom) -> Iterator[str]:
-    """The FastAPI app under uvicorn on a free 127.0.0.1 port, in a thread; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(room), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()

@@ -22,6 +22,7 @@ from publisher.supply.ninjs import dumps
 from publisher.supply.report import ALL, supply_report
 from publisher.supply.sandbox import SandboxPartner
 from publisher.timeutil import utc_now
+from publisher.web.testing import serving
 from tests.factory import base_meta, write_article
 from tests.review_helpers import seed_users
 from tests.supply_support import (
@@ -35,7 +36,6 @@ from tests.supply_support import (
     deliveries,
     holdings,
     run_engine,
-    serving,
 )
 
 
