@@ -130,6 +130,7 @@ def run_demo(room: Newsroom, console: Console) -> bool:
         console.print(f"   网站在 {site.output}/index.html")
     channels = sandbox.channels.channels
     console.print("   渠道 / channels: " + "、".join(c.title for c in channels.values()))
+    supplied = run_supply_demo(sandbox, console)
 
     console.print()
     console.print("接下来可以看 / where to look next:")
@@ -138,8 +139,10 @@ def run_demo(room: Newsroom, console: Console) -> bool:
     console.print(f"  publisher review queue --as zhouwb --newsroom {shown}")
     console.print(f"  publisher review stats --newsroom {shown}")
     console.print(f"  publisher audit log --newsroom {shown}")
+    console.print(f"  publisher report supply --month <YYYY-MM> --newsroom {shown}    供稿与采用月报")
+    console.print(f"  publisher supply holdings --newsroom {shown}")
     console.print("  publisher check | publisher ingest | publisher articles    （在真实新闻室）")
-    return report.ok and chain.ok and bool(signed) and bool(blocked)
+    return report.ok and chain.ok and bool(signed) and bool(blocked) and supplied
 
 
 def _reject_and_fix(room: Newsroom, service: ReviewService, console: Console) -> list[walk.Signature]:
@@ -158,3 +161,88 @@ def _reject_and_fix(room: Newsroom, service: ReviewService, console: Console) ->
     service.submit(REJECTED, SUBMITTER, comment="已按初审意见修改")
     console.print(f"   修改后重新提交 / fixed and resubmitted {REJECTED}：第 2 版，审核链从初审重新开始")
     return walk.sign_through(service, REJECTED, acknowledge=True)
+
+
+# -- partner supply (供稿) --------------------------------------------------------------------------
+DEMO_PUSH, DEMO_PULL = "partner-provincial-daily", "partner-media-centre"
+
+
+def run_supply_demo(sandbox: Newsroom, console: Console) -> bool:
+    """Supply the approved demo articles to two sandbox partners (one push, one pull), record what
+    they adopted, and print the month's supply report. Everything stays on 127.0.0.1."""
+    import os
+    from datetime import timedelta
+
+    import httpx
+
+    from publisher.cli.report_cmd import render_table
+    from publisher.engine.worker import DeliveryWorker
+    from publisher.store.tables import ReviewState
+    from publisher.supply import service
+    from publisher.supply.report import supply_report
+    from publisher.supply.sandbox import SandboxPartner
+    from publisher.timeutil import utc_now
+    from publisher.web.testing import serving
+
+    push_file = sandbox.channels_dir / f"{DEMO_PUSH}.toml"
+    pull_file = sandbox.channels_dir / f"{DEMO_PULL}.toml"
+    if not push_file.is_file() or not pull_file.is_file():
+        return True  # a newsroom without the demo partners has nothing to supply
+    env = str(getattr(sandbox.channels.channels[DEMO_PUSH].settings, "secret_env", ""))
+    os.environ.setdefault(env, "demo-shared-secret")
+    with SandboxPartner(os.environ[env], prefix="jzrb") as partner:
+        text = push_file.read_text(encoding="utf-8")
+        push_file.write_text(text.replace("http://127.0.0.1:8720/ingest", partner.url), encoding="utf-8")
+        room = Newsroom(sandbox.root)  # the channel files changed: read them again
+        with read_session(room.engine) as session:
+            approved = [
+                v.article.slug
+                for v in articles.list_articles(session)
+                if (state := session.get(ReviewState, v.revision.id)) is not None
+                and state.status == "approved"
+            ]
+        for slug in approved:
+            service.supply_article(room, slug, "demo")
+        DeliveryWorker(room, worker_id="demo-supply").run_once()
+        console.print(
+            f"[bold]5. 供 · 合作媒体[/] {len(approved)} 篇已审核稿件按各媒体的供稿范围发出："
+            f"{DEMO_PUSH} 签名推送，收到 {len(partner.received)} 篇（验签失败 {len(partner.rejected)}，重复 {partner.duplicates}）"
+        )
+        token = service.issue_token(room, DEMO_PULL, "demo").token
+        with serving(room) as base, httpx.Client(base_url=base) as client:
+            auth = {"Authorization": f"Bearer {token}"}
+            feed = client.get(f"/partners/{DEMO_PULL}/feed.ninjs", headers=auth)
+            again = client.get(
+                f"/partners/{DEMO_PULL}/feed.ninjs", headers={**auth, "If-None-Match": feed.headers["ETag"]}
+            )
+            items = feed.json()["items"]
+            console.print(
+                f"   {DEMO_PULL} 凭令牌拉取：{len(items)} 篇（HTTP {feed.status_code}；未变化时 HTTP {again.status_code}）"
+            )
+            # The media centre reports what it ran through the callback; the provincial daily's
+            # adoption is recorded by staff.
+            for item in items[:2]:
+                client.post(
+                    f"/partners/{DEMO_PULL}/adoptions",
+                    headers=auth,
+                    json={
+                        "article": item["uri"],
+                        "url": f"https://rmt.jianglan.example/news/{item['extra']['slug']}",
+                    },
+                )
+        for slug in [r.package["extra"]["slug"] for r in list(partner.received.values())[:3]]:
+            service.record_adoption(
+                room,
+                DEMO_PUSH,
+                slug,
+                f"https://jzrb.example/{slug}",
+                "demo",
+                "staff",
+                adopted_at=utc_now() + timedelta(hours=1),
+            )
+        month = utc_now().astimezone(room.settings.tz).strftime("%Y-%m")
+        with read_session(room.engine) as session:
+            report = supply_report(session, room, month)
+        console.print(render_table(month, report.rows))
+        room.close()
+    return partner.rejected == [] and partner.duplicates == 0

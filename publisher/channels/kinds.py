@@ -7,6 +7,7 @@ are never written here: a field ending in `_env` names the environment variable 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -79,13 +80,40 @@ class WechatSettings(KindSettings):
 
 
 class PartnerSettings(KindSettings):
+    """A partner outlet we supply manuscripts to (供稿): what it takes, and how it receives it."""
+
     outlet: str
-    mode: list[str] = Field(min_length=1)
+    mode: list[Literal["pull", "push"]] = Field(min_length=1)
+    # The website channel whose article URLs and images the packages link to.
+    site: str = "website"
+    # What the partner takes; an empty list takes everything. Tags match if any one matches.
+    columns: list[str] = []
+    tags: list[str] = []
+    kinds: list[str] = []
+    full_text: bool = True
+    # Images by URL (the website's media), attached (data: URIs inside the signed package), or none.
+    images: Literal["url", "attached", "none"] = "url"
+    image_width: int = Field(default=1520, ge=64, le=4096)
+    # Wire practice: a trusted partner gets embargoed items early, marked with the embargo time.
+    trusted_for_embargo: bool = False
+    # push
     endpoint: str | None = Field(default=None, pattern=r"^https?://")
     secret_env: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
-    columns: list[str] = []
-    full_text: bool = True
-    trusted_for_embargo: bool = False
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+    replay_window_seconds: int = Field(default=300, ge=10, le=3600)
+    # pull
+    formats: list[Literal["atom", "rss", "json", "ninjs"]] = ["ninjs", "atom", "rss", "json"]
+    feed_items: int = Field(default=50, ge=1, le=500)
+
+    @model_validator(mode="after")
+    def _push_needs_endpoint_and_secret(self) -> PartnerSettings:
+        if "push" in self.mode and (self.endpoint is None or self.secret_env is None):
+            raise ValueError(
+                "推送供稿须填写 endpoint 与 secret_env / push mode needs endpoint and secret_env"
+            )
+        if len(set(self.mode)) != len(self.mode):
+            raise ValueError("mode 有重复项 / mode lists a mode twice")
+        return self
 
 
 class SinkSettings(KindSettings):

@@ -11,9 +11,11 @@ from publisher.cli import (
     db_cmd,
     engine_cmd,
     plan_cmd,
+    report_cmd,
     review_cmd,
     sandbox_cmd,
     site_cmd,
+    supply_cmd,
     users_cmd,
     wechat_cmd,
 )
@@ -28,6 +30,7 @@ app = typer.Typer(
 core_cmd.register(app)
 engine_cmd.register(app)
 site_cmd.register(app)
+supply_cmd.register(app)
 app.add_typer(articles_cmd.app, name="articles")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(db_cmd.app, name="db")
@@ -36,6 +39,8 @@ app.add_typer(review_cmd.app, name="review")
 plan_cmd.register(app)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(wechat_cmd.app, name="wechat")
+app.add_typer(supply_cmd.app, name="supply")
+app.add_typer(report_cmd.app, name="report")
 
 
 def main() -> None:

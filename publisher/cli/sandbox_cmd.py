@@ -1,4 +1,4 @@
-"""publisher sandbox wechat: local fakes of the platforms the channels publish to."""
+"""publisher sandbox wechat|partner: local fakes of the platforms the channels publish to."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from publisher.cli.common import console
+from publisher.cli.sandbox_partner import register_partner
 
 app = typer.Typer(help="本地沙箱 / local fakes of the publishing platforms.", no_args_is_help=True)
 
@@ -39,3 +40,6 @@ def wechat(
     )
     console.print(f"微信沙箱 / WeChat sandbox: http://127.0.0.1:{port}/  （AppID {app_id}；Ctrl-C 停止）")
     serve(state, port)
+
+
+register_partner(app)

@@ -129,3 +129,13 @@ def _sink(newsroom: Newsroom, channel: Channel) -> Performer:
 
 
 PERFORMERS["sink"] = _sink
+
+
+def _partner(newsroom: Newsroom, channel: Channel) -> Performer:
+    # Imported here: the supply package builds on this module's errors and Receipt.
+    from publisher.supply.performer import PartnerPerformer
+
+    return PartnerPerformer(newsroom, channel)
+
+
+PERFORMERS["partner"] = _partner

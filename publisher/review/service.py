@@ -319,7 +319,15 @@ class ReviewService:
                 details={"acknowledged": acks, "final": final},
             )
             next_stage = None if final else stages[state.stage_index].name
-            return ActResult(slug, t.revision.id, "approve", state.status, current.name, next_stage, warnings)
+            result = ActResult(
+                slug, t.revision.id, "approve", state.status, current.name, next_stage, warnings
+            )
+        if final:
+            # A corrected revision now approved goes to every partner that had the piece (更正).
+            from publisher.supply.service import after_approval
+
+            after_approval(self.newsroom, slug, username)
+        return result
 
     def reject(
         self,

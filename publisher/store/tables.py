@@ -195,6 +195,8 @@ class Delivery(SQLModel, table=True):
     campaign: str | None = Field(default=None, max_length=64)
     slot_number: int | None = None
     receipt_json: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # publish (the current revision) | kill (a retraction notice: carries no text, so no gate applies)
+    action: str = Field(default="publish", max_length=16)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -280,3 +282,74 @@ class WechatPost(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Retraction(SQLModel, table=True):
+    """An article taken down everywhere (撤稿). The publication gate refuses it on every channel."""
+
+    __tablename__ = "retraction"
+
+    article_id: int = Field(
+        primary_key=True, foreign_key="article.id", sa_column_kwargs={"autoincrement": False}
+    )
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    retracted_by: str = Field(max_length=64)
+    retracted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PartnerToken(SQLModel, table=True):
+    """A pull-feed token of one partner. Only its sha256 is kept: a stolen database opens no feed."""
+
+    __tablename__ = "partner_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner: str = Field(max_length=64, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    hint: str = Field(max_length=16)  # the first characters, so staff can tell tokens apart
+    issued_by: str = Field(max_length=64)
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    revoked_by: str | None = Field(default=None, max_length=64)
+
+
+class Supply(SQLModel, table=True):
+    """What one partner has of one article: the version it holds, usable or canceled (撤稿).
+
+    Written by the partner performer after each delivery; pull feeds are read from here, and a
+    correction or a kill notice goes to every partner with a row.
+    """
+
+    __tablename__ = "supply"
+    __table_args__ = (
+        UniqueConstraint("partner", "article_id", name="uq_supply_partner_article"),
+        Index("ix_supply_partner_updated", "partner", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner: str = Field(max_length=64)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    revision_id: str = Field(max_length=64)  # the revision the partner holds now
+    first_revision_id: str = Field(max_length=64)
+    version: int = 1  # ninjs version: 1 on first supply, +1 per correction and for the kill notice
+    pubstatus: str = Field(max_length=16)  # usable | canceled
+    embargoed: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    ednote: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    remote_id: str | None = Field(default=None, max_length=200)  # the partner's reply id (push)
+    first_supplied_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Adoption(SQLModel, table=True):
+    """A partner ran a supplied article (采用): reported by its callback or recorded by staff."""
+
+    __tablename__ = "adoption"
+    __table_args__ = (UniqueConstraint("partner", "article_id", name="uq_adoption_partner_article"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner: str = Field(max_length=64, index=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    url: str = Field(max_length=1000)
+    adopted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_by: str = Field(max_length=80)
+    source: str = Field(max_length=16)  # callback | staff

@@ -1,0 +1,238 @@
+"""supply (send, sync, token, adopt, holdings), and the top-level retract and serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import col, select
+
+from publisher.cli.common import (
+    JsonOpt,
+    NewsroomOpt,
+    console,
+    err_console,
+    open_newsroom,
+    print_json,
+    staff_errors,
+)
+from publisher.cli.engine_cmd import parse_time
+from publisher.errors import PublisherError
+from publisher.store.engine import read_session
+from publisher.store.tables import Article, Supply
+from publisher.supply import service
+from publisher.timeutil import show
+
+app = typer.Typer(help="合作媒体供稿 / partner supply.", no_args_is_help=True)
+token_app = typer.Typer(help="拉取订阅源令牌 / pull-feed tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+UserOpt = Annotated[str, typer.Option("--as", help="操作人 / acting user")]
+
+
+@app.command()
+def send(
+    slug: str,
+    partners: Annotated[
+        str | None,
+        typer.Option("--partners", "-p", help="合作媒体，逗号分隔（默认：所有接收此稿的） / partners"),
+    ] = None,
+    at: Annotated[str | None, typer.Option("--at", help="供稿时间（默认：现在） / when")] = None,
+    user: UserOpt = "editor",
+    newsroom: NewsroomOpt = Path("."),
+) -> None:
+    """向合作媒体供稿（经发布引擎） / schedule an article to the partners that take it."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        names = [p.strip() for p in partners.split(",") if p.strip()] if partners else None
+        when = parse_time(at, room.settings.tz) if at else None
+        plan = service.supply_article(room, slug, user, names=names, at=when)
+    for item in plan.scheduled:
+        verb = "已安排" if item.created else "已存在"
+        console.print(f"{verb}: {slug} → {item.channel} {show(item.due, room.settings.tz)}")
+    for name, why in plan.skipped.items():
+        console.print(f"[yellow]不供 / skipped[/] {name}: {escape(why)}")
+    for warning in plan.warnings:
+        console.print(f"[yellow]警告 / warning:[/] {escape(warning)}")
+
+
+@app.command()
+def sync(user: UserOpt = "system", newsroom: NewsroomOpt = Path(".")) -> None:
+    """补发更正：把已审核通过的新版本发给持有旧版的合作媒体 / queue corrections not yet queued."""
+    with staff_errors():
+        queued = service.follow_corrections(open_newsroom(newsroom), user)
+    for partner, slug in queued:
+        console.print(f"更正 / correction: {slug} → {partner}")
+    console.print(f"已排入 {len(queued)} 项更正 / {len(queued)} corrections queued")
+
+
+@app.command()
+def holdings(
+    partner: Annotated[str | None, typer.Argument(help="合作媒体 / partner")] = None,
+    newsroom: NewsroomOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """各合作媒体持有的稿件版本 / what each partner holds."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        with read_session(room.engine) as session:
+            query = (
+                select(Supply, Article.slug)
+                .join(Article, col(Article.id) == col(Supply.article_id))
+                .order_by(col(Supply.partner), col(Supply.updated_at).desc())
+            )
+            if partner:
+                query = query.where(Supply.partner == partner)
+            rows = list(session.exec(query).all())
+    if as_json:
+        print_json(
+            [
+                {
+                    "partner": r.partner,
+                    "slug": slug,
+                    "version": r.version,
+                    "pubstatus": r.pubstatus,
+                    "revision": r.revision_id,
+                    "remote_id": r.remote_id,
+                    "embargoed": r.embargoed.isoformat() if r.embargoed else None,
+                    "updated_at": r.updated_at.isoformat(),
+                }
+                for r, slug in rows
+            ]
+        )
+        return
+    table = Table(title=f"供稿持有 / holdings ({len(rows)})", title_justify="left")
+    for label in ("合作媒体", "稿件", "版本", "状态", "对方编号", "更新"):
+        table.add_column(label, overflow="fold")
+    for r, slug in rows:
+        status = "可用" if r.pubstatus == "usable" else "[red]已撤稿[/]"
+        table.add_row(
+            r.partner, slug, str(r.version), status, r.remote_id or "", show(r.updated_at, room.settings.tz)
+        )
+    console.print(table)
+
+
+@app.command()
+def adopt(
+    slug: str,
+    partner: str,
+    url: Annotated[str, typer.Option("--url", help="刊发地址 / where it ran")],
+    at: Annotated[str | None, typer.Option("--at", help="刊发时间（默认：现在） / when it ran")] = None,
+    user: UserOpt = "editor",
+    newsroom: NewsroomOpt = Path("."),
+) -> None:
+    """登记合作媒体采用 / record that a partner ran an article."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        when = parse_time(at, room.settings.tz) if at else None
+        adopted = service.record_adoption(room, partner, slug, url, user, "staff", adopted_at=when)
+    if adopted.created:
+        console.print(f"已登记采用 / recorded: {slug} ← {partner} {adopted.url}")
+    else:
+        console.print(f"此前已登记 / already recorded: {slug} ← {partner} {adopted.url}")
+
+
+@token_app.command("issue")
+def token_issue(partner: str, user: UserOpt = "admin", newsroom: NewsroomOpt = Path(".")) -> None:
+    """签发拉取令牌（只显示一次） / issue a pull token (shown once)."""
+    with staff_errors():
+        issued = service.issue_token(open_newsroom(newsroom), partner, user)
+    err_console.print(f"令牌 #{issued.id} 已签发给 {partner}；只显示这一次，请妥善转交 / shown once:")
+    console.print(issued.token)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    partner: str,
+    token_id: Annotated[int | None, typer.Option("--id", help="只吊销这一个 / only this token")] = None,
+    user: UserOpt = "admin",
+    newsroom: NewsroomOpt = Path("."),
+) -> None:
+    """吊销令牌（默认：该合作媒体的全部） / revoke tokens (default: all of the partner's)."""
+    with staff_errors():
+        count = service.revoke_tokens(open_newsroom(newsroom), partner, user, token_id)
+    console.print(f"已吊销 {count} 个令牌 / revoked {count}")
+
+
+@token_app.command("list")
+def token_list(
+    partner: Annotated[str | None, typer.Argument()] = None,
+    newsroom: NewsroomOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """令牌列表（不含令牌本身） / tokens (never the secret itself)."""
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        with read_session(room.engine) as session:
+            rows = service.list_tokens(session, partner)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": r.id,
+                    "partner": r.partner,
+                    "hint": r.hint,
+                    "issued_at": r.issued_at.isoformat(),
+                    "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+                }
+                for r in rows
+            ]
+        )
+        return
+    for r in rows:
+        state = f"已吊销 {show(r.revoked_at, room.settings.tz)}" if r.revoked_at else "有效"
+        console.print(f"#{r.id} {r.partner} {r.hint}… 签发 {show(r.issued_at, room.settings.tz)} {state}")
+
+
+def register(root: typer.Typer) -> None:
+    @root.command()
+    def retract(
+        slug: str,
+        reason: Annotated[str, typer.Option("--reason", help="撤稿理由（必填） / why")],
+        user: UserOpt = "editor",
+        newsroom: NewsroomOpt = Path("."),
+        as_json: JsonOpt = False,
+    ) -> None:
+        """撤稿：所有渠道撤下，合作媒体收到撤稿通知 / retract an article everywhere."""
+        with staff_errors():
+            report = service.retract(open_newsroom(newsroom), slug, reason, user)
+        if as_json:
+            print_json(report.__dict__)
+            return
+        if report.already:
+            console.print(
+                f"[yellow]{slug} 此前已撤稿，已重新核对各渠道 / already retracted; channels rechecked[/]"
+            )
+        console.print(f"[bold red]已撤稿 / retracted[/] {slug}：{escape(reason)}")
+        console.print(f"  取消未发出的发布 / pending releases canceled: {report.canceled}")
+        console.print(f"  网站与订阅源已撤下 / taken down: {'、'.join(report.taken_down) or '无'}")
+        console.print(
+            f"  拉取订阅源改为撤稿标记 / tombstoned in pull feeds: {'、'.join(report.tombstoned) or '无'}"
+        )
+        console.print(
+            f"  撤稿通知已排入发布引擎 / kill notices queued: {'、'.join(report.kills) or '无'}"
+            + ("（由 publisher run 发出）" if report.kills else "")
+        )
+
+    @root.command()
+    def serve(
+        port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8730,
+        newsroom: NewsroomOpt = Path("."),
+    ) -> None:
+        """HTTP 服务（仅 127.0.0.1）：合作媒体订阅源与采用回执，文档在 /docs / the HTTP service."""
+        import uvicorn
+
+        from publisher.web.app import create_app
+
+        with staff_errors():
+            room = open_newsroom(newsroom)
+            room.engine  # noqa: B018 - migrate before the first request, and fail here if it cannot
+            if port < 1 or port > 65535:
+                raise PublisherError(f"端口无效 / bad port {port}")
+        err_console.print(
+            f"服务运行于 / serving on http://127.0.0.1:{port}/  （接口文档 / API docs: http://127.0.0.1:{port}/docs）"
+        )
+        # Bound to 127.0.0.1: partners reach it through the office's reverse proxy, never directly.
+        uvicorn.run(create_app(room), host="127.0.0.1", port=port, log_level="warning")

@@ -1,0 +1,199 @@
+"""IPTC ninjs 1.3 packages of one article for one partner: usable versions and kill notices.
+
+Rendering is pure: the package depends only on the revision, the partner's settings and the
+version the partner holds (number, pubstatus, ednote, embargo), so a retry sends the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlmodel import Session, col, select
+
+from publisher.channels.kinds import PartnerSettings, WebsiteSettings
+from publisher.channels.registry import Channel
+from publisher.errors import PublisherError
+from publisher.newsroom import Newsroom
+from publisher.site import build, media
+from publisher.site.feeds import absolute
+from publisher.site.fragments import render_key
+from publisher.site.media import Source
+from publisher.site.site import MEDIA_URL, article_url
+from publisher.store.tables import Revision, RevisionAsset
+
+NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_1.3.json"
+MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+CORRECTION_NOTE = (
+    "更正：本稿已更新，请以此版本为准，替换此前版本 / correction: this version replaces the earlier one"
+)
+KILL_NOTE = "撤稿：请立即撤下本稿，不得使用 / kill: remove this item and do not use it"
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """What the partner holds (or is about to): ninjs version, status and notes."""
+
+    number: int
+    pubstatus: str  # usable | canceled
+    versioncreated: datetime
+    ednote: str | None = None
+    embargoed: datetime | None = None
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dumps(package: dict[str, Any]) -> bytes:
+    """Canonical bytes: the same package always signs to the same value."""
+    return json.dumps(package, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def partner_settings(channel: Channel) -> PartnerSettings:
+    if channel.kind != "partner":
+        raise PublisherError(f"{channel.name} 不是合作媒体渠道 / is a {channel.kind} channel, not a partner")
+    return cast(PartnerSettings, channel.settings)
+
+
+def load_sources(session: Session, revision_id: str) -> tuple[Source, ...]:
+    rows = session.exec(
+        select(RevisionAsset)
+        .where(RevisionAsset.revision_id == revision_id)
+        .order_by(col(RevisionAsset.position))
+    ).all()
+    return tuple(Source(a.ref, a.role, a.sha256, a.width, a.height, a.format) for a in rows)
+
+
+class Packager:
+    """Builds one partner's packages; caches body HTML per revision (renditions are immutable)."""
+
+    def __init__(self, room: Newsroom, channel: Channel) -> None:
+        self.room = room
+        self.channel = channel
+        self.settings = partner_settings(channel)
+        site = room.channels.channels.get(self.settings.site)
+        if site is None or site.kind != "website":
+            raise PublisherError(
+                f"{channel.source}: settings.site 须为网站渠道 / must name a website channel, not {self.settings.site!r}"
+            )
+        self.site = site
+        self.base_url = cast(WebsiteSettings, site.settings).base_url.rstrip("/")
+        self.fragments = build.fragment_cache(room, site)
+        self._html: dict[str, str] = {}
+        info = room.settings.newsroom
+        self.holder = info.full_name or info.name
+        self.city = info.city
+
+    def uri(self, slug: str) -> str:
+        # The article's permanent URL, as in the site's feeds: slugs never change.
+        return self.base_url + article_url(slug)
+
+    def refusal(self, revision: Revision) -> str | None:
+        """Why this partner does not take the article, or None when it does."""
+        s = self.settings
+        meta = json.loads(revision.meta_json)
+        wanted = meta.get("channels")
+        if wanted is not None and self.channel.name not in wanted:
+            return f"稿件未指定此渠道 / the article does not name channel {self.channel.name}"
+        if s.columns and revision.column not in s.columns:
+            return (
+                f"栏目 {revision.column} 不在供稿范围 / column {revision.column} is not taken by {s.outlet}"
+            )
+        if s.kinds and revision.kind not in s.kinds:
+            return f"体裁 {revision.kind} 不在供稿范围 / kind {revision.kind} is not taken by {s.outlet}"
+        if s.tags and not set(meta.get("tags", [])) & set(s.tags):
+            return f"标签不在供稿范围 / none of the tags is taken by {s.outlet}"
+        return None
+
+    def body_html(self, revision: Revision, sources: tuple[Source, ...]) -> str:
+        html = self._html.get(revision.id)
+        if html is None:
+            key = render_key(revision.id, MEDIA_URL)
+            fragment, fresh = self.fragments.render_one(key, revision.body, sources)
+            if fresh is not None:
+                self.fragments.add(key, fresh)
+                self.fragments.flush()
+            html = absolute(fragment.html, self.base_url)
+            self._html[revision.id] = html
+        return html
+
+    def _picture(self, source: Source) -> dict[str, Any]:
+        derivatives = media.plan(source)
+        chosen = next((d for d in derivatives if d.width <= self.settings.image_width), derivatives[-1])
+        mime = MIME.get(source.format, "application/octet-stream")
+        if self.settings.images == "attached":
+            media.ensure(source, self.room.blobs, self.fragments.media_cache)
+            data = (self.fragments.media_cache / chosen.name).read_bytes()
+            href = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+        else:
+            href = f"{self.base_url}{MEDIA_URL}{chosen.name}"
+        return {
+            "type": "picture",
+            "uri": f"{self.base_url}{MEDIA_URL}{source.sha256}",
+            "renditions": {
+                f"w{chosen.width}": {
+                    "href": href,
+                    "width": chosen.width,
+                    "height": chosen.height,
+                    "mimetype": mime,
+                }
+            },
+        }
+
+    def package(self, revision: Revision, sources: tuple[Source, ...], version: Version) -> dict[str, Any]:
+        meta = json.loads(revision.meta_json)
+        slug = meta["slug"]
+        package: dict[str, Any] = {
+            "$schema": NINJS_SCHEMA,
+            "uri": self.uri(slug),
+            "type": "text",
+            "version": str(version.number),
+            "firstcreated": meta["date"],
+            "versioncreated": utc_text(version.versioncreated),
+            "pubstatus": version.pubstatus,
+            "language": "zh-CN",
+            "copyrightholder": self.holder,
+            "located": self.city,
+            "urgency": 5,
+            "extra": {
+                "slug": slug,
+                "revision": revision.id,
+                "column": revision.column,
+                "department": revision.department,
+                "partner": self.channel.name,
+                "url": self.uri(slug),
+            },
+        }
+        if version.ednote:
+            package["ednote"] = version.ednote
+        if version.embargoed is not None:
+            package["embargoed"] = utc_text(version.embargoed)
+        if version.pubstatus == "canceled":
+            # A kill notice names the item and says why; it carries none of the text.
+            package["headline"] = f"【撤稿】{revision.title}"
+            return package
+        package["headline"] = revision.title
+        package["byline"] = "、".join(meta.get("authors", []))
+        if meta.get("summary"):
+            package["description_text"] = meta["summary"]
+        package["subject"] = [
+            {"name": self.room.column_name(revision.column), "code": f"column:{revision.column}"},
+            *({"name": tag, "code": f"tag:{tag}"} for tag in meta.get("tags", [])),
+        ]
+        if self.settings.full_text:
+            package["body_html"] = self.body_html(revision, sources)
+        if self.settings.images != "none":
+            pictures = {}
+            cover = next((s for s in sources if s.role == "cover"), None)
+            if cover is not None:
+                pictures["featureimage"] = self._picture(cover)
+            inline = [s for s in sources if s.role != "cover"] if self.settings.full_text else []
+            for n, source in enumerate(inline, start=1):
+                pictures[f"picture{n}"] = self._picture(source)
+            if pictures:
+                package["associations"] = pictures
+        return package

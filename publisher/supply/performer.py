@@ -1,0 +1,241 @@
+"""The engine's performer for kind "partner": record the version in the partner's pull feed and/or
+POST it, signed, to the partner's endpoint.
+
+Which version goes is decided here, from what the partner already holds (the `supply` row): the
+first delivery sends version 1; a later, corrected revision goes as an update with ednote 更正;
+the same revision again is not sent twice. A `kill` delivery sends the retraction notice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from publisher.channels.registry import Channel
+from publisher.engine.performers import Permanent, Receipt, Transient, Unknown
+from publisher.newsroom import Newsroom
+from publisher.store.engine import write_session
+from publisher.store.tables import Delivery, Retraction, Revision, Supply
+from publisher.supply import signing
+from publisher.supply.ninjs import CORRECTION_NOTE, Packager, Version, dumps, load_sources
+
+USER_AGENT = "publisher-supply/1"
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def partner_reason(response: httpx.Response) -> str:
+    """The partner's own words for a refusal, so staff can act on them."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:300]
+    if isinstance(data, dict):
+        for key in ("reason", "error", "message", "detail"):
+            if data.get(key):
+                return str(data[key])[:300]
+    return response.text[:300]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class PartnerPerformer:
+    # Every push carries the delivery's Idempotency-Key, which partners dedupe on: re-sending after
+    # an unknown outcome is how we reconcile.
+    retry_safe = True
+
+    def __init__(self, room: Newsroom, channel: Channel, client: httpx.Client | None = None) -> None:
+        self.room = room
+        self.channel = channel
+        self.packager = Packager(room, channel)
+        self.settings = self.packager.settings
+        self.push = "push" in self.settings.mode
+        self.secret: str | None = None
+        if self.push:
+            assert self.settings.secret_env is not None
+            self.secret = os.environ.get(self.settings.secret_env)
+            if not self.secret:
+                raise Permanent(
+                    f"环境变量 {self.settings.secret_env} 未设置，无法签名 / the signing secret is not set"
+                )
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(self.settings.timeout_seconds),
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    # -- the engine's protocol --------------------------------------------------------------------
+    def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
+        # The engine stamps updated_at with its own clock at the claim: the moment of this attempt.
+        now = _aware(delivery.updated_at)
+        with Session(self.room.engine) as session:
+            row = session.exec(
+                select(Supply).where(
+                    Supply.partner == self.channel.name, Supply.article_id == delivery.article_id
+                )
+            ).first()
+            if delivery.action == "kill":
+                return self._kill(session, delivery, row)
+            sources = load_sources(session, revision.id)
+        refusal = self.packager.refusal(revision)
+        if refusal:
+            raise Permanent(refusal)
+        if row is not None and row.pubstatus == "canceled":
+            raise Permanent("已撤稿，不再供稿 / the article was retracted")
+        if row is not None and row.revision_id == revision.id:
+            # The partner holds this very version already: nothing is sent, nothing counted twice.
+            return Receipt(
+                remote_id=row.remote_id or self.packager.uri(revision_slug(revision)),
+                detail={"version": row.version, "already_supplied": True},
+            )
+        embargo = json.loads(revision.meta_json).get("embargo")
+        early: datetime | None = None
+        if embargo:
+            until = datetime.fromisoformat(embargo.replace("Z", "+00:00"))
+            if until > now:
+                if not self.settings.trusted_for_embargo:  # the gate already refused; belt and braces
+                    raise Transient("禁发中 / embargoed", (until - now).total_seconds())
+                early = until
+        version = Version(
+            number=row.version + 1 if row is not None else 1,
+            pubstatus="usable",
+            versioncreated=_aware(revision.created_at),
+            ednote=CORRECTION_NOTE if row is not None else None,
+            embargoed=early,
+        )
+        package = self.packager.package(revision, sources, version)
+        remote_id = self._post(package, delivery.idempotency_key, now) if self.push else None
+        self._record(delivery, revision, version, remote_id, now)
+        return Receipt(
+            remote_id=remote_id or package["uri"],
+            url=package["uri"],
+            detail={
+                "version": version.number,
+                "pubstatus": "usable",
+                "modes": list(self.settings.mode),
+                **({"embargoed": package["embargoed"]} if early else {}),
+                **({"ednote": version.ednote} if version.ednote else {}),
+            },
+        )
+
+    def reconcile(self, delivery: Delivery) -> Receipt | None:
+        return None  # retry_safe: sending again with the same key is the reconciliation
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- steps --------------------------------------------------------------------------------------
+    def _kill(self, session: Session, delivery: Delivery, row: Supply | None) -> Receipt:
+        if row is None:
+            return Receipt(remote_id="not-supplied", detail={"skipped": "从未供稿 / never supplied"})
+        held = session.get(Revision, row.revision_id)
+        retraction = session.get(Retraction, delivery.article_id)
+        assert held is not None
+        when = _aware(retraction.retracted_at) if retraction else _aware(delivery.updated_at)
+        version = Version(row.version, "canceled", when, row.ednote)
+        package = self.packager.package(held, (), version)
+        remote_id = (
+            self._post(package, delivery.idempotency_key, _aware(delivery.updated_at)) if self.push else None
+        )
+        return Receipt(
+            remote_id=remote_id or package["uri"],
+            url=package["uri"],
+            detail={"version": row.version, "pubstatus": "canceled"},
+        )
+
+    def _post(self, package: dict[str, Any], key: str, now: datetime) -> str:
+        assert self.settings.endpoint is not None and self.secret is not None
+        body = dumps(package)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": key,
+            # Signed at each attempt: a retry is a fresh request, never a replay.
+            **signing.sign(self.secret, body),
+        }
+        try:
+            response = self.client.post(self.settings.endpoint, content=body, headers=headers)
+        except httpx.ConnectTimeout as exc:
+            raise Transient(f"连接超时 / connect timeout: {exc}") from None
+        except httpx.TimeoutException as exc:
+            # Sent, but no answer: the partner may have taken it. The key makes the retry safe.
+            raise Unknown(f"超时 / timeout: {exc}") from None
+        except httpx.TransportError as exc:
+            raise Transient(f"网络错误 / transport: {exc}") from None
+        status = response.status_code
+        if status == 429:
+            raise Transient(
+                f"HTTP 429 限流 / rate limited: {partner_reason(response)}",
+                retry_after(response.headers.get("Retry-After"), now),
+            )
+        if status >= 500:
+            raise Transient(f"HTTP {status}: {partner_reason(response)}")
+        if status >= 400:
+            raise Permanent(f"HTTP {status} 合作媒体拒收 / refused: {partner_reason(response)}")
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        remote = data.get("id") if isinstance(data, dict) else None
+        return str(remote) if remote else key
+
+    def _record(
+        self, delivery: Delivery, revision: Revision, version: Version, remote_id: str | None, now: datetime
+    ) -> None:
+        for _ in range(3):
+            try:
+                with write_session(self.room.engine) as session:
+                    row = session.exec(
+                        select(Supply)
+                        .where(Supply.partner == self.channel.name, Supply.article_id == delivery.article_id)
+                        .with_for_update()
+                    ).first()
+                    if row is None:
+                        row = Supply(
+                            partner=self.channel.name,
+                            article_id=delivery.article_id,
+                            revision_id=revision.id,
+                            first_revision_id=revision.id,
+                            version=version.number,
+                            pubstatus="usable",
+                            first_supplied_at=now,
+                            updated_at=now,
+                        )
+                    elif row.version >= version.number:
+                        return  # a concurrent delivery recorded this or a newer version first
+                    row.revision_id, row.version, row.pubstatus = revision.id, version.number, "usable"
+                    row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, now
+                    if remote_id:
+                        row.remote_id = remote_id
+                    session.add(row)
+                return
+            except IntegrityError:
+                continue  # another worker inserted the row first: read it and update
+
+
+def revision_slug(revision: Revision) -> str:
+    slug: str = json.loads(revision.meta_json)["slug"]
+    return slug
+
+
+def make_partner_performer(room: Newsroom, channel: Channel) -> PartnerPerformer:
+    return PartnerPerformer(room, channel)

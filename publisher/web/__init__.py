@@ -1,0 +1,1 @@
+"""The HTTP service (`publisher serve`): partner feeds and callbacks now, the staff console later."""
