@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from threading import Thread
 
@@ -11,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from publisher.cli import app
+from publisher.engine import scheduling
+from publisher.engine.worker import DeliveryWorker
 from publisher.newsroom import Newsroom
 from publisher.review.service import ReviewService
 from publisher.site.preview import make_server
@@ -35,7 +38,7 @@ def test_build_with_the_publication_gate(newsroom_dir: Path, db_url: str) -> Non
     assert result.exit_code == 0, result.output
 
 
-def test_only_what_passed_review_goes_live(
+def test_only_what_passed_review_goes_live_and_only_when_released(
     newsroom_dir: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url}
@@ -44,18 +47,30 @@ def test_only_what_passed_review_goes_live(
     room = Newsroom(newsroom_dir)
     seed_users(room)
     service = ReviewService(room)
-    service.submit("article-1", "zhouwb")
-    sign_through(room, service, "article-1")
-    service.submit("article-2", "zhouwb")  # in review, not approved
-    room.close()
+    for slug in ("article-1", "article-2"):
+        service.submit(slug, "zhouwb")
+        sign_through(room, service, slug)
+    service.submit("article-3", "zhouwb")  # in review, not approved
+
+    # The demo site publishes on schedule: approval alone does not put a piece up.
     result = runner.invoke(app, ["build", "all", "--json"], env=env)
-    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)[0]
+    assert result.exit_code == 0 and report["published"] == []
+    assert any("not released yet" in r for r in report["excluded"]["article-1"])
+
+    # Its release falls due: the engine performs it through the website adapter.
+    scheduling.schedule(room, "article-1", ["website"], datetime.now(UTC), "zhouwb")
+    scheduling.schedule(room, "article-3", ["website"], datetime.now(UTC), "zhouwb")
+    assert DeliveryWorker(room).run_once() == 1
+    room.close()
+    public = newsroom_dir / "public"
+    assert list(public.rglob("article-1*")) and not list(public.rglob("article-2*"))
+    assert not list(public.rglob("article-3*"))  # held: not approved
+
+    result = runner.invoke(app, ["build", "all", "--json"], env=env)
     report = json.loads(result.stdout)[0]
     assert report["published"] == ["article-1"]
     assert {"article-2", "article-3"} <= set(report["excluded"])
-    assert list((newsroom_dir / "public").rglob("article-1*")) and not list(
-        (newsroom_dir / "public").rglob("article-2*")
-    )
 
 
 def test_build_rejects_unknown_targets(newsroom_dir: Path) -> None:

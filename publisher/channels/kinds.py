@@ -20,6 +20,10 @@ class KindSettings(BaseModel):
 
 class WebsiteSettings(KindSettings):
     base_url: str = Field(pattern=r"^https?://")
+    # "approved": an article goes live on the next build after its final approval.
+    # "scheduled": only when its release on this channel (a delivery) falls due; a build in between
+    # never puts it up early.
+    release: Literal["approved", "scheduled"] = "approved"
     output: str = "public"
     page_size: int = Field(default=20, ge=1, le=200)
 

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
+from publisher.engine.release import released_gate
 from publisher.errors import PublisherError
-from publisher.review.gate import publication_gate
 from publisher.site import build as site_build
 from publisher.site.preview import make_server
 
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         targets = site_build.TARGETS if target is Target.all else (target.value,)
         with staff_errors():
             room = open_newsroom(newsroom)
-            gate = publication_gate
+            gate = released_gate(room)
             with Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),

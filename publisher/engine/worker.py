@@ -20,6 +20,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, col, select
 
+import publisher.engine.adapters  # noqa: F401  (registers the website, feed and WeChat performers)
 from publisher import audit
 from publisher.channels.registry import Channel
 from publisher.engine import claims

@@ -1,0 +1,100 @@
+"""Engine performers for the channels whose adapters live in `publisher/channels/`: the website
+(and its feeds) and the WeChat official account. Importing this module registers them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from publisher.channels.kinds import FeedSettings
+from publisher.channels.protocol import DeliveryError
+from publisher.channels.registry import Channel
+from publisher.channels.website import WebsiteAdapter
+from publisher.channels.wechat.adapter import (
+    WechatAdapter,
+    WechatDeferred,
+    WechatRefused,
+    WechatUncertain,
+)
+from publisher.engine.performers import PERFORMERS, Performer, Permanent, Receipt, Transient, Unknown
+from publisher.engine.release import released_gate
+from publisher.newsroom import Newsroom
+from publisher.store.tables import Delivery, Revision
+
+# How soon to look again at a WeChat post that is still being published (status 1).
+PUBLISHING_POLL_SECONDS = 5.0
+
+
+class WebsitePerformer:
+    """Releases one article on the site: rebuild once, deploy atomically; a retry deploys nothing new."""
+
+    retry_safe = True
+
+    def __init__(self, room: Newsroom, channel: Channel) -> None:
+        self.room = room
+        self.site = channel
+        if isinstance(channel.settings, FeedSettings):
+            site = room.channels.channels.get(channel.settings.site)
+            if site is None:
+                raise Permanent(f"订阅源 {channel.name} 的网站 {channel.settings.site} 不存在 / no such site")
+            self.site = site
+
+    def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
+        adapter = WebsiteAdapter(self.room, self.site, released_gate(self.room, {delivery.article_id}))
+        try:
+            [receipt] = adapter.deliver([adapter.render(revision)])
+        except DeliveryError as exc:
+            raise Permanent(str(exc)) from None
+        return Receipt(remote_id=receipt.remote_id, url=receipt.url, detail=dict(receipt.details))
+
+    def reconcile(self, delivery: Delivery) -> Receipt | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class WechatPerformer:
+    """One article as one post (draft, free-publish, followed to its URL). Retry-safe: the adapter
+    reconciles by the delivery's key with WeChat before it would ever submit twice."""
+
+    retry_safe = True
+
+    def __init__(self, room: Newsroom, channel: Channel) -> None:
+        # The engine has already asked the publication gate; the adapter need not ask again.
+        self.adapter = WechatAdapter(channel, room, gate=None)
+
+    def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
+        try:
+            rendition = self.adapter.render(revision, headline=True)
+            [receipt] = self.adapter.deliver([rendition], key=delivery.idempotency_key)
+        except WechatDeferred as exc:
+            wait = max(1.0, (exc.retry_at - datetime.now(UTC)).total_seconds())
+            raise Transient(str(exc), retry_after=wait) from None
+        except WechatUncertain as exc:
+            raise Unknown(str(exc)) from None
+        except WechatRefused as exc:
+            raise Permanent(str(exc)) from None
+        if receipt.status == "published":
+            return Receipt(remote_id=receipt.remote_id, url=receipt.url, detail=receipt.as_dict())
+        if receipt.status == "publishing":
+            raise Transient("微信发布中 / still publishing", retry_after=PUBLISHING_POLL_SECONDS)
+        raise Permanent(f"微信 {receipt.status}: {receipt.detail}")
+
+    def reconcile(self, delivery: Delivery) -> Receipt | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def _website(room: Newsroom, channel: Channel) -> Performer:
+    return WebsitePerformer(room, channel)
+
+
+def _wechat(room: Newsroom, channel: Channel) -> Performer:
+    return WechatPerformer(room, channel)
+
+
+PERFORMERS["website"] = _website
+PERFORMERS["feed"] = _website
+PERFORMERS["wechat"] = _wechat
