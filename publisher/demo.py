@@ -16,14 +16,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from publisher import articles, audit
+from publisher.demo_campaign import run_campaign
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review import walk
-from publisher.review.gate import publication_gate
 from publisher.review.service import ReviewService
 from publisher.review.users import sync_users
 from publisher.review.workflow import ReviewRefused
-from publisher.site.build import build_all
 from publisher.store.engine import read_session, write_session
 
 SANDBOX = "demo"
@@ -120,16 +119,13 @@ def run_demo(room: Newsroom, console: Console) -> bool:
         + "，".join(f"{c.name} {per_column.get(c.key, 0)}" for c in sandbox.settings.columns)
     )
 
-    # 4. 发 — the website and its feeds, from the approved revisions only
-    for site in build_all(sandbox, publication_gate):
-        console.print(
-            f"[bold]4. 发 · 网站与订阅源[/] {len(site.published)} 篇上线，{site.pages} 个页面、"
-            f"{site.feeds} 个订阅源文件，用时 {site.seconds:.2f} 秒；未通过审核的不上线："
-            + ("、".join(site.excluded) or "无")
-        )
-        console.print(f"   网站在 {site.output}/index.html")
-    channels = sandbox.channels.channels
-    console.print("   渠道 / channels: " + "、".join(c.title for c in channels.values()))
+    # 4. 发 — the campaign released by the engine: website, feeds, WeChat (sandbox)
+    console.print("[bold]4. 发 · 排期与发布[/]")
+    released = run_campaign(sandbox, console)
+    console.print(f"   发出 {released.done} 项，尚在排期 {released.pending} 项（日期在本周之后）。")
+    for slug, url in released.wechat_urls:
+        console.print(f"   微信 / WeChat {slug}: {url}")
+    console.print(f"   网站在 {sandbox.root / 'public'}/index.html")
     supplied = run_supply_demo(sandbox, console)
 
     console.print()
@@ -142,7 +138,8 @@ def run_demo(room: Newsroom, console: Console) -> bool:
     console.print(f"  publisher report supply --month <YYYY-MM> --newsroom {shown}    供稿与采用月报")
     console.print(f"  publisher supply holdings --newsroom {shown}")
     console.print("  publisher check | publisher ingest | publisher articles    （在真实新闻室）")
-    return report.ok and chain.ok and bool(signed) and bool(blocked) and supplied
+    ok = report.ok and chain.ok and bool(signed) and bool(blocked) and supplied
+    return ok and released.done > 0 and bool(released.wechat_urls)
 
 
 def _reject_and_fix(room: Newsroom, service: ReviewService, console: Console) -> list[walk.Signature]:

@@ -143,5 +143,7 @@ def test_demo_runs_as_a_module_on_a_copy_of_the_repo(tmp_path: Path) -> None:
     assert "校验通过" in out and "退回 / rejected wang-zhenhua-engineer" in out
     assert "拦截 / blocked representative-suggestions-briefing-draft" in out and "密级标志" in out
     assert "终审 陈立新" in out  # the sensitive article went to the principal leader
+    assert "发出 wechat" in out and "微信 / WeChat constitution-day-long-image: http://127.0.0.1:" in out
+    assert (demo / "var" / "demo" / "public" / "index.html").exists()
     assert (demo / "var" / "demo" / "var" / "publisher.db").is_file()
     assert not (demo / "var" / "publisher.db").exists()  # the real newsroom's store is untouched

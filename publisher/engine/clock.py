@@ -8,6 +8,8 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    speed: float  # clock seconds per wall-clock second
+
     def now(self) -> datetime: ...
 
     def to_wall(self, moment: datetime) -> datetime:
@@ -16,6 +18,8 @@ class Clock(Protocol):
 
 
 class RealClock:
+    speed = 1.0
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -49,6 +53,7 @@ class FixedClock:
     """For tests: time stands still until moved."""
 
     moment: datetime
+    speed: float = 1.0
 
     def now(self) -> datetime:
         return self.moment

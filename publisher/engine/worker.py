@@ -73,7 +73,8 @@ class DeliveryWorker:
         self.gate = gate
         self.windows = windows
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.lease = timedelta(seconds=self.settings.lease_seconds)
+        # Leases and look-ahead are wall-clock promises: under a compressed clock they stretch.
+        self.lease = timedelta(seconds=self.settings.lease_seconds) * self.clock.speed
         self.limits = {name: c.limits for name, c in room.channels.channels.items()}
         self._performers: dict[str, Performer] = {}
         self._performers_lock = threading.Lock()
@@ -87,7 +88,7 @@ class DeliveryWorker:
         self._recorder: threading.Thread | None = None
         self._pause_checked = float("-inf")
         self._pause_cached = False
-        self.ahead = timedelta(seconds=self.settings.claim_ahead_seconds)
+        self.ahead = timedelta(seconds=self.settings.claim_ahead_seconds) * self.clock.speed
         self._scheduler: BackgroundScheduler | None = None
         self.processed = 0
 
@@ -177,7 +178,7 @@ class DeliveryWorker:
         scheduler = self._scheduler
         if scheduler is None:
             return
-        horizon = self.clock.now() + timedelta(seconds=self.settings.horizon_seconds)
+        horizon = self.clock.now() + timedelta(seconds=self.settings.horizon_seconds) * self.clock.speed
         for instant in claims.due_instants(self.room.engine, horizon):
             if instant in self._armed:
                 continue

@@ -1,0 +1,82 @@
+"""The engine publishing through real channel adapters at the due time: WeChat (sandbox) and the site."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from publisher.channels.wechat.sandbox import State, running
+from publisher.engine import scheduling
+from publisher.engine.worker import DeliveryWorker
+from publisher.ingest import ingest
+from publisher.newsroom import Newsroom
+from publisher.review.service import ReviewService
+from publisher.store.tables import Delivery
+from tests.review_helpers import seed_users, sign_through
+from tests.wechat_helpers import APP_ID, sandbox_state
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[str]:
+    with running(State(app_id=APP_ID, secret=None, publish_delay=0.15)) as base:
+        yield base
+
+
+@pytest.fixture
+def wroom(
+    newsroom_dir: Path, db_url: str, sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Newsroom]:
+    (newsroom_dir / "channels" / "wechat.toml").write_text(
+        'kind = "wechat"\ntitle = "江澜人大（微信公众号）"\n[settings]\n'
+        f'app_id = "{APP_ID}"\napp_secret_env = "PUBLISHER_WECHAT_SECRET"\napi_base = "{sandbox}"\n'
+        "sandbox = true\npushes_per_day = 20\nquiet_hours = []\npoll_seconds = 0.05\n"
+        'default_cover = "channels/assets/wechat-default-cover.jpg"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PUBLISHER_DATABASE_URL", db_url)
+    room = Newsroom(newsroom_dir)
+    assert not room.channels.problems, room.channels.problems
+    assert ingest(room).ok
+    seed_users(room)
+    yield room
+    room.close()
+
+
+def approve(room: Newsroom, slug: str) -> None:
+    service = ReviewService(room)
+    service.submit(slug, "zhouwb")
+    sign_through(room, service, slug)
+
+
+def test_due_wechat_release_is_published_once_and_its_url_recorded(wroom: Newsroom, sandbox: str) -> None:
+    approve(wroom, "article-1")
+    before = sandbox_state(sandbox)["calls"].get("freepublish/submit", 0)
+    scheduling.schedule(wroom, "article-1", ["wechat"], datetime.now(UTC), "zhouwb")
+    scheduling.schedule(wroom, "article-2", ["wechat"], datetime.now(UTC), "zhouwb")  # not approved
+    assert DeliveryWorker(wroom).run_once() == 1
+    assert DeliveryWorker(wroom).run_once() == 0
+    with Session(wroom.engine) as s:
+        rows = {d.article_id: d for d in s.exec(select(Delivery).order_by(col(Delivery.id)))}
+    done, held = rows.values()
+    assert done.status == "done" and held.status == "held"
+    receipt = json.loads(done.receipt_json or "{}")
+    assert receipt["url"] and receipt["detail"]["status"] == "published"
+    assert sandbox_state(sandbox)["calls"].get("freepublish/submit", 0) == before + 1
+
+
+def test_website_release_goes_live_at_its_time(wroom: Newsroom) -> None:
+    approve(wroom, "article-2")
+    scheduling.schedule(wroom, "article-2", ["website", "site-feed"], datetime.now(UTC), "zhouwb")
+    assert DeliveryWorker(wroom).run_once() == 2
+    public = wroom.root / "public"
+    assert list(public.rglob("article-2*"))
+    feed = next(public.rglob("*.xml"))
+    assert feed.is_file()
+    with Session(wroom.engine) as s:
+        urls = [json.loads(d.receipt_json or "{}").get("url") for d in s.exec(select(Delivery))]
+    assert all(u and "article-2" in u for u in urls)
