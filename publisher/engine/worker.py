@@ -33,6 +33,16 @@ from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, NewsroomFlag, ReviewState, Revision, Worker
 
 log = logging.getLogger("publisher.engine")
+
+
+class _SkippedWatchFilter(logging.Filter):
+    """A `watch` that finds the previous one still draining is skipped by design: not worth a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkippedWatchFilter())
 PAUSE_FLAG = "paused"
 FINISH_GROUP = 10  # outcomes recorded per transaction
 FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
