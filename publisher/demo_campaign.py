@@ -154,5 +154,3 @@ def _report_new(room: Newsroom, console: Console, seen: set[int], tz: object) ->
         due = show(d.due_at, room.settings.tz)
         console.print(f"     {due} {mark} {d.channel:<9} {a.slug}")
     return new
-
-

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, func, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from publisher import audit
@@ -46,6 +48,7 @@ class Outcome:
     receipt_json: str | None = None
     error: str | None = None
     next_attempt_at: datetime | None = None
+    after: Callable[[Session], None] | None = None  # the channel's ledger entry, if it keeps one
 
 
 def _due_condition(now: datetime, ahead: timedelta = timedelta(0)) -> ColumnElement[bool]:
@@ -196,6 +199,8 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 continue
             landed += 1
+            if o.after is not None:
+                _write_ledger(session, o.after)
             if not o.action:
                 continue
             details: dict[str, object] = {
@@ -218,6 +223,19 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
                 details=details,
             )
     return landed
+
+
+def _write_ledger(session: Session, write: Callable[[Session], None]) -> None:
+    """In a savepoint: when another worker inserted the same ledger row first, read it and write again,
+    without losing the rest of the group's records."""
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                write(session)
+            return
+        except IntegrityError:
+            if attempt:
+                raise
 
 
 def mark_missed(engine: Engine, cutoff: datetime, actor: str, now: datetime) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+from sqlmodel import Session
 
 from publisher.channels.registry import Channel
 from publisher.newsroom import Newsroom
@@ -46,6 +47,9 @@ class Receipt:
     remote_id: str
     url: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # What the channel's own books must say once this delivery is done (e.g. the version a partner
+    # now holds): written in the same transaction that marks the delivery done, never apart from it.
+    ledger: Callable[[Session], None] | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> str:
         return json.dumps(

@@ -397,7 +397,9 @@ class DeliveryWorker:
             return Outcome(d, "unknown", "delivery.unknown", revision.id, error=exc.reason)
         except Transient as exc:
             return self._retry(d, revision.id, exc.reason, exc.retry_after)
-        return Outcome(d, "done", "delivery.done", revision.id, receipt_json=receipt.to_json())
+        return Outcome(
+            d, "done", "delivery.done", revision.id, receipt_json=receipt.to_json(), after=receipt.ledger
+        )
 
     def _retry(self, d: Delivery, revision_id: str, reason: str, retry_after: float | None) -> Outcome:
         if d.attempts >= self.settings.max_attempts:

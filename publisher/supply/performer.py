@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from publisher.channels.registry import Channel
 from publisher.engine.performers import Permanent, Receipt, Transient, Unknown
 from publisher.newsroom import Newsroom
-from publisher.store.engine import write_session
 from publisher.store.tables import Delivery, Retraction, Revision, Supply
 from publisher.supply import signing
 from publisher.supply.ninjs import CORRECTION_NOTE, Packager, Version, dumps, load_sources
@@ -125,8 +124,8 @@ class PartnerPerformer:
         )
         package = self.packager.package(revision, sources, version)
         remote_id = self._post(package, delivery.idempotency_key, now) if self.push else None
-        self._record(delivery, revision, version, remote_id, now)
         return Receipt(
+            ledger=self._ledger(delivery, revision, version, remote_id, now),
             remote_id=remote_id or package["uri"],
             url=package["uri"],
             detail={
@@ -198,38 +197,39 @@ class PartnerPerformer:
         remote = data.get("id") if isinstance(data, dict) else None
         return str(remote) if remote else key
 
-    def _record(
+    def _ledger(
         self, delivery: Delivery, revision: Revision, version: Version, remote_id: str | None, now: datetime
-    ) -> None:
-        for _ in range(3):
-            try:
-                with write_session(self.room.engine) as session:
-                    row = session.exec(
-                        select(Supply)
-                        .where(Supply.partner == self.channel.name, Supply.article_id == delivery.article_id)
-                        .with_for_update()
-                    ).first()
-                    if row is None:
-                        row = Supply(
-                            partner=self.channel.name,
-                            article_id=delivery.article_id,
-                            revision_id=revision.id,
-                            first_revision_id=revision.id,
-                            version=version.number,
-                            pubstatus="usable",
-                            first_supplied_at=now,
-                            updated_at=now,
-                        )
-                    elif row.version >= version.number:
-                        return  # a concurrent delivery recorded this or a newer version first
-                    row.revision_id, row.version, row.pubstatus = revision.id, version.number, "usable"
-                    row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, now
-                    if remote_id:
-                        row.remote_id = remote_id
-                    session.add(row)
-                return
-            except IntegrityError:
-                continue  # another worker inserted the row first: read it and update
+    ) -> Callable[[Session], None]:
+        """What the partner now holds, written with the delivery's own finish (one transaction)."""
+        partner = self.channel.name
+
+        def write(session: Session) -> None:
+            row = session.exec(
+                select(Supply)
+                .where(Supply.partner == partner, Supply.article_id == delivery.article_id)
+                .with_for_update()
+            ).first()
+            if row is None:
+                row = Supply(
+                    partner=partner,
+                    article_id=delivery.article_id,
+                    revision_id=revision.id,
+                    first_revision_id=revision.id,
+                    version=version.number,
+                    pubstatus="usable",
+                    first_supplied_at=now,
+                    updated_at=now,
+                )
+            elif row.version >= version.number:
+                return  # a concurrent delivery recorded this or a newer version first
+            row.revision_id, row.version, row.pubstatus = revision.id, version.number, "usable"
+            row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, now
+            if remote_id:
+                row.remote_id = remote_id
+            session.add(row)
+            session.flush()
+
+        return write
 
 
 def revision_slug(revision: Revision) -> str:
