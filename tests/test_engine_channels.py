@@ -80,3 +80,22 @@ def test_website_release_goes_live_at_its_time(wroom: Newsroom) -> None:
     with Session(wroom.engine) as s:
         urls = [json.loads(d.receipt_json or "{}").get("url") for d in s.exec(select(Delivery))]
     assert all(u and "article-2" in u for u in urls)
+
+
+def test_releases_due_together_go_as_one_wechat_post(wroom: Newsroom, sandbox: str) -> None:
+    for slug in ("article-1", "article-2", "article-3"):
+        approve(wroom, slug)
+    before = sandbox_state(sandbox)["calls"].get("freepublish/submit", 0)
+    due = datetime.now(UTC)
+    for slug in ("article-3", "article-1", "article-2"):
+        scheduling.schedule(wroom, slug, ["wechat"], due, "zhouwb")
+    assert DeliveryWorker(wroom).run_once() == 3
+    assert sandbox_state(sandbox)["calls"].get("freepublish/submit", 0) == before + 1  # one post
+    with Session(wroom.engine) as s:
+        receipts = [
+            json.loads(d.receipt_json or "{}") for d in s.exec(select(Delivery).order_by(col(Delivery.id)))
+        ]
+    posts = {r["detail"]["post_key"] for r in receipts}
+    indexes = sorted(r["detail"]["index"] for r in receipts)
+    assert len(posts) == 1 and indexes == [1, 2, 3]
+    assert receipts[0]["detail"]["index"] == 1  # the first scheduled leads the post

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -26,7 +27,14 @@ from publisher.channels.registry import Channel
 from publisher.engine import claims
 from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
-from publisher.engine.performers import Performer, Permanent, Transient, Unknown, performer_for
+from publisher.engine.performers import (
+    DeliveryError,
+    Performer,
+    Permanent,
+    Receipt,
+    Unknown,
+    performer_for,
+)
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate, GateDecision, embargo_waived, publication_gate
 from publisher.store.engine import write_session
@@ -65,6 +73,15 @@ class WindowPolicy(Protocol):
 def is_paused(session: Session) -> bool:
     flag = session.get(NewsroomFlag, PAUSE_FLAG)
     return flag is not None and flag.value == "true"
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A claimed delivery that passed every check: only the side effect remains."""
+
+    claim: Claim
+    channel: Channel
+    revision: Revision
 
 
 class DeliveryWorker:
@@ -259,6 +276,21 @@ class DeliveryWorker:
     def _work(self, batch: list[Claim]) -> int:
         done = 0
         unrecorded: list[Outcome] = []
+        bundles: dict[tuple[str, datetime], list[Ready]] = {}
+
+        def emit(outcome: Outcome) -> None:
+            nonlocal done
+            done += outcome.status == "done"
+            if self._recorder is not None:
+                self._outcomes.put(outcome)
+            else:
+                unrecorded.append(outcome)
+
+        def flush(before: datetime | None = None) -> None:
+            for key in [k for k in bundles if before is None or k[1] < before]:
+                for outcome in self._run_bundle(bundles.pop(key)):
+                    emit(outcome)
+
         with Session(self.room.engine) as session:
             # One query loads every article, revision and review state the gate will ask about;
             # the session's identity map then answers the gate without further round trips.
@@ -270,20 +302,23 @@ class DeliveryWorker:
                 .where(col(Article.id).in_(ids))
             ).all()
             for claim in batch:
+                due = claim.delivery.next_attempt_at
+                flush(before=due)
                 # Claimed a moment ahead, performed on the dot: the claim is off the lateness path.
-                wait = (
-                    self.clock.to_wall(claim.delivery.next_attempt_at) - RealClock().now()
-                ).total_seconds()
+                wait = (self.clock.to_wall(due) - RealClock().now()).total_seconds()
                 if (wait > 0 and self._stop.wait(wait)) or self.clock.now() >= claim.expires - self.lease / 3:
-                    outcome = Outcome(claim.delivery, "scheduled", "")
+                    emit(Outcome(claim.delivery, "scheduled", ""))
+                    continue
+                prepared = self._prepare(claim, session)
+                self.processed += 1
+                if isinstance(prepared, Outcome):
+                    emit(prepared)
+                elif getattr(self._performer(prepared.channel), "bundle", 1) > 1:
+                    # Releases due together on a bundling channel go as one post (WeChat: up to 8).
+                    bundles.setdefault((prepared.channel.name, due), []).append(prepared)
                 else:
-                    outcome = self._perform(claim, session)
-                    self.processed += 1
-                done += outcome.status == "done"
-                if self._recorder is not None:
-                    self._outcomes.put(outcome)
-                else:
-                    unrecorded.append(outcome)
+                    emit(self._run(prepared))
+            flush()
         claims.finish(self.room.engine, self.id, unrecorded, self.clock.now())
         return done
 
@@ -327,7 +362,8 @@ class DeliveryWorker:
         )
         return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # jitter keeps workers from stampeding
 
-    def _perform(self, claim: Claim, session: Session) -> Outcome:
+    def _prepare(self, claim: Claim, session: Session) -> Outcome | Ready:
+        """Everything short of the side effect: channel, windows, embargo, the gate."""
         d = claim.delivery
         now = self.clock.now()
         channel = self.room.channels.channels.get(d.channel)
@@ -360,7 +396,7 @@ class DeliveryWorker:
             return decision
         if not decision.allowed:
             return Outcome(d, "held", "delivery.held", revision.id, error="；".join(decision.reasons))
-        return self._run(claim, channel, revision)
+        return Ready(claim, channel, revision)
 
     def _decide(
         self, session: Session, d: Delivery, channel: Channel, revision: Revision, now: datetime
@@ -380,26 +416,51 @@ class DeliveryWorker:
                 )
         return self.gate(session, revision, channel, now)
 
-    def _run(self, claim: Claim, channel: Channel, revision: Revision) -> Outcome:
-        d = claim.delivery
+    def _run(self, ready: Ready) -> Outcome:
+        d, revision = ready.claim.delivery, ready.revision
         try:
-            performer = self._performer(channel)
-            if claim.reclaimed and not performer.retry_safe:
+            performer = self._performer(ready.channel)
+            if ready.claim.reclaimed and not performer.retry_safe:
                 found = performer.reconcile(d)
                 if found is not None:
                     return Outcome(d, "done", "delivery.done", revision.id, receipt_json=found.to_json())
-            receipt = performer.perform(d, revision)
-        except Permanent as exc:
-            return Outcome(d, "failed", "delivery.failed", revision.id, error=exc.reason)
-        except Unknown as exc:
-            if performer.retry_safe:
-                return self._retry(d, revision.id, exc.reason, exc.retry_after)
-            return Outcome(d, "unknown", "delivery.unknown", revision.id, error=exc.reason)
-        except Transient as exc:
-            return self._retry(d, revision.id, exc.reason, exc.retry_after)
-        return Outcome(
-            d, "done", "delivery.done", revision.id, receipt_json=receipt.to_json(), after=receipt.ledger
-        )
+            result: Receipt | DeliveryError = performer.perform(d, revision)
+        except DeliveryError as exc:
+            result = exc
+        return self._settle(d, revision.id, performer.retry_safe, result)
+
+    def _run_bundle(self, group: list[Ready]) -> list[Outcome]:
+        performer = self._performer(group[0].channel)
+        size = max(1, int(getattr(performer, "bundle", 1)))
+        outcomes: list[Outcome] = []
+        for start in range(0, len(group), size):
+            part = group[start : start + size]
+            if len(part) == 1:
+                outcomes.append(self._run(part[0]))
+                continue
+            try:
+                results = performer.perform_bundle([(r.claim.delivery, r.revision) for r in part])  # type: ignore[attr-defined]
+            except DeliveryError as exc:
+                results = [exc] * len(part)
+            outcomes += [
+                self._settle(r.claim.delivery, r.revision.id, performer.retry_safe, result)
+                for r, result in zip(part, results, strict=True)
+            ]
+        return outcomes
+
+    def _settle(
+        self, d: Delivery, revision_id: str, retry_safe: bool, result: Receipt | DeliveryError
+    ) -> Outcome:
+        """A performer's answer as the delivery's next state."""
+        if isinstance(result, Receipt):
+            return Outcome(
+                d, "done", "delivery.done", revision_id, receipt_json=result.to_json(), after=result.ledger
+            )
+        if isinstance(result, Permanent):
+            return Outcome(d, "failed", "delivery.failed", revision_id, error=result.reason)
+        if isinstance(result, Unknown) and not retry_safe:
+            return Outcome(d, "unknown", "delivery.unknown", revision_id, error=result.reason)
+        return self._retry(d, revision_id, result.reason, result.retry_after)
 
     def _retry(self, d: Delivery, revision_id: str, reason: str, retry_after: float | None) -> Outcome:
         if d.attempts >= self.settings.max_attempts:
