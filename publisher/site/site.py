@@ -91,6 +91,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # The templates ship with the package and their hash is taken once per process: no stat
+        # of every template file on every page.
+        auto_reload=False,
     )
 
 
