@@ -201,7 +201,7 @@ def build_site(
                 feed_outputs(feed_info, items, keys, fragments, updated, {k: n for k, n, _ in info.columns})
             )
 
-    staging = releases.stage(current)
+    staging = releases.stage(current, previous)
     try:
 
         def bodies(revision_ids: list[str]) -> dict[str, str]:
@@ -210,10 +210,20 @@ def build_site(
 
         by_key = {keys[rid]: item for rid, item in every_item.items()}
         files, changed = _write(
-            outputs, staging, previous, targets, report, fragments, by_key, bodies, workers, progress
+            outputs,
+            staging,
+            releases.exact,
+            previous,
+            targets,
+            report,
+            fragments,
+            by_key,
+            bodies,
+            workers,
+            progress,
         )
         media_names = _media(selection.items, room, releases, fragments)
-        manifest = Manifest(files=files, published=published, media=sorted(media_names))
+        manifest = Manifest(files=files, published=published, media=sorted(media_names), exact=releases.exact)
         media_changed = set(media_names) != set(previous.media)
         report.files = len(files)
         report.pages = sum(1 for p in files if p.endswith(".html"))
@@ -278,6 +288,7 @@ def _run_pages(
 def _write(
     outputs: list[Output],
     staging: Path,
+    exact: bool,
     previous: Manifest,
     targets: Collection[str],
     report: BuildReport,
@@ -291,7 +302,8 @@ def _write(
     stale: list[Output] = []
     for out in outputs:
         old = previous.files.get(out.path)
-        if old is not None and old[1] == out.key and (staging / out.path).is_file():
+        # An exact staging folder holds every file of the previous manifest: no need to look.
+        if old is not None and old[1] == out.key and (exact or (staging / out.path).is_file()):
             files[out.path] = old
             report.unchanged += 1
         else:
