@@ -9,9 +9,14 @@ and no tag, author or archive pages. Pelican is installed into a venv of its own
 
 Timings:
 - cold first build: empty output, empty render and image caches (every derivative made);
-- full build: output folder emptied and the render cache dropped; image derivatives come from the
-  persistent cache (Pelican only copies images, it never resizes them);
-- incremental: one article edited and re-ingested, then a rebuild (best of three edits).
+- full build: output folder emptied, the release state (var/site) and the render cache dropped;
+  image derivatives come from the persistent cache (Pelican only copies images, it never resizes
+  them). The issue lets only image derivatives be reused, so every Markdown body is converted and
+  sanitised again, as Pelican (CACHE_CONTENT off) converts all of its own: a build that reused the
+  render cache would measure a cache read, not a build;
+- incremental: one article edited and re-ingested, then a rebuild (best of three edits), in this
+  process, with the render cache and the releases the builds before it left (the third rebuild
+  is the first that can recycle a spare release).
 Full builds alternate between the two sides and the best run of each is reported.
 Our builds start from the store (ingest is timed and printed separately); the gate is allow-all.
 Ends with one `RESULT key=value ...` line.

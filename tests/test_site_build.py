@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +13,7 @@ from publisher.channels.protocol import ChannelAdapter, DeliveryError
 from publisher.channels.website import WebsiteAdapter
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.site import build, site
+from publisher.site import build, deploy, site
 from publisher.site.build import build_all, build_site
 from publisher.store.engine import read_session
 from tests.factory import base_meta, write_article
@@ -198,3 +200,60 @@ def test_build_report_and_parallel_render(room: Newsroom) -> None:
     assert report.rendered == 43 and report.deployed
     assert len(report.published) == 43 and report.pages > 43
     assert build.retracted(room, website(room)) == frozenset()
+
+
+def _release_matches_manifest(release: Path) -> bool:
+    manifest = json.loads(release.with_name(release.name + ".json").read_text(encoding="utf-8"))
+    on_disk = {
+        p.relative_to(release).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in release.rglob("*")
+        if p.is_file() and "media" not in p.relative_to(release).parts
+    }
+    return manifest["exact"] and on_disk == {path: entry[0] for path, entry in manifest["files"].items()}
+
+
+def test_recycled_releases_are_exact_and_the_previous_one_stays_intact(
+    built: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    releases = built.var_dir / "site" / "website" / "releases"
+    recycled: list[bool] = []
+    recycle = deploy.Releases._recycle
+
+    def counting(self: deploy.Releases, current: Path, live: deploy.Manifest, staging: Path) -> bool:
+        recycled.append(recycle(self, current, live, staging))
+        return recycled[-1]
+
+    monkeypatch.setattr(deploy.Releases, "_recycle", counting)
+    gate = deny_slugs("unapproved-draft")
+    adapter = WebsiteAdapter(built, website(built), gate, now=NOW)
+    with read_session(built.engine) as session:
+        revision = articles.get_article(session, "series-part-2").revision
+    receipts = adapter.deliver([adapter.render(revision)])
+    for n in range(4):
+        write_article(
+            built.root / "content",
+            "news/news-22.md",
+            base_meta(
+                "news-22",
+                title=f"工作动态第22条（第{n}次修改）",
+                column="工作动态",
+                date="2026-11-22T08:00:00+08:00",
+            ),
+            f"## 标题\n\n正文改过了{n}次。\n",
+        )
+        assert ingest(built).revised
+        if n == 1:
+            adapter.retract(receipts[0])  # files go away in one release ...
+        elif n == 3:
+            adapter.deliver([adapter.render(revision)])  # ... and come back in a later one
+        else:
+            assert build_site(built, website(built), gate, now=NOW).deployed
+        live = public(built).resolve()
+        kept = sorted((p for p in releases.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime_ns)
+        assert kept[-1] == live and not [p for p in kept if p.name.startswith(".")]
+        assert len(kept) <= 3, "live, the previous release and one spare"
+        assert all(_release_matches_manifest(p) for p in kept)
+        assert f"正文改过了{n}次" in (live / "articles" / "news-22.html").read_text(encoding="utf-8")
+        assert (live / "articles" / "series-part-2.html").exists() == (n != 1 and n != 2)
+        assert broken_links(live) == []
+    assert recycled.count(True) >= 2, recycled

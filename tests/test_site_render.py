@@ -7,11 +7,20 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import markdown
 import pytest
 from PIL import Image
 
 from publisher.site.media import Source
-from publisher.site.render import ALLOWED_TAGS, render_fragment, render_markdown
+from publisher.site.render import (
+    ALLOWED_TAGS,
+    EXTENSION_CONFIGS,
+    EXTENSIONS,
+    QuickInlineProcessor,
+    _markdown,
+    render_fragment,
+    render_markdown,
+)
 from publisher.store.blobs import BlobStore
 from tests.factory import write_image
 
@@ -35,6 +44,38 @@ def test_tables_footnotes_toc_and_lists() -> None:
     assert "<ol>" in html and "<ul>" in html
     assert '<p class="lead">结尾。</p>' in html
     assert "<pre><code>代码 块\n保持\n</code></pre>" in html
+
+
+QUICK_CASES = [
+    "a *b* _c_ **d** __e__ ***f*** `code` \\*esc\\* [link](http://x) ![img](a.png) <http://auto.link> "
+    "<me@x.org> &amp; &copy; <b>html</b>  \nbreak",
+    "中文[^1]注脚，*强调*。\n\n[^1]: 注释 *强调* `代码` [链接](https://x.cn)",
+    "[ref][r] and [r] ![i][r] ![r] [^missing]\n\n[r]: http://example.com 'T'",
+    "*a `b*` c* <span>*x*</span> <!-- c --> a_b_c __init__ *unclosed _也未闭合",
+    "| a | b |\n|---|:-:|\n| *x* | `y` |\n| [z](u) | &lt; |",
+    "## 标题 *强调* {#id .cls}\n\n段落 {: .p }\n\n```python\n*no* `x`\n```\n\n### 二 [链](u)\n\n#### 三\n",
+    "***strong em*** **bold *nested em* bold** _under **mixed**_ **未闭合",
+    'a\\\nb `` ` `` ```x``` \\\\ \\` <a href="x">*in link*</a> [*em* `c` <b>b</b>](u)',
+    '1. one\n2. *two*\n\n* [x](y "t") <https://a.b/c?d=e&f=g>\n    * nested `c` &#35;',
+    "line one  \nline two &#35; &#x23; & bare & < > 全角＊星号＊ 【方括号】 《书名》",
+    "> 引用 *em* [l](u)\n>\n> - 列表 **b**\n\n    缩进代码 *no*\n\n---\n\n<div>块 *html*</div>\n",
+]
+
+
+@pytest.mark.parametrize("body", QUICK_CASES)
+def test_quick_inline_pass_is_the_stock_pass_byte_for_byte(body: str) -> None:
+    stock = markdown.Markdown(
+        extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
+    )
+    quick = _markdown()
+    assert isinstance(quick.treeprocessors["inline"], QuickInlineProcessor)
+    assert [type(t).__name__ for t in quick.treeprocessors] == [
+        "QuickInlineProcessor" if type(t).__name__ == "InlineProcessor" else type(t).__name__
+        for t in stock.treeprocessors
+    ]
+    quick.reset()
+    assert quick.convert(body) == stock.convert(body)
+    assert getattr(quick, "toc", "") == getattr(stock, "toc", "")
 
 
 def test_cjk_lines_join_without_spaces_and_punctuation_stays_full_width() -> None:

@@ -100,7 +100,7 @@ class FragmentCache:
         return {str(k) for (k,) in self._conn().execute("SELECT key FROM fragment")}
 
     def has(self, key: str) -> bool:
-        return key in self._memo or self._load(key) is not None
+        return key in self._memo or key in self.fresh or self._load(key) is not None
 
     def get(self, key: str) -> Fragment:
         fragment = self._memo.get(key)
@@ -113,8 +113,8 @@ class FragmentCache:
         return fragment
 
     def add(self, key: str, text: str) -> None:
+        # Parsed when first read: a full build reads back only the few dozen the feeds carry.
         self.fresh[key] = text
-        self._memo[key] = _from_json(text)
 
     def flush(self) -> None:
         if self.fresh:

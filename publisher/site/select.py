@@ -118,11 +118,16 @@ def select_items(
     gate: Gate,
     now: datetime,
     retracted: frozenset[str] = frozenset(),
+    metas: dict[str, dict[str, Any]] | None = None,
 ) -> Selection:
+    """`metas` (revision id -> parsed front matter) may be shared by the selections of one build."""
     chosen = Selection()
+    metas = {} if metas is None else metas
     for row in current:
         revision = row.revision
-        meta: dict[str, Any] = json.loads(revision.meta_json)
+        meta = metas.get(revision.id)
+        if meta is None:
+            meta = metas[revision.id] = json.loads(revision.meta_json)
         reasons = held_back(meta, channel, now)
         if row.slug in retracted:
             reasons += ("retracted from this channel",)

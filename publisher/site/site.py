@@ -91,6 +91,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # The templates ship with the package and their hash is taken once per process: no stat
+        # of every template file on every page.
+        auto_reload=False,
     )
 
 
@@ -157,6 +160,7 @@ class Website:
         for parts in self.by_series.values():
             parts.sort(key=lambda i: (int(i.series["part"]) if i.series else 0, i.slug))
 
+        self._entries: dict[str, dict[str, Any]] = {}
         self._site: dict[str, Any] | None = None
         self._site_key: str | None = None
         self.position = {item.slug: n for parts in self.by_column.values() for n, item in enumerate(parts)}
@@ -187,6 +191,13 @@ class Website:
         }
 
     def entry(self, item: Item) -> dict[str, Any]:
+        """An item as lists show it; one dict per item and build, shared by every page (read-only)."""
+        entry = self._entries.get(item.slug)
+        if entry is None:
+            entry = self._entries[item.slug] = self._entry(item)
+        return entry
+
+    def _entry(self, item: Item) -> dict[str, Any]:
         return {
             "title": item.title,
             "url": article_url(item.slug),
