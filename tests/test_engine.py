@@ -19,11 +19,12 @@ from typer.testing import CliRunner
 from publisher.cli import app
 from publisher.engine import claims, scheduling
 from publisher.engine.clock import FixedClock, RealClock
+from publisher.engine.performers import PERFORMERS, Receipt, Unknown
 from publisher.engine.worker import DeliveryWorker, set_paused
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review.service import ReviewService
-from publisher.store.tables import AuditEvent, Delivery, Worker
+from publisher.store.tables import AuditEvent, Delivery, Revision, Worker
 from tests.factory import base_meta, write_article
 from tests.review_helpers import seed_users, sign_through
 from tests.sink import Sink
@@ -293,3 +294,47 @@ def test_queue_and_status_cli(eroom: Newsroom, db_url: str) -> None:
     assert runner.invoke(app, ["pause", "--reason", "演练"], env=env).exit_code == 0
     assert json.loads(runner.invoke(app, ["status", "--json"], env=env).stdout)["paused"] is True
     assert runner.invoke(app, ["unschedule", "article-2"], env=env).stdout.startswith("已取消 1")
+
+
+class CarefulPerformer:
+    """A channel that cannot take the same release twice: an unknown outcome must be reconciled."""
+
+    retry_safe = False
+
+    def __init__(self, acted: bool) -> None:
+        self.acted = acted  # what the other side did with the attempt that timed out
+        self.performed = 0
+
+    def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
+        self.performed += 1
+        if self.performed == 1:
+            raise Unknown("timed out after sending")
+        return Receipt(remote_id="second-attempt")
+
+    def reconcile(self, delivery: Delivery) -> Receipt | None:
+        return Receipt(remote_id="found-by-reconcile") if self.acted else None
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("acted", [True, False])
+def test_unknown_outcome_is_reconciled_not_resent(
+    eroom: Newsroom, monkeypatch: pytest.MonkeyPatch, acted: bool
+) -> None:
+    careful = CarefulPerformer(acted)
+    monkeypatch.setitem(PERFORMERS, "sink", lambda _room, _channel: careful)
+    approve(eroom, "article-1")
+    scheduling.schedule(eroom, "article-1", ["sink"], T0, "zhouwb")
+    clock = FixedClock(T0)
+    worker(eroom, clock).run_once()
+    [d] = deliveries(eroom)
+    assert d.status == "unknown" and careful.performed == 1
+    worker(eroom, clock).run_once()
+    [d] = deliveries(eroom)
+    assert d.status == "done"
+    remote = json.loads(d.receipt_json or "{}")["remote_id"]
+    if acted:
+        assert (remote, careful.performed) == ("found-by-reconcile", 1)  # never sent twice
+    else:
+        assert (remote, careful.performed) == ("second-attempt", 2)  # nothing arrived: sent again

@@ -99,3 +99,18 @@ def test_releases_due_together_go_as_one_wechat_post(wroom: Newsroom, sandbox: s
     indexes = sorted(r["detail"]["index"] for r in receipts)
     assert len(posts) == 1 and indexes == [1, 2, 3]
     assert receipts[0]["detail"]["index"] == 1  # the first scheduled leads the post
+
+
+def test_retract_takes_the_article_off_wechat_too(wroom: Newsroom, sandbox: str) -> None:
+    from publisher.supply.service import retract
+
+    for slug in ("article-1", "article-2"):
+        approve(wroom, slug)
+    due = datetime.now(UTC)
+    for slug in ("article-1", "article-2"):
+        scheduling.schedule(wroom, slug, ["wechat"], due, "zhouwb")
+    assert DeliveryWorker(wroom).run_once() == 2
+    deletes = sandbox_state(sandbox)["calls"].get("freepublish/delete", 0)
+    report = retract(wroom, "article-2", "数据有误", "zhouwb")
+    assert "wechat" in report.taken_down
+    assert sandbox_state(sandbox)["calls"].get("freepublish/delete", 0) == deletes + 1

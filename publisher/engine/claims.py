@@ -263,6 +263,44 @@ def mark_missed(engine: Engine, cutoff: datetime, actor: str, now: datetime) -> 
         return len(rows)
 
 
+def unknown_outcomes(engine: Engine, limit: int = 20) -> list[Delivery]:
+    """Deliveries whose last attempt may or may not have reached the other side."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Delivery).where(col(Delivery.status) == "unknown").limit(limit)
+        ).scalars()
+        return list(rows)
+
+
+def settle_unknown(engine: Engine, delivery: Delivery, outcome: Outcome, actor: str, now: datetime) -> bool:
+    """Record what reconciliation found (done, or due again because nothing was sent). Only one
+    worker's answer lands: the update is conditional on the row still being `unknown`."""
+    with write_session(engine) as session:
+        values: dict[str, object] = {"status": outcome.status, "updated_at": now, "last_error": outcome.error}
+        if outcome.receipt_json is not None:
+            values.update(receipt_json=outcome.receipt_json, done_at=now)
+        if outcome.next_attempt_at is not None:
+            values["next_attempt_at"] = outcome.next_attempt_at
+        result = session.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == delivery.id, col(Delivery.status) == "unknown")
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        article = session.get(Article, delivery.article_id)
+        audit.append(
+            session,
+            actor=actor,
+            action=outcome.action,
+            object_type="article",
+            object_id=article.slug if article else str(delivery.article_id),
+            revision_id=delivery.revision_id,
+            details={"delivery": delivery.id, "channel": delivery.channel, "reconciled": True},
+        )
+        return True
+
+
 def release(engine: Engine, worker_id: str, now: datetime) -> int:
     """Give back claims this worker holds but has not performed (on a clean shutdown)."""
     with write_session(engine) as session:

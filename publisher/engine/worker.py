@@ -189,6 +189,7 @@ class DeliveryWorker:
         """Do what is due now and return (for cron)."""
         self.register()
         self.catch_up()
+        self.reconcile_unknown()
         done = self.dispatch()
         claims.release(self.room.engine, self.id, self.clock.now())
         self.heartbeat("stopped")
@@ -223,7 +224,36 @@ class DeliveryWorker:
         now = self.clock.now()
         self._armed = {t for t in self._armed if t > now - timedelta(minutes=1)}
         self.reconcile()
+        self.reconcile_unknown()
         self.dispatch()
+
+    def reconcile_unknown(self) -> int:
+        """Ask the channel what became of attempts with an unknown outcome: done if it acted, due
+        again (at once) if it did not. Never a blind resend."""
+        settled = 0
+        for d in claims.unknown_outcomes(self.room.engine):
+            channel = self.room.channels.channels.get(d.channel)
+            if channel is None:
+                continue
+            try:
+                found = self._performer(channel).reconcile(d)
+            except DeliveryError as exc:
+                log.warning("reconciling delivery %s failed: %s", d.id, exc)
+                continue
+            now = self.clock.now()
+            if found is not None:
+                outcome = Outcome(d, "done", "delivery.done", d.revision_id, receipt_json=found.to_json())
+            else:
+                outcome = Outcome(
+                    d,
+                    "scheduled",
+                    "delivery.retry",
+                    d.revision_id,
+                    error="核对：对方未收到，重新发送 / reconciled: not received, sending again",
+                    next_attempt_at=now,
+                )
+            settled += claims.settle_unknown(self.room.engine, d, outcome, self.id, now)
+        return settled
 
     # -- the work ---------------------------------------------------------------------------------
     def dispatch(self) -> int:

@@ -4,6 +4,7 @@ issue and revoke pull tokens, record adoptions. Faces (CLI, HTTP) call these and
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from publisher.channels.registry import Channel
 from publisher.engine import scheduling
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
-from publisher.store.engine import write_session
+from publisher.store.engine import read_session, write_session
 from publisher.store.tables import (
     Adoption,
     Article,
@@ -274,6 +275,9 @@ def _take_down(room: Newsroom, slug: str, revision_id: str, now: datetime) -> li
 
     done = []
     for channel in room.channels.channels.values():
+        if channel.kind == "wechat" and channel.enabled:
+            done += _take_down_wechat(room, channel, slug)
+            continue
         if channel.kind not in ("website", "feed") or not channel.enabled:
             continue
         receipt = ChannelReceipt(channel.name, revision_id, slug, "", slug, None, now)
@@ -283,6 +287,33 @@ def _take_down(room: Newsroom, slug: str, revision_id: str, now: datetime) -> li
             FeedAdapter(room, channel, publication_gate, now=now, workers=1).retract(receipt)
         done.append(channel.name)
     return done
+
+
+def _take_down_wechat(room: Newsroom, channel: Channel, slug: str) -> list[str]:
+    """Each WeChat post that carried the article: delete that article (the whole post only once
+    every article in it is retracted)."""
+    from publisher.channels.wechat.adapter import WechatAdapter, WechatError, WechatReceipt
+
+    with read_session(room.engine) as session:
+        article = _article(session, slug)
+        rows = session.exec(
+            select(Delivery).where(
+                Delivery.article_id == article.id, Delivery.channel == channel.name, Delivery.status == "done"
+            )
+        ).all()
+    adapter = WechatAdapter(channel, room, gate=None)
+    taken = []
+    for delivery in rows:
+        detail = json.loads(delivery.receipt_json or "{}").get("detail") or {}
+        if not detail.get("post_key"):
+            continue
+        try:
+            adapter.retract(WechatReceipt.from_dict(detail))
+        except WechatError as exc:
+            log.warning("WeChat retraction of %s failed: %s", slug, exc)
+            continue
+        taken.append(channel.name)
+    return taken
 
 
 # -- tokens ---------------------------------------------------------------------------------------
