@@ -95,44 +95,83 @@ def schedule(
                 assert existing.id is not None
                 items.append(Scheduled(existing.id, slug, channel, due, False))
                 continue
-            stamp = utc_now()
             if existing is not None:  # canceled, held, missed or failed: a person schedules it again
                 existing.status, existing.next_attempt_at, existing.attempts = "scheduled", max(due, now), 0
-                existing.last_error, existing.updated_at = None, stamp
+                existing.last_error, existing.updated_at = None, utc_now()
+                session.add(existing)
+                session.flush()
                 delivery = existing
+                record_schedule(session, delivery, slug, actor, campaign=campaign, slot=slot_number)
             else:
-                delivery = Delivery(
-                    article_id=article.id,
-                    channel=channel,
-                    due_at=due,
-                    status="scheduled",
-                    next_attempt_at=due,
-                    idempotency_key=key,
-                    campaign=campaign,
-                    slot_number=slot_number,
-                    created_by=actor,
-                    created_at=stamp,
-                    updated_at=stamp,
+                delivery = add_delivery(
+                    session, article, channel, due, key, actor, campaign=campaign, slot_number=slot_number
                 )
-            session.add(delivery)
-            session.flush()
             assert delivery.id is not None
-            audit.append(
-                session,
-                actor=actor,
-                action="delivery.schedule",
-                object_type="article",
-                object_id=slug,
-                details={
-                    "delivery": delivery.id,
-                    "channel": channel,
-                    "due": due.isoformat(),
-                    "campaign": campaign,
-                    "slot": slot_number,
-                },
-            )
             items.append(Scheduled(delivery.id, slug, channel, due, True))
     return ScheduleResult(items, warnings)
+
+
+def add_delivery(
+    session: Session,
+    article: Article,
+    channel: str,
+    due: datetime,
+    key: str,
+    actor: str,
+    *,
+    action: str = "publish",
+    campaign: str | None = None,
+    slot_number: int | None = None,
+    why: str | None = None,
+) -> Delivery:
+    """One new release in the plan, with its audit event, inside the caller's transaction."""
+    assert article.id is not None
+    stamp = utc_now()
+    delivery = Delivery(
+        article_id=article.id,
+        channel=channel,
+        due_at=due,
+        status="scheduled",
+        next_attempt_at=due,
+        idempotency_key=key,
+        action=action,
+        campaign=campaign,
+        slot_number=slot_number,
+        created_by=actor,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    session.add(delivery)
+    session.flush()
+    record_schedule(session, delivery, article.slug, actor, campaign=campaign, slot=slot_number, why=why)
+    return delivery
+
+
+def record_schedule(
+    session: Session,
+    delivery: Delivery,
+    slug: str,
+    actor: str,
+    *,
+    campaign: str | None = None,
+    slot: int | None = None,
+    why: str | None = None,
+) -> None:
+    details: dict[str, object] = {
+        "delivery": delivery.id,
+        "channel": delivery.channel,
+        "due": delivery.due_at.isoformat(),
+        "action": delivery.action,
+    }
+    details.update({k: v for k, v in (("campaign", campaign), ("slot", slot), ("why", why)) if v is not None})
+    audit.append(
+        session,
+        actor=actor,
+        action="delivery.schedule",
+        object_type="article",
+        object_id=slug,
+        details=details,
+    )
 
 
 def unschedule(room: Newsroom, slug: str, actor: str, channels: list[str] | None = None) -> int:

@@ -76,36 +76,7 @@ def _enqueue(
     """Add one delivery unless its key exists (a re-run adds nothing). True when added."""
     if session.exec(select(Delivery.id).where(Delivery.idempotency_key == key)).first() is not None:
         return False
-    assert article.id is not None
-    stamp = utc_now()
-    delivery = Delivery(
-        article_id=article.id,
-        channel=channel,
-        due_at=due,
-        status="scheduled",
-        next_attempt_at=due,
-        idempotency_key=key,
-        action=action,
-        created_by=actor,
-        created_at=stamp,
-        updated_at=stamp,
-    )
-    session.add(delivery)
-    session.flush()
-    audit.append(
-        session,
-        actor=actor,
-        action="delivery.schedule",
-        object_type="article",
-        object_id=article.slug,
-        details={
-            "delivery": delivery.id,
-            "channel": channel,
-            "due": due.isoformat(),
-            "action": action,
-            "why": why,
-        },
-    )
+    scheduling.add_delivery(session, article, channel, due, key, actor, action=action, why=why)
     return True
 
 
