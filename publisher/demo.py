@@ -17,6 +17,7 @@ from rich.table import Table
 
 from publisher import articles, audit
 from publisher.demo_campaign import run_campaign
+from publisher.errors import NotFound
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review import walk
@@ -50,7 +51,7 @@ def _source_of(room: Newsroom, slug: str) -> Path | None:
     with read_session(room.engine) as session:
         try:
             return room.root / articles.get_article(session, slug).article.source
-        except Exception:
+        except NotFound:  # a newsroom without this article simply skips the scene
             return None
 
 
