@@ -25,6 +25,7 @@ from publisher.review.service import ReviewService
 from publisher.review.users import sync_users
 from publisher.review.workflow import ReviewRefused
 from publisher.store.engine import read_session, write_session
+from publisher.timeutil import utc_now
 
 SANDBOX = "demo"
 COPIED = ("content", "channels", "schedules", "review")
@@ -136,7 +137,8 @@ def run_demo(room: Newsroom, console: Console) -> bool:
     console.print(f"  publisher review queue --as zhouwb --newsroom {shown}")
     console.print(f"  publisher review stats --newsroom {shown}")
     console.print(f"  publisher audit log --newsroom {shown}")
-    console.print(f"  publisher report supply --month <YYYY-MM> --newsroom {shown}    供稿与采用月报")
+    month = utc_now().astimezone(room.settings.tz).strftime("%Y-%m")
+    console.print(f"  publisher report supply --month {month} --newsroom {shown}    供稿与采用月报")
     console.print(f"  publisher supply holdings --newsroom {shown}")
     console.print("  publisher check | publisher ingest | publisher articles    （在真实新闻室）")
     ok = report.ok and chain.ok and bool(signed) and bool(blocked) and supplied
