@@ -27,7 +27,9 @@ def site_of(room: Newsroom, channel: Channel) -> Channel | None:
 
 def released_gate(room: Newsroom, releasing: Collection[int] = (), base: Gate = publication_gate) -> Gate:
     """The publication gate, plus the site's release rule; `releasing` are article ids being
-    released by the delivery in progress."""
+    released by the delivery in progress. Make one per build: it remembers what was released."""
+
+    released: dict[frozenset[str], set[int]] = {}  # one query per channel set for the gate's life (a build)
 
     def gate(session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
         decision = base(session, revision, channel, at)
@@ -39,15 +41,16 @@ def released_gate(room: Newsroom, releasing: Collection[int] = (), base: Gate = 
             return decision
         if revision.article_id in releasing:
             return decision
-        names = {site.name, channel.name}
-        done = session.exec(
-            select(Delivery.id).where(
-                Delivery.article_id == revision.article_id,
-                col(Delivery.channel).in_(names),
-                Delivery.status == "done",
+        names = frozenset({site.name, channel.name})
+        if names not in released:
+            released[names] = set(
+                session.exec(
+                    select(Delivery.article_id).where(
+                        col(Delivery.channel).in_(names), Delivery.status == "done"
+                    )
+                )
             )
-        ).first()
-        if done is None:
+        if revision.article_id not in released[names]:
             return GateDecision.deny(
                 "尚未到发布时间（网站按排期发布） / not released yet: the site publishes on schedule"
             )
