@@ -338,3 +338,23 @@ def test_unknown_outcome_is_reconciled_not_resent(
         assert (remote, careful.performed) == ("found-by-reconcile", 1)  # never sent twice
     else:
         assert (remote, careful.performed) == ("second-attempt", 2)  # nothing arrived: sent again
+
+
+def test_max_in_flight_holds_across_workers(eroom: Newsroom) -> None:
+    (eroom.channels_dir / "slow.toml").write_text(
+        'kind = "sink"\ntitle = "慢速端"\n[limits]\nmax_in_flight = 1\n[settings]\nurl = "http://127.0.0.1:9/"\n',
+        encoding="utf-8",
+    )
+    room = Newsroom(eroom.root)
+    approve(room, "article-1")
+    approve(room, "article-2")
+    scheduling.schedule(room, "article-1", ["slow"], T0, "zhouwb")
+    scheduling.schedule(room, "article-2", ["slow"], T0, "zhouwb")
+    limits = {name: c.limits for name, c in room.channels.channels.items()}
+    lease = timedelta(seconds=60)
+    first = claims.claim_due(room.engine, "w1", T0, lease, 10, limits, room.settings.tz)
+    second = claims.claim_due(room.engine, "w2", T0, lease, 10, limits, room.settings.tz)
+    assert len(first) == 1 and second == []  # one in flight on this channel, whoever asks
+    claims.finish(room.engine, "w1", [claims.Outcome(first[0].delivery, "done", "delivery.done")], T0)
+    assert len(claims.claim_due(room.engine, "w2", T0, lease, 10, limits, room.settings.tz)) == 1
+    room.close()
