@@ -171,6 +171,7 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
     if not outcomes:
         return 0
     landed = 0
+    events: list[audit.Entry] = []
     with write_session(engine) as session:
         wanted = {o.delivery.article_id for o in outcomes}
         pairs = session.execute(select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted)))
@@ -213,15 +214,17 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
                 details["reason"] = o.error
             if o.next_attempt_at is not None:
                 details["next"] = o.next_attempt_at.isoformat()
-            audit.append(
-                session,
-                actor=worker_id,
-                action=o.action,
-                object_type="article",
-                object_id=slugs.get(o.delivery.article_id, str(o.delivery.article_id)),
-                revision_id=o.revision_id,
-                details=details,
+            events.append(
+                audit.Entry(
+                    actor=worker_id,
+                    action=o.action,
+                    object_type="article",
+                    object_id=slugs.get(o.delivery.article_id, str(o.delivery.article_id)),
+                    revision_id=o.revision_id,
+                    details=details,
+                )
             )
+        audit.append_many(session, events)  # the group's events, chained in order, one head write
     return landed
 
 
