@@ -12,12 +12,14 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlmodel import Session, select
+from sqlalchemy import tuple_
+from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.engine.performers import Permanent, Receipt, Transient, Unknown
@@ -242,35 +244,74 @@ class PartnerPerformer:
         self, delivery: Delivery, revision: Revision, version: Version, remote_id: str | None, now: datetime
     ) -> Callable[[Session], None]:
         """What the partner now holds, written with the delivery's own finish (one transaction)."""
-        partner = self.channel.name
+        return SupplyLedger(self.channel.name, delivery.article_id, revision.id, version, remote_id, now)
 
-        def write(session: Session) -> None:
+
+SUPPLY_ROWS = "publisher.supply.rows"  # session.info: the group's supply rows, read once by prefetch
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyLedger:
+    """The supply row's update after a delivery; `finish` calls `prefetch` once for its group."""
+
+    partner: str
+    article_id: int
+    revision_id: str
+    version: Version
+    remote_id: str | None
+    now: datetime
+
+    @staticmethod
+    def prefetch(session: Session, writes: list[Any]) -> None:
+        """Read (and, on PostgreSQL, lock) every row the group will write, in one query."""
+        keys = {(w.partner, w.article_id) for w in writes if isinstance(w, SupplyLedger)}
+        if not keys:
+            return
+        rows = session.exec(
+            select(Supply)
+            .where(tuple_(col(Supply.partner), col(Supply.article_id)).in_(list(keys)))
+            .order_by(col(Supply.id))
+            .with_for_update()
+        ).all()
+        known: dict[tuple[str, int], Supply | None] = dict.fromkeys(keys)
+        known.update({(r.partner, r.article_id): r for r in rows})
+        session.info[SUPPLY_ROWS] = known
+
+    def __call__(self, session: Session) -> None:
+        key = (self.partner, self.article_id)
+        known: dict[tuple[str, int], Supply | None] | None = session.info.get(SUPPLY_ROWS)
+        if known is not None and key in known:
+            row = known.pop(key)  # taken out: a write that fails reads the row afresh when retried
+        else:
             row = session.exec(
                 select(Supply)
-                .where(Supply.partner == partner, Supply.article_id == delivery.article_id)
+                .where(Supply.partner == self.partner, Supply.article_id == self.article_id)
                 .with_for_update()
             ).first()
-            if row is None:
-                row = Supply(
-                    partner=partner,
-                    article_id=delivery.article_id,
-                    revision_id=revision.id,
-                    first_revision_id=revision.id,
-                    version=version.number,
-                    pubstatus="usable",
-                    first_supplied_at=now,
-                    updated_at=now,
-                )
-            elif row.version >= version.number:
-                return  # a concurrent delivery recorded this or a newer version first
-            row.revision_id, row.version, row.pubstatus = revision.id, version.number, "usable"
-            row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, now
-            if remote_id:
-                row.remote_id = remote_id
-            session.add(row)
-            session.flush()
-
-        return write
+        version = self.version
+        if row is None:
+            row = Supply(
+                partner=self.partner,
+                article_id=self.article_id,
+                revision_id=self.revision_id,
+                first_revision_id=self.revision_id,
+                version=version.number,
+                pubstatus="usable",
+                first_supplied_at=self.now,
+                updated_at=self.now,
+            )
+        elif row.version >= version.number:
+            if known is not None:
+                known[key] = row
+            return  # a concurrent delivery recorded this or a newer version first
+        row.revision_id, row.version, row.pubstatus = self.revision_id, version.number, "usable"
+        row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, self.now
+        if self.remote_id:
+            row.remote_id = self.remote_id
+        session.add(row)
+        session.flush()
+        if known is not None:
+            known[key] = row
 
 
 def revision_slug(revision: Revision) -> str:
