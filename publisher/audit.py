@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +59,18 @@ def _row_hash(event: AuditEvent) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One event to append: who did what to which object."""
+
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    revision_id: str | None = None
+    details: dict[str, Any] | None = None
+
+
 def append(
     session: Session,
     *,
@@ -69,32 +82,43 @@ def append(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add one event inside the caller's transaction, so it commits or vanishes with the act itself."""
+    return append_many(session, [Entry(actor, action, object_type, object_id, revision_id, details)])[0]
+
+
+def append_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """Add events in order inside the caller's transaction: the head is read (and locked) once, each
+    event chained to the one before it exactly as `append` would, and the head written once."""
+    if not entries:
+        return []
     advisory_xact_lock(session, AUDIT_LOCK_KEY)
     head = session.get(AuditHead, 1, with_for_update=True)
-    seq = head.seq + 1 if head else 1
+    seq = head.seq if head else 0
     prev = head.hash if head else GENESIS
-    at = utc_now()
-    event = AuditEvent(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        revision_id=revision_id,
-        details_json=canonical_json(details or {}),
-        prev_hash=prev,
-        hash="",
-    )
-    event.hash = _row_hash(event)
-    session.add(event)
+    events: list[AuditEvent] = []
+    for entry in entries:
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            at=utc_now(),
+            actor=entry.actor,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            revision_id=entry.revision_id,
+            details_json=canonical_json(entry.details or {}),
+            prev_hash=prev,
+            hash="",
+        )
+        event.hash = prev = _row_hash(event)
+        events.append(event)
+    session.add_all(events)
     if head is None:
-        session.add(AuditHead(id=1, seq=seq, hash=event.hash))
+        session.add(AuditHead(id=1, seq=seq, hash=prev))
     else:
-        head.seq, head.hash = seq, event.hash
+        head.seq, head.hash = seq, prev
         session.add(head)
     session.flush()
-    return event
+    return events
 
 
 @dataclass(frozen=True, slots=True)

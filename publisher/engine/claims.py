@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, func, or_, select, text, update
@@ -171,10 +172,12 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
     if not outcomes:
         return 0
     landed = 0
+    events: list[audit.Entry] = []
     with write_session(engine) as session:
         wanted = {o.delivery.article_id for o in outcomes}
         pairs = session.execute(select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted)))
         slugs: dict[int | None, str] = {article_id: slug for article_id, slug in pairs}
+        _prefetch_ledgers(session, outcomes)
         for o in outcomes:
             values: dict[str, object] = {"status": o.status, "updated_at": now, "last_error": o.error}
             if o.status != "claimed":
@@ -213,21 +216,38 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
                 details["reason"] = o.error
             if o.next_attempt_at is not None:
                 details["next"] = o.next_attempt_at.isoformat()
-            audit.append(
-                session,
-                actor=worker_id,
-                action=o.action,
-                object_type="article",
-                object_id=slugs.get(o.delivery.article_id, str(o.delivery.article_id)),
-                revision_id=o.revision_id,
-                details=details,
+            events.append(
+                audit.Entry(
+                    actor=worker_id,
+                    action=o.action,
+                    object_type="article",
+                    object_id=slugs.get(o.delivery.article_id, str(o.delivery.article_id)),
+                    revision_id=o.revision_id,
+                    details=details,
+                )
             )
+        audit.append_many(session, events)  # the group's events, chained in order, one head write
     return landed
+
+
+def _prefetch_ledgers(session: Session, outcomes: list[Outcome]) -> None:
+    """A ledger write may offer `prefetch(session, writes)`: the rows the group needs, in one query."""
+    groups: dict[Callable[[Session, list[Any]], None], list[Any]] = {}
+    for o in outcomes:
+        prefetch = getattr(o.after, "prefetch", None)
+        if prefetch is not None:
+            groups.setdefault(prefetch, []).append(o.after)
+    for prefetch, writes in groups.items():
+        prefetch(session, writes)
 
 
 def _write_ledger(session: Session, write: Callable[[Session], None]) -> None:
     """In a savepoint: when another worker inserted the same ledger row first, read it and write again,
-    without losing the rest of the group's records."""
+    without losing the rest of the group's records. SQLite needs none: the finish transaction holds
+    the database's write lock from BEGIN IMMEDIATE, so no other worker can insert in between."""
+    if session.get_bind().dialect.name == "sqlite":
+        write(session)
+        return
     for attempt in range(2):
         try:
             with session.begin_nested():

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlmodel import Session, select
+from sqlalchemy import tuple_
+from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.engine.performers import Permanent, Receipt, Transient, Unknown
@@ -59,6 +62,45 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+class _SharedClients:
+    """One httpx.Client (one connection pool, one TLS context) per timeout, shared by every partner
+    performer of the process: building a client loads the CA bundle (~15 ms), and partners on the
+    same host reuse kept-alive connections. Counted: the last performer to close closes it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[float, tuple[httpx.Client, int]] = {}
+        self._pid = os.getpid()
+
+    def acquire(self, timeout: float) -> httpx.Client:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child never shares its parent's sockets
+                self._clients, self._pid = {}, os.getpid()
+            client, users = self._clients.get(timeout, (None, 0))
+            if client is None or client.is_closed:
+                client, users = (
+                    httpx.Client(timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT}),
+                    0,
+                )
+            self._clients[timeout] = (client, users + 1)
+            return client
+
+    def release(self, client: httpx.Client) -> None:
+        with self._lock:
+            for timeout, (held, users) in list(self._clients.items()):
+                if held is client:
+                    if users <= 1:
+                        del self._clients[timeout]
+                        client.close()
+                    else:
+                        self._clients[timeout] = (held, users - 1)
+                    return
+        client.close()  # not shared (never acquired here)
+
+
+SHARED_CLIENTS = _SharedClients()
+
+
 class PartnerPerformer:
     # Every push carries the delivery's Idempotency-Key, which partners dedupe on: re-sending after
     # an unknown outcome is how we reconcile.
@@ -78,10 +120,8 @@ class PartnerPerformer:
                 raise Permanent(
                     f"环境变量 {self.settings.secret_env} 未设置，无法签名 / the signing secret is not set"
                 )
-        self.client = client or httpx.Client(
-            timeout=httpx.Timeout(self.settings.timeout_seconds),
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._own_client = client is None
+        self.client = client if client is not None else SHARED_CLIENTS.acquire(self.settings.timeout_seconds)
 
     # -- the engine's protocol --------------------------------------------------------------------
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
@@ -141,7 +181,10 @@ class PartnerPerformer:
         return None  # retry_safe: sending again with the same key is the reconciliation
 
     def close(self) -> None:
-        self.client.close()
+        if self._own_client:
+            SHARED_CLIENTS.release(self.client)
+        else:
+            self.client.close()
 
     # -- steps --------------------------------------------------------------------------------------
     def _kill(self, session: Session, delivery: Delivery, row: Supply | None) -> Receipt:
@@ -201,35 +244,74 @@ class PartnerPerformer:
         self, delivery: Delivery, revision: Revision, version: Version, remote_id: str | None, now: datetime
     ) -> Callable[[Session], None]:
         """What the partner now holds, written with the delivery's own finish (one transaction)."""
-        partner = self.channel.name
+        return SupplyLedger(self.channel.name, delivery.article_id, revision.id, version, remote_id, now)
 
-        def write(session: Session) -> None:
+
+SUPPLY_ROWS = "publisher.supply.rows"  # session.info: the group's supply rows, read once by prefetch
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyLedger:
+    """The supply row's update after a delivery; `finish` calls `prefetch` once for its group."""
+
+    partner: str
+    article_id: int
+    revision_id: str
+    version: Version
+    remote_id: str | None
+    now: datetime
+
+    @staticmethod
+    def prefetch(session: Session, writes: list[Any]) -> None:
+        """Read (and, on PostgreSQL, lock) every row the group will write, in one query."""
+        keys = {(w.partner, w.article_id) for w in writes if isinstance(w, SupplyLedger)}
+        if not keys:
+            return
+        rows = session.exec(
+            select(Supply)
+            .where(tuple_(col(Supply.partner), col(Supply.article_id)).in_(list(keys)))
+            .order_by(col(Supply.id))
+            .with_for_update()
+        ).all()
+        known: dict[tuple[str, int], Supply | None] = dict.fromkeys(keys)
+        known.update({(r.partner, r.article_id): r for r in rows})
+        session.info[SUPPLY_ROWS] = known
+
+    def __call__(self, session: Session) -> None:
+        key = (self.partner, self.article_id)
+        known: dict[tuple[str, int], Supply | None] | None = session.info.get(SUPPLY_ROWS)
+        if known is not None and key in known:
+            row = known.pop(key)  # taken out: a write that fails reads the row afresh when retried
+        else:
             row = session.exec(
                 select(Supply)
-                .where(Supply.partner == partner, Supply.article_id == delivery.article_id)
+                .where(Supply.partner == self.partner, Supply.article_id == self.article_id)
                 .with_for_update()
             ).first()
-            if row is None:
-                row = Supply(
-                    partner=partner,
-                    article_id=delivery.article_id,
-                    revision_id=revision.id,
-                    first_revision_id=revision.id,
-                    version=version.number,
-                    pubstatus="usable",
-                    first_supplied_at=now,
-                    updated_at=now,
-                )
-            elif row.version >= version.number:
-                return  # a concurrent delivery recorded this or a newer version first
-            row.revision_id, row.version, row.pubstatus = revision.id, version.number, "usable"
-            row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, now
-            if remote_id:
-                row.remote_id = remote_id
-            session.add(row)
-            session.flush()
-
-        return write
+        version = self.version
+        if row is None:
+            row = Supply(
+                partner=self.partner,
+                article_id=self.article_id,
+                revision_id=self.revision_id,
+                first_revision_id=self.revision_id,
+                version=version.number,
+                pubstatus="usable",
+                first_supplied_at=self.now,
+                updated_at=self.now,
+            )
+        elif row.version >= version.number:
+            if known is not None:
+                known[key] = row
+            return  # a concurrent delivery recorded this or a newer version first
+        row.revision_id, row.version, row.pubstatus = self.revision_id, version.number, "usable"
+        row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, self.now
+        if self.remote_id:
+            row.remote_id = self.remote_id
+        session.add(row)
+        session.flush()
+        if known is not None:
+            known[key] = row
 
 
 def revision_slug(revision: Revision) -> str:
