@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from publisher.channels.registry import Channel
 from publisher.engine.performers import Permanent, Receipt, Transient, Unknown
 from publisher.newsroom import Newsroom
+from publisher.site.media import Source
 from publisher.store.tables import Delivery, Retraction, Revision, Supply
 from publisher.supply import signing
 from publisher.supply.ninjs import CORRECTION_NOTE, Packager, Version, dumps, load_sources
@@ -135,7 +136,12 @@ class PartnerPerformer:
             ).first()
             if delivery.action == "kill":
                 return self._kill(session, delivery, row)
-            sources = load_sources(session, revision.id)
+            sources = _SOURCES.get(revision.id)
+            if sources is None:
+                sources = load_sources(session, revision.id)
+                if len(_SOURCES) >= SOURCES_CACHED:
+                    _SOURCES.clear()
+                _SOURCES[revision.id] = sources
         refusal = self.packager.refusal(revision)
         if refusal:
             raise Permanent(refusal)
@@ -312,6 +318,12 @@ class SupplyLedger:
         session.flush()
         if known is not None:
             known[key] = row
+
+
+# A revision's images never change (revisions are immutable), so every partner of a worker can share
+# one lookup per revision.
+SOURCES_CACHED = 4096
+_SOURCES: dict[str, tuple[Source, ...]] = {}
 
 
 def revision_slug(revision: Revision) -> str:
