@@ -354,7 +354,7 @@ def _write(
     tasks: list[PageTask] = []
     for o in pages:
         assert o.job is not None
-        template, context, key = o.job
+        template, context, key = o.job()
         old = previous.files.get(o.path)
         tasks.append((o.path, template, context, key, old[0] if old else None, *source(key)))
     keys = {o.path: o.key for o in pages}

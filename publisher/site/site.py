@@ -55,8 +55,9 @@ class Output:
     key: str
     produce: Callable[[], bytes]
     fragments: tuple[str, ...] = ()  # render keys the producer reads
-    # (template, context, render key): a page any worker process can render from plain data.
-    job: tuple[str, dict[str, Any], str] | None = None
+    # Makes (template, context, render key): a page any worker process can render from plain data.
+    # Called only for a page whose key changed, so an unchanged page never builds its context.
+    job: Callable[[], tuple[str, dict[str, Any], str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,16 @@ def xml_bytes(root: ET.Element) -> bytes:
     # Without a declaration of its own: callers write one that names UTF-8.
     data: bytes = ET.tostring(root, encoding="unicode").encode("utf-8")
     return data
+
+
+@cache
+def code_hash() -> str:
+    """The modules that turn an article's inputs into its page context (see `Website.article`)."""
+    digest = hashlib.sha256(template_hash().encode())
+    for name in ("site.py", "select.py", "media.py"):
+        digest.update(name.encode())
+        digest.update((HERE / name).read_bytes())
+    return digest.hexdigest()
 
 
 def key_of(*parts: Any) -> str:
@@ -163,6 +174,7 @@ class Website:
         self._entries: dict[str, dict[str, Any]] = {}
         self._site: dict[str, Any] | None = None
         self._site_key: str | None = None
+        self._info_key: str | None = None
         self.position = {item.slug: n for parts in self.by_column.values() for n, item in enumerate(parts)}
         self.part_position = {
             item.slug: n for parts in self.by_series.values() for n, item in enumerate(parts)
@@ -220,12 +232,23 @@ class Website:
             self._site_key = key_of("site", self.site_context())
         return self._site_key
 
-    def _page(
-        self, template: str, url: str, context: dict[str, Any], fragments: tuple[str, ...] = ()
-    ) -> Output:
+    def info_key(self) -> str:
+        """What of the site's settings an article page shows besides the site context."""
+        if self._info_key is None:
+            info = self.info
+            self._info_key = key_of("info", code_hash(), str(info.tz), info.base_url, info.columns, MEDIA_URL)
+        return self._info_key
+
+    def _with_page(self, url: str, context: dict[str, Any]) -> dict[str, Any]:
         context["page"] = {"home": False, "column": None, "description": None, **context.get("page", {})}
         context["page"]["url"] = url
         context["page"]["canonical"] = self.info.base_url + url
+        return context
+
+    def _page(
+        self, template: str, url: str, context: dict[str, Any], fragments: tuple[str, ...] = ()
+    ) -> Output:
+        context = self._with_page(url, context)
         # The shared site context enters the key by its own hash: hashed once, not once per page.
         key = key_of(template, self.site_key(), context, fragments)
         context = {"site": self.site_context(), **context}
@@ -233,8 +256,7 @@ class Website:
         def produce() -> bytes:
             return render_page(template, context, self.fragments.get(fragments[0]) if fragments else None)
 
-        job = (template, context, fragments[0]) if fragments else None
-        return Output(file_of(url), key, produce, fragments, job)
+        return Output(file_of(url), key, produce, fragments)
 
     # -- pages -----------------------------------------------------------------------------------
     def outputs(self, fragment_keys: dict[str, str]) -> list[Output]:
@@ -314,9 +336,51 @@ class Website:
         return out
 
     def article(self, item: Item, fragment_key: str) -> Output:
+        """An article page. Its key is taken from the inputs its context is made of, not from the
+        context: revisions are immutable, so (slug, revision id) stands for an item, and the page
+        shows the item, its neighbours in the column, its series' parts, when it was corrected and
+        the site's settings (`site_key`, `info_key`, the latter with the code that makes the
+        context). Only a page whose key changed builds its context."""
         column = self.by_column[item.column]
         at = self.position[item.slug]
         # Lists run newest first: the previous article is the older one.
+        older = column[at + 1] if at + 1 < len(column) else None
+        newer = column[at - 1] if at > 0 else None
+        parts = self.by_series[item.series["id"]] if item.series else []
+        updated = self.updated.get(item.slug)
+        inputs = [
+            "article.html",
+            self.site_key(),
+            self.info_key(),
+            fragment_key,
+            item.slug,
+            item.revision_id,
+            updated.isoformat() if updated else "-",
+            *((older.slug, older.revision_id) if older else ("-", "-")),
+            *((newer.slug, newer.revision_id) if newer else ("-", "-")),
+            str(len(parts)),
+            *(f"{p.slug}\x1f{p.revision_id}" for p in parts),
+        ]
+        key = hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
+        url = article_url(item.slug)
+        fragments = (fragment_key,)
+
+        def job() -> tuple[str, dict[str, Any], str]:
+            return (
+                "article.html",
+                {"site": self.site_context(), **self._with_page(url, self._article(item))},
+                fragment_key,
+            )
+
+        def produce() -> bytes:
+            template, context, _ = job()
+            return render_page(template, context, self.fragments.get(fragment_key))
+
+        return Output(file_of(url), key, produce, fragments, job)
+
+    def _article(self, item: Item) -> dict[str, Any]:
+        column = self.by_column[item.column]
+        at = self.position[item.slug]
         older = column[at + 1] if at + 1 < len(column) else None
         newer = column[at - 1] if at > 0 else None
         series = None
@@ -360,7 +424,7 @@ class Website:
             "newer": self.entry(newer) if newer else None,
             "series": series,
         }
-        return self._page("article.html", article_url(item.slug), context, (fragment_key,))
+        return context
 
     def series_page(self, series_id: str) -> Output:
         parts = self.by_series[series_id]
