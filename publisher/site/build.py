@@ -172,9 +172,10 @@ def _build_site(
     with read_session(room.engine) as session:
         rows = load_current(session)
         metas: dict[str, dict[str, Any]] = {}
-        selection = select_items(session, rows, channel, gate, now, gone, metas)
+        made: dict[str, Item] = {}
+        selection = select_items(session, rows, channel, gate, now, gone, metas, made)
         feed_selections: dict[str, Selection] = {
-            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f), metas)
+            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f), metas, made)
             for f in feed_channels
         }
     on_site = {i.slug for i in selection.items}

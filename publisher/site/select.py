@@ -119,10 +119,13 @@ def select_items(
     now: datetime,
     retracted: frozenset[str] = frozenset(),
     metas: dict[str, dict[str, Any]] | None = None,
+    made: dict[str, Item] | None = None,
 ) -> Selection:
-    """`metas` (revision id -> parsed front matter) may be shared by the selections of one build."""
+    """`metas` (revision id -> parsed front matter) and `made` (revision id -> its Item) may be
+    shared by the selections of one build."""
     chosen = Selection()
     metas = {} if metas is None else metas
+    made = {} if made is None else made
     for row in current:
         revision = row.revision
         meta = metas.get(revision.id)
@@ -138,25 +141,28 @@ def select_items(
         if reasons:
             chosen.excluded[row.slug] = reasons
             continue
-        chosen.items.append(
-            Item(
-                slug=row.slug,
-                revision_id=revision.id,
-                number=revision.number,
-                title=revision.title,
-                column=revision.column,
-                kind=revision.kind,
-                department=revision.department,
-                committee=revision.committee,
-                authors=tuple(meta.get("authors", ())),
-                editor=meta.get("editor"),
-                tags=tuple(meta.get("tags", ())),
-                summary=meta.get("summary", ""),
-                date=revision.dated_at.astimezone(UTC),
-                created_at=revision.created_at.astimezone(UTC),
-                series=meta.get("series"),
-                video=meta.get("video"),
-                sources=row.sources,
-            )
+        item = made.get(revision.id)
+        if item is not None:
+            chosen.items.append(item)
+            continue
+        item = made[revision.id] = Item(
+            slug=row.slug,
+            revision_id=revision.id,
+            number=revision.number,
+            title=revision.title,
+            column=revision.column,
+            kind=revision.kind,
+            department=revision.department,
+            committee=revision.committee,
+            authors=tuple(meta.get("authors", ())),
+            editor=meta.get("editor"),
+            tags=tuple(meta.get("tags", ())),
+            summary=meta.get("summary", ""),
+            date=revision.dated_at.astimezone(UTC),
+            created_at=revision.created_at.astimezone(UTC),
+            series=meta.get("series"),
+            video=meta.get("video"),
+            sources=row.sources,
         )
+        chosen.items.append(item)
     return chosen
