@@ -500,7 +500,9 @@ class Website:
             for i in self.items
         ]
         data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return Output("search-index.json", key_of("search", records), lambda: data)
+        # Its bytes are at hand: they are the key (no second serialisation of every record).
+        key = hashlib.sha256(b"search\0" + template_hash().encode() + b"\0" + data).hexdigest()
+        return Output("search-index.json", key, lambda: data)
 
     def sitemap(self, pages: list[str]) -> Output:
         lastmod = {file_of(article_url(i.slug)): w3c(self.updated.get(i.slug) or i.date) for i in self.items}
