@@ -9,6 +9,7 @@ written; a rebuild with nothing changed deploys nothing.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -172,9 +173,10 @@ def _build_site(
     with read_session(room.engine) as session:
         rows = load_current(session)
         metas: dict[str, dict[str, Any]] = {}
-        selection = select_items(session, rows, channel, gate, now, gone, metas)
+        made: dict[str, Item] = {}
+        selection = select_items(session, rows, channel, gate, now, gone, metas, made)
         feed_selections: dict[str, Selection] = {
-            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f), metas)
+            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f), metas, made)
             for f in feed_channels
         }
     on_site = {i.slug for i in selection.items}
@@ -354,7 +356,7 @@ def _write(
     tasks: list[PageTask] = []
     for o in pages:
         assert o.job is not None
-        template, context, key = o.job
+        template, context, key = o.job()
         old = previous.files.get(o.path)
         tasks.append((o.path, template, context, key, old[0] if old else None, *source(key)))
     keys = {o.path: o.key for o in pages}
@@ -402,14 +404,25 @@ def _write(
     return files, changed
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _derivative_names(sources: tuple[Source, ...]) -> frozenset[str]:
+    """The derivative files a revision's images need (remembered: revisions are immutable)."""
+    return frozenset(d.name for source in sources for d in media.plan(source))
+
+
 def _media(items: list[Item], room: Newsroom, releases: Releases, fragments: FragmentCache) -> set[str]:
     """Link every derivative the live items show into the served pool, making any that are missing."""
     names: set[str] = set()
     present = {p.name for p in releases.media.iterdir()} if releases.media.is_dir() else set()
     for item in items:
+        if not item.sources:
+            continue
+        shown = _derivative_names(item.sources)
+        names.update(shown)
+        if present.issuperset(shown):
+            continue
         for source in item.sources:
             derivatives = media.plan(source)
-            names.update(d.name for d in derivatives)
             todo = [d for d in derivatives if d.name not in present]
             if not todo:
                 continue

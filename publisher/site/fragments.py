@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -20,6 +21,7 @@ from publisher.store.blobs import BlobStore
 PARALLEL_FROM = 24
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def render_key(revision_id: str, media_url: str) -> str:
     payload = f"{RENDER_VERSION}\0{revision_id}\0{media_url}\0{WIDTHS}"
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import tempfile
@@ -36,8 +37,11 @@ class Derivative:
     height: int
 
 
-def plan(source: Source) -> list[Derivative]:
-    """The widths worth making for one image, largest first; never upscaled."""
+@functools.lru_cache(maxsize=1 << 16)
+def plan(source: Source) -> tuple[Derivative, ...]:
+    """The widths worth making for one image, largest first; never upscaled.
+
+    Pure in its (immutable) source, so remembered: a rebuild plans every live image again."""
     ext = _EXT.get(source.format, "bin")
     if source.format == "GIF":
         # Resizing would drop an animation; GIFs are served as they are.
@@ -50,7 +54,7 @@ def plan(source: Source) -> list[Derivative]:
     for width in widths:
         height = max(1, round(source.height * width / source.width))
         out.append(Derivative(f"{source.sha256[:24]}-{width}.{ext}", width, height))
-    return out
+    return tuple(out)
 
 
 def _write_aside(target: Path, data: bytes) -> None:
@@ -65,7 +69,7 @@ def _write_aside(target: Path, data: bytes) -> None:
         raise
 
 
-def ensure(source: Source, blobs: BlobStore, cache: Path) -> list[Derivative]:
+def ensure(source: Source, blobs: BlobStore, cache: Path) -> tuple[Derivative, ...]:
     """Make the derivatives missing from the cache; returns them all, largest first."""
     derivatives = plan(source)
     missing = [d for d in derivatives if not (cache / d.name).is_file()]

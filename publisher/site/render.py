@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,7 +193,7 @@ def join_cjk_lines(fragment: str) -> str:
     return "".join(part if part.startswith("<pre") else _CJK_BREAK.sub("", part) for part in parts)
 
 
-def picture(derivatives: list[Derivative], media_url: str) -> Picture:
+def picture(derivatives: Sequence[Derivative], media_url: str) -> Picture:
     fit = next((d for d in derivatives if d.width <= CONTENT_WIDTH), derivatives[-1])
     srcset = ", ".join(f"{media_url}{d.name} {d.width}w" for d in reversed(derivatives))
     return Picture(src=f"{media_url}{fit.name}", width=fit.width, height=fit.height, srcset=srcset)

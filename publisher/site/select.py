@@ -111,6 +111,22 @@ def load_bodies(session: Session, revision_ids: list[str]) -> dict[str, str]:
     return bodies
 
 
+# Revisions are immutable: what one parses to (its front matter, its Item) is remembered across
+# builds of a long-running process, bounded. Never mutated by their readers.
+_REMEMBER = 1 << 15
+_metas: dict[str, dict[str, Any]] = {}
+_items: dict[tuple[str, str], Item] = {}
+
+
+def _meta_of(revision: Revision) -> dict[str, Any]:
+    meta = _metas.get(revision.id)
+    if meta is None:
+        if len(_metas) >= _REMEMBER:
+            _metas.clear()
+        meta = _metas[revision.id] = json.loads(revision.meta_json)
+    return meta
+
+
 def select_items(
     session: Session,
     current: list[Current],
@@ -119,15 +135,18 @@ def select_items(
     now: datetime,
     retracted: frozenset[str] = frozenset(),
     metas: dict[str, dict[str, Any]] | None = None,
+    made: dict[str, Item] | None = None,
 ) -> Selection:
-    """`metas` (revision id -> parsed front matter) may be shared by the selections of one build."""
+    """`metas` (revision id -> parsed front matter) and `made` (revision id -> its Item) may be
+    shared by the selections of one build."""
     chosen = Selection()
     metas = {} if metas is None else metas
+    made = {} if made is None else made
     for row in current:
         revision = row.revision
         meta = metas.get(revision.id)
         if meta is None:
-            meta = metas[revision.id] = json.loads(revision.meta_json)
+            meta = metas[revision.id] = _meta_of(revision)
         reasons = held_back(meta, channel, now)
         if row.slug in retracted:
             reasons += ("retracted from this channel",)
@@ -138,25 +157,37 @@ def select_items(
         if reasons:
             chosen.excluded[row.slug] = reasons
             continue
-        chosen.items.append(
-            Item(
-                slug=row.slug,
-                revision_id=revision.id,
-                number=revision.number,
-                title=revision.title,
-                column=revision.column,
-                kind=revision.kind,
-                department=revision.department,
-                committee=revision.committee,
-                authors=tuple(meta.get("authors", ())),
-                editor=meta.get("editor"),
-                tags=tuple(meta.get("tags", ())),
-                summary=meta.get("summary", ""),
-                date=revision.dated_at.astimezone(UTC),
-                created_at=revision.created_at.astimezone(UTC),
-                series=meta.get("series"),
-                video=meta.get("video"),
-                sources=row.sources,
-            )
-        )
+        item = made.get(revision.id)
+        if item is None:
+            item = made[revision.id] = _item(row, meta)
+        chosen.items.append(item)
     return chosen
+
+
+def _item(row: Current, meta: dict[str, Any]) -> Item:
+    revision = row.revision
+    remembered = _items.get((revision.id, row.slug))
+    if remembered is not None and remembered.sources == row.sources:
+        return remembered
+    if len(_items) >= _REMEMBER:
+        _items.clear()
+    item = _items[(revision.id, row.slug)] = Item(
+        slug=row.slug,
+        revision_id=revision.id,
+        number=revision.number,
+        title=revision.title,
+        column=revision.column,
+        kind=revision.kind,
+        department=revision.department,
+        committee=revision.committee,
+        authors=tuple(meta.get("authors", ())),
+        editor=meta.get("editor"),
+        tags=tuple(meta.get("tags", ())),
+        summary=meta.get("summary", ""),
+        date=revision.dated_at.astimezone(UTC),
+        created_at=revision.created_at.astimezone(UTC),
+        series=meta.get("series"),
+        video=meta.get("video"),
+        sources=row.sources,
+    )
+    return item
