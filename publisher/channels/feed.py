@@ -10,7 +10,7 @@ from typing import cast
 from publisher.channels.kinds import FeedSettings
 from publisher.channels.protocol import DeliveryError, Receipt, Rendition
 from publisher.channels.registry import Channel
-from publisher.channels.website import WebsiteAdapter, slug_of
+from publisher.channels.website import SiteBuildingAdapter, WebsiteAdapter, slug_of
 from publisher.errors import Problem, PublisherError
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate
@@ -20,7 +20,9 @@ from publisher.site.site import article_url
 from publisher.store.tables import Revision
 
 
-class FeedAdapter:
+class FeedAdapter(SiteBuildingAdapter):
+    kind = "feed"
+
     def __init__(
         self,
         room: Newsroom,
@@ -30,13 +32,7 @@ class FeedAdapter:
         now: datetime | None = None,
         workers: int | None = None,
     ) -> None:
-        if channel.kind != "feed":
-            raise ValueError(f"{channel.name} is a {channel.kind} channel, not a feed")
-        self.room = room
-        self.channel = channel
-        self.gate = gate
-        self.now = now
-        self.workers = workers
+        super().__init__(room, channel, gate, now=now, workers=workers)
         self.settings = cast(FeedSettings, channel.settings)
         site = room.channels.channels.get(self.settings.site)
         if site is None or site.kind != "website":

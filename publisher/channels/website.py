@@ -32,7 +32,11 @@ def slug_of(revision: Revision) -> str:
     return slug
 
 
-class WebsiteAdapter:
+class SiteBuildingAdapter:
+    """What the website and feed adapters share: they deliver by building the site."""
+
+    kind = ""
+
     def __init__(
         self,
         room: Newsroom,
@@ -42,13 +46,28 @@ class WebsiteAdapter:
         now: datetime | None = None,
         workers: int | None = None,
     ) -> None:
-        if channel.kind != "website":
-            raise ValueError(f"{channel.name} is a {channel.kind} channel, not a website")
+        if channel.kind != self.kind:
+            raise ValueError(f"{channel.name} is a {channel.kind} channel, not a {self.kind}")
         self.room = room
         self.channel = channel
         self.gate = gate
         self.now = now
         self.workers = workers
+
+
+class WebsiteAdapter(SiteBuildingAdapter):
+    kind = "website"
+
+    def __init__(
+        self,
+        room: Newsroom,
+        channel: Channel,
+        gate: Gate,
+        *,
+        now: datetime | None = None,
+        workers: int | None = None,
+    ) -> None:
+        super().__init__(room, channel, gate, now=now, workers=workers)
         self.settings = cast(WebsiteSettings, channel.settings)
 
     def _sources(self, revision: Revision) -> list[Source]:

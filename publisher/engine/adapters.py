@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from publisher.channels.kinds import FeedSettings
 from publisher.channels.protocol import DeliveryError as SiteDeliveryError
 from publisher.channels.registry import Channel
 from publisher.channels.website import WebsiteAdapter
@@ -26,7 +25,7 @@ from publisher.engine.performers import (
     Transient,
     Unknown,
 )
-from publisher.engine.release import released_gate
+from publisher.engine.release import released_gate, site_of
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Delivery, Revision
 
@@ -41,12 +40,10 @@ class WebsitePerformer:
 
     def __init__(self, room: Newsroom, channel: Channel) -> None:
         self.room = room
-        self.site = channel
-        if isinstance(channel.settings, FeedSettings):
-            site = room.channels.channels.get(channel.settings.site)
-            if site is None:
-                raise Permanent(f"订阅源 {channel.name} 的网站 {channel.settings.site} 不存在 / no such site")
-            self.site = site
+        site = site_of(room, channel)
+        if site is None:
+            raise Permanent(f"渠道 {channel.name} 没有对应的网站 / no website behind channel {channel.name}")
+        self.site = site
 
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
         adapter = WebsiteAdapter(self.room, self.site, released_gate(self.room, {delivery.article_id}))
