@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import subprocess
+import sys
+import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,17 +16,17 @@ import pytest
 from PIL import Image
 
 from publisher.site.media import Source
+from publisher.site.quick_markdown import QuickBlockParser, QuickInlineProcessor
 from publisher.site.render import (
     ALLOWED_TAGS,
     EXTENSION_CONFIGS,
     EXTENSIONS,
-    QuickInlineProcessor,
     _markdown,
     render_fragment,
     render_markdown,
 )
 from publisher.store.blobs import BlobStore
-from tests.factory import write_image
+from tests.factory import REPO, shared_corpus_script, write_image
 
 
 def html_of(body: str) -> str:
@@ -61,21 +65,108 @@ QUICK_CASES = [
     "> 引用 *em* [l](u)\n>\n> - 列表 **b**\n\n    缩进代码 *no*\n\n---\n\n<div>块 *html*</div>\n",
 ]
 
+# Blocks that each exercise a block processor, a gated processor or a plain paragraph in an odd
+# position; the equivalence test below strings them together in many orders.
+QUICK_BLOCKS = [
+    "普通段落，没有任何标记。",
+    "第一行\n第二行紧接着\n第三行",
+    "标题一\n===",
+    "标题二\n---",
+    "段落后接\n## 井号标题",
+    "# 一级 #",
+    "***",
+    "- - -",
+    "1. 第一\n2. 第二",
+    "１. 全角数字开头",
+    "3) 右括号不是列表",
+    "- 甲\n- 乙\n懒惰续行",
+    "* 项目\n\n    项目内的段落\n\n* 再一项",
+    "+ 加号列表",
+    "> 引用\n懒惰续行的引用",
+    "    缩进代码\n    第二行",
+    "\t制表符缩进",
+    "\u3000\u3000全角空格缩进的段落",
+    '[id]: https://example.gov.cn "标题"',
+    "见[链接][id]与[^n]。",
+    "[^n]: 注释正文\n\n    注释的第二段",
+    "| 甲 | 乙 |\n| --- | --- |\n| 1 | 2 |",
+    "甲 | 乙\n--- | ---\n1 | 2",
+    "文中有竖线 | 但不是表格",
+    "```\n围栏代码 *no*\n```",
+    "~~~ python\nx = 1\n~~~",
+    '<div markdown="1">\n块级 HTML\n</div>',
+    "行内 <span>HTML</span> 与 &amp; 实体",
+    "段落属性\n{: .lead #p1 }",
+    "## 标题属性 {#custom-id}",
+    "[TOC]",
+    "转义 \\* 星号与 \\\\ 反斜杠",
+    "冒号: 开头不是什么\n: 冒号开头",
+    "!感叹号开头",
+    "_下划线开头_ 的强调",
+    "=等号开头的行",
+    "<https://www.example.gov.cn>",
+    "控制字符\x02保留\x03吗",
+    "末尾两个空格  \n换行",
+]
 
-@pytest.mark.parametrize("body", QUICK_CASES)
-def test_quick_inline_pass_is_the_stock_pass_byte_for_byte(body: str) -> None:
-    stock = markdown.Markdown(
-        extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
-    )
+
+def _stock() -> markdown.Markdown:
+    return markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+
+
+def _same_as_stock(stock: markdown.Markdown, body: str) -> None:
     quick = _markdown()
+    stock.reset()
+    quick.reset()
+    assert quick.convert(body) == stock.convert(body), body
+    assert getattr(quick, "toc", "") == getattr(stock, "toc", ""), body
+
+
+def test_the_quick_converter_replaces_only_what_it_says() -> None:
+    stock, quick = _stock(), _markdown()
     assert isinstance(quick.treeprocessors["inline"], QuickInlineProcessor)
+    assert isinstance(quick.parser, QuickBlockParser)
     assert [type(t).__name__ for t in quick.treeprocessors] == [
         "QuickInlineProcessor" if type(t).__name__ == "InlineProcessor" else type(t).__name__
         for t in stock.treeprocessors
     ]
-    quick.reset()
-    assert quick.convert(body) == stock.convert(body)
-    assert getattr(quick, "toc", "") == getattr(stock, "toc", "")
+    assert [type(p).__name__ for p in quick.parser.blockprocessors] == [
+        type(p).__name__ for p in stock.parser.blockprocessors
+    ]
+
+
+@pytest.mark.parametrize("body", QUICK_CASES)
+def test_quick_converter_is_the_stock_one_byte_for_byte(body: str) -> None:
+    _same_as_stock(_stock(), body)
+
+
+def test_quick_converter_matches_stock_on_blocks_in_many_orders() -> None:
+    stock = _stock()
+    rng = random.Random(20261127)
+    for block in QUICK_BLOCKS:
+        _same_as_stock(stock, block)
+    for _ in range(400):
+        picked = rng.sample(QUICK_BLOCKS, rng.randint(2, 6))
+        glue = rng.choice(["\n\n", "\n", "\n\n\n", "\r\n\r\n"])
+        _same_as_stock(stock, glue.join(picked) + rng.choice(["", "\n", "  "]))
+
+
+def test_quick_converter_matches_stock_on_real_articles() -> None:
+    stock = _stock()
+    bodies = [p.read_text(encoding="utf-8") for p in sorted((REPO / "content").rglob("*.md"))]
+    bodies += [p.read_text(encoding="utf-8") for p in sorted((REPO / "docs").rglob("*.md"))]
+    script = shared_corpus_script()
+    if script is not None:
+        # A slice of the generated corpus the benchmarks use (front matter and all: it is text too).
+        with tempfile.TemporaryDirectory() as folder:
+            subprocess.run(
+                [sys.executable, str(script), folder, "--count", "150", "--seed", "7", "--quiet"], check=True
+            )
+            bodies += [p.read_text(encoding="utf-8") for p in sorted(Path(folder).rglob("*.md"))]
+    assert len(bodies) > 20
+    for body in bodies:
+        _same_as_stock(stock, body)
+        _same_as_stock(stock, body.split("\n---\n", 1)[-1])
 
 
 def test_cjk_lines_join_without_spaces_and_punctuation_stays_full_width() -> None:

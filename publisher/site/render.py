@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
-from xml.etree import ElementTree as etree
 
-import markdown
 import nh3
-from markdown import inlinepatterns, util
 from markdown.extensions.toc import slugify_unicode
-from markdown.treeprocessors import InlineProcessor
 
 from publisher.site.media import Derivative, Source, ensure
+from publisher.site.quick_markdown import QuickMarkdown
 from publisher.store.blobs import BlobStore
 
 # Bump when the output of this module changes for the same input, so cached fragments are redone.
@@ -71,97 +68,14 @@ _IMG = re.compile(r'<img\b((?:[^>"]|"[^"]*")*)>')
 _ATTR = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"]*)"')
 _LONE_IMAGE = re.compile(r'<p>(<img\b(?:[^>"]|"[^"]*")*>)</p>')
 
-# A literal that each of these inline patterns cannot match without (keyed by the exact regex, so
-# a pattern Python-Markdown changes or an extension adds simply runs as it always did).
-_TRIGGERS: dict[str, tuple[str, ...]] = {
-    inlinepatterns.BACKTICK_RE: ("`",),
-    inlinepatterns.ESCAPE_RE: ("\\",),
-    inlinepatterns.LINK_RE: ("[",),  # also the reference patterns
-    inlinepatterns.IMAGE_LINK_RE: ("![",),  # also the image reference patterns
-    inlinepatterns.AUTOLINK_RE: ("<",),
-    inlinepatterns.AUTOMAIL_RE: ("<",),
-    inlinepatterns.LINE_BREAK_RE: ("  \n",),
-    inlinepatterns.HTML_RE: ("<",),
-    inlinepatterns.ENTITY_RE: ("&",),
-    r"\[\^([^\]]*)\]": ("[^",),  # footnotes
-}
+_md: QuickMarkdown | None = None
 
 
-def _triggers(pattern: Any) -> tuple[str, ...] | None:
-    if not isinstance(pattern, inlinepatterns.InlineProcessor):
-        return None
-    source = pattern.compiled_re.pattern
-    if isinstance(pattern, inlinepatterns.DelimiterProcessor):
-        tokens = tuple(pattern.tokens)
-        return tokens if tokens and source == "|".join(re.escape(t) for t in tokens) else None
-    return _TRIGGERS.get(source)
-
-
-class QuickInlineProcessor(InlineProcessor):
-    """Python-Markdown's inline pass, skipping the patterns that cannot match a piece of text.
-
-    The stock pass tries every inline pattern's regex on every text node: for Chinese prose, which
-    rarely holds a `[`, `<`, `*` or backtick, that is most of the conversion time. A pattern is
-    skipped only when a literal its regex requires is absent; matching replaces text by
-    placeholders and never adds such a literal, so the result is the stock pass's, byte for byte.
-    """
-
-    def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
-        patterns = list(self.inlinePatterns)
-        literals: list[str] = []
-        plan: list[tuple[Any, tuple[int, ...] | None]] = []
-        for pattern in patterns:
-            found = _triggers(pattern)
-            if found is None:
-                plan.append((pattern, None))
-                continue
-            for literal in found:
-                if literal not in literals:
-                    literals.append(literal)
-            plan.append((pattern, tuple(literals.index(t) for t in found)))
-        self._plan = plan
-        self._literals = tuple(literals)
-        self._runs: dict[tuple[bool, ...], tuple[int, ...]] = {}
-        self._apply: Callable[[Any, str, int, int], tuple[str, bool, int]] = (
-            self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
-        )
-        return super().run(tree, ancestors)
-
-    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
-        if isinstance(data, util.AtomicString):
-            return data
-        present = tuple(t in data for t in self._literals)
-        runs = self._runs.get(present)
-        if runs is None:
-            runs = tuple(
-                n for n, (_, need) in enumerate(self._plan) if need is None or any(present[i] for i in need)
-            )
-            self._runs[present] = runs
-        apply = self._apply
-        for index in runs:
-            if index < patternIndex:
-                continue
-            pattern = self._plan[index][0]
-            start = 0
-            matched = True
-            while matched:
-                data, matched, start = apply(pattern, data, index, start)
-        return data
-
-
-_md: markdown.Markdown | None = None
-
-
-def _markdown() -> markdown.Markdown:
+def _markdown() -> QuickMarkdown:
     # One converter per process: building the extension set costs more than a small conversion.
     global _md
     if _md is None:
-        md = markdown.Markdown(
-            extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
-        )
-        # Same name and priority (Python-Markdown's own 20): the quick pass replaces the stock one.
-        md.treeprocessors.register(QuickInlineProcessor(md), "inline", 20)
-        _md = md
+        _md = QuickMarkdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
     return _md
 
 
