@@ -19,9 +19,12 @@ from publisher.site.media import Source
 from publisher.site.quick_markdown import QuickBlockParser, QuickInlineProcessor
 from publisher.site.render import (
     ALLOWED_TAGS,
+    CJK_EXTRA,
+    CJK_RANGES,
     EXTENSION_CONFIGS,
     EXTENSIONS,
     _markdown,
+    join_cjk_lines,
     render_fragment,
     render_markdown,
 )
@@ -178,6 +181,19 @@ def test_cjk_lines_join_without_spaces_and_punctuation_stays_full_width() -> Non
     assert "English words\nstay apart." in html
     punctuation = "“四不两直”：不发通知、不打招呼；（一）「引号」！？……——《条例》，。"
     assert punctuation in html_of(punctuation)
+
+
+def test_cjk_line_joining_follows_its_one_line_definition() -> None:
+    # The rule, as one regex: a newline with the spaces and tabs around it goes when a CJK
+    # character stands on both sides. The code walks lines instead (faster); it must agree.
+    cjk = "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES) + CJK_EXTRA
+    rule = re.compile(f"(?<=[{cjk}])[ \\t]*\\n[ \\t]*(?=[{cjk}])")
+    rng = random.Random(7)
+    alphabet = "中文，。“” \t\nab《》\u3000x—·"
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert join_cjk_lines(text) == rule.sub("", text), repr(text)
+    assert join_cjk_lines("<pre>代码\n保持</pre>\n正文\n接续") == "<pre>代码\n保持</pre>\n正文接续"
 
 
 def test_no_toc_for_short_articles() -> None:

@@ -96,7 +96,7 @@ class QuickInlineProcessor(InlineProcessor):
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         if isinstance(data, util.AtomicString):
             return data
-        present = tuple(t in data for t in self._literals)
+        present = tuple(map(data.__contains__, self._literals))
         runs = self._runs.get(present)
         if runs is None:
             runs = tuple(
@@ -113,6 +113,21 @@ class QuickInlineProcessor(InlineProcessor):
             while matched:
                 data, matched, start = apply(pattern, data, index, start)
         return data
+
+    def _InlineProcessor__processPlaceholders(
+        self, data: str | None, parent: etree.Element, isText: bool = True
+    ) -> list[tuple[etree.Element, list[str]]]:
+        # Text no pattern matched holds no placeholder: the stock walk would only append it.
+        if data and type(data) is str and util.INLINE_PLACEHOLDER_PREFIX not in data:
+            if isText:
+                parent.text = parent.text + data if parent.text else data
+            else:
+                parent.tail = parent.tail + data if parent.tail else data
+            return []
+        stock: Callable[..., list[tuple[etree.Element, list[str]]]] = (
+            InlineProcessor._InlineProcessor__processPlaceholders  # type: ignore[attr-defined]
+        )
+        return stock(self, data, parent, isText)
 
 
 # The block processors whose tests the plain-block rule below was written against: every one of
@@ -149,12 +164,19 @@ class QuickBlockParser(BlockParser):
     Installed by changing the class of the parser Python-Markdown built, so every processor the
     extensions registered stays in place."""
 
+    _checked: tuple[list[blockprocessors.BlockProcessor], blockprocessors.BlockProcessor | None] = ([], None)
+
     def parseBlocks(self, parent: etree.Element, blocks: list[str]) -> None:
         # One sorted list per call instead of one per block (the registry re-lists on every walk).
         processors = list(self.blockprocessors)
-        paragraph: blockprocessors.BlockProcessor | None = None
-        if all(type(p) in _KNOWN_BLOCK_PROCESSORS for p in processors):
-            paragraph = next((p for p in processors if type(p) is blockprocessors.ParagraphProcessor), None)
+        known, paragraph = self._checked
+        if processors != known:
+            paragraph = None
+            if all(type(p) in _KNOWN_BLOCK_PROCESSORS for p in processors):
+                paragraph = next(
+                    (p for p in processors if type(p) is blockprocessors.ParagraphProcessor), None
+                )
+            self._checked = (processors, paragraph)
         not_plain = _NOT_PLAIN.search
         while blocks:
             if paragraph is not None and not_plain(blocks[0]) is None:
