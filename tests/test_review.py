@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, col, select
 
@@ -21,12 +21,12 @@ from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review import queries
 from publisher.review.checks import Subject
-from publisher.review.gate import publication_gate
+from publisher.review.gate import for_many, publication_gate
 from publisher.review.service import ReviewService
 from publisher.review.users import add_user
 from publisher.review.workflow import ReviewRefused
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, AuditEvent, Revision
+from publisher.store.tables import Article, AuditEvent, Retraction, Revision
 from tests.factory import base_meta, write_article
 from tests.review_helpers import next_signer, seed_users, sign_through
 
@@ -404,6 +404,65 @@ def test_gate_blocks_builtin_marks_even_if_the_list_is_emptied(room: Newsroom, s
     sign_through(room, svc, "sneak")
     allowed, reasons = gate(room, "sneak")
     assert not allowed and any("secrecy" in r for r in reasons)
+
+
+def test_a_batched_gate_decides_as_the_single_one_in_a_few_queries(
+    room: Newsroom, svc: ReviewService
+) -> None:
+    (room.root / "review" / "secrecy.toml").write_text(
+        "", encoding="utf-8"
+    )  # let the marked one through review
+    for slug in ("ok", "pending", "never", "edited", "retracted", "marked", "emb"):
+        body = "秘密★1年\n\n正文。\n" if slug == "marked" else None
+        add(room, slug, body=body, **({"embargo": "2026-12-04T00:00:00+08:00"} if slug == "emb" else {}))
+    for slug in ("ok", "edited", "retracted", "marked", "emb"):
+        svc.submit(slug, "wangxm")
+        sign_through(room, svc, slug)
+    svc.submit("pending", "wangxm")
+    superseded = current(room, "edited")
+    add(room, "edited", body="批准后又改了一个字。\n")
+    with write_session(room.engine) as s:
+        article = s.exec(select(Article).where(Article.slug == "retracted")).one()
+        assert article.id is not None
+        s.add(
+            Retraction(
+                article_id=article.id, reason="撤稿", retracted_by="wangxm", retracted_at=datetime.now(UTC)
+            )
+        )
+    revisions = [
+        current(room, slug) for slug in ("ok", "pending", "never", "edited", "retracted", "marked", "emb")
+    ]
+    website = room.channels.channels["website"]
+    channels = [
+        website,
+        dataclasses.replace(website, enabled=False),
+        dataclasses.replace(website, external=False),
+    ]
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    with Session(room.engine) as s:
+        event.listen(room.engine, "before_cursor_execute", count)
+        try:
+            batched = for_many(publication_gate, s, revisions)
+            for at in (datetime(2026, 12, 3, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC)):
+                decided = [batched(s, r, c, at) for r in revisions for c in channels]
+        finally:
+            event.remove(room.engine, "before_cursor_execute", count)
+        # Articles, retractions, review states and, for the secrecy check, the bodies: one query each.
+        assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) == 4, statements
+        single = [publication_gate(s, r, c, at) for r in revisions for c in channels]
+        assert decided == single
+        allowed = {
+            r.id for r, d in zip([r for r in revisions for _ in channels], decided, strict=True) if d.allowed
+        }
+        # After the embargo; the marked one only to the channel that never leaves the building.
+        assert allowed == {current(room, slug).id for slug in ("ok", "emb", "marked")}
+        # A revision the batch was not made for is asked about directly, not guessed from the batch.
+        assert batched(s, superseded, website, at) == publication_gate(s, superseded, website, at)
+        assert not batched(s, superseded, website, at).allowed
 
 
 # -- audit -----------------------------------------------------------------------------------------

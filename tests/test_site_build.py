@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from publisher import articles
 from publisher.channels.protocol import ChannelAdapter, DeliveryError
 from publisher.channels.website import WebsiteAdapter
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review.gate import publication_gate
 from publisher.site import build, deploy, site
 from publisher.site.build import build_all, build_site
 from publisher.store.engine import read_session
@@ -200,6 +202,32 @@ def test_build_report_and_parallel_render(room: Newsroom) -> None:
     assert report.rendered == 43 and report.deployed
     assert len(report.published) == 43 and report.pages > 43
     assert build.retracted(room, website(room)) == frozenset()
+
+
+def test_a_build_asks_the_publication_gate_in_queries_that_do_not_grow_with_the_site(room: Newsroom) -> None:
+    def selects_of_a_build(count: int) -> int:
+        for n in range(count):
+            write_article(
+                room.root / "content", f"bulk/a-{n}.md", base_meta(f"bulk-{n}", title=f"批量稿件{n}")
+            )
+        assert ingest(room).ok
+        statements: list[str] = []
+
+        def note(conn: object, cursor: object, statement: str, *rest: object) -> None:
+            statements.append(statement)
+
+        event.listen(room.engine, "before_cursor_execute", note)
+        try:
+            report = build_site(room, website(room), publication_gate, now=NOW, workers=1)
+        finally:
+            event.remove(room.engine, "before_cursor_execute", note)
+        # Nothing went through review: the real gate holds every article back, each with its reason.
+        assert not report.published and all(
+            "never submitted" in " ".join(r) for r in report.excluded.values()
+        )
+        return sum(1 for q in statements if q.lstrip().upper().startswith("SELECT"))
+
+    assert selects_of_a_build(20) == selects_of_a_build(60)
 
 
 def _release_matches_manifest(release: Path) -> bool:

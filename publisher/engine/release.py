@@ -7,7 +7,7 @@ another article, never puts a scheduled piece up before its time. Feeds follow t
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
 from publisher.newsroom import Newsroom
-from publisher.review.gate import Gate, GateDecision, publication_gate
+from publisher.review.gate import Gate, GateDecision, for_many, publication_gate
 from publisher.store.tables import Delivery, Revision
 
 
@@ -25,35 +25,51 @@ def site_of(room: Newsroom, channel: Channel) -> Channel | None:
     return channel if isinstance(channel.settings, WebsiteSettings) else None
 
 
-def released_gate(room: Newsroom, releasing: Collection[int] = (), base: Gate = publication_gate) -> Gate:
+class ReleasedGate:
     """The publication gate, plus the site's release rule; `releasing` are article ids being
     released by the delivery in progress. Make one per build: it remembers what was released."""
 
-    released: dict[frozenset[str], set[int]] = {}  # one query per channel set for the gate's life (a build)
+    def __init__(
+        self, room: Newsroom, releasing: Collection[int] = (), base: Gate = publication_gate
+    ) -> None:
+        self.room = room
+        self.releasing = releasing
+        self.base = base
+        # One query per channel set for the gate's life (a build).
+        self.released: dict[frozenset[str], set[int]] = {}
 
-    def gate(session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
-        decision = base(session, revision, channel, at)
-        site = site_of(room, channel)
+    def many(self, session: Session, revisions: Sequence[Revision]) -> ReleasedGate:
+        batched = ReleasedGate(self.room, self.releasing, for_many(self.base, session, revisions))
+        batched.released = self.released
+        return batched
+
+    def __call__(self, session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+        decision = self.base(session, revision, channel, at)
+        site = site_of(self.room, channel)
         if not decision.allowed or site is None:
             return decision
         settings = site.settings
         if not isinstance(settings, WebsiteSettings) or settings.release != "scheduled":
             return decision
-        if revision.article_id in releasing:
+        if revision.article_id in self.releasing:
             return decision
         names = frozenset({site.name, channel.name})
-        if names not in released:
-            released[names] = set(
+        if names not in self.released:
+            self.released[names] = set(
                 session.exec(
                     select(Delivery.article_id).where(
                         col(Delivery.channel).in_(names), Delivery.status == "done"
                     )
                 )
             )
-        if revision.article_id not in released[names]:
+        if revision.article_id not in self.released[names]:
             return GateDecision.deny(
                 "尚未到发布时间（网站按排期发布） / not released yet: the site publishes on schedule"
             )
         return decision
 
-    return gate
+
+def released_gate(
+    room: Newsroom, releasing: Collection[int] = (), base: Gate = publication_gate
+) -> ReleasedGate:
+    return ReleasedGate(room, releasing, base)

@@ -9,11 +9,12 @@ with embargoes receives the item early, marked with its embargo time (`embargo_w
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
@@ -43,34 +44,135 @@ def embargo_waived(channel: Channel) -> bool:
 Gate = Callable[[Session, Revision, Channel, datetime], GateDecision]
 
 
-def publication_gate(session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
-    """Decide, at the moment of delivery, whether this revision may go to this channel."""
-    reasons: list[str] = []
-    article = session.get(Article, revision.article_id)
-    if article is None or article.current_revision_id != revision.id:
-        reasons.append("不是稿件的当前版本（已被修改） / not the article's current revision")
-    if session.get(Retraction, revision.article_id) is not None:
-        reasons.append("已撤稿 / the article was retracted")
-    state = session.get(ReviewState, revision.id)
-    if state is None:
-        reasons.append("尚未提交审核 / never submitted for review")
-    elif state.status != "approved":
-        reasons.append(f"审核未通过（{state.status}） / review is not complete: {state.status}")
-    meta = json.loads(revision.meta_json)
-    if channel.external:
+@runtime_checkable
+class ManyGate(Protocol):
+    """A gate that can look up what it needs for many revisions at once (a site build asks about
+    every article): `many` returns a gate for those revisions that reads no more from the database."""
+
+    def __call__(
+        self, session: Session, revision: Revision, channel: Channel, at: datetime
+    ) -> GateDecision: ...
+
+    def many(self, session: Session, revisions: Sequence[Revision]) -> Gate: ...
+
+
+def for_many(gate: Gate, session: Session, revisions: Sequence[Revision]) -> Gate:
+    """The gate to ask about these revisions: batched when the gate can batch, else itself."""
+    return gate.many(session, revisions) if isinstance(gate, ManyGate) else gate
+
+
+_CHUNK = 500  # ids per IN (...) list: well inside every backend's parameter limit
+
+
+def _chunks(ids: Collection[Any]) -> Iterator[list[Any]]:
+    ordered = list(ids)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+@dataclass
+class GateFacts:
+    """What the gate reads about a set of revisions, read in a few queries."""
+
+    current: dict[int, str | None]  # article id -> its current revision id
+    retracted: set[int]  # article ids
+    states: dict[str, tuple[str, bool]]  # revision id -> (review status, secrecy_blocked)
+    bodies: Callable[[Revision], str]  # a revision's body (read once, when a check needs it)
+    members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
+    marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
+
+    @classmethod
+    def gather(cls, session: Session, revisions: Sequence[Revision]) -> GateFacts:
+        article_ids = {r.article_id for r in revisions}
+        revision_ids = {r.id for r in revisions}
+        current: dict[int, str | None] = {}
+        retracted: set[int] = set()
+        states: dict[str, tuple[str, bool]] = {}
+        for chunk in _chunks(article_ids):
+            current.update(
+                session.exec(
+                    select(Article.id, Article.current_revision_id).where(col(Article.id).in_(chunk))
+                ).all()  # type: ignore[arg-type]
+            )
+            retracted.update(
+                session.exec(select(Retraction.article_id).where(col(Retraction.article_id).in_(chunk)))
+            )
+        for chunk in _chunks(revision_ids):
+            for rid, status, blocked in session.exec(
+                select(ReviewState.revision_id, ReviewState.status, ReviewState.secrecy_blocked).where(
+                    col(ReviewState.revision_id).in_(chunk)
+                )
+            ):
+                states[rid] = (status, bool(blocked))
+        if len(revisions) == 1:
+            return cls(current, retracted, states, lambda revision: revision.body, frozenset(revision_ids))
+        loaded: dict[str, str] = {}
+
+        def bodies(revision: Revision) -> str:
+            # Bodies are the bulk of a revision: all of them in one pass, only once one is needed.
+            if not loaded:
+                for chunk in _chunks(revision_ids):
+                    loaded.update(
+                        session.exec(
+                            select(Revision.id, Revision.body).where(col(Revision.id).in_(chunk))
+                        ).all()
+                    )
+            return loaded.get(revision.id) or revision.body
+
+        return cls(current, retracted, states, bodies, frozenset(revision_ids))
+
+    def carries_mark(self, revision: Revision, meta: dict[str, Any]) -> bool:
+        known = self.marked.get(revision.id)
+        if known is None:
+            known = self.marked[revision.id] = bool(
+                check_secrecy(Subject(meta, self.bodies(revision)), BUILTIN_MARKINGS)
+            )
+        return known
+
+    def decide(self, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+        reasons: list[str] = []
+        if revision.article_id not in self.current or self.current[revision.article_id] != revision.id:
+            reasons.append("不是稿件的当前版本（已被修改） / not the article's current revision")
+        if revision.article_id in self.retracted:
+            reasons.append("已撤稿 / the article was retracted")
+        state = self.states.get(revision.id)
+        if state is None:
+            reasons.append("尚未提交审核 / never submitted for review")
+        elif state[0] != "approved":
+            reasons.append(f"审核未通过（{state[0]}） / review is not complete: {state[0]}")
+        meta = json.loads(revision.meta_json)
         # A second lock behind review: the built-in classification marks, checked on every delivery.
-        marks = check_secrecy(Subject(meta, revision.body), BUILTIN_MARKINGS)
-        if marks or (state is not None and state.secrecy_blocked):
+        if channel.external and ((state is not None and state[1]) or self.carries_mark(revision, meta)):
             reasons.append(
                 "带有密级标志，禁止对外发布 / carries a secrecy marking: blocked from external channels"
             )
-    embargo = meta.get("embargo")
-    if (
-        embargo
-        and datetime.fromisoformat(embargo.replace("Z", "+00:00")) > at
-        and not embargo_waived(channel)
-    ):
-        reasons.append(f"禁发至 {embargo} / embargoed until {embargo}")
-    if not channel.enabled:
-        reasons.append(f"渠道 {channel.name} 已停用 / the channel is disabled")
-    return GateDecision.deny(*reasons) if reasons else GateDecision.allow()
+        embargo = meta.get("embargo")
+        if (
+            embargo
+            and datetime.fromisoformat(embargo.replace("Z", "+00:00")) > at
+            and not embargo_waived(channel)
+        ):
+            reasons.append(f"禁发至 {embargo} / embargoed until {embargo}")
+        if not channel.enabled:
+            reasons.append(f"渠道 {channel.name} 已停用 / the channel is disabled")
+        return GateDecision.deny(*reasons) if reasons else GateDecision.allow()
+
+
+class PublicationGate:
+    """Decide, at the moment of delivery, whether a revision may go to a channel."""
+
+    def __call__(self, session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+        return GateFacts.gather(session, [revision]).decide(revision, channel, at)
+
+    def many(self, session: Session, revisions: Sequence[Revision]) -> Gate:
+        facts = GateFacts.gather(session, revisions)
+
+        def gate(session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+            if revision.id not in facts.members:
+                return self(session, revision, channel, at)  # not one of the batch: ask directly
+            return facts.decide(revision, channel, at)
+
+        return gate
+
+
+publication_gate = PublicationGate()
