@@ -14,21 +14,20 @@ from sqlmodel import Session
 from publisher.channels.kinds import WebsiteSettings
 from publisher.channels.registry import Channel
 from publisher.newsroom import Newsroom
-from publisher.review.gate import Gate, GateDecision
-from publisher.store.tables import Revision
+from publisher.review.gate import Gate, GateDecision, GateSubject
 from tests.factory import base_meta, write_article, write_image
 
 NOW = datetime.fromisoformat("2026-12-01T12:00:00+08:00")
 
 
-def allow_all(session: Session, revision: Revision, channel: Channel, now: datetime) -> GateDecision:
+def allow_all(session: Session, revision: GateSubject, channel: Channel, now: datetime) -> GateDecision:
     return GateDecision.allow()
 
 
 def deny_slugs(*slugs: str) -> Gate:
     """A gate that has not approved these articles (by slug, read from the revision's meta)."""
 
-    def gate(session: Session, revision: Revision, channel: Channel, now: datetime) -> GateDecision:
+    def gate(session: Session, revision: GateSubject, channel: Channel, now: datetime) -> GateDecision:
         if any(f'"slug":"{s}"' in revision.meta_json.replace(" ", "") for s in slugs):
             return GateDecision.deny("未经终审 / not approved")
         return GateDecision.allow()

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
 from publisher.newsroom import Newsroom
-from publisher.review.gate import Gate, GateDecision, for_many, publication_gate
-from publisher.store.tables import Delivery, Revision
+from publisher.review.gate import Gate, GateDecision, GateSubject, for_many, publication_gate
+from publisher.store.tables import Delivery
 
 
 def site_of(room: Newsroom, channel: Channel) -> Channel | None:
@@ -38,12 +38,14 @@ class ReleasedGate:
         # One query per channel set for the gate's life (a build).
         self.released: dict[frozenset[str], set[int]] = {}
 
-    def many(self, session: Session, revisions: Sequence[Revision]) -> ReleasedGate:
+    def many(self, session: Session, revisions: Sequence[GateSubject]) -> ReleasedGate:
         batched = ReleasedGate(self.room, self.releasing, for_many(self.base, session, revisions))
         batched.released = self.released
         return batched
 
-    def __call__(self, session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+    def __call__(
+        self, session: Session, revision: GateSubject, channel: Channel, at: datetime
+    ) -> GateDecision:
         decision = self.base(session, revision, channel, at)
         site = site_of(self.room, channel)
         if not decision.allowed or site is None:

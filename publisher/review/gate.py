@@ -40,8 +40,25 @@ def embargo_waived(channel: Channel) -> bool:
     return channel.kind == "partner" and bool(getattr(channel.settings, "trusted_for_embargo", False))
 
 
+class GateSubject(Protocol):
+    """What the gate reads of a revision: an ORM `Revision` is one, and so is the lighter row a
+    site build loads for every article (`publisher.site.select.RevisionRow`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def article_id(self) -> int: ...
+
+    @property
+    def meta_json(self) -> str: ...
+
+    @property
+    def body(self) -> str: ...
+
+
 # Channels receive the gate as a parameter, so their tests can pass a fake one.
-Gate = Callable[[Session, Revision, Channel, datetime], GateDecision]
+Gate = Callable[[Session, GateSubject, Channel, datetime], GateDecision]
 
 
 @runtime_checkable
@@ -50,13 +67,13 @@ class ManyGate(Protocol):
     every article): `many` returns a gate for those revisions that reads no more from the database."""
 
     def __call__(
-        self, session: Session, revision: Revision, channel: Channel, at: datetime
+        self, session: Session, revision: GateSubject, channel: Channel, at: datetime
     ) -> GateDecision: ...
 
-    def many(self, session: Session, revisions: Sequence[Revision]) -> Gate: ...
+    def many(self, session: Session, revisions: Sequence[GateSubject]) -> Gate: ...
 
 
-def for_many(gate: Gate, session: Session, revisions: Sequence[Revision]) -> Gate:
+def for_many(gate: Gate, session: Session, revisions: Sequence[GateSubject]) -> Gate:
     """The gate to ask about these revisions: batched when the gate can batch, else itself."""
     return gate.many(session, revisions) if isinstance(gate, ManyGate) else gate
 
@@ -77,12 +94,12 @@ class GateFacts:
     current: dict[int, str | None]  # article id -> its current revision id
     retracted: set[int]  # article ids
     states: dict[str, tuple[str, bool]]  # revision id -> (review status, secrecy_blocked)
-    bodies: Callable[[Revision], str]  # a revision's body (read once, when a check needs it)
+    bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
     marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
 
     @classmethod
-    def gather(cls, session: Session, revisions: Sequence[Revision]) -> GateFacts:
+    def gather(cls, session: Session, revisions: Sequence[GateSubject]) -> GateFacts:
         article_ids = {r.article_id for r in revisions}
         revision_ids = {r.id for r in revisions}
         current: dict[int, str | None] = {}
@@ -108,7 +125,7 @@ class GateFacts:
             return cls(current, retracted, states, lambda revision: revision.body, frozenset(revision_ids))
         loaded: dict[str, str] = {}
 
-        def bodies(revision: Revision) -> str:
+        def bodies(revision: GateSubject) -> str:
             # Bodies are the bulk of a revision: all of them in one pass, only once one is needed.
             if not loaded:
                 for chunk in _chunks(revision_ids):
@@ -121,7 +138,7 @@ class GateFacts:
 
         return cls(current, retracted, states, bodies, frozenset(revision_ids))
 
-    def carries_mark(self, revision: Revision, meta: dict[str, Any]) -> bool:
+    def carries_mark(self, revision: GateSubject, meta: dict[str, Any]) -> bool:
         known = self.marked.get(revision.id)
         if known is None:
             known = self.marked[revision.id] = bool(
@@ -129,7 +146,7 @@ class GateFacts:
             )
         return known
 
-    def decide(self, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+    def decide(self, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
         reasons: list[str] = []
         if revision.article_id not in self.current or self.current[revision.article_id] != revision.id:
             reasons.append("不是稿件的当前版本（已被修改） / not the article's current revision")
@@ -161,13 +178,15 @@ class GateFacts:
 class PublicationGate:
     """Decide, at the moment of delivery, whether a revision may go to a channel."""
 
-    def __call__(self, session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+    def __call__(
+        self, session: Session, revision: GateSubject, channel: Channel, at: datetime
+    ) -> GateDecision:
         return GateFacts.gather(session, [revision]).decide(revision, channel, at)
 
-    def many(self, session: Session, revisions: Sequence[Revision]) -> Gate:
+    def many(self, session: Session, revisions: Sequence[GateSubject]) -> Gate:
         facts = GateFacts.gather(session, revisions)
 
-        def gate(session: Session, revision: Revision, channel: Channel, at: datetime) -> GateDecision:
+        def gate(session: Session, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
             if revision.id not in facts.members:
                 return self(session, revision, channel, at)  # not one of the batch: ask directly
             return facts.decide(revision, channel, at)

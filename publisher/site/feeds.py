@@ -181,8 +181,14 @@ def feed_outputs(
             fragment=fragment_keys[item.revision_id],
         )
 
+    made: dict[str, str] = {}
+
     def html(key: str) -> str:
-        return absolute(fragments.get(key).html, info.base_url)
+        # An item is in the site feed and its column's, in every format: made absolute once.
+        text = made.get(key)
+        if text is None:
+            text = made[key] = absolute(fragments.get(key).html, info.base_url)
+        return text
 
     scopes: list[tuple[str, str, str, list[Item]]] = [("all", info.title, "/", items)]
     if info.per_column:

@@ -7,6 +7,7 @@ set's hash), so an unchanged key means unchanged bytes and the page is neither r
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections import defaultdict
@@ -311,7 +312,9 @@ class Website:
             {
                 "page": {"title": "首页", "home": True},
                 "lead": None if lead is None else {**self.entry(lead), "cover": self.cover(lead)},
-                "latest": [self.entry(i) for i in self.items if i is not lead][:8],
+                "latest": [
+                    self.entry(i) for i in itertools.islice((i for i in self.items if i is not lead), 8)
+                ],
                 "columns": [
                     {
                         "name": name,
