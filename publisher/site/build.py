@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -284,14 +285,15 @@ def _init_worker(fragments: FragmentCache, staging: Path) -> None:
     _worker["staging"] = staging
 
 
-PageTask = tuple[str, str, dict[str, Any], str, str | None, str, tuple[Source, ...]]
+# (path, template, context, render key, old sha256, body, images, every derivative already cached)
+PageTask = tuple[str, str, dict[str, Any], str, str | None, str, tuple[Source, ...], bool]
 
 
 def _page_task(task: PageTask) -> tuple[str, str, bool, str | None]:
     """Render one page (and its body fragment when not cached) and write it if its bytes changed."""
-    path, template, context, key, old_sha, body, sources = task
+    path, template, context, key, old_sha, body, sources, media_ready = task
     fragments: FragmentCache = _worker["fragments"]
-    fragment, fresh = fragments.render_one(key, body, sources)
+    fragment, fresh = fragments.render_one(key, body, sources, media_ready)
     data = render_page(template, context, fragment)
     digest = hashlib.sha256(data).hexdigest()
     target: Path = _worker["staging"] / path
@@ -317,6 +319,48 @@ def _run_pages(
         count, mp_context=context, initializer=_init_worker, initargs=(fragments, staging)
     ) as pool:
         yield from pool.map(_page_task, tasks, chunksize=chunk)
+
+
+class _Waiting:
+    """Outputs made in the building process (feeds, indexes, the sitemap), each ready once the
+    fragments it reads are at hand: they are made while the render workers work, one per page
+    result, instead of after them with the other cores idle."""
+
+    def __init__(self, outputs: list[Output], pending: set[str]) -> None:
+        self.ready: deque[Output] = deque()
+        self.left: dict[int, int] = {}
+        self.waiters: dict[str, list[Output]] = defaultdict(list)
+        for out in outputs:
+            needs = {k for k in out.fragments if k in pending}
+            if not needs:
+                self.ready.append(out)
+                continue
+            self.left[id(out)] = len(needs)
+            for key in needs:
+                self.waiters[key].append(out)
+
+    def arrived(self, key: str) -> None:
+        for out in self.waiters.pop(key, ()):
+            self.left[id(out)] -= 1
+            if not self.left[id(out)]:
+                self.ready.append(out)
+
+    def rest(self) -> list[Output]:
+        """Every output not yet handed out, ready or not (once nothing more can arrive)."""
+        out = list(self.ready)
+        self.ready.clear()
+        seen = {id(o) for o in out}
+        for outputs in self.waiters.values():
+            for o in outputs:
+                if id(o) not in seen:
+                    seen.add(id(o))
+                    out.append(o)
+        self.waiters.clear()
+        return out
+
+
+# Fresh fragments are stored in batches of this many while the workers render (one transaction each).
+FLUSH_EVERY = 250
 
 
 def _write(
@@ -355,33 +399,27 @@ def _write(
         item = by_key[key]
         return body_of[item.revision_id], item.sources
 
+    # One listing of the derivative cache instead of a look for each derivative of each page.
+    cached_media = set(os.listdir(fragments.media_cache)) if fragments.media_cache.is_dir() else set()
     tasks: list[PageTask] = []
     for o in pages:
         assert o.job is not None
         template, context, key = o.job()
         old = previous.files.get(o.path)
-        tasks.append((o.path, template, context, key, old[0] if old else None, *source(key)))
+        body, sources = source(key)
+        ready = cached_media.issuperset(_derivative_names(sources))
+        tasks.append((o.path, template, context, key, old[0] if old else None, body, sources, ready))
     keys = {o.path: o.key for o in pages}
     tasks_key = {t[0]: t[3] for t in tasks}
     changed = False
     for folder in {str(Path(o.path).parent) for o in stale}:
         (staging / folder).mkdir(parents=True, exist_ok=True)
-    for done, (path, digest, written, fresh) in enumerate(_run_pages(tasks, fragments, staging, workers), 1):
-        files[path] = [digest, keys[path]]
-        if fresh is not None:
-            fragments.add(tasks_key[path], fresh)
-            report.rendered += 1
-        if written:
-            report.written.append(path)
-            changed = True
-        else:
-            report.unchanged += 1
-        if progress and done % 25 == 0:
-            progress("render", 25, len(tasks))
-    fragments.flush()
-    # Feeds read fragments of items whose pages may not have been rendered in this build.
-    report.rendered += fragments.ensure([(k, *source(k)) for k in missing if not fragments.has(k)], workers)
-    for out in others:
+    # A fragment the pages render arrives with its page; one no page renders is made after them.
+    rendered_by_pages = {t[3] for t in tasks} & missing_set
+    waiting = _Waiting(others, rendered_by_pages)
+
+    def emit(out: Output) -> None:
+        nonlocal changed
         data = out.produce()
         digest = hashlib.sha256(data).hexdigest()
         old = previous.files.get(out.path)
@@ -393,6 +431,29 @@ def _write(
             report.written.append(out.path)
             changed = True
         files[out.path] = [digest, out.key]
+
+    for done, (path, digest, written, fresh) in enumerate(_run_pages(tasks, fragments, staging, workers), 1):
+        files[path] = [digest, keys[path]]
+        if fresh is not None:
+            fragments.add(tasks_key[path], fresh)
+            report.rendered += 1
+            if len(fragments.fresh) >= FLUSH_EVERY:
+                fragments.flush()
+        waiting.arrived(tasks_key[path])
+        if waiting.ready:
+            emit(waiting.ready.popleft())
+        if written:
+            report.written.append(path)
+            changed = True
+        else:
+            report.unchanged += 1
+        if progress and done % 25 == 0:
+            progress("render", 25, len(tasks))
+    fragments.flush()
+    # Feeds read fragments of items whose pages may not have been rendered in this build.
+    report.rendered += fragments.ensure([(k, *source(k)) for k in missing if not fragments.has(k)], workers)
+    for out in waiting.rest():
+        emit(out)
     # Files of this build's targets that no output claims any more (a retracted article, say) go.
     for path, entry in previous.files.items():
         if path in files:

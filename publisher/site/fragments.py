@@ -126,7 +126,9 @@ class FragmentCache:
             db.execute("COMMIT")
             self.fresh.clear()
 
-    def render_one(self, key: str, body: str, sources: tuple[Source, ...]) -> tuple[Fragment, str | None]:
+    def render_one(
+        self, key: str, body: str, sources: tuple[Source, ...], media_ready: bool = False
+    ) -> tuple[Fragment, str | None]:
         """The fragment, rendered here when not cached; the JSON is returned when it is new."""
         fragment = self._memo.get(key)
         if fragment is not None:
@@ -134,10 +136,11 @@ class FragmentCache:
         text = self._load(key)
         if text is not None:
             return self.get(key), None
-        text = _to_json(render_fragment(body, list(sources), self.blobs, self.media_cache, self.media_url))
-        fragment = _from_json(text)
+        fragment = render_fragment(
+            body, list(sources), self.blobs, self.media_cache, self.media_url, media_ready
+        )
         self._memo[key] = fragment
-        return fragment, text
+        return fragment, _to_json(fragment)
 
     def ensure(
         self, tasks: Iterable[Task], workers: int | None = None, progress: Callable[[int], None] | None = None

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 import nh3
 from markdown.extensions.toc import slugify_unicode
 
-from publisher.site.media import Derivative, Source, ensure
+from publisher.site.media import Derivative, Source, ensure, plan
 from publisher.site.quick_markdown import QuickMarkdown
 from publisher.store.blobs import BlobStore
 
@@ -190,14 +190,20 @@ def _count(tokens: list[dict[str, object]]) -> int:
 
 
 def render_fragment(
-    body: str, sources: list[Source], blobs: BlobStore, media_cache: Path, media_url: str
+    body: str,
+    sources: list[Source],
+    blobs: BlobStore,
+    media_cache: Path,
+    media_url: str,
+    media_ready: bool = False,
 ) -> Fragment:
-    """The whole body of one revision; derivatives missing from the cache are made on the way."""
+    """The whole body of one revision; derivatives missing from the cache are made on the way
+    (`media_ready`: the caller saw every one of them in the cache, so none is looked for)."""
     pictures: dict[str, Picture] = {}
     media: list[str] = []
     cover: Picture | None = None
     for source in sources:
-        derivatives = ensure(source, blobs, media_cache)
+        derivatives = plan(source) if media_ready else ensure(source, blobs, media_cache)
         media.extend(d.name for d in derivatives)
         pic = picture(derivatives, media_url)
         if source.role == "cover":
