@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
+from sqlmodel import select
 
 from publisher import articles
 from publisher.channels.protocol import ChannelAdapter, DeliveryError
@@ -17,7 +18,9 @@ from publisher.newsroom import Newsroom
 from publisher.review.gate import publication_gate
 from publisher.site import build, deploy, site
 from publisher.site.build import build_all, build_site
+from publisher.site.select import load_current
 from publisher.store.engine import read_session
+from publisher.store.tables import Article
 from tests.factory import base_meta, write_article
 from tests.site_support import (
     NOW,
@@ -228,6 +231,34 @@ def test_a_build_asks_the_publication_gate_in_queries_that_do_not_grow_with_the_
         return sum(1 for q in statements if q.lstrip().upper().startswith("SELECT"))
 
     assert selects_of_a_build(20) == selects_of_a_build(60)
+
+
+def test_remembered_revision_rows_never_outlive_their_database(
+    newsroom_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PUBLISHER_DATABASE_URL", raising=False)
+    content = newsroom_dir / "content"
+    for name in ("b", "c"):
+        write_article(content, f"{name}.md", base_meta(f"art-{name}", title=f"稿件{name}"))
+
+    def ids() -> dict[str, tuple[int, int]]:
+        room = Newsroom(newsroom_dir)
+        try:
+            assert ingest(room).ok
+            with read_session(room.engine) as session:
+                return {c.slug: (c.revision.article_id, c.revision.number) for c in load_current(session)}
+        finally:
+            room.close()
+
+    first = ids()
+    # The same database address made anew: the same texts get other article ids this time.
+    (newsroom_dir / "var" / "publisher.db").unlink()
+    write_article(content, "a.md", base_meta("art-a", title="先入库的稿件"))
+    second = ids()
+    with read_session(Newsroom(newsroom_dir).engine) as session:
+        truth = {a.slug: a.id for a in session.exec(select(Article))}
+    assert {slug: article_id for slug, (article_id, _) in second.items()} == truth
+    assert second["art-b"] != first["art-b"]
 
 
 def _release_matches_manifest(release: Path) -> bool:
