@@ -98,6 +98,7 @@ def test_channels_listed_and_broken_channel_reported(env: dict[str, str], newsro
 def test_db_upgrade_is_idempotent(env: dict[str, str]) -> None:
     code, out, _ = run(env, "db", "upgrade")
     head = migrate.head_revision()
+    assert head == migrate.HEAD, "migrate.HEAD must name the newest migration (it skips Alembic at head)"
     assert code == 0 and head is not None and out.strip().endswith(head)
     code, out, _ = run(env, "db", "upgrade")
     assert code == 0 and "已是最新" in out

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 from publisher.cli import app
 from publisher.engine import claims, scheduling
 from publisher.engine.clock import FixedClock, RealClock
+from publisher.engine.pause import set_paused
 from publisher.engine.performers import PERFORMERS, Receipt, Unknown
-from publisher.engine.worker import DeliveryWorker, set_paused
+from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review.service import ReviewService

@@ -20,7 +20,6 @@ from publisher.cli.common import (
     print_problems,
     staff_errors,
 )
-from publisher.demo import run_demo
 from publisher.scaffold import init_newsroom
 
 # Below this many files a progress bar is noise.
@@ -148,4 +147,6 @@ def register(app: typer.Typer) -> None:
     def demo(newsroom: NewsroomOpt = Path(".")) -> None:
         """运行演示新闻室的完整流程 / run the demo newsroom end to end."""
         with staff_errors():
+            from publisher.demo import run_demo  # the engine, sandboxes and web stack: only for the demo
+
             run_demo(open_newsroom(newsroom), console)

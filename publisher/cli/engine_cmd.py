@@ -7,7 +7,7 @@ import signal
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -26,13 +26,16 @@ from publisher.cli.common import (
 )
 from publisher.engine import scheduling
 from publisher.engine.clock import CompressedClock, RealClock
+from publisher.engine.pause import set_paused
 from publisher.engine.status import engine_status
-from publisher.engine.worker import DeliveryWorker, WindowPolicy, set_paused
 from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
 from publisher.schedule import Slot, load_schedules
 from publisher.store.engine import read_session
 from publisher.store.tables import Delivery
+
+if TYPE_CHECKING:
+    from publisher.engine.worker import WindowPolicy
 from publisher.timeutil import show
 
 STATUS = {
@@ -179,6 +182,8 @@ def register(app: typer.Typer) -> None:
                     parse_time(start, room.settings.tz) if start else RealClock().now(), speed
                 )
             )
+            from publisher.engine.worker import DeliveryWorker  # APScheduler and performers: `run` only
+
             worker = DeliveryWorker(room, clock=clock, windows=_windows(room))
             if once:
                 done = worker.run_once()

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pypinyin import Style, lazy_pinyin
-
 MAX_SLUG = 80
 
 
 def slugify(title: str, limit: int = MAX_SLUG) -> str:
     """`江澜市养老服务条例施行` -> `jiang-lan-shi-yang-lao-fu-wu-tiao-li-shi-xing`, cut on a word boundary."""
+    # Loaded here: pypinyin's phrase dictionary takes a fifth of a second to import, and most
+    # articles name their slug (every command would pay for it otherwise).
+    from pypinyin import Style, lazy_pinyin
+
     words: list[str] = []
     for piece in lazy_pinyin(title, style=Style.NORMAL, errors=lambda chars: chars):
         ascii_piece = unicodedata.normalize("NFKD", piece).encode("ascii", "ignore").decode().lower()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from publisher.engine.worker import is_paused
+from publisher.engine.pause import is_paused
 from publisher.store.tables import Delivery, Worker
 
 

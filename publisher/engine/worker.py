@@ -22,11 +22,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, col, select
 
 import publisher.engine.adapters  # noqa: F401  (registers the website, feed and WeChat performers)
-from publisher import audit
 from publisher.channels.registry import Channel
 from publisher.engine import claims
 from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
+from publisher.engine.pause import is_paused
 from publisher.engine.performers import (
     DeliveryError,
     Performer,
@@ -38,7 +38,7 @@ from publisher.engine.performers import (
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate, GateDecision, embargo_waived, publication_gate
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, Delivery, NewsroomFlag, ReviewState, Revision, Worker
+from publisher.store.tables import Article, Delivery, ReviewState, Revision, Worker
 
 log = logging.getLogger("publisher.engine")
 
@@ -51,7 +51,6 @@ class _SkippedWatchFilter(logging.Filter):
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_SkippedWatchFilter())
-PAUSE_FLAG = "paused"
 FINISH_GROUP = 10  # outcomes recorded per transaction
 FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 # Sent but not yet recorded, at most: the queue, the group in the recorder's hands, and the one
@@ -68,11 +67,6 @@ class WindowPolicy(Protocol):
     def window_block(self, channel: str, at: datetime) -> str | None: ...
 
     def next_open(self, channel: str, at: datetime) -> datetime: ...
-
-
-def is_paused(session: Session) -> bool:
-    flag = session.get(NewsroomFlag, PAUSE_FLAG)
-    return flag is not None and flag.value == "true"
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,25 +502,4 @@ class DeliveryWorker:
             revision_id,
             error=reason,
             next_attempt_at=self.clock.now() + self._backoff(d.attempts, retry_after),
-        )
-
-
-def set_paused(room: Newsroom, paused: bool, actor: str, reason: str | None = None) -> None:
-    """The newsroom-wide emergency switch: every worker stops claiming at its next round."""
-    with write_session(room.engine) as session:
-        session.merge(
-            NewsroomFlag(
-                key=PAUSE_FLAG,
-                value="true" if paused else "false",
-                updated_by=actor,
-                updated_at=RealClock().now(),
-            )
-        )
-        audit.append(
-            session,
-            actor=actor,
-            action="engine.pause" if paused else "engine.resume",
-            object_type="newsroom",
-            object_id=room.settings.newsroom.name,
-            details={"reason": reason},
         )

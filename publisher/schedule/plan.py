@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from icalendar import Calendar, Event
 from sqlalchemy import inspect, select
 from sqlmodel import Session, col
 
@@ -217,6 +216,8 @@ def plan_dict(plan: Plan, schedules: Schedules) -> dict[str, Any]:
 
 def to_ics(planned: list[PlannedSlot], schedules: Schedules, newsroom_name: str, stamp: datetime) -> bytes:
     """An iCalendar file staff subscribe to; UIDs are stable so a re-import updates, not duplicates."""
+    from icalendar import Calendar, Event  # only `plan --ics` needs it; every command would pay
+
     cal = Calendar()
     cal.add("prodid", "-//publisher//schedules//ZH")
     cal.add("version", "2.0")

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import chinese_calendar
-
 from publisher.schedule.model import CalendarSettings
 
 # 调休 can make a long run of days off (Spring Festival is nine); a month is far more than enough.
@@ -46,6 +44,8 @@ class WorkingCalendar:
         override = self._overrides.get(day)
         if override is not None:
             return DayInfo(override.working, override.name or None)
+        import chinese_calendar  # loaded on first use: most commands never ask about a day
+
         try:
             off, holiday = chinese_calendar.get_holiday_detail(day)
         except NotImplementedError:
