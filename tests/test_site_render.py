@@ -23,8 +23,8 @@ from publisher.site.render import (
     CJK_RANGES,
     EXTENSION_CONFIGS,
     EXTENSIONS,
-    _markdown,
     join_cjk_lines,
+    markdown_converter,
     render_fragment,
     render_markdown,
 )
@@ -118,7 +118,7 @@ def _stock() -> markdown.Markdown:
 
 
 def _same_as_stock(stock: markdown.Markdown, body: str) -> None:
-    quick = _markdown()
+    quick = markdown_converter()
     stock.reset()
     quick.reset()
     assert quick.convert(body) == stock.convert(body), body
@@ -126,7 +126,7 @@ def _same_as_stock(stock: markdown.Markdown, body: str) -> None:
 
 
 def test_the_quick_converter_replaces_only_what_it_says() -> None:
-    stock, quick = _stock(), _markdown()
+    stock, quick = _stock(), markdown_converter()
     assert isinstance(quick.treeprocessors["inline"], QuickInlineProcessor)
     assert isinstance(quick.parser, QuickBlockParser)
     assert [type(t).__name__ for t in quick.treeprocessors] == [

@@ -36,7 +36,7 @@ from publisher.site.feeds import FeedInfo, feed_outputs
 from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
 from publisher.site.media import Source
 from publisher.site.select import Item, Selection, load_bodies, load_current, select_items
-from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page
+from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page, warm_up
 from publisher.store.engine import read_session
 
 TARGETS = ("website", "feeds")
@@ -312,8 +312,11 @@ def _run_pages(
         yield from map(_page_task, tasks)
         return
     methods = multiprocessing.get_all_start_methods()
-    # fork: the workers start in milliseconds with templates, extensions and caches already loaded.
+    # fork: the workers start in milliseconds with templates, extensions and caches already loaded,
+    # loaded here first so that each worker does not compile them again for itself.
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    if context.get_start_method() == "fork":
+        warm_up({t[1] for t in tasks})
     chunk = max(1, min(16, len(tasks) // (count * 4)))
     with ProcessPoolExecutor(
         count, mp_context=context, initializer=_init_worker, initargs=(fragments, staging)

@@ -74,7 +74,7 @@ _LONE_IMAGE = re.compile(r'<p>(<img\b(?:[^>"]|"[^"]*")*>)</p>')
 _md: QuickMarkdown | None = None
 
 
-def _markdown() -> QuickMarkdown:
+def markdown_converter() -> QuickMarkdown:
     # One converter per process: building the extension set costs more than a small conversion.
     global _md
     if _md is None:
@@ -171,7 +171,7 @@ def rewrite_images(fragment: str, pictures: dict[str, Picture]) -> str:
 
 def render_markdown(body: str) -> tuple[str, str]:
     """(body HTML, table-of-contents HTML), both sanitised; raw HTML in the body is allowed-listed."""
-    md = _markdown()
+    md = markdown_converter()
     md.reset()
     converted = md.convert(body)
     tokens = getattr(md, "toc_tokens", [])

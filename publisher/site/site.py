@@ -11,7 +11,7 @@ import itertools
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -24,7 +24,7 @@ import jinja2
 
 from publisher.site.fragments import FragmentCache
 from publisher.site.media import plan
-from publisher.site.render import RENDER_VERSION, Fragment, picture
+from publisher.site.render import RENDER_VERSION, Fragment, markdown_converter, picture
 from publisher.site.select import Item
 
 HERE = Path(__file__).parent
@@ -97,6 +97,14 @@ def environment() -> jinja2.Environment:
         # of every template file on every page.
         auto_reload=False,
     )
+
+
+def warm_up(templates: Collection[str]) -> None:
+    """Compile these templates and make the Markdown converter in this process, before it forks
+    render workers that would each do so for themselves."""
+    for name in templates:
+        environment().get_template(name)
+    markdown_converter()
 
 
 def xml_bytes(root: ET.Element) -> bytes:
