@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,27 @@ def test_incremental_rebuild_touches_only_the_changed_files(built: Newsroom) -> 
     assert set(report.written) == changed and report.rendered == 1
     assert "正文改过了" in (out / "articles" / "news-22.html").read_text(encoding="utf-8")
     assert "更新时间" in (out / "articles" / "news-22.html").read_text(encoding="utf-8")
+
+
+def test_a_feed_waits_for_fragments_no_page_renders(built: Newsroom) -> None:
+    # The render cache is gone but every page is current: the feeds' other items are rendered
+    # for the feeds alone, after the pages, and the feeds wait for them.
+    shutil.rmtree(built.var_dir / "cache" / "render")
+    for n in (18, 20, 22):  # more pages than outputs waiting in front of the feeds
+        write_article(
+            built.root / "content",
+            f"news/news-{n}.md",
+            base_meta(
+                f"news-{n}", title=f"工作动态第{n}条", column="工作动态", date=f"2026-11-{n}T08:00:00+08:00"
+            ),
+            "## 标题\n\n正文又改过了。\n",
+        )
+    assert len(ingest(built).revised) == 3
+    report = build_site(built, website(built), deny_slugs("unapproved-draft"), now=NOW)
+    assert report.rendered > 3 and "articles/news-22.html" in report.written
+    feed = json.loads((public(built) / "feeds" / "all.json").read_text(encoding="utf-8"))
+    assert len(feed["items"]) > 1 and all(item["content_html"] for item in feed["items"])
+    assert "正文又改过了" in json.dumps(feed, ensure_ascii=False)
 
 
 def test_a_failed_build_keeps_the_old_site(built: Newsroom, monkeypatch: pytest.MonkeyPatch) -> None:

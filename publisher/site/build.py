@@ -417,9 +417,9 @@ def _write(
     changed = False
     for folder in {str(Path(o.path).parent) for o in stale}:
         (staging / folder).mkdir(parents=True, exist_ok=True)
-    # A fragment the pages render arrives with its page; one no page renders is made after them.
-    rendered_by_pages = {t[3] for t in tasks} & missing_set
-    waiting = _Waiting(others, rendered_by_pages)
+    # A fragment the pages render arrives with its page; one no page renders is made after them
+    # (`ensure` below), so an output that reads it waits until then.
+    waiting = _Waiting(others, missing_set)
 
     def emit(out: Output) -> None:
         nonlocal changed
