@@ -121,8 +121,6 @@ class GateFacts:
                 )
             ):
                 states[rid] = (status, bool(blocked))
-        if len(revisions) == 1:
-            return cls(current, retracted, states, lambda revision: revision.body, frozenset(revision_ids))
         loaded: dict[str, str] = {}
 
         def bodies(revision: GateSubject) -> str:
@@ -181,7 +179,21 @@ class PublicationGate:
     def __call__(
         self, session: Session, revision: GateSubject, channel: Channel, at: datetime
     ) -> GateDecision:
-        return GateFacts.gather(session, [revision]).decide(revision, channel, at)
+        # One revision (a delivery, at its due time): by primary key, so rows the caller already
+        # loaded into the session (the engine preloads a round's) cost no query, and the rest
+        # (a retraction) is read at this moment.
+        article = session.get(Article, revision.article_id)
+        state = session.get(ReviewState, revision.id)
+        facts = GateFacts(
+            current={} if article is None else {revision.article_id: article.current_revision_id},
+            retracted=set()
+            if session.get(Retraction, revision.article_id) is None
+            else {revision.article_id},
+            states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
+            bodies=lambda subject: subject.body,
+            members=frozenset({revision.id}),
+        )
+        return facts.decide(revision, channel, at)
 
     def many(self, session: Session, revisions: Sequence[GateSubject]) -> Gate:
         facts = GateFacts.gather(session, revisions)
