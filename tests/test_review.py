@@ -340,6 +340,54 @@ def test_meeting_report_that_agrees_with_the_register(room: Newsroom, svc: Revie
     assert "程序符合性校验" in sign_through(room, svc, "mr")
 
 
+def test_a_congress_session_is_not_taken_for_the_standing_committee_session_of_the_same_number(
+    room: Newsroom, svc: ReviewService
+) -> None:
+    # The congress and its standing committee both hold a "seventh session" in the 17th term.
+    register = room.root / "schedules" / "meetings.toml"
+    sc_seventh = (
+        '[[meeting]]\nid = "sc-17-7"\nbody = "standing-committee"\n'
+        'name = "江澜市第十七届人民代表大会常务委员会第七次会议"\nterm = 17\nsession = 7\n'
+        "start = 2023-06-27\nend = 2023-06-28\n\n"
+    )
+    text = register.read_text(encoding="utf-8")
+    first = text.index("\n[[meeting]]") + 1  # the first table, not the comment that names it
+    register.write_text(text[:first] + sc_seventh + text[first:], encoding="utf-8")
+    congress = {"term": 17, "session": 7, "start": "2027-01-12", "end": "2027-01-15"}
+    # A name off by a word: found by body, term and session, so the message names the right meeting.
+    add(
+        room,
+        "npc",
+        kind="meeting_report",
+        meeting={**congress, "name": "江澜市第十七届人民代表大会第七次全体会议"},
+    )
+    with refused("登记为「江澜市第十七届人民代表大会第七次会议」"):
+        svc.submit("npc", "wangxm")
+    # The exact name passes, and so does a body given outright with the registered name.
+    add(
+        room,
+        "npc2",
+        kind="meeting_report",
+        meeting={**congress, "name": "江澜市第十七届人民代表大会第七次会议"},
+    )
+    svc.submit("npc2", "wangxm")
+    add(
+        room,
+        "sc7",
+        kind="meeting_report",
+        meeting={
+            "name": "常委会第七次会议",
+            "body": "standing-committee",
+            "term": 17,
+            "session": 7,
+            "start": "2023-06-27",
+            "end": "2023-06-28",
+        },
+    )
+    with refused("登记为「江澜市第十七届人民代表大会常务委员会第七次会议」"):
+        svc.submit("sc7", "wangxm")
+
+
 def test_channel_limits_are_checked_through_the_hook(room: Newsroom) -> None:
     seed_users(room)
 

@@ -65,6 +65,8 @@ class Series(_Part):
 
 class Meeting(_Part):
     name: str = Field(min_length=1)
+    # Optional: read from the name when absent (常务委员会 -> standing committee, else congress).
+    body: Literal["standing-committee", "congress"] | None = None
     term: int = Field(ge=1, description="届")
     session: int = Field(ge=1, description="次")
     start: date

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from publisher.errors import ConfigError, Problem
-from publisher.review.register import MeetingRegister
+from publisher.review.register import MeetingRegister, body_of
 
 Severity = Literal["block", "warning"]
 
@@ -233,7 +233,8 @@ def check_meeting(subject: Subject, register: MeetingRegister) -> list[Finding]:
                 "会议报道须在元数据中写明会议（meeting） / a meeting report must name its meeting",
             )
         ]
-    found = register.find(named["name"], named["term"], named["session"])
+    body = named.get("body") or body_of(str(named["name"]))
+    found = register.find(named["name"], named["term"], named["session"], body)
     if found is None:
         return [
             Finding(
@@ -245,7 +246,11 @@ def check_meeting(subject: Subject, register: MeetingRegister) -> list[Finding]:
             )
         ]
     findings: list[Finding] = []
-    if found.name != named["name"] or (found.term, found.session) != (named["term"], named["session"]):
+    if (
+        found.name != named["name"]
+        or (found.term, found.session) != (named["term"], named["session"])
+        or (body is not None and found.body != body)
+    ):
         findings.append(
             Finding(
                 "meeting",

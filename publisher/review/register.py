@@ -46,11 +46,25 @@ class RegisteredMeeting(_Strict):
 class MeetingRegister(_Strict):
     meeting: list[RegisteredMeeting] = []
 
-    def find(self, name: str, term: int, session: int) -> RegisteredMeeting | None:
+    def find(self, name: str, term: int, session: int, body: str | None = None) -> RegisteredMeeting | None:
+        """The meeting of that name; else that body's meeting of that term and session (a
+        congress and its standing committee number their sessions separately)."""
         for meeting in self.meeting:
-            if meeting.name == name or (meeting.term, meeting.session) == (term, session):
+            if meeting.name == name:
+                return meeting
+        for meeting in self.meeting:
+            if (meeting.term, meeting.session) == (term, session) and body in (None, meeting.body):
                 return meeting
         return None
+
+
+def body_of(name: str) -> str | None:
+    """Which body a meeting's name says it is: 常务委员会 sessions, or the congress's own."""
+    if "常务委员会" in name:
+        return "standing-committee"
+    if "人民代表大会" in name:
+        return "congress"
+    return None
 
 
 def load_register(schedules_dir: Path, root: Path) -> MeetingRegister:
