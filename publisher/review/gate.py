@@ -9,7 +9,7 @@ with embargoes receives the item early, marked with its embargo time (`embargo_w
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -18,7 +18,8 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
-from publisher.store.tables import Article, Retraction, ReviewState, Revision
+from publisher.store.batch import in_chunks, revision_bodies
+from publisher.store.tables import Article, Retraction, ReviewState
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +79,6 @@ def for_many(gate: Gate, session: Session, revisions: Sequence[GateSubject]) -> 
     return gate.many(session, revisions) if isinstance(gate, ManyGate) else gate
 
 
-_CHUNK = 500  # ids per IN (...) list: well inside every backend's parameter limit
-
-
-def _chunks(ids: Collection[Any]) -> Iterator[list[Any]]:
-    ordered = list(ids)
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
 @dataclass
 class GateFacts:
     """What the gate reads about a set of revisions, read in a few queries."""
@@ -105,7 +97,7 @@ class GateFacts:
         current: dict[int, str | None] = {}
         retracted: set[int] = set()
         states: dict[str, tuple[str, bool]] = {}
-        for chunk in _chunks(article_ids):
+        for chunk in in_chunks(article_ids):
             current.update(
                 session.exec(
                     select(Article.id, Article.current_revision_id).where(col(Article.id).in_(chunk))
@@ -114,10 +106,10 @@ class GateFacts:
             retracted.update(
                 session.exec(select(Retraction.article_id).where(col(Retraction.article_id).in_(chunk)))
             )
-        for chunk in _chunks(revision_ids):
+        for ids in in_chunks(revision_ids):
             for rid, status, blocked in session.exec(
                 select(ReviewState.revision_id, ReviewState.status, ReviewState.secrecy_blocked).where(
-                    col(ReviewState.revision_id).in_(chunk)
+                    col(ReviewState.revision_id).in_(ids)
                 )
             ):
                 states[rid] = (status, bool(blocked))
@@ -126,12 +118,7 @@ class GateFacts:
         def bodies(revision: GateSubject) -> str:
             # Bodies are the bulk of a revision: all of them in one pass, only once one is needed.
             if not loaded:
-                for chunk in _chunks(revision_ids):
-                    loaded.update(
-                        session.exec(
-                            select(Revision.id, Revision.body).where(col(Revision.id).in_(chunk))
-                        ).all()
-                    )
+                loaded.update(revision_bodies(session, revision_ids))
             return loaded.get(revision.id) or revision.body
 
         return cls(current, retracted, states, bodies, frozenset(revision_ids))

@@ -35,8 +35,9 @@ from publisher.site.deploy import Manifest, Releases, link_or_copy, write_file, 
 from publisher.site.feeds import FeedInfo, feed_outputs
 from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
 from publisher.site.media import Source
-from publisher.site.select import Item, Selection, load_bodies, load_current, select_items
+from publisher.site.select import Item, Selection, load_current, select_items
 from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page, warm_up
+from publisher.store.batch import revision_bodies
 from publisher.store.engine import read_session
 
 TARGETS = ("website", "feeds")
@@ -241,7 +242,7 @@ def _build_site(
 
         def bodies(revision_ids: list[str]) -> dict[str, str]:
             with read_session(room.engine) as session:
-                return load_bodies(session, revision_ids)
+                return revision_bodies(session, revision_ids)
 
         by_key = {keys[rid]: item for rid, item in every_item.items()}
         files, changed = _write(

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from publisher.channels.registry import Channel
 from publisher.review.gate import Gate
 from publisher.site.media import Source
+from publisher.store.batch import in_chunks
 from publisher.store.tables import Article, Revision, RevisionAsset
 
 
@@ -110,7 +111,6 @@ _ROW_COLUMNS = (
     Revision.created_at,
     Revision.meta_json,
 )
-_IN_CHUNK = 500
 _REMEMBER = 1 << 15
 
 # Revisions are immutable: a revision's columns and images, once read, are remembered for the
@@ -148,8 +148,7 @@ def load_current(session: Session) -> list[Current]:
             here[rid] = known
     fields: dict[str, tuple[Any, ...]] = {}
     assets: dict[str, list[Source]] = defaultdict(list)
-    for start in range(0, len(unknown), _IN_CHUNK):
-        chunk = unknown[start : start + _IN_CHUNK]
+    for chunk in in_chunks(unknown):
         for row in session.execute(
             sa_select(*(col(c) for c in _ROW_COLUMNS)).where(col(Revision.id).in_(chunk))
         ):
@@ -179,16 +178,6 @@ def load_current(session: Session) -> list[Current]:
         revision = RevisionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], load_body)
         out.append(Current(slug, revision, sources))
     return out
-
-
-def load_bodies(session: Session, revision_ids: list[str]) -> dict[str, str]:
-    bodies: dict[str, str] = {}
-    for start in range(0, len(revision_ids), 500):
-        chunk = revision_ids[start : start + 500]
-        bodies.update(
-            session.exec(select(Revision.id, Revision.body).where(col(Revision.id).in_(chunk))).all()
-        )
-    return bodies
 
 
 # Revisions are immutable: what one parses to (its front matter, its Item) is remembered across

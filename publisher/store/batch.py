@@ -1,0 +1,29 @@
+"""Reading many rows by id: `IN (...)` lists of a size every backend accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import TypeVar
+
+from sqlmodel import Session, col, select
+
+from publisher.store.tables import Revision
+
+IN_CHUNK = 500  # ids per IN (...) list: well inside every backend's parameter limit
+T = TypeVar("T")
+
+
+def in_chunks(ids: Collection[T]) -> Iterator[list[T]]:
+    ordered = list(ids)
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield ordered[start : start + IN_CHUNK]
+
+
+def revision_bodies(session: Session, revision_ids: Collection[str]) -> dict[str, str]:
+    """The bodies of these revisions (the bulk of a revision, so read only when needed)."""
+    bodies: dict[str, str] = {}
+    for chunk in in_chunks(revision_ids):
+        bodies.update(
+            session.exec(select(Revision.id, Revision.body).where(col(Revision.id).in_(chunk))).all()
+        )
+    return bodies
