@@ -231,6 +231,8 @@ def test_the_clock_wakes_the_worker_on_time(eroom: Newsroom, sink: Sink) -> None
     due = datetime.now(UTC) + timedelta(seconds=1.5)
     scheduling.schedule(eroom, "article-1", ["sink"], due, "zhouwb")
     w = DeliveryWorker(eroom, clock=RealClock())
+    # With the poll a minute apart, only the date job armed for the due instant can deliver in time.
+    w.settings = w.settings.model_copy(update={"poll_seconds": 60})
     w.start()
     try:
         deadline = time.time() + 10
@@ -241,7 +243,9 @@ def test_the_clock_wakes_the_worker_on_time(eroom: Newsroom, sink: Sink) -> None
         w.shutdown()
     [key] = sink.received_at
     lateness = sink.received_at[key] - due.timestamp()
-    assert 0 <= lateness < 0.5, lateness
+    # Lateness itself is measured by bench/scheduler.py; here a loaded 2-core CI only has to show
+    # the release came from the clock, well before the next poll.
+    assert 0 <= lateness < 2.0, lateness
     with Session(eroom.engine) as s:
         assert s.get(Worker, w.id).state == "stopped"  # type: ignore[union-attr]
 
