@@ -573,6 +573,10 @@ def _read_dump(path: Path) -> tuple[dict[str, tuple[str, bytes]], list[tuple[str
                 else:
                     raise BackupError(f"数据库转储不完整 / the dump ends inside the rows of {match[1]}")
                 blocks[match[1].strip('"')] = (match[2], bytes(data))
+            elif line.startswith("COPY "):
+                raise BackupError(
+                    f"数据库转储中有无法读取的行 / the dump has a COPY line this publisher cannot read: {line[:120]}"
+                )
             elif match := SETVAL_LINE.match(line):
                 sequences.append((match[1], int(match[2]), match[3]))
     return blocks, sequences
