@@ -374,6 +374,31 @@ def _unpack(archive: Path, staging: Path) -> tuple[dict[str, Any], dict[str, str
     return manifest, hashes
 
 
+# Every field restore reads, with its type: a manifest that lacks one is named, not a KeyError.
+SHAPE: dict[tuple[str, ...], type | tuple[type, ...]] = {
+    ("created",): str,
+    ("files",): dict,
+    ("blobs",): int,
+    ("database", "kind"): str,
+    ("database", "file"): str,
+    ("database", "schema_head"): (str, type(None)),
+    ("audit", "events"): int,
+    ("audit", "head_hash"): str,
+}
+
+
+def _check_shape(manifest: dict[str, Any]) -> None:
+    for path, kind in SHAPE.items():
+        value: Any = manifest
+        for key in path:
+            value = value.get(key, KeyError) if isinstance(value, dict) else KeyError
+        if value is KeyError or not isinstance(value, kind):
+            field = ".".join(path)
+            raise BackupError(f"备份清单缺少或写错字段 / the manifest lacks a valid {field!r}")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["files"].items()):
+        raise BackupError("备份清单的文件表无效 / the manifest's 'files' must map names to sha256 hashes")
+
+
 def check_manifest(manifest: dict[str, Any], hashes: dict[str, str]) -> None:
     """The manifest is intact and every file in the archive is exactly the one it lists."""
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -383,6 +408,7 @@ def check_manifest(manifest: dict[str, Any], hashes: dict[str, str]) -> None:
         )
     if manifest.get("digest") != manifest_digest(manifest):
         raise BackupError("备份清单被改动 / the manifest was altered: its digest does not match its content")
+    _check_shape(manifest)
     listed: dict[str, str] = manifest.get("files") or {}
     for name in sorted(set(listed) - set(hashes)):
         raise BackupError(f"档案缺少文件 / the archive is missing {name}, which the manifest lists")

@@ -225,6 +225,16 @@ def test_a_tampered_manifest_or_audit_chain_is_refused(sqlite_backup: Path, tmp_
     code, output = restore(rewrite(sqlite_backup, tmp_path / "h.tar.gz", reseal_head), tmp_path / "t2", None)
     assert code == 1 and "the audit chain ends at event" in output and not (tmp_path / "t2").exists()
 
+    def drop_audit(name: str, data: bytes, members: dict[str, bytes]) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        del manifest["audit"]
+        return resealed(manifest)
+
+    code, output = restore(rewrite(sqlite_backup, tmp_path / "d.tar.gz", drop_audit), tmp_path / "t4", None)
+    assert code == 1 and "the manifest lacks a valid 'audit.events'" in output and "Traceback" not in output
+
     # An audit event edited inside the database snapshot, every hash in the manifest made to match.
     def edit_event(name: str, data: bytes, members: dict[str, bytes]) -> bytes:
         if name not in ("database/publisher.db", "manifest.json"):
