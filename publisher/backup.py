@@ -190,7 +190,7 @@ def _audit_head(rows: list[Any]) -> tuple[int, str]:
 def snapshot_sqlite(source: Path, into: Path) -> Snapshot:
     target = into / "publisher.db"
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
         raise BackupError(f"无法打开数据库 / cannot open the database {source}: {exc}") from None
     try:
@@ -289,33 +289,58 @@ def backup(room: Newsroom, dest: Path, *, now: datetime | None = None) -> Backup
         entries += [(p, f"{NEWSROOM_PREFIX}/{n}") for p, n in newsroom_files(room)]
         blobs = list(blob_files(room.blobs))
         entries += [(p, f"{BLOBS_PREFIX}/{n[:2]}/{n}") for p, n in blobs]
-        files = {name: file_sha256(path) for path, name in entries}
-        manifest: dict[str, Any] = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "newsroom": room.settings.newsroom.name,
-            "database": {
-                "kind": snap.kind,
-                "file": db_name,
-                "schema_head": snap.schema_head,
-                "source_schema": snap.source_schema,
-            },
-            "audit": {"events": snap.audit_events, "head_hash": snap.audit_head},
-            "blobs": len(blobs),
-            "files": files,
-        }
-        manifest["digest"] = manifest_digest(manifest)
         partial = workdir / "archive.tar.gz"
         try:
             with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+                # Each file is hashed as it is archived: a file edited meanwhile is listed as stored.
+                files = {name: _add_hashing(tar, path, name) for path, name in entries}
+                manifest = _manifest(now, room, snap, db_name, len(blobs), files)
                 _add_bytes(tar, MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
-                for path, name in entries:
-                    tar.add(path, arcname=name, recursive=False)
             os.replace(partial, archive)
         except OSError as exc:
             raise BackupError(f"写入备份失败 / could not write {archive}: {exc}") from None
     return BackupReport(archive, file_sha256(archive), manifest)
+
+
+def _manifest(
+    now: datetime, room: Newsroom, snap: Snapshot, db_name: str, blobs: int, files: dict[str, str]
+) -> dict[str, Any]:
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "newsroom": room.settings.newsroom.name,
+        "database": {
+            "kind": snap.kind,
+            "file": db_name,
+            "schema_head": snap.schema_head,
+            "source_schema": snap.source_schema,
+        },
+        "audit": {"events": snap.audit_events, "head_hash": snap.audit_head},
+        "blobs": blobs,
+        "files": files,
+    }
+    manifest["digest"] = manifest_digest(manifest)
+    return manifest
+
+
+class _HashingReader:
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
+
+
+def _add_hashing(tar: tarfile.TarFile, path: Path, name: str) -> str:
+    with path.open("rb") as handle:
+        info = tar.gettarinfo(arcname=name, fileobj=handle)
+        reader = _HashingReader(handle)
+        tar.addfile(info, reader)
+    return reader.digest.hexdigest()
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
