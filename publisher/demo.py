@@ -227,10 +227,10 @@ def run_supply_demo(sandbox: Newsroom, console: Console) -> bool:
                     headers=auth,
                     json={
                         "article": item["uri"],
-                        "url": f"https://rmt.jianglan.example/news/{item['extra']['slug']}",
+                        "url": f"https://rmt.jianglan.example/news/{item['altids']['slug']}",
                     },
                 )
-        for slug in [r.package["extra"]["slug"] for r in list(partner.received.values())[:3]]:
+        for slug in [r.package["altids"]["slug"] for r in list(partner.received.values())[:3]]:
             service.record_adoption(
                 room,
                 DEMO_PUSH,

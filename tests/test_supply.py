@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import feedparser
 import httpx
+import jsonschema
 import pytest
+from sqlmodel import select
 
 from publisher.engine.clock import FixedClock
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session
+from publisher.store.tables import Revision
 from publisher.supply import service, signing
-from publisher.supply.ninjs import dumps
+from publisher.supply.ninjs import NINJS_SCHEMA, Packager, Version, dumps, load_sources
 from publisher.supply.report import ALL, supply_report
 from publisher.supply.sandbox import SandboxPartner
 from publisher.timeutil import utc_now
@@ -96,7 +100,7 @@ def test_engine_push_is_signed_ninjs_with_the_partners_id_as_receipt(
     assert item.key == d.idempotency_key and partner.rejected == []
     p = item.package
     assert p["pubstatus"] == "usable" and p["version"] == "1" and p["type"] == "text"
-    assert p["uri"].endswith("/articles/article-1.html") and p["extra"]["revision"] == d.revision_id
+    assert p["uri"].endswith("/articles/article-1.html") and p["altids"]["revision"] == d.revision_id
     assert "<p>" in p["body_html"] and "embargoed" not in p and "ednote" not in p
     cover = p["associations"]["featureimage"]["renditions"]
     assert next(iter(cover.values()))["href"].startswith("https://www.jianglan-rd.example.gov.cn/media/")
@@ -346,3 +350,74 @@ def test_adoption_callback_and_the_report_match_the_deliveries(
     assert {(r.column, r.department) for r in detail} == {("良法善治护航发展", "研究室")}
     assert november.rows[-1].supplied == 0
     assert report.to_csv().splitlines()[0].startswith("month,partner,outlet,column,department,supplied")
+
+
+def ninjs_validator() -> jsonschema.protocols.Validator:
+    """IPTC's ninjs 1.3 schema, checked with the JSON Schema draft it declares (draft 4), formats too.
+
+    tests/data/ninjs-schema_1.3.json is specification/ninjs-schema_1.3.json of
+    https://github.com/iptc/newsinjson (commit 3ace39707a725d6674279c3151e2f5323dc81074), unchanged.
+    """
+    schema = json.loads((Path(__file__).parent / "data" / "ninjs-schema_1.3.json").read_text("utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    assert cls is jsonschema.Draft4Validator
+    cls.check_schema(schema)
+    # Without the format libraries a "uri" or "date-time" would pass unchecked.
+    assert {"uri", "date-time"} <= set(cls.FORMAT_CHECKER.checkers)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def test_every_partner_package_is_valid_ninjs_1_3(sroom: Newsroom, partner: SandboxPartner) -> None:
+    validator = ninjs_validator()
+    embargo = T0 + timedelta(hours=3)
+    write_article(sroom.content_dir, "article-3.md", base_meta("article-3", embargo=embargo.isoformat()))
+    ingest(sroom)
+    for slug in ("article-1", "article-3"):
+        approve(sroom, slug)
+    clock = FixedClock(utc_now())
+    supply_now(sroom, "article-1", clock)
+    supply_now(sroom, "article-3", clock, [PUSH])
+    assert run_engine(sroom, clock) == 3
+    write_article(sroom.content_dir, "article-1.md", base_meta("article-1", title="测试稿件第1篇（更正）"))
+    ingest(sroom)
+    approve(sroom, "article-1")  # the approval queues version 2, with an ednote, for both partners
+    clock.advance(timedelta(minutes=5))
+    assert run_engine(sroom, clock) == 2
+    token = service.issue_token(sroom, PULL, "admin").token
+    with serving(sroom) as base, httpx.Client(base_url=base) as client:
+        pulled_v2 = client.get(f"/partners/{PULL}/feed.ninjs", params={"token": token}).json()["items"]
+        service.retract(sroom, "article-1", "数据有误，全文撤回", "zhouwb", now=clock.now())
+        clock.advance(timedelta(minutes=1))
+        assert run_engine(sroom, clock) == 1
+        pulled_kill = client.get(f"/partners/{PULL}/feed.ninjs", params={"token": token}).json()["items"]
+    pushed = [r.package for r in partner.received.values()]
+    # A partner that takes pictures inline gets them as data: URIs, still inside the schema.
+    channel = sroom.channels.channels[PUSH]
+    attached = replace(channel, settings=channel.settings.model_copy(update={"images": "attached"}))
+    with read_session(sroom.engine) as session:
+        revision = session.exec(select(Revision).where(Revision.id == pushed[0]["altids"]["revision"])).one()
+        sources = load_sources(session, revision.id)
+    inline = Packager(sroom, attached).package(revision, sources, Version(1, "usable", clock.now()))
+    cover = next(iter(inline["associations"]["featureimage"]["renditions"].values()))
+    assert cover["href"].startswith("data:image/")
+
+    packages = [*pushed, *pulled_v2, *pulled_kill, inline]
+    for package in packages:
+        errors = [
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(package)
+        ]
+        assert errors == [], (package["uri"], package["version"], errors)
+    kinds = {
+        "usable": any(p["pubstatus"] == "usable" and p["version"] == "1" for p in pushed),
+        "correction": any(p["version"] == "2" and p.get("ednote", "").startswith("更正") for p in pushed),
+        "kill": any(p["pubstatus"] == "canceled" for p in pushed + pulled_kill),
+        "embargoed": any("embargoed" in p for p in pushed),
+        "images": any("associations" in p for p in pushed + pulled_v2),
+        "summary only": any("body_html" not in p and "description_text" in p for p in pulled_v2),
+    }
+    assert all(kinds.values()), kinds
+    # What the sandbox partner reads back still names each item and its version.
+    assert [i["version"] for i in partner.summary()["items"]] == [p["version"] for p in pushed]
+    assert all(
+        p["$standard"] == {"name": "ninjs", "version": "1.3", "schema": NINJS_SCHEMA} for p in packages
+    )

@@ -7,6 +7,7 @@ import typer
 from publisher.cli import (
     articles_cmd,
     audit_cmd,
+    backup_cmd,
     core_cmd,
     db_cmd,
     engine_cmd,
@@ -41,6 +42,7 @@ app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(wechat_cmd.app, name="wechat")
 app.add_typer(supply_cmd.app, name="supply")
 app.add_typer(report_cmd.app, name="report")
+backup_cmd.register(app)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from publisher.site.site import xml_bytes
 from publisher.store.tables import Article, Revision, Supply
 from publisher.supply.ninjs import Packager, Version, load_sources, utc_text
 
-FEED_VERSION = 1  # bump when the feed's shape changes: every ETag changes with it
+FEED_VERSION = 2  # bump when the feed's shape changes: every ETag changes with it
 ATOM_NS = "http://www.w3.org/2005/Atom"
 TOMBSTONE_NS = "http://purl.org/atompub/tombstones/1.0"
 SUPPLY_NS = "urn:publisher:supply"

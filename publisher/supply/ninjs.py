@@ -2,6 +2,12 @@
 
 Rendering is pure: the package depends only on the revision, the partner's settings and the
 version the partner holds (number, pubstatus, ednote, embargo), so a retry sends the same bytes.
+
+A partner validates what we send against IPTC's published schema, whose top level admits no
+property it does not name (additionalProperties false). So the standard is declared in
+`$standard` (not JSON Schema's `$schema`), our own identifiers ride in `altids` (the one object
+of 1.3 open to a provider's own keys), the slug is the `slugline` and `profile` names the
+package's shape. tests/data/ninjs-schema_1.3.json holds the schema the tests check against.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from publisher.site.site import MEDIA_URL, article_url
 from publisher.store.tables import Revision, RevisionAsset
 
 NINJS_SCHEMA = "http://www.iptc.org/std/ninjs/ninjs-schema_1.3.json"
+STANDARD = {"name": "ninjs", "version": "1.3", "schema": NINJS_SCHEMA}
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 CORRECTION_NOTE = (
     "更正：本稿已更新，请以此版本为准，替换此前版本 / correction: this version replaces the earlier one"
@@ -144,13 +151,21 @@ class Packager:
             },
         }
 
+    def profile(self, version: Version) -> str:
+        """The package's shape, so a partner knows what to expect before reading it."""
+        if version.pubstatus == "canceled":
+            return "kill-notice"
+        text = "text" if self.settings.full_text else "summary"
+        return text if self.settings.images == "none" else f"{text}-photo"
+
     def package(self, revision: Revision, sources: tuple[Source, ...], version: Version) -> dict[str, Any]:
         meta = json.loads(revision.meta_json)
         slug = meta["slug"]
         package: dict[str, Any] = {
-            "$schema": NINJS_SCHEMA,
+            "$standard": STANDARD,
             "uri": self.uri(slug),
             "type": "text",
+            "profile": self.profile(version),
             "version": str(version.number),
             "firstcreated": meta["date"],
             "versioncreated": utc_text(version.versioncreated),
@@ -159,13 +174,13 @@ class Packager:
             "copyrightholder": self.holder,
             "located": self.city,
             "urgency": 5,
-            "extra": {
+            "slugline": slug,
+            "altids": {
                 "slug": slug,
                 "revision": revision.id,
                 "column": revision.column,
                 "department": revision.department,
                 "partner": self.channel.name,
-                "url": self.uri(slug),
             },
         }
         if version.ednote:
