@@ -50,6 +50,19 @@ class Unknown(DeliveryError):
     pass
 
 
+Ledger = Callable[[Session], None]
+
+
+@runtime_checkable
+class PrefetchingLedger(Protocol):
+    """A ledger write that reads, in one query, the rows a whole group of its kind will write: the
+    engine calls `prefetch` once per group before it calls each write."""
+
+    def __call__(self, session: Session) -> None: ...
+
+    def prefetch(self, session: Session, writes: list[Any]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """What the engine records of a delivery that was done (a release or a takedown)."""
@@ -59,7 +72,7 @@ class Receipt:
     detail: dict[str, Any] = field(default_factory=dict)
     # What the channel's own books must say once this delivery is done (e.g. the version a partner
     # now holds): written in the same transaction that marks the delivery done, never apart from it.
-    ledger: Callable[[Session], None] | None = field(default=None, compare=False, repr=False)
+    ledger: Ledger | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> str:
         return json.dumps(

@@ -5,13 +5,14 @@ audit action it writes (empty for bookkeeping that is not an event, such as a cl
 and the scheduling service name the step; the state and the audit action follow from it, so a
 state cannot be reached by a path this table does not draw.
 
-    (new) ──SCHEDULE──▶ scheduled ──CLAIM──▶ claimed ──DONE──▶ done
-                          ▲  │  ▲             │ ├──FAIL──▶ failed ─┐
-              RESCHEDULE  │  │  └─RETRY/DEFER─┤ ├──HOLD──▶ held ───┤
-      (failed, held,      │  │    /RELEASE    │ └──LOSE──▶ unknown─┼─RECONCILED_DONE──▶ done
-       missed, canceled)  │  └──MISS──▶ missed│                    └─RECONCILED_RETRY─▶ scheduled
-                          │  CANCEL: scheduled, held, missed ──▶ canceled
-                          └──────────────────────────────────────────┘
+    (new) ─SCHEDULE─▶ scheduled ─CLAIM─▶ claimed ─DONE─▶ done
+                       │               ├─RETRY / DEFER / RELEASE─▶ scheduled
+                       │               ├─FAIL─▶ failed ─┐
+                       │               ├─HOLD─▶ held ───┤ RESCHEDULE ─▶ scheduled (a person decides)
+                       │               └─LOSE─▶ unknown ─RECONCILED_DONE─▶ done
+                       │                                └RECONCILED_RETRY─▶ scheduled
+                       ├─MISS─▶ missed ─────────────────┤
+                       └─CANCEL (also from held, missed)─▶ canceled ─RESCHEDULE─▶ scheduled
 
 A takedown (撤稿) is a delivery too, with `action = DeliveryAction.TAKE_DOWN`: it walks the same
 states, so it gets the same retries, leases and reconciliation as a release.

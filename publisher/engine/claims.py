@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, func, or_, select, text, update
@@ -21,6 +20,7 @@ from sqlmodel import Session, col
 
 from publisher import audit
 from publisher.channels.registry import Limits
+from publisher.delivery.contract import Ledger, PrefetchingLedger
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery
@@ -49,7 +49,7 @@ class Outcome:
     receipt_json: str | None = None
     error: str | None = None
     next_attempt_at: datetime | None = None
-    after: Callable[[Session], None] | None = None  # the channel's ledger entry, if it keeps one
+    after: Ledger | None = None  # the channel's ledger entry, if it keeps one
 
     @property
     def status(self) -> DeliveryState:
@@ -260,14 +260,13 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
 
 
 def _prefetch_ledgers(session: Session, outcomes: list[Outcome]) -> None:
-    """A ledger write may offer `prefetch(session, writes)`: the rows the group needs, in one query."""
-    groups: dict[Callable[[Session, list[Any]], None], list[Any]] = {}
+    """A ledger write may be a PrefetchingLedger: the rows its group needs, in one query per kind."""
+    groups: dict[type[PrefetchingLedger], list[PrefetchingLedger]] = {}
     for o in outcomes:
-        prefetch = getattr(o.after, "prefetch", None)
-        if prefetch is not None:
-            groups.setdefault(prefetch, []).append(o.after)
-    for prefetch, writes in groups.items():
-        prefetch(session, writes)
+        if isinstance(o.after, PrefetchingLedger):
+            groups.setdefault(type(o.after), []).append(o.after)
+    for writes in groups.values():
+        writes[0].prefetch(session, list(writes))
 
 
 def _write_ledger(session: Session, write: Callable[[Session], None]) -> None:
