@@ -24,7 +24,7 @@ from publisher.newsroom import Newsroom
 from publisher.store.tables import AuditEvent, Delivery, Retraction
 from tests.review_helpers import seed_users
 from tests.supply_support import approve
-from tests.wechat_helpers import APP_ID, sandbox_state
+from tests.wechat_helpers import APP_ID, fault, sandbox_state
 
 runner = CliRunner()
 
@@ -181,3 +181,23 @@ def test_retract_reports_done_and_pending_per_channel_with_its_exit_code(
         "website": "done",
         "wechat": "done",
     }
+
+
+def test_a_wechat_refusal_of_the_takedown_is_reported_as_failed_and_retracting_again_retries_it(
+    wroom: Newsroom, sandbox: str, db_url: str
+) -> None:
+    approve(wroom, "article-2")
+    scheduling.schedule(wroom, "article-2", ["wechat"], datetime.now(UTC), "zhouwb")
+    assert DeliveryWorker(wroom).run_once() == 1
+    env = {"PUBLISHER_NEWSROOM": str(wroom.root), "PUBLISHER_DATABASE_URL": db_url, "COLUMNS": "200"}
+    fault(sandbox, "freepublish/delete", errcode=48001, count=1)  # api unauthorized
+
+    refused = runner.invoke(app, ["retract", "article-2", "--reason", "事实有误", "--as", "zhouwb"], env=env)
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit), refused.output
+    [line] = [line for line in refused.stdout.splitlines() if "failed" in line and "wechat" in line]
+    assert "48001" in line
+    assert takedowns(wroom)["wechat"].status == DeliveryState.FAILED
+
+    again = runner.invoke(app, ["retract", "article-2", "--reason", "事实有误", "--as", "zhouwb"], env=env)
+    assert again.exit_code == 0, again.output
+    assert takedowns(wroom)["wechat"].status == DeliveryState.DONE
