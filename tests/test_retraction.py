@@ -169,6 +169,8 @@ def test_retract_reports_done_and_pending_per_channel_with_its_exit_code(
     assert "website" in lines
     assert any("pending" in line and "wechat" in line for line in down.stdout.splitlines())
     assert "publisher run" in down.stdout
+    queue = json.loads(runner.invoke(app, ["queue", "--json"], env=env).stdout)
+    assert [(q["channel"], q["action"]) for q in queue] == [("wechat", DeliveryAction.TAKE_DOWN)]
 
     aim_wechat(wroom.root, sandbox)
     again = runner.invoke(
