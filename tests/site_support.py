@@ -9,12 +9,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import cast
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from publisher.channels.kinds import WebsiteSettings
 from publisher.channels.registry import Channel
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate, GateDecision, GateSubject
+from publisher.store.engine import write_session
+from publisher.store.tables import Article, Retraction
 from tests.factory import base_meta, write_article, write_image
 
 NOW = datetime.fromisoformat("2026-12-01T12:00:00+08:00")
@@ -33,6 +35,32 @@ def deny_slugs(*slugs: str) -> Gate:
         return GateDecision.allow()
 
     return gate
+
+
+def honouring_retractions(base: Gate) -> Gate:
+    """A fake gate that also refuses what the real one refuses once an article is retracted: the
+    site takes a page down because the gate refuses it, never from a list of its own."""
+
+    def gate(session: Session, revision: GateSubject, channel: Channel, now: datetime) -> GateDecision:
+        if session.get(Retraction, revision.article_id) is not None:
+            return GateDecision.deny("已撤稿 / the article was retracted")
+        return base(session, revision, channel, now)
+
+    return gate
+
+
+def set_retracted(room: Newsroom, slug: str, retracted: bool = True) -> None:
+    """Record (or withdraw) the article's `Retraction` row, as the retraction service would."""
+    with write_session(room.engine) as session:
+        article = session.exec(select(Article).where(Article.slug == slug)).one()
+        assert article.id is not None
+        row = session.get(Retraction, article.id)
+        if retracted and row is None:
+            session.add(
+                Retraction(article_id=article.id, reason="测试", retracted_by="test", retracted_at=NOW)
+            )
+        elif not retracted and row is not None:
+            session.delete(row)
 
 
 def website(room: Newsroom) -> Channel:

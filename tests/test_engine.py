@@ -17,10 +17,12 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from publisher.cli import app
+from publisher.delivery.states import Step
 from publisher.engine import claims, scheduling
+from publisher.engine import worker as worker_module
 from publisher.engine.clock import FixedClock, RealClock
 from publisher.engine.pause import set_paused
-from publisher.engine.performers import PERFORMERS, Receipt, Unknown
+from publisher.engine.performers import Receipt, Unknown
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
@@ -188,7 +190,7 @@ def test_a_dead_workers_lease_expires_and_another_finishes(eroom: Newsroom, sink
     assert claims.claim_due(eroom.engine, "other", T0 + lease / 2, lease, 10, {}, eroom.settings.tz) == []
     clock = FixedClock(T0 + lease + timedelta(seconds=1))
     assert worker(eroom, clock).run_once() == 1
-    late = claims.Outcome(taken[0].delivery, "done", "delivery.done", error=None)
+    late = claims.Outcome(taken[0].delivery, Step.DONE, error=None)
     assert claims.finish(eroom.engine, "dead", [late], clock.now()) == 0  # its lease is gone
     [d] = deliveries(eroom)
     assert d.status == "done" and d.attempts == 2 and sink.distinct == 1
@@ -316,6 +318,9 @@ class CarefulPerformer:
             raise Unknown("timed out after sending")
         return Receipt(remote_id="second-attempt")
 
+    def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:
+        return Receipt(remote_id="taken-down")
+
     def reconcile(self, delivery: Delivery) -> Receipt | None:
         return Receipt(remote_id="found-by-reconcile") if self.acted else None
 
@@ -328,7 +333,7 @@ def test_unknown_outcome_is_reconciled_not_resent(
     eroom: Newsroom, monkeypatch: pytest.MonkeyPatch, acted: bool
 ) -> None:
     careful = CarefulPerformer(acted)
-    monkeypatch.setitem(PERFORMERS, "sink", lambda _room, _channel: careful)
+    monkeypatch.setattr(worker_module, "performer_for", lambda _room, _channel: careful)
     approve(eroom, "article-1")
     scheduling.schedule(eroom, "article-1", ["sink"], T0, "zhouwb")
     clock = FixedClock(T0)
@@ -360,6 +365,6 @@ def test_max_in_flight_holds_across_workers(eroom: Newsroom) -> None:
     first = claims.claim_due(room.engine, "w1", T0, lease, 10, limits, room.settings.tz)
     second = claims.claim_due(room.engine, "w2", T0, lease, 10, limits, room.settings.tz)
     assert len(first) == 1 and second == []  # one in flight on this channel, whoever asks
-    claims.finish(room.engine, "w1", [claims.Outcome(first[0].delivery, "done", "delivery.done")], T0)
+    claims.finish(room.engine, "w1", [claims.Outcome(first[0].delivery, Step.DONE)], T0)
     assert len(claims.claim_due(room.engine, "w2", T0, lease, 10, limits, room.settings.tz)) == 1
     room.close()

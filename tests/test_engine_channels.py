@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from publisher.channels.wechat.sandbox import State, running
-from publisher.engine import scheduling
+from publisher.engine import retraction, scheduling
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
@@ -102,8 +102,6 @@ def test_releases_due_together_go_as_one_wechat_post(wroom: Newsroom, sandbox: s
 
 
 def test_retract_takes_the_article_off_wechat_too(wroom: Newsroom, sandbox: str) -> None:
-    from publisher.supply.service import retract
-
     for slug in ("article-1", "article-2"):
         approve(wroom, slug)
     due = datetime.now(UTC)
@@ -111,6 +109,6 @@ def test_retract_takes_the_article_off_wechat_too(wroom: Newsroom, sandbox: str)
         scheduling.schedule(wroom, slug, ["wechat"], due, "zhouwb")
     assert DeliveryWorker(wroom).run_once() == 2
     deletes = sandbox_state(sandbox)["calls"].get("freepublish/delete", 0)
-    report = retract(wroom, "article-2", "数据有误", "zhouwb")
-    assert "wechat" in report.taken_down
+    report = retraction.take_down_now(wroom, retraction.retract(wroom, "article-2", "数据有误", "zhouwb"))
+    assert "wechat" in {c.channel for c in report.channels} and report.complete
     assert sandbox_state(sandbox)["calls"].get("freepublish/delete", 0) == deletes + 1

@@ -15,7 +15,7 @@ from publisher.newsroom import Newsroom
 from publisher.site.build import build_all, build_site
 from publisher.store.engine import read_session
 from tests.factory import base_meta, write_article
-from tests.site_support import NOW, allow_all, populate, public, website
+from tests.site_support import NOW, allow_all, honouring_retractions, populate, public, set_retracted, website
 
 JSON_FEED_REQUIRED = ("version", "title", "items")
 JSON_ITEM_REQUIRED = ("id",)
@@ -108,7 +108,9 @@ def test_guids_are_stable_and_a_correction_sets_updated(built: Newsroom) -> None
 
 
 def test_feed_adapter_follows_the_protocol(built: Newsroom) -> None:
-    adapter = FeedAdapter(built, built.channels.channels["site-feed"], allow_all, now=NOW)
+    adapter = FeedAdapter(
+        built, built.channels.channels["site-feed"], honouring_retractions(allow_all), now=NOW
+    )
     with read_session(built.engine) as session:
         revision = articles.get_article(session, "news-3").revision
     rendition = adapter.render(revision)
@@ -116,6 +118,7 @@ def test_feed_adapter_follows_the_protocol(built: Newsroom) -> None:
     assert item["id"] == "https://www.jianglan-rd.example.gov.cn/articles/news-3.html"
     receipts = adapter.deliver([rendition])
     assert receipts and receipts[0].url is not None and receipts[0].url.endswith("/feeds/all.rss.xml")
+    set_retracted(built, "news-3")
     adapter.retract(receipts[0])
     out = public(built)
     assert "news-3.html" not in (out / "feeds" / "all.rss.xml").read_text(encoding="utf-8")

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import cast
 
 from publisher.channels.kinds import FeedSettings
-from publisher.channels.protocol import DeliveryError, Receipt, Rendition
+from publisher.channels.protocol import Receipt, Rendition
 from publisher.channels.registry import Channel
 from publisher.channels.website import SiteBuildingAdapter, WebsiteAdapter, slug_of
+from publisher.delivery.contract import Permanent
 from publisher.errors import Problem, PublisherError
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate
@@ -80,9 +81,6 @@ class FeedAdapter(SiteBuildingAdapter):
     def deliver(self, renditions: Sequence[Rendition]) -> list[Receipt]:
         """Regenerate every feed file once for the batch (the site's pages are left as they are)."""
         wanted = {r.slug for r in renditions}
-        gone = build.retracted(self.room, self.channel)
-        if gone & wanted:
-            build.set_retracted(self.room, self.channel, gone - wanted)
         report = build.build_site(
             self.room, self.site.channel, self.gate, now=self.now, targets=("feeds",), workers=self.workers
         )
@@ -102,14 +100,11 @@ class FeedAdapter(SiteBuildingAdapter):
             if r.slug in listed
         ]
         if renditions and not receipts:
-            raise DeliveryError(
-                "未进入订阅源 / none of the batch is in the feed: " + ", ".join(sorted(wanted))
-            )
+            raise Permanent("未进入订阅源 / none of the batch is in the feed: " + ", ".join(sorted(wanted)))
         return receipts
 
     def retract(self, receipt: Receipt) -> None:
-        gone = build.retracted(self.room, self.channel)
-        build.set_retracted(self.room, self.channel, gone | {receipt.slug})
+        """Regenerate the feeds; the gate refuses a retracted article, so its item goes."""
         build.build_site(
             self.room, self.site.channel, self.gate, now=self.now, targets=("feeds",), workers=self.workers
         )

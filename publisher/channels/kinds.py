@@ -2,6 +2,7 @@
 
 These are the fields the foundation knows; each channel's own issue widens its model. Secrets
 are never written here: a field ending in `_env` names the environment variable that holds one.
+Each model is bound to its kind by a `ChannelKind` at the end, which pyproject.toml registers.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from publisher.delivery.kinds import ChannelKind
 
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
@@ -126,10 +129,12 @@ class SinkSettings(KindSettings):
     url: str = Field(pattern=r"^https?://")
 
 
-KIND_SETTINGS: dict[str, type[KindSettings]] = {
-    "sink": SinkSettings,
-    "website": WebsiteSettings,
-    "feed": FeedSettings,
-    "wechat": WechatSettings,
-    "partner": PartnerSettings,
-}
+# Registered as entry points of the group `publisher.channel_kinds` (pyproject.toml); the engine
+# finds them through `publisher.delivery.kinds`, never through this module.
+WEBSITE = ChannelKind(
+    "website", WebsiteSettings, "publisher.engine.adapters:WebsitePerformer", shows_undelivered=True
+)
+FEED = ChannelKind("feed", FeedSettings, "publisher.engine.adapters:WebsitePerformer", shows_undelivered=True)
+WECHAT = ChannelKind("wechat", WechatSettings, "publisher.engine.wechat_performer:WechatPerformer")
+PARTNER = ChannelKind("partner", PartnerSettings, "publisher.supply.performer:PartnerPerformer")
+SINK = ChannelKind("sink", SinkSettings, "publisher.engine.performers:sink_performer")

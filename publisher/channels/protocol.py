@@ -1,13 +1,14 @@
-"""The protocol every channel adapter implements (website, feed, wechat, partner, ...).
+"""The adapter protocol the site-building channels (website, feed) implement beneath their performer.
 
-A channel is reached in four steps, each with one job, so that a new channel is one module:
+The engine drives every kind through `publisher.delivery.contract` (perform, take_down,
+reconcile); this finer protocol is how the website and its feeds are built, in four steps:
 
 - `check(revision)`: the channel's own limits, as Problems (nothing is sent);
 - `render(revision)`: pure and deterministic; the same revision with the same settings gives the
   same bytes, so renditions can be cached, hashed and archived;
 - `deliver(renditions)`: the side effect, idempotent under retry, batch-aware where the channel
   bundles (a site or a feed is rebuilt once for many articles);
-- `retract(receipt)`: take a delivered piece down.
+- `retract(receipt)`: take a retracted piece down (a rebuild the gate leaves it out of).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from publisher.channels.registry import Channel
+from publisher.delivery.contract import Permanent
 from publisher.errors import Problem
 from publisher.store.tables import Revision
 
@@ -59,8 +61,8 @@ class Receipt:
     details: dict[str, str] = field(default_factory=dict)
 
 
-class DeliveryError(Exception):
-    """A delivery failed; nothing that was live before has been changed."""
+# A delivery an adapter refuses is the contract's Permanent failure; the old name stays for callers.
+DeliveryError = Permanent
 
 
 @runtime_checkable

@@ -1,8 +1,8 @@
 """Find, validate and list the newsroom's channel files.
 
 Every file `channels/<name>.toml` declares one channel account. The common fields are checked
-here; the `[settings]` table is checked by the model its kind registers in `kinds.py`, so a new
-channel kind adds a model there and nothing else changes.
+here; the `[settings]` table is checked by the model its kind registers (the entry-point group
+`publisher.channel_kinds`, see `publisher/delivery/kinds.py`), so a new kind touches nothing here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from publisher.channels.kinds import KIND_SETTINGS
+from publisher.delivery.kinds import channel_kind, channel_kinds
 from publisher.errors import Problem
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -44,9 +44,9 @@ class ChannelFile(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
-        if value not in KIND_SETTINGS:
+        if channel_kind(value) is None:
             raise ValueError(
-                f"未知渠道类型 / unknown channel kind {value!r}; known: {', '.join(sorted(KIND_SETTINGS))}"
+                f"未知渠道类型 / unknown channel kind {value!r}; known: {', '.join(sorted(channel_kinds()))}"
             )
         return value
 
@@ -105,7 +105,9 @@ def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
     except ValidationError as exc:
         return _problems(exc, source)
     try:
-        settings = KIND_SETTINGS[base.kind].model_validate(base.settings)
+        kind = channel_kind(base.kind)
+        assert kind is not None  # the kind was validated above
+        settings = kind.settings.model_validate(base.settings)
     except ValidationError as exc:
         return _problems(exc, source, ("settings",))
     return Channel(

@@ -11,8 +11,9 @@ import markdown
 from sqlmodel import col, select
 
 from publisher.channels.kinds import WebsiteSettings
-from publisher.channels.protocol import DeliveryError, Receipt, Rendition
+from publisher.channels.protocol import Receipt, Rendition
 from publisher.channels.registry import Channel
+from publisher.delivery.contract import Permanent
 from publisher.errors import Problem
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate
@@ -129,10 +130,6 @@ class WebsiteAdapter(SiteBuildingAdapter):
 
     def deliver(self, renditions: Sequence[Rendition]) -> list[Receipt]:
         """Rebuild and deploy the site once for the whole batch; a retry deploys nothing new."""
-        wanted = {r.slug for r in renditions}
-        gone = build.retracted(self.room, self.channel)
-        if gone & wanted:
-            build.set_retracted(self.room, self.channel, gone - wanted)
         report = build.build_site(self.room, self.channel, self.gate, now=self.now, workers=self.workers)
         live = set(report.published)
         receipts = []
@@ -154,11 +151,12 @@ class WebsiteAdapter(SiteBuildingAdapter):
                 )
             )
         if refused and not receipts:
-            raise DeliveryError("未发布 / not published: " + " | ".join(refused))
+            raise Permanent("未发布 / not published: " + " | ".join(refused))
         return receipts
 
     def retract(self, receipt: Receipt) -> None:
-        """Take the page down and drop it from every index, feed, sitemap and the search index."""
-        gone = build.retracted(self.room, self.channel)
-        build.set_retracted(self.room, self.channel, gone | {receipt.slug})
+        """Take the page down and drop it from every index, feed, sitemap and the search index.
+
+        What comes down is what the gate refuses: record the `Retraction` first (the retraction
+        service does), then this rebuild leaves the article out everywhere on the site."""
         build.build_site(self.room, self.channel, self.gate, now=self.now, workers=self.workers)

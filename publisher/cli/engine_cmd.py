@@ -24,6 +24,7 @@ from publisher.cli.common import (
     print_json,
     staff_errors,
 )
+from publisher.delivery.states import DeliveryAction
 from publisher.engine import scheduling
 from publisher.engine.clock import CompressedClock, RealClock
 from publisher.engine.pause import set_paused
@@ -135,6 +136,7 @@ def register(app: typer.Typer) -> None:
                         "channel": r.delivery.channel,
                         "due": r.delivery.due_at.isoformat(),
                         "status": r.delivery.status,
+                        "action": r.delivery.action,
                         "approved": r.approved,
                         "attempts": r.delivery.attempts,
                         "error": r.delivery.last_error,
@@ -152,7 +154,7 @@ def register(app: typer.Typer) -> None:
             table.add_row(
                 r.delivery.channel,
                 show(r.delivery.due_at, tz),
-                r.title,
+                ("【撤下 / takedown】" if r.delivery.action == DeliveryAction.TAKE_DOWN else "") + r.title,
                 STATUS.get(r.delivery.status, r.delivery.status),
                 "已通过" if r.approved else "[yellow]未通过[/]",
                 escape(r.delivery.last_error or ""),

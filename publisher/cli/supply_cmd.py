@@ -195,26 +195,62 @@ def register(root: typer.Typer) -> None:
         newsroom: NewsroomOpt = Path("."),
         as_json: JsonOpt = False,
     ) -> None:
-        """撤稿：所有渠道撤下，合作媒体收到撤稿通知 / retract an article everywhere."""
+        """撤稿：所有渠道撤下，合作媒体收到撤稿通知 / retract an article everywhere.
+
+        Exit 0: taken down everywhere; 2: some channels pending (`publisher run` finishes them);
+        1: a channel refused (see its reason)."""
+        from publisher.engine import retraction
+
         with staff_errors():
-            report = service.retract(open_newsroom(newsroom), slug, reason, user)
+            room = open_newsroom(newsroom)
+            report = retraction.take_down_now(room, retraction.retract(room, slug, reason, user))
+        code = 0 if report.complete else 1 if report.failed else 2
         if as_json:
-            print_json(report.__dict__)
-            return
+            print_json(
+                {
+                    "slug": report.slug,
+                    "reason": report.reason,
+                    "already": report.already,
+                    "canceled": report.canceled,
+                    "channels": [
+                        {
+                            "channel": c.channel,
+                            "state": c.state,
+                            "detail": c.detail,
+                            "next_attempt_at": c.next_attempt_at.isoformat() if c.next_attempt_at else None,
+                        }
+                        for c in report.channels
+                    ],
+                }
+            )
+            raise typer.Exit(code)
         if report.already:
             console.print(
                 f"[yellow]{slug} 此前已撤稿，已重新核对各渠道 / already retracted; channels rechecked[/]"
             )
         console.print(f"[bold red]已撤稿 / retracted[/] {slug}：{escape(reason)}")
         console.print(f"  取消未发出的发布 / pending releases canceled: {report.canceled}")
-        console.print(f"  网站与订阅源已撤下 / taken down: {'、'.join(report.taken_down) or '无'}")
-        console.print(
-            f"  拉取订阅源改为撤稿标记 / tombstoned in pull feeds: {'、'.join(report.tombstoned) or '无'}"
-        )
-        console.print(
-            f"  撤稿通知已排入发布引擎 / kill notices queued: {'、'.join(report.kills) or '无'}"
-            + ("（由 publisher run 发出）" if report.kills else "")
-        )
+        tz = room.settings.tz
+        for c in report.channels:
+            if c.state == "done":
+                console.print(f"  [green]已撤下 / done[/]     {c.channel}")
+            elif c.state == "pending":
+                when = f"，下次尝试 / next try {show(c.next_attempt_at, tz)}" if c.next_attempt_at else ""
+                why = f"：{escape(c.detail)}" if c.detail else ""
+                console.print(f"  [yellow]待撤下 / pending[/]  {c.channel}{why}{when}")
+            else:
+                console.print(f"  [red]撤下失败 / failed[/]  {c.channel}：{escape(c.detail or '')}")
+        if report.pending:
+            console.print(
+                "  未完成的撤下由发布引擎重试：请运行 publisher run / "
+                "the engine retries what is pending: run `publisher run`"
+            )
+        if report.failed:
+            console.print(
+                "  撤下失败的渠道请人工处理后再次运行 publisher retract / "
+                "fix the failed channels by hand, then run `publisher retract` again"
+            )
+        raise typer.Exit(code)
 
     @root.command()
     def serve(

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, func, or_, select, text, update
@@ -21,6 +20,8 @@ from sqlmodel import Session, col
 
 from publisher import audit
 from publisher.channels.registry import Limits
+from publisher.delivery.contract import Ledger, PrefetchingLedger
+from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery
 
@@ -43,19 +44,27 @@ class Claim:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     delivery: Delivery
-    status: str  # done | scheduled (retry, deferral or release) | failed | held | unknown
-    action: str  # the audit action: delivery.done, delivery.retry, ...; "" for a release (not an event)
+    step: Step  # from claimed (or, reconciled, from unknown): the state and audit action follow
     revision_id: str | None = None
     receipt_json: str | None = None
     error: str | None = None
     next_attempt_at: datetime | None = None
-    after: Callable[[Session], None] | None = None  # the channel's ledger entry, if it keeps one
+    after: Ledger | None = None  # the channel's ledger entry, if it keeps one
+
+    @property
+    def status(self) -> DeliveryState:
+        return self.step.target
+
+    @property
+    def action(self) -> str:
+        return self.step.audit
 
 
 def _due_condition(now: datetime, ahead: timedelta = timedelta(0)) -> ColumnElement[bool]:
+    # Step.CLAIM starts from these two: a scheduled delivery now due, or a claim whose lease ran out.
     return or_(
-        and_(D.status == "scheduled", D.next_attempt_at <= now + ahead),
-        and_(D.status == "claimed", D.lease_until < now),
+        and_(D.status == DeliveryState.SCHEDULED, D.next_attempt_at <= now + ahead),
+        and_(D.status == DeliveryState.CLAIMED, D.lease_until < now),
     )
 
 
@@ -70,14 +79,21 @@ def _capacity(session: Session, channel: str, limits: Limits, now: datetime, tz:
     d = D
     room: list[int] = []
     in_flight = session.execute(
-        select(func.count()).where(d.channel == channel, d.status == "claimed", d.lease_until >= now)
+        select(func.count()).where(
+            d.channel == channel, d.status == DeliveryState.CLAIMED, d.lease_until >= now
+        )
     ).scalar_one()
     if limits.max_in_flight is not None:
         room.append(limits.max_in_flight - in_flight)
     if limits.per_day is not None:
         local_midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
         done_today = session.execute(
-            select(func.count()).where(d.channel == channel, d.status == "done", d.done_at >= local_midnight)
+            select(func.count()).where(
+                d.channel == channel,
+                d.status == DeliveryState.DONE,
+                d.action == DeliveryAction.PUBLISH,
+                d.done_at >= local_midnight,
+            )
         ).scalar_one()
         room.append(limits.per_day - done_today - in_flight)
     return max(0, min(room)) if room else None
@@ -86,7 +102,12 @@ def _capacity(session: Session, channel: str, limits: Limits, now: datetime, tz:
 def _quota_spent(session: Session, channel: str, limits: Limits, now: datetime, tz: ZoneInfo) -> bool:
     local_midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
     done_today = session.execute(
-        select(func.count()).where(D.channel == channel, D.status == "done", D.done_at >= local_midnight)
+        select(func.count()).where(
+            D.channel == channel,
+            D.status == DeliveryState.DONE,
+            D.action == DeliveryAction.PUBLISH,
+            D.done_at >= local_midnight,
+        )
     ).scalar_one()
     return limits.per_day is not None and done_today >= limits.per_day
 
@@ -96,7 +117,7 @@ def _defer_to_tomorrow(session: Session, ids: list[int], now: datetime, tz: Zone
     tomorrow = datetime.combine(now.astimezone(tz).date() + timedelta(days=1), time(0), tz)
     session.execute(
         update(Delivery)
-        .where(col(Delivery.id).in_(ids), col(Delivery.status) == "scheduled")
+        .where(col(Delivery.id).in_(ids), col(Delivery.status) == DeliveryState.SCHEDULED)
         .values(
             next_attempt_at=tomorrow, updated_at=now, last_error="已达当日发布配额 / the day's quota is spent"
         )
@@ -112,16 +133,20 @@ def claim_due(
     limits: dict[str, Limits],
     tz: ZoneInfo,
     ahead: timedelta = timedelta(0),
+    only: Collection[int] | None = None,
 ) -> list[Claim]:
-    """Claim up to `limit` deliveries due by `now + ahead` (claimed early, performed on time)."""
+    """Claim up to `limit` deliveries due by `now + ahead` (claimed early, performed on time), or
+    only among the deliveries `only` names."""
     d = D
     with write_session(engine) as session:
         query = (
-            select(d.id, d.channel, d.status)
+            select(d.id, d.channel, d.status, d.action)
             .where(_due_condition(now, ahead))
             .order_by(d.next_attempt_at, d.id)
             .limit(limit)
         )
+        if only is not None:
+            query = query.where(d.id.in_(list(only)))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         candidates = session.execute(query).all()
@@ -129,11 +154,14 @@ def claim_due(
             return []
         by_channel: dict[str, list[int]] = defaultdict(list)
         reclaimed: set[int] = set()
-        for row in candidates:
-            by_channel[row.channel].append(row.id)
-            if row.status == "claimed":
-                reclaimed.add(row.id)
         chosen: list[int] = []
+        for row in candidates:
+            if row.status == DeliveryState.CLAIMED:
+                reclaimed.add(row.id)
+            if row.action == DeliveryAction.TAKE_DOWN:
+                chosen.append(row.id)  # a takedown spends no quota and waits for no slot
+            else:
+                by_channel[row.channel].append(row.id)
         for channel in sorted(by_channel):
             ids = by_channel[channel]
             channel_limits = limits.get(channel)
@@ -153,7 +181,7 @@ def claim_due(
             update(Delivery)
             .where(col(Delivery.id).in_(chosen), _due_condition(now, ahead))
             .values(
-                status="claimed",
+                status=Step.CLAIM.target,
                 lease_owner=worker_id,
                 lease_until=now + lease,
                 attempts=col(Delivery.attempts) + 1,
@@ -180,13 +208,12 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
         _prefetch_ledgers(session, outcomes)
         for o in outcomes:
             values: dict[str, object] = {"status": o.status, "updated_at": now, "last_error": o.error}
-            if o.status != "claimed":
-                values.update(lease_owner=None, lease_until=None)
+            values.update(lease_owner=None, lease_until=None)
             if o.revision_id is not None:
                 values["revision_id"] = o.revision_id
             if o.receipt_json is not None:
                 values["receipt_json"] = o.receipt_json
-            if o.status == "done":
+            if o.status == DeliveryState.DONE:
                 values["done_at"] = now
             if o.next_attempt_at is not None:
                 values["next_attempt_at"] = o.next_attempt_at
@@ -195,7 +222,7 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
                 .where(
                     col(Delivery.id) == o.delivery.id,
                     col(Delivery.lease_owner) == worker_id,
-                    col(Delivery.status) == "claimed",
+                    col(Delivery.status).in_(o.step.sources),
                 )
                 .values(**values)
             )
@@ -212,6 +239,8 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
                 "due": o.delivery.due_at.isoformat(),
                 "attempt": o.delivery.attempts,
             }
+            if o.delivery.action != DeliveryAction.PUBLISH:
+                details["action"] = o.delivery.action
             if o.error:
                 details["reason"] = o.error
             if o.next_attempt_at is not None:
@@ -231,14 +260,13 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
 
 
 def _prefetch_ledgers(session: Session, outcomes: list[Outcome]) -> None:
-    """A ledger write may offer `prefetch(session, writes)`: the rows the group needs, in one query."""
-    groups: dict[Callable[[Session, list[Any]], None], list[Any]] = {}
+    """A ledger write may be a PrefetchingLedger: the rows its group needs, in one query per kind."""
+    groups: dict[type[PrefetchingLedger], list[PrefetchingLedger]] = {}
     for o in outcomes:
-        prefetch = getattr(o.after, "prefetch", None)
-        if prefetch is not None:
-            groups.setdefault(prefetch, []).append(o.after)
-    for prefetch, writes in groups.items():
-        prefetch(session, writes)
+        if isinstance(o.after, PrefetchingLedger):
+            groups.setdefault(type(o.after), []).append(o.after)
+    for writes in groups.values():
+        writes[0].prefetch(session, list(writes))
 
 
 def _write_ledger(session: Session, write: Callable[[Session], None]) -> None:
@@ -264,18 +292,22 @@ def mark_missed(engine: Engine, cutoff: datetime, actor: str, now: datetime) -> 
         rows = session.execute(
             update(Delivery)
             .where(
-                col(Delivery.status) == "scheduled",
+                col(Delivery.status).in_(Step.MISS.sources),
                 col(Delivery.attempts) == 0,
                 col(Delivery.next_attempt_at) < cutoff,
+                # A takedown is never too late: it goes whenever it can.
+                col(Delivery.action) == DeliveryAction.PUBLISH,
             )
-            .values(status="missed", updated_at=now, last_error="超过补发宽限期 / past the grace period")
+            .values(
+                status=Step.MISS.target, updated_at=now, last_error="超过补发宽限期 / past the grace period"
+            )
             .returning(D.id, D.channel, D.article_id, D.due_at)
         ).all()
         for row in rows:
             audit.append(
                 session,
                 actor=actor,
-                action="delivery.missed",
+                action=Step.MISS.audit,
                 object_type="article",
                 object_id=str(row.article_id),
                 details={"delivery": row.id, "channel": row.channel, "due": row.due_at.isoformat()},
@@ -287,7 +319,7 @@ def unknown_outcomes(engine: Engine, limit: int = 20) -> list[Delivery]:
     """Deliveries whose last attempt may or may not have reached the other side."""
     with Session(engine) as session:
         rows = session.execute(
-            select(Delivery).where(col(Delivery.status) == "unknown").limit(limit)
+            select(Delivery).where(col(Delivery.status) == DeliveryState.UNKNOWN).limit(limit)
         ).scalars()
         return list(rows)
 
@@ -303,7 +335,7 @@ def settle_unknown(engine: Engine, delivery: Delivery, outcome: Outcome, actor: 
             values["next_attempt_at"] = outcome.next_attempt_at
         result = session.execute(
             update(Delivery)
-            .where(col(Delivery.id) == delivery.id, col(Delivery.status) == "unknown")
+            .where(col(Delivery.id) == delivery.id, col(Delivery.status).in_(outcome.step.sources))
             .values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -326,8 +358,8 @@ def release(engine: Engine, worker_id: str, now: datetime) -> int:
     with write_session(engine) as session:
         result = session.execute(
             update(Delivery)
-            .where(col(Delivery.lease_owner) == worker_id, col(Delivery.status) == "claimed")
-            .values(status="scheduled", lease_owner=None, lease_until=None, updated_at=now)
+            .where(col(Delivery.lease_owner) == worker_id, col(Delivery.status).in_(Step.RELEASE.sources))
+            .values(status=Step.RELEASE.target, lease_owner=None, lease_until=None, updated_at=now)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -337,7 +369,7 @@ def due_instants(engine: Engine, until: datetime) -> list[datetime]:
     with Session(engine) as session:
         rows = session.execute(
             select(col(Delivery.next_attempt_at))
-            .where(col(Delivery.status) == "scheduled", col(Delivery.next_attempt_at) <= until)
+            .where(col(Delivery.status) == DeliveryState.SCHEDULED, col(Delivery.next_attempt_at) <= until)
             .distinct()
         ).all()
     return sorted(

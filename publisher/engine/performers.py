@@ -1,90 +1,57 @@
-"""What the engine needs from a channel at the due time: perform one delivery, say if a retry is safe.
+"""Finding a channel's performer, and the simplest one (a webhook sink).
 
-Each channel kind registers a factory. A performer raises `Transient` for failures worth retrying
-(5xx, timeouts before anything was accepted, rate limits), `Permanent` for ones that are not (4xx:
-the partner's reason is kept), and `Unknown` when it cannot tell whether the other side acted
-(a timeout after the request was sent). What happens next depends on `retry_safe`: a performer whose
-deliveries carry an idempotency key the other side honours may simply try again; any other is
-reconciled, never blindly re-sent.
+The contract itself (Receipt, the errors, the Performer protocols) lives in `publisher.delivery`,
+which neither the engine nor a channel owns; it is re-exported here for the engine's older callers.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
 import httpx
-from sqlmodel import Session
 
+from publisher.channels.kinds import SinkSettings
 from publisher.channels.registry import Channel
+from publisher.delivery.contract import (
+    BundlingPerformer,
+    DeliveryError,
+    Performer,
+    PerformerFactory,
+    Permanent,
+    Receipt,
+    Transient,
+    Unknown,
+)
+from publisher.delivery.kinds import channel_kind
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Delivery, Revision
 
-
-class DeliveryError(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-
-
-class Transient(DeliveryError):
-    pass
-
-
-class Permanent(DeliveryError):
-    pass
-
-
-class Unknown(DeliveryError):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    remote_id: str
-    url: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    # What the channel's own books must say once this delivery is done (e.g. the version a partner
-    # now holds): written in the same transaction that marks the delivery done, never apart from it.
-    ledger: Callable[[Session], None] | None = field(default=None, compare=False, repr=False)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {"remote_id": self.remote_id, "url": self.url, "detail": self.detail}, ensure_ascii=False
-        )
-
-
-class Performer(Protocol):
-    retry_safe: bool
-
-    def perform(self, delivery: Delivery, revision: Revision) -> Receipt: ...
-
-    def reconcile(self, delivery: Delivery) -> Receipt | None:
-        """After an unknown outcome: the receipt if the other side did act, None if it did not."""
-        ...
-
-    def close(self) -> None: ...
-
-
-PerformerFactory = Callable[[Newsroom, Channel], Performer]
-PERFORMERS: dict[str, PerformerFactory] = {}
+__all__ = [
+    "BundlingPerformer",
+    "DeliveryError",
+    "Performer",
+    "PerformerFactory",
+    "Permanent",
+    "Receipt",
+    "SinkPerformer",
+    "Transient",
+    "Unknown",
+    "performer_for",
+    "sink_performer",
+]
 
 
 def performer_for(newsroom: Newsroom, channel: Channel) -> Performer:
-    factory = PERFORMERS.get(channel.kind)
-    if factory is None:
+    kind = channel_kind(channel.kind)
+    if kind is None:
         raise Permanent(
             f"渠道类型 {channel.kind} 尚不能自动发布 / no performer for channel kind {channel.kind}"
         )
-    return factory(newsroom, channel)
+    return kind.performer_factory()(newsroom, channel)
 
 
 class SinkPerformer:
     """POSTs a small JSON envelope to a URL with an Idempotency-Key: a loopback sink for tests,
-    benchmarks and demos, and the simplest real webhook."""
+    benchmarks and demos, and the simplest real webhook. A takedown is the same envelope with
+    `"action": "kill"`: the receiver removes what it took under that article."""
 
     retry_safe = True
 
@@ -93,9 +60,16 @@ class SinkPerformer:
         self.client = httpx.Client(timeout=timeout)
 
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
+        return self._post(delivery, revision)
+
+    def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:
+        return self._post(delivery, revision)
+
+    def _post(self, delivery: Delivery, revision: Revision) -> Receipt:
         body = {
             "delivery": delivery.id,
             "channel": delivery.channel,
+            "action": delivery.action,
             "revision": revision.id,
             "title": revision.title,
             "due": delivery.due_at.isoformat(),
@@ -125,21 +99,7 @@ class SinkPerformer:
         self.client.close()
 
 
-def _sink(newsroom: Newsroom, channel: Channel) -> Performer:
-    url = getattr(channel.settings, "url", None)
-    if not isinstance(url, str):
-        raise Permanent("sink channel without url")
-    return SinkPerformer(url)
-
-
-PERFORMERS["sink"] = _sink
-
-
-def _partner(newsroom: Newsroom, channel: Channel) -> Performer:
-    # Imported here: the supply package builds on this module's errors and Receipt.
-    from publisher.supply.performer import PartnerPerformer
-
-    return PartnerPerformer(newsroom, channel)
-
-
-PERFORMERS["partner"] = _partner
+def sink_performer(newsroom: Newsroom, channel: Channel) -> Performer:
+    if not isinstance(channel.settings, SinkSettings):
+        raise Permanent(f"{channel.name} 不是 sink 渠道 / is not a sink channel")
+    return SinkPerformer(channel.settings.url)

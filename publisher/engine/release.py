@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
+from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate, GateDecision, GateSubject, for_many, publication_gate
 from publisher.store.tables import Delivery
@@ -60,7 +61,9 @@ class ReleasedGate:
             self.released[names] = set(
                 session.exec(
                     select(Delivery.article_id).where(
-                        col(Delivery.channel).in_(names), Delivery.status == "done"
+                        col(Delivery.channel).in_(names),
+                        Delivery.status == DeliveryState.DONE,
+                        Delivery.action == DeliveryAction.PUBLISH,  # a takedown releases nothing
                     )
                 )
             )

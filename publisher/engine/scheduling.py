@@ -9,15 +9,15 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from publisher import audit
+from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, ReviewState, Revision
 from publisher.timeutil import to_utc, utc_now
 
-ACTIVE = ("scheduled", "claimed", "held", "unknown")
-# States from which scheduling the same release again re-arms it (a person has decided).
-REARMABLE = ("canceled", "held", "missed", "failed")
+S = DeliveryState
+ACTIVE = (S.SCHEDULED, S.CLAIMED, S.HELD, S.UNKNOWN)
 
 
 class ScheduleError(PublisherError):
@@ -91,12 +91,14 @@ def schedule(
         for channel in channels:
             key = idempotency_key(slug, channel, due)
             existing = session.exec(select(Delivery).where(Delivery.idempotency_key == key)).first()
-            if existing is not None and existing.status not in REARMABLE:
+            # A release that failed, was held, missed or canceled is re-armed: a person has decided.
+            if existing is not None and not Step.RESCHEDULE.starts_from(existing.status):
                 assert existing.id is not None
                 items.append(Scheduled(existing.id, slug, channel, due, False))
                 continue
-            if existing is not None:  # canceled, held, missed or failed: a person schedules it again
-                existing.status, existing.next_attempt_at, existing.attempts = "scheduled", max(due, now), 0
+            if existing is not None:
+                existing.status = Step.RESCHEDULE.apply(existing.status)
+                existing.next_attempt_at, existing.attempts = max(due, now), 0
                 existing.last_error, existing.updated_at = None, utc_now()
                 session.add(existing)
                 session.flush()
@@ -119,7 +121,7 @@ def add_delivery(
     key: str,
     actor: str,
     *,
-    action: str = "publish",
+    action: DeliveryAction = DeliveryAction.PUBLISH,
     campaign: str | None = None,
     slot_number: int | None = None,
     why: str | None = None,
@@ -131,7 +133,7 @@ def add_delivery(
         article_id=article.id,
         channel=channel,
         due_at=due,
-        status="scheduled",
+        status=Step.SCHEDULE.apply(None),
         next_attempt_at=due,
         idempotency_key=key,
         action=action,
@@ -167,7 +169,7 @@ def record_schedule(
     audit.append(
         session,
         actor=actor,
-        action="delivery.schedule",
+        action=Step.SCHEDULE.audit,
         object_type="article",
         object_id=slug,
         details=details,
@@ -180,32 +182,54 @@ def unschedule(room: Newsroom, slug: str, actor: str, channels: list[str] | None
         article = session.exec(select(Article).where(Article.slug == slug)).first()
         if article is None:
             raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
-        query = (
-            select(Delivery)
-            .where(
-                Delivery.article_id == article.id, col(Delivery.status).in_(["scheduled", "held", "missed"])
-            )
-            .with_for_update()
+        return len(cancel_pending(session, article, actor, channels=channels))
+
+
+def cancel_pending(
+    session: Session,
+    article: Article,
+    actor: str,
+    *,
+    channels: list[str] | None = None,
+    why: str | None = None,
+    now: datetime | None = None,
+) -> list[Delivery]:
+    """Cancel the article's releases not yet performed, each with its audit event, in the caller's
+    transaction. Takedowns are never canceled here: only a release is."""
+    query = (
+        select(Delivery)
+        .where(
+            Delivery.article_id == article.id,
+            col(Delivery.status).in_(Step.CANCEL.sources),
+            Delivery.action == DeliveryAction.PUBLISH,
         )
-        if channels:
-            query = query.where(col(Delivery.channel).in_(channels))
-        rows = list(session.exec(query))
-        for delivery in rows:
-            delivery.status, delivery.updated_at = "canceled", utc_now()
-            session.add(delivery)
-            audit.append(
-                session,
-                actor=actor,
-                action="delivery.cancel",
-                object_type="article",
-                object_id=slug,
-                details={
-                    "delivery": delivery.id,
-                    "channel": delivery.channel,
-                    "due": delivery.due_at.isoformat(),
-                },
-            )
-        return len(rows)
+        .with_for_update()
+    )
+    if channels:
+        query = query.where(col(Delivery.channel).in_(channels))
+    rows = list(session.exec(query))
+    stamp = now or utc_now()
+    for delivery in rows:
+        delivery.status, delivery.updated_at = Step.CANCEL.apply(delivery.status), stamp
+        if why:
+            delivery.last_error = why
+        session.add(delivery)
+        details: dict[str, object] = {
+            "delivery": delivery.id,
+            "channel": delivery.channel,
+            "due": delivery.due_at.isoformat(),
+        }
+        if why:
+            details["why"] = why
+        audit.append(
+            session,
+            actor=actor,
+            action=Step.CANCEL.audit,
+            object_type="article",
+            object_id=article.slug,
+            details=details,
+        )
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +242,7 @@ class QueueRow:
 
 def due_queue(session: Session, include_done: bool = False) -> list[QueueRow]:
     """Releases not yet finished (or all), by channel and time."""
-    statuses = [*ACTIVE, "failed", "missed"] + (["done"] if include_done else [])
+    statuses = [*ACTIVE, S.FAILED, S.MISSED] + ([S.DONE] if include_done else [])
     rows = session.exec(
         select(Delivery, Article, Revision, ReviewState)
         .join(Article, col(Article.id) == col(Delivery.article_id))

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
+
+import requests
+from sqlmodel import Session, select
 
 from publisher.channels.registry import Channel
 from publisher.channels.wechat.adapter import (
     WechatAdapter,
     WechatDeferred,
+    WechatError,
     WechatReceipt,
     WechatRefused,
     WechatUncertain,
 )
-from publisher.engine.performers import DeliveryError, Permanent, Receipt, Transient, Unknown
+from publisher.delivery.contract import DeliveryError, Permanent, Receipt, Transient, Unknown
+from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Delivery, Revision
 
@@ -29,6 +35,8 @@ class WechatPerformer:
 
     def __init__(self, room: Newsroom, channel: Channel) -> None:
         # The engine has already asked the publication gate; the adapter need not ask again.
+        self.room = room
+        self.channel = channel
         self.adapter = WechatAdapter(channel, room, gate=None)
         self.bundle = self.adapter.settings.max_articles  # releases due together become one post
 
@@ -69,6 +77,36 @@ class WechatPerformer:
         if receipt.status == "publishing":
             return Transient("微信发布中 / still publishing", retry_after=PUBLISHING_POLL_SECONDS)
         return Permanent(f"微信 {receipt.status}: {receipt.detail}")
+
+    def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:
+        """Delete the article from every post that carried it (freepublish/delete); the whole post
+        goes only once every article in it is retracted. Deleting again deletes nothing more."""
+        with Session(self.room.engine) as session:
+            done = session.exec(
+                select(Delivery).where(
+                    Delivery.article_id == delivery.article_id,
+                    Delivery.channel == self.channel.name,
+                    Delivery.status == DeliveryState.DONE,
+                    Delivery.action == DeliveryAction.PUBLISH,
+                )
+            ).all()
+        taken: list[str] = []
+        for release in done:
+            detail = json.loads(release.receipt_json or "{}").get("detail") or {}
+            if not detail.get("post_key"):
+                continue
+            try:
+                receipt = self.adapter.retract(WechatReceipt.from_dict(detail))
+            except requests.RequestException as exc:
+                # WeChat could not be reached: nothing was deleted, so trying again is safe.
+                raise Transient(f"微信接口无法连接 / WeChat API unreachable: {exc}") from None
+            except WechatError as exc:
+                error = Transient if exc.retryable else Permanent
+                raise error(f"微信撤回失败 / WeChat takedown failed: {exc}") from None
+            taken.append(receipt.remote_id)
+        if not taken:
+            return Receipt(remote_id="not-published", detail={"skipped": "未在微信发表 / never published"})
+        return Receipt(remote_id=",".join(taken), detail={"retracted": taken})
 
     def reconcile(self, delivery: Delivery) -> Receipt | None:
         return None

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -21,20 +22,21 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, col, select
 
-import publisher.engine.adapters  # noqa: F401  (registers the website, feed and WeChat performers)
 from publisher.channels.registry import Channel
-from publisher.engine import claims
-from publisher.engine.claims import Claim, Outcome
-from publisher.engine.clock import Clock, RealClock
-from publisher.engine.pause import is_paused
-from publisher.engine.performers import (
+from publisher.delivery.contract import (
+    BundlingPerformer,
     DeliveryError,
     Performer,
     Permanent,
     Receipt,
     Unknown,
-    performer_for,
 )
+from publisher.delivery.states import DeliveryAction, DeliveryState, Step
+from publisher.engine import claims
+from publisher.engine.claims import Claim, Outcome
+from publisher.engine.clock import Clock, RealClock
+from publisher.engine.pause import is_paused
+from publisher.engine.performers import performer_for
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate, GateDecision, embargo_waived, publication_gate
 from publisher.store.engine import write_session
@@ -111,6 +113,7 @@ class DeliveryWorker:
         self._pause_cached = False
         self.ahead = timedelta(seconds=self.settings.claim_ahead_seconds) * self.clock.speed
         self._scheduler: BackgroundScheduler | None = None
+        self._only: frozenset[int] | None = None
         self.processed = 0
 
     # -- life cycle -------------------------------------------------------------------------------
@@ -179,12 +182,17 @@ class DeliveryWorker:
             performer.close()
         self._performers.clear()
 
-    def run_once(self) -> int:
-        """Do what is due now and return (for cron)."""
+    def run_once(self, only: Collection[int] | None = None) -> int:
+        """Do what is due now and return (for cron); `only`: just these deliveries (a retraction's
+        takedowns, performed at once without performing anything else that is due)."""
         self.register()
         self.catch_up()
         self.reconcile_unknown()
-        done = self.dispatch()
+        self._only = None if only is None else frozenset(only)
+        try:
+            done = self.dispatch()
+        finally:
+            self._only = None
         claims.release(self.room.engine, self.id, self.clock.now())
         self.heartbeat("stopped")
         return done
@@ -236,12 +244,11 @@ class DeliveryWorker:
                 continue
             now = self.clock.now()
             if found is not None:
-                outcome = Outcome(d, "done", "delivery.done", d.revision_id, receipt_json=found.to_json())
+                outcome = Outcome(d, Step.RECONCILED_DONE, d.revision_id, receipt_json=found.to_json())
             else:
                 outcome = Outcome(
                     d,
-                    "scheduled",
-                    "delivery.retry",
+                    Step.RECONCILED_RETRY,
                     d.revision_id,
                     error="核对：对方未收到，重新发送 / reconciled: not received, sending again",
                     next_attempt_at=now,
@@ -281,6 +288,7 @@ class DeliveryWorker:
                 self.limits,
                 self.room.settings.tz,
                 ahead=self.ahead,
+                only=self._only,
             )
             if not batch:
                 return done
@@ -304,7 +312,7 @@ class DeliveryWorker:
 
         def emit(outcome: Outcome) -> None:
             nonlocal done
-            done += outcome.status == "done"
+            done += outcome.status == DeliveryState.DONE
             if self._recorder is not None:
                 self._outcomes.put(outcome)
             else:
@@ -331,13 +339,15 @@ class DeliveryWorker:
                 # Claimed a moment ahead, performed on the dot: the claim is off the lateness path.
                 wait = (self.clock.to_wall(due) - RealClock().now()).total_seconds()
                 if (wait > 0 and self._stop.wait(wait)) or self.clock.now() >= claim.expires - self.lease / 3:
-                    emit(Outcome(claim.delivery, "scheduled", ""))
+                    emit(Outcome(claim.delivery, Step.RELEASE))
                     continue
                 prepared = self._prepare(claim, session)
                 self.processed += 1
                 if isinstance(prepared, Outcome):
                     emit(prepared)
-                elif getattr(self._performer(prepared.channel), "bundle", 1) > 1:
+                elif prepared.claim.delivery.action == DeliveryAction.PUBLISH and self._bundles(
+                    self._performer(prepared.channel)
+                ):
                     # Releases due together on a bundling channel go as one post (WeChat: up to 8).
                     bundles.setdefault((prepared.channel.name, due), []).append(prepared)
                 else:
@@ -378,6 +388,10 @@ class DeliveryWorker:
                 self._performers[channel.name] = performer
             return performer
 
+    @staticmethod
+    def _bundles(performer: Performer) -> bool:
+        return isinstance(performer, BundlingPerformer) and performer.bundle > 1
+
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
         if retry_after is not None:
             return timedelta(seconds=retry_after)
@@ -392,34 +406,30 @@ class DeliveryWorker:
         now = self.clock.now()
         channel = self.room.channels.channels.get(d.channel)
         if channel is None or not channel.enabled:
-            return Outcome(
-                d, "failed", "delivery.failed", error=f"渠道不存在或已停用 / channel {d.channel} unavailable"
-            )
-        if self.windows is not None:
+            return Outcome(d, Step.FAIL, error=f"渠道不存在或已停用 / channel {d.channel} unavailable")
+        takedown = d.action == DeliveryAction.TAKE_DOWN
+        if self.windows is not None and not takedown:  # a takedown is urgent: no quiet hours
             blocked = self.windows.window_block(d.channel, now)
             if blocked:
                 return Outcome(
                     d,
-                    "scheduled",
-                    "delivery.deferred",
+                    Step.DEFER,
                     error=blocked,
                     next_attempt_at=self.windows.next_open(d.channel, now),
                 )
         article = session.get(Article, d.article_id)
         revision = session.get(Revision, article.current_revision_id) if article else None
         if revision is None:
-            return Outcome(d, "failed", "delivery.failed", error="稿件没有版本 / no revision")
-        decision: GateDecision | Outcome
-        if d.action == "kill":
-            # A retraction notice carries no text of the article: taking a piece down is always
-            # allowed, whatever the review state or embargo says now.
-            decision = GateDecision.allow()
-        else:
-            decision = self._decide(session, d, channel, revision, now)
+            return Outcome(d, Step.FAIL, error="稿件没有版本 / no revision")
+        # A takedown publishes nothing of the article: taking a piece down is always allowed,
+        # whatever the review state or embargo says now.
+        decision: GateDecision | Outcome = (
+            GateDecision.allow() if takedown else self._decide(session, d, channel, revision, now)
+        )
         if isinstance(decision, Outcome):
             return decision
         if not decision.allowed:
-            return Outcome(d, "held", "delivery.held", revision.id, error="；".join(decision.reasons))
+            return Outcome(d, Step.HOLD, revision.id, error="；".join(decision.reasons))
         return Ready(claim, channel, revision)
 
     def _decide(
@@ -432,8 +442,7 @@ class DeliveryWorker:
             if until > now:
                 return Outcome(
                     d,
-                    "scheduled",
-                    "delivery.deferred",
+                    Step.DEFER,
                     revision.id,
                     error=f"禁发至 {embargo} / embargoed",
                     next_attempt_at=until,
@@ -442,28 +451,35 @@ class DeliveryWorker:
 
     def _run(self, ready: Ready) -> Outcome:
         d, revision = ready.claim.delivery, ready.revision
+        retry_safe = False  # a performer that cannot even be built has sent nothing
         try:
             performer = self._performer(ready.channel)
+            retry_safe = performer.retry_safe
             if ready.claim.reclaimed and not performer.retry_safe:
                 found = performer.reconcile(d)
                 if found is not None:
-                    return Outcome(d, "done", "delivery.done", revision.id, receipt_json=found.to_json())
-            result: Receipt | DeliveryError = performer.perform(d, revision)
+                    return Outcome(d, Step.DONE, revision.id, receipt_json=found.to_json())
+            result: Receipt | DeliveryError = (
+                performer.take_down(d, revision)
+                if d.action == DeliveryAction.TAKE_DOWN
+                else performer.perform(d, revision)
+            )
         except DeliveryError as exc:
             result = exc
-        return self._settle(d, revision.id, performer.retry_safe, result)
+        return self._settle(d, revision.id, retry_safe, result)
 
     def _run_bundle(self, group: list[Ready]) -> list[Outcome]:
         performer = self._performer(group[0].channel)
-        size = max(1, int(getattr(performer, "bundle", 1)))
+        size = performer.bundle if isinstance(performer, BundlingPerformer) else 1
         outcomes: list[Outcome] = []
         for start in range(0, len(group), size):
             part = group[start : start + size]
             if len(part) == 1:
                 outcomes.append(self._run(part[0]))
                 continue
+            assert isinstance(performer, BundlingPerformer)  # size > 1 only for one
             try:
-                results = performer.perform_bundle([(r.claim.delivery, r.revision) for r in part])  # type: ignore[attr-defined]
+                results = performer.perform_bundle([(r.claim.delivery, r.revision) for r in part])
             except DeliveryError as exc:
                 results = [exc] * len(part)
             outcomes += [
@@ -477,28 +493,24 @@ class DeliveryWorker:
     ) -> Outcome:
         """A performer's answer as the delivery's next state."""
         if isinstance(result, Receipt):
-            return Outcome(
-                d, "done", "delivery.done", revision_id, receipt_json=result.to_json(), after=result.ledger
-            )
+            return Outcome(d, Step.DONE, revision_id, receipt_json=result.to_json(), after=result.ledger)
         if isinstance(result, Permanent):
-            return Outcome(d, "failed", "delivery.failed", revision_id, error=result.reason)
+            return Outcome(d, Step.FAIL, revision_id, error=result.reason)
         if isinstance(result, Unknown) and not retry_safe:
-            return Outcome(d, "unknown", "delivery.unknown", revision_id, error=result.reason)
+            return Outcome(d, Step.LOSE, revision_id, error=result.reason)
         return self._retry(d, revision_id, result.reason, result.retry_after)
 
     def _retry(self, d: Delivery, revision_id: str, reason: str, retry_after: float | None) -> Outcome:
         if d.attempts >= self.settings.max_attempts:
             return Outcome(
                 d,
-                "failed",
-                "delivery.failed",
+                Step.FAIL,
                 revision_id,
                 error=f"{reason}（已重试 {d.attempts} 次 / after {d.attempts} attempts）",
             )
         return Outcome(
             d,
-            "scheduled",
-            "delivery.retry",
+            Step.RETRY,
             revision_id,
             error=reason,
             next_attempt_at=self.clock.now() + self._backoff(d.attempts, retry_after),

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
-import json
 import multiprocessing
 import os
 import time
@@ -31,7 +30,7 @@ from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate, for_many
 from publisher.site import media
-from publisher.site.deploy import Manifest, Releases, link_or_copy, write_file, write_staged
+from publisher.site.deploy import Manifest, Releases, link_or_copy, write_staged
 from publisher.site.feeds import FeedInfo, feed_outputs
 from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
 from publisher.site.media import Source
@@ -88,18 +87,6 @@ def state_dir(room: Newsroom, channel: Channel) -> Path:
 def output_dir(room: Newsroom, channel: Channel) -> Path:
     settings = cast(WebsiteSettings, channel.settings)
     return room.root / settings.output
-
-
-def retracted(room: Newsroom, channel: Channel) -> frozenset[str]:
-    path = state_dir(room, channel) / "retracted.json"
-    if not path.is_file():
-        return frozenset()
-    return frozenset(json.loads(path.read_text(encoding="utf-8")))
-
-
-def set_retracted(room: Newsroom, channel: Channel, slugs: Collection[str]) -> None:
-    path = state_dir(room, channel) / "retracted.json"
-    write_file(path, json.dumps(sorted(set(slugs)), ensure_ascii=False).encode("utf-8"))
 
 
 def websites(room: Newsroom) -> list[Channel]:
@@ -170,7 +157,6 @@ def _build_site(
     settings = cast(WebsiteSettings, channel.settings)
     report = BuildReport(channel=channel.name, output=output_dir(room, channel))
     feed_channels = feeds_of(room, channel)
-    gone = retracted(room, channel)
 
     with read_session(room.engine) as session:
         rows = load_current(session)
@@ -178,10 +164,9 @@ def _build_site(
         gate = for_many(gate, session, [row.revision for row in rows])
         metas: dict[str, dict[str, Any]] = {}
         made: dict[str, Item] = {}
-        selection = select_items(session, rows, channel, gate, now, gone, metas, made)
+        selection = select_items(session, rows, channel, gate, now, metas, made)
         feed_selections: dict[str, Selection] = {
-            f.name: select_items(session, rows, f, gate, now, gone | retracted(room, f), metas, made)
-            for f in feed_channels
+            f.name: select_items(session, rows, f, gate, now, metas, made) for f in feed_channels
         }
     on_site = {i.slug for i in selection.items}
     report.published = [i.slug for i in selection.items]

@@ -201,12 +201,12 @@ def select_items(
     channel: Channel,
     gate: Gate,
     now: datetime,
-    retracted: frozenset[str] = frozenset(),
     metas: dict[str, dict[str, Any]] | None = None,
     made: dict[str, Item] | None = None,
 ) -> Selection:
     """`metas` (revision id -> parsed front matter) and `made` (revision id -> its Item) may be
-    shared by the selections of one build."""
+    shared by the selections of one build. A retracted article is left out by the gate (it reads
+    the `Retraction` rows), on every channel at once."""
     chosen = Selection()
     metas = {} if metas is None else metas
     made = {} if made is None else made
@@ -216,8 +216,6 @@ def select_items(
         if meta is None:
             meta = metas[revision.id] = _meta_of(revision)
         reasons = held_back(meta, channel, now)
-        if row.slug in retracted:
-            reasons += ("retracted from this channel",)
         if not reasons:
             decision = gate(session, revision, channel, now)
             if not decision.allowed:

@@ -3,7 +3,8 @@ POST it, signed, to the partner's endpoint.
 
 Which version goes is decided here, from what the partner already holds (the `supply` row): the
 first delivery sends version 1; a later, corrected revision goes as an update with ednote 更正;
-the same revision again is not sent twice. A `kill` delivery sends the retraction notice.
+the same revision again is not sent twice. A takedown sends the retraction notice (push) and turns
+the pull feed's entry into a tombstone, in the same transaction that marks the takedown done.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
-from publisher.engine.performers import Permanent, Receipt, Transient, Unknown
+from publisher.delivery.contract import Permanent, Receipt, Transient, Unknown
+from publisher.delivery.states import DeliveryAction
 from publisher.newsroom import Newsroom
 from publisher.site.media import Source
 from publisher.store.tables import Delivery, Retraction, Revision, Supply
 from publisher.supply import signing
-from publisher.supply.ninjs import CORRECTION_NOTE, Packager, Version, dumps, load_sources
+from publisher.supply.ninjs import CORRECTION_NOTE, KILL_NOTE, Packager, Version, dumps, load_sources
 
 USER_AGENT = "publisher-supply/1"
 
@@ -134,7 +136,7 @@ class PartnerPerformer:
                     Supply.partner == self.channel.name, Supply.article_id == delivery.article_id
                 )
             ).first()
-            if delivery.action == "kill":
+            if delivery.action == DeliveryAction.TAKE_DOWN:
                 return self._kill(session, delivery, row)
             sources = _SOURCES.get(revision.id)
             if sources is None:
@@ -183,6 +185,15 @@ class PartnerPerformer:
             },
         )
 
+    def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:
+        with Session(self.room.engine) as session:
+            row = session.exec(
+                select(Supply).where(
+                    Supply.partner == self.channel.name, Supply.article_id == delivery.article_id
+                )
+            ).first()
+            return self._kill(session, delivery, row)
+
     def reconcile(self, delivery: Delivery) -> Receipt | None:
         return None  # retry_safe: sending again with the same key is the reconciliation
 
@@ -194,21 +205,30 @@ class PartnerPerformer:
 
     # -- steps --------------------------------------------------------------------------------------
     def _kill(self, session: Session, delivery: Delivery, row: Supply | None) -> Receipt:
+        """The retraction notice: the version the partner holds, one up, pubstatus canceled. Sent
+        again (a retry) it is the same version with the same key: the partner counts it once."""
         if row is None:
             return Receipt(remote_id="not-supplied", detail={"skipped": "从未供稿 / never supplied"})
         held = session.get(Revision, row.revision_id)
         retraction = session.get(Retraction, delivery.article_id)
         assert held is not None
         when = _aware(retraction.retracted_at) if retraction else _aware(delivery.updated_at)
-        version = Version(row.version, "canceled", when, row.ednote)
+        if row.pubstatus == "canceled":
+            version = Version(row.version, "canceled", when, row.ednote)
+        else:
+            why = f"（{retraction.reason}）" if retraction else ""
+            version = Version(row.version + 1, "canceled", when, f"{KILL_NOTE}{why}")
         package = self.packager.package(held, (), version)
         remote_id = (
             self._post(package, delivery.idempotency_key, _aware(delivery.updated_at)) if self.push else None
         )
         return Receipt(
+            ledger=SupplyLedger(
+                self.channel.name, delivery.article_id, row.revision_id, version, remote_id, when
+            ),
             remote_id=remote_id or package["uri"],
             url=package["uri"],
-            detail={"version": row.version, "pubstatus": "canceled"},
+            detail={"version": version.number, "pubstatus": "canceled"},
         )
 
     def _post(self, package: dict[str, Any], key: str, now: datetime) -> str:
@@ -310,7 +330,7 @@ class SupplyLedger:
             if known is not None:
                 known[key] = row
             return  # a concurrent delivery recorded this or a newer version first
-        row.revision_id, row.version, row.pubstatus = self.revision_id, version.number, "usable"
+        row.revision_id, row.version, row.pubstatus = self.revision_id, version.number, version.pubstatus
         row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, self.now
         if self.remote_id:
             row.remote_id = self.remote_id

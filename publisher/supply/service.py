@@ -1,10 +1,10 @@
-"""Staff actions of partner supply: supply an article, follow corrections, retract everywhere,
-issue and revoke pull tokens, record adoptions. Faces (CLI, HTTP) call these and nothing else."""
+"""Staff actions of partner supply: supply an article, follow corrections, issue and revoke pull
+tokens, record adoptions. Faces (CLI, HTTP) call these and nothing else. Retraction, which reaches
+partners too, is a takedown on every channel: `publisher/engine/retraction.py`."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from publisher import audit
-from publisher.channels.protocol import Receipt as ChannelReceipt
 from publisher.channels.registry import Channel
+from publisher.delivery.states import DeliveryAction
 from publisher.engine import scheduling
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
-from publisher.store.engine import read_session, write_session
+from publisher.store.engine import write_session
 from publisher.store.tables import (
     Adoption,
     Article,
@@ -29,11 +29,10 @@ from publisher.store.tables import (
     Revision,
     Supply,
 )
-from publisher.supply.ninjs import KILL_NOTE, Packager
+from publisher.supply.ninjs import Packager
 from publisher.timeutil import to_utc, utc_now
 
 log = logging.getLogger("publisher.supply")
-PENDING = ("scheduled", "held", "missed")
 
 
 class SupplyError(PublisherError):
@@ -68,7 +67,7 @@ def _enqueue(
     article: Article,
     channel: str,
     key: str,
-    action: str,
+    action: DeliveryAction,
     due: datetime,
     actor: str,
     why: str,
@@ -147,7 +146,7 @@ def follow_corrections(
             if session.get(Retraction, article.id) is not None:
                 continue
             key = _key("upd", row.partner, article.slug, state.revision_id)
-            if _enqueue(session, article, row.partner, key, "publish", due, actor, "correction"):
+            if _enqueue(session, article, row.partner, key, DeliveryAction.PUBLISH, due, actor, "correction"):
                 queued.append((row.partner, article.slug))
     return queued
 
@@ -159,132 +158,6 @@ def after_approval(room: Newsroom, slug: str, actor: str) -> None:
         follow_corrections(room, actor, slug=slug)
     except Exception:  # the approval stands; the follow-up is repeatable
         log.exception("follow-up of corrections for %s failed; run `publisher supply sync`", slug)
-
-
-# -- retraction -----------------------------------------------------------------------------------
-@dataclass
-class RetractReport:
-    slug: str
-    canceled: int  # releases not yet made, on any channel
-    kills: list[str]  # push partners that will get the kill notice
-    tombstoned: list[str]  # partners whose pull feed now shows a tombstone
-    taken_down: list[str]  # website and feed channels rebuilt without it
-    already: bool = False
-
-
-def retract(
-    room: Newsroom, slug: str, reason: str, actor: str, *, now: datetime | None = None
-) -> RetractReport:
-    """撤稿: take an article down on every channel. Pending releases are canceled; partners that
-    hold it get a kill notice (push) or a tombstone (pull); the website and feeds drop it."""
-    reason = reason.strip()
-    if not reason:
-        raise SupplyError("撤稿须说明理由 / a retraction needs a reason (--reason)")
-    moment = to_utc(now) if now else utc_now()
-    declared = partners(room)
-    report = RetractReport(slug, 0, [], [], [])
-    with write_session(room.engine) as session:
-        article = _article(session, slug)
-        assert article.id is not None
-        revision_id = article.current_revision_id or ""
-        existing = session.get(Retraction, article.id)
-        report.already = existing is not None
-        if existing is None:
-            session.add(
-                Retraction(article_id=article.id, reason=reason, retracted_by=actor, retracted_at=moment)
-            )
-        pending = session.exec(
-            select(Delivery)
-            .where(
-                col(Delivery.article_id) == article.id,
-                col(Delivery.status).in_(PENDING),
-                col(Delivery.action) == "publish",
-            )
-            .with_for_update()
-        ).all()
-        for delivery in pending:
-            delivery.status, delivery.updated_at = "canceled", moment
-            delivery.last_error = f"撤稿 / retracted: {reason}"
-            session.add(delivery)
-        report.canceled = len(pending)
-        rows = session.exec(select(Supply).where(Supply.article_id == article.id)).all()
-        for row in rows:
-            if row.pubstatus != "canceled":
-                # The pull feed shows the tombstone from this moment; pushes follow through the engine.
-                row.pubstatus, row.version, row.updated_at = "canceled", row.version + 1, moment
-                row.ednote = f"{KILL_NOTE}（{reason}）"
-                session.add(row)
-                report.tombstoned.append(row.partner)
-            channel = declared.get(row.partner)
-            if channel is not None and "push" in getattr(channel.settings, "mode", ()):
-                key = _key("kill", row.partner, slug)
-                if _enqueue(session, article, row.partner, key, "kill", moment, actor, "retraction"):
-                    report.kills.append(row.partner)
-        audit.append(
-            session,
-            actor=actor,
-            action="article.retract",
-            object_type="article",
-            object_id=slug,
-            revision_id=article.current_revision_id,
-            details={
-                "reason": reason,
-                "canceled": report.canceled,
-                "kills": report.kills,
-                "tombstoned": report.tombstoned,
-            },
-        )
-    report.taken_down = _take_down(room, slug, revision_id, moment)
-    return report
-
-
-def _take_down(room: Newsroom, slug: str, revision_id: str, now: datetime) -> list[str]:
-    """The website and its feeds, through their adapters' retract (a rebuild without the page)."""
-    from publisher.channels.feed import FeedAdapter
-    from publisher.channels.website import WebsiteAdapter
-    from publisher.review.gate import publication_gate
-
-    done = []
-    for channel in room.channels.channels.values():
-        if channel.kind == "wechat" and channel.enabled:
-            done += _take_down_wechat(room, channel, slug)
-            continue
-        if channel.kind not in ("website", "feed") or not channel.enabled:
-            continue
-        receipt = ChannelReceipt(channel.name, revision_id, slug, "", slug, None, now)
-        if channel.kind == "website":
-            WebsiteAdapter(room, channel, publication_gate, now=now, workers=1).retract(receipt)
-        else:
-            FeedAdapter(room, channel, publication_gate, now=now, workers=1).retract(receipt)
-        done.append(channel.name)
-    return done
-
-
-def _take_down_wechat(room: Newsroom, channel: Channel, slug: str) -> list[str]:
-    """Each WeChat post that carried the article: delete that article (the whole post only once
-    every article in it is retracted)."""
-    from publisher.channels.wechat.adapter import WechatAdapter, WechatError, WechatReceipt
-
-    with read_session(room.engine) as session:
-        article = _article(session, slug)
-        rows = session.exec(
-            select(Delivery).where(
-                Delivery.article_id == article.id, Delivery.channel == channel.name, Delivery.status == "done"
-            )
-        ).all()
-    adapter = WechatAdapter(channel, room, gate=None)
-    taken = []
-    for delivery in rows:
-        detail = json.loads(delivery.receipt_json or "{}").get("detail") or {}
-        if not detail.get("post_key"):
-            continue
-        try:
-            adapter.retract(WechatReceipt.from_dict(detail))
-        except WechatError as exc:
-            log.warning("WeChat retraction of %s failed: %s", slug, exc)
-            continue
-        taken.append(channel.name)
-    return taken
 
 
 # -- tokens ---------------------------------------------------------------------------------------

@@ -1,0 +1,115 @@
+"""What the engine needs from a channel at the due time, and what a channel may answer.
+
+Every channel kind (website, feed, wechat, partner, sink, and any a third party registers) is
+driven through these protocols and nothing else, so the engine never asks what kind it drives.
+
+A performer answers with a `Receipt`, or raises one of these::
+
+    DeliveryError            the attempt did not succeed; `reason` is for staff, both languages
+     ├── Permanent           trying again will not help (a 4xx, a refusal): a person decides
+     ├── Transient           worth trying again, after `retry_after` seconds if the other side said
+     └── Unknown             the request left, the answer did not come back: it may have acted
+
+What the engine does after `Unknown` depends on `retry_safe`: a performer whose requests carry an
+idempotency key the other side honours may simply try again; any other is reconciled (asked what
+became of the attempt), never blindly sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from sqlmodel import Session
+
+from publisher.store.tables import Delivery, Revision
+
+if TYPE_CHECKING:  # the factory's argument types only: no import of a channel or the newsroom
+    from publisher.channels.registry import Channel
+    from publisher.newsroom import Newsroom
+
+
+class DeliveryError(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Transient(DeliveryError):
+    pass
+
+
+class Permanent(DeliveryError):
+    pass
+
+
+class Unknown(DeliveryError):
+    pass
+
+
+Ledger = Callable[[Session], None]
+
+
+@runtime_checkable
+class PrefetchingLedger(Protocol):
+    """A ledger write that reads, in one query, the rows a whole group of its kind will write: the
+    engine calls `prefetch` once per group before it calls each write."""
+
+    def __call__(self, session: Session) -> None: ...
+
+    def prefetch(self, session: Session, writes: list[Any]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the engine records of a delivery that was done (a release or a takedown)."""
+
+    remote_id: str
+    url: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    # What the channel's own books must say once this delivery is done (e.g. the version a partner
+    # now holds): written in the same transaction that marks the delivery done, never apart from it.
+    ledger: Ledger | None = field(default=None, compare=False, repr=False)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"remote_id": self.remote_id, "url": self.url, "detail": self.detail}, ensure_ascii=False
+        )
+
+
+@runtime_checkable
+class Performer(Protocol):
+    """One channel account as the engine drives it. Every method may raise a `DeliveryError`."""
+
+    retry_safe: bool
+
+    def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
+        """Publish `revision` (the article's current one); idempotent under `delivery.idempotency_key`."""
+        ...
+
+    def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:
+        """Remove the article from the channel (撤稿); doing it twice does no more than once."""
+        ...
+
+    def reconcile(self, delivery: Delivery) -> Receipt | None:
+        """After an unknown outcome: the receipt if the other side did act, None if it did not."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class BundlingPerformer(Performer, Protocol):
+    """A performer that sends releases due together as one (a WeChat push carries up to 8)."""
+
+    bundle: int  # the most deliveries one send carries
+
+    def perform_bundle(self, items: list[tuple[Delivery, Revision]]) -> list[Receipt | DeliveryError]:
+        """One result per item, in order: a receipt, or the error that item ended with."""
+        ...
+
+
+PerformerFactory = Callable[["Newsroom", "Channel"], Performer]

@@ -1,0 +1,211 @@
+"""The import graph of `publisher/` follows the flow: no cycle between packages, and no import from
+a later stage into an earlier one (content → review → render → schedule → engine → faces).
+
+Written with `ast` (import-linter is not on the package mirror): every `import` counts, at module
+level or inside a function (a lazy import is an import all the same), except those under
+`if TYPE_CHECKING:`, which name a type for mypy and load nothing at run time. An exception is
+allowed only in ALLOWED, with the reason it is there.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+from typing import NamedTuple
+
+PACKAGE = Path(__file__).resolve().parent.parent / "publisher"
+
+FOUNDATION, CONTENT, REVIEW, RENDER, SCHEDULE, ENGINE, FACES = range(7)
+
+# Each module belongs to the unit of the longest prefix it matches; a unit has a stage.
+UNITS: dict[str, int] = {
+    # Read by every stage, reading none of them: errors, time, settings, the store, the audit
+    # chain, the delivery contract, and the channel declarations (channels/*.toml, like settings).
+    "publisher": FOUNDATION,
+    "publisher.__version__": FOUNDATION,
+    "publisher.errors": FOUNDATION,
+    "publisher.timeutil": FOUNDATION,
+    "publisher.config": FOUNDATION,
+    "publisher.scaffold": FOUNDATION,
+    "publisher.store": FOUNDATION,
+    "publisher.audit": FOUNDATION,
+    "publisher.articles": FOUNDATION,
+    "publisher.delivery": FOUNDATION,
+    "publisher.channels.registry": FOUNDATION,
+    "publisher.channels.kinds": FOUNDATION,
+    "publisher.content": CONTENT,
+    "publisher.ingest": CONTENT,
+    "publisher.newsroom": CONTENT,
+    "publisher.review": REVIEW,
+    "publisher.site": RENDER,
+    "publisher.channels": RENDER,
+    "publisher.supply": RENDER,  # packaging and the partner performer: a channel kind
+    "publisher.schedule": SCHEDULE,
+    "publisher.engine.scheduling": SCHEDULE,
+    "publisher.supply.service": SCHEDULE,  # staff actions that schedule supply
+    "publisher.engine": ENGINE,
+    "publisher.supply.report": ENGINE,  # reads what the engine delivered
+    "publisher.cli": FACES,
+    "publisher.web": FACES,
+    "publisher.demo": FACES,
+    "publisher.demo_campaign": FACES,
+    "publisher.__main__": FACES,
+}
+
+
+class Allowed(NamedTuple):
+    importer: str  # unit
+    imported: str  # unit
+    reason: str
+
+
+ALLOWED = [
+    Allowed(
+        "publisher.audit",
+        "publisher.content",
+        "canonical_json is the one canonical encoding, of revision ids and of the audit chain alike: "
+        "a pure function with no state, which the audit chain must share byte for byte",
+    ),
+    Allowed(
+        "publisher.ingest",
+        "publisher.schedule",
+        "ingest reports every problem of the newsroom's input files at once, schedules/ included; "
+        "it reads them with the schedule package's checker and plans nothing",
+    ),
+    Allowed(
+        "publisher.review",
+        "publisher.channels",
+        "submission runs each channel's own limits (lint: title length, image size) as review "
+        "checks; the channels register them in channels/checks.py",
+    ),
+    Allowed(
+        "publisher.review",
+        "publisher.supply.service",
+        "an approval queues partner corrections (更正) through a lazy call; issue 11's corrections "
+        "work turns it into a declared hook",
+    ),
+    Allowed(
+        "publisher.demo",
+        "publisher.cli",
+        "the demo is a face itself and prints its report with the CLI's table",
+    ),
+]
+
+
+def unit_of(module: str) -> str:
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:n])
+        if prefix in UNITS:
+            return prefix
+    raise AssertionError(f"{module} belongs to no unit: add it to UNITS with its stage")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def type_checking_nodes(tree: ast.Module) -> set[int]:
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(n) for stmt in node.body for n in ast.walk(stmt))
+    return skipped
+
+
+def imports(path: Path) -> list[tuple[str, int]]:
+    """(imported module, line) for every run-time import of publisher modules in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = type_checking_nodes(tree)
+    here = module_name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
+            # `from publisher.engine import scheduling` imports the submodule when there is one.
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                is_module = (PACKAGE.parent / Path(*candidate.split("."))).with_suffix(".py").is_file()
+                found.append((candidate if is_module else base, node.lineno))
+    return [(name, line) for name, line in found if name == "publisher" or name.startswith("publisher.")]
+
+
+def graph() -> dict[tuple[str, str], list[str]]:
+    """(importer unit, imported unit) -> where, for edges between different units."""
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = unit_of(module_name(path))
+        for name, line in imports(path):
+            target = unit_of(name)
+            if target != source:
+                edges[(source, target)].append(f"{path.relative_to(PACKAGE.parent)}:{line}")
+    return edges
+
+
+def allowed(source: str, target: str) -> bool:
+    return any(
+        (source == a.importer or source.startswith(a.importer + "."))
+        and (target == a.imported or target.startswith(a.imported + "."))
+        for a in ALLOWED
+    )
+
+
+def test_no_stage_imports_a_later_stage() -> None:
+    backwards = [
+        f"{source} ({UNITS[source]}) → {target} ({UNITS[target]}) at {', '.join(where)}"
+        for (source, target), where in sorted(graph().items())
+        if UNITS[target] > UNITS[source] and not allowed(source, target)
+    ]
+    assert backwards == []
+
+
+def test_no_cycle_between_packages() -> None:
+    succ: dict[str, set[str]] = defaultdict(set)
+    for source, target in graph():
+        if not allowed(source, target):
+            succ[source].add(target)
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(succ[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in sorted(UNITS):
+        if node not in state:
+            visit(node, [node])
+    assert cycles == []
+
+
+def test_every_exception_is_still_needed() -> None:
+    edges = graph()
+    stale = [
+        a
+        for a in ALLOWED
+        if not any(
+            (s == a.importer or s.startswith(a.importer + "."))
+            and (t == a.imported or t.startswith(a.imported + "."))
+            for s, t in edges
+        )
+    ]
+    assert stale == [], "remove exceptions the code no longer needs"
+
+
+def test_the_engine_and_the_partner_performer_do_not_import_each_other() -> None:
+    edges = graph()
+    assert ("publisher.engine", "publisher.supply") not in edges
+    assert ("publisher.supply", "publisher.engine") not in edges
