@@ -45,6 +45,7 @@ UNITS: dict[str, int] = {
     "publisher.engine.scheduling": SCHEDULE,
     "publisher.supply.service": SCHEDULE,  # staff actions that schedule supply
     "publisher.engine": ENGINE,
+    "publisher.backup": ENGINE,  # 存: archives what every earlier stage stored
     "publisher.supply.report": ENGINE,  # reads what the engine delivered
     "publisher.cli": FACES,
     "publisher.web": FACES,
