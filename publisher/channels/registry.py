@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from publisher.channels.kinds import KIND_SETTINGS
+from publisher.channels.kinds import KIND_SETTINGS, KindSettings
 from publisher.errors import Problem
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -59,7 +59,7 @@ class Channel:
     description: str
     enabled: bool
     external: bool
-    settings: BaseModel
+    settings: KindSettings
     source: str
     limits: Limits = field(default_factory=Limits)
 

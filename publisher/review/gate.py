@@ -1,8 +1,9 @@
 """The one publication gate every channel calls at the moment of delivery.
 
-A revision may leave the building only when it is its article's current revision, fully approved
-through the review chain, not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for
-external channels), and past its embargo. One exception, wire practice: a partner outlet trusted
+A revision may leave the building only when it is its article's current revision (or the one still
+live while a correction is in review: `standing_revisions`), fully approved through the review
+chain, not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for external
+channels), past its embargo, and on a channel its `channels:` field allows. One exception, wire practice: a partner outlet trusted
 with embargoes receives the item early, marked with its embargo time (`embargo_waived`).
 """
 
@@ -17,9 +18,10 @@ from typing import Any, Protocol, runtime_checkable
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
+from publisher.content.model import channel_refusal
 from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
 from publisher.store.batch import in_chunks, revision_bodies
-from publisher.store.tables import Article, Retraction, ReviewState
+from publisher.store.tables import Article, Delivery, Retraction, ReviewState, Revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ class GateFacts:
     bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
     marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
+    # Older revisions that stay live while a correction is in review (`standing_revisions`).
+    standing: frozenset[str] = frozenset()
 
     @classmethod
     def gather(cls, session: Session, revisions: Sequence[GateSubject]) -> GateFacts:
@@ -121,7 +125,9 @@ class GateFacts:
                 loaded.update(revision_bodies(session, revision_ids))
             return loaded.get(revision.id) or revision.body
 
-        return cls(current, retracted, states, bodies, frozenset(revision_ids))
+        stale = {r.id: r.article_id for r in revisions if current.get(r.article_id) != r.id}
+        standing = standing_revisions(session, stale)
+        return cls(current, retracted, states, bodies, frozenset(revision_ids), standing=standing)
 
     def carries_mark(self, revision: GateSubject, meta: dict[str, Any]) -> bool:
         known = self.marked.get(revision.id)
@@ -133,7 +139,9 @@ class GateFacts:
 
     def decide(self, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
         reasons: list[str] = []
-        if revision.article_id not in self.current or self.current[revision.article_id] != revision.id:
+        if (
+            revision.article_id not in self.current or self.current[revision.article_id] != revision.id
+        ) and revision.id not in self.standing:
             reasons.append("不是稿件的当前版本（已被修改） / not the article's current revision")
         if revision.article_id in self.retracted:
             reasons.append("已撤稿 / the article was retracted")
@@ -157,7 +165,43 @@ class GateFacts:
             reasons.append(f"禁发至 {embargo} / embargoed until {embargo}")
         if not channel.enabled:
             reasons.append(f"渠道 {channel.name} 已停用 / the channel is disabled")
+        excluded = channel_refusal(meta, channel.name)
+        if excluded:
+            reasons.append(excluded)
         return GateDecision.deny(*reasons) if reasons else GateDecision.allow()
+
+
+def standing_revisions(session: Session, stale: dict[str, int]) -> frozenset[str]:
+    """Of these revisions (id -> article id) that are not their article's current one, those still
+    live: the article's newest approved revision, or one a channel already released (a done
+    delivery), so that a correction in review leaves what readers see in place. Which one a
+    channel shows is the channel's choice (site/select.py); this only keeps the gate from refusing
+    it. No query when every revision asked about is current."""
+    if not stale:
+        return frozenset()
+    articles = set(stale.values())
+    newest: dict[int, tuple[int, str]] = {}
+    standing: set[str] = set()
+    for chunk in in_chunks(articles):
+        for article_id, rid, number in session.exec(
+            select(ReviewState.article_id, ReviewState.revision_id, Revision.number)
+            .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
+            .where(col(ReviewState.article_id).in_(chunk), ReviewState.status == "approved")
+        ):
+            if article_id not in newest or number > newest[article_id][0]:
+                newest[article_id] = (number, rid)
+    standing.update(rid for _, rid in newest.values())
+    for ids in in_chunks(set(stale)):
+        standing.update(
+            session.exec(
+                select(Delivery.revision_id).where(
+                    col(Delivery.revision_id).in_(ids),
+                    Delivery.status == "done",
+                    Delivery.action == "publish",
+                )
+            ).all()  # type: ignore[arg-type]
+        )
+    return frozenset(rid for rid in standing if rid in stale)
 
 
 class PublicationGate:
@@ -179,6 +223,9 @@ class PublicationGate:
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),
+            standing=frozenset()
+            if article is None or article.current_revision_id == revision.id
+            else standing_revisions(session, {revision.id: revision.article_id}),
         )
         return facts.decide(revision, channel, at)
 

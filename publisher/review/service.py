@@ -327,6 +327,10 @@ class ReviewService:
             from publisher.supply.service import after_approval
 
             after_approval(self.newsroom, slug, username)
+            # ... and to the website, feeds and WeChat that released an older revision.
+            from publisher.engine.corrections import after_approval as correct_released
+
+            correct_released(self.newsroom, slug, username)
         return result
 
     def reject(
