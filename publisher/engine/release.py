@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
 from publisher.newsroom import Newsroom
-from publisher.review.gate import Gate, GateDecision, GateSubject, for_many, publication_gate
+from publisher.review.gate import Gate, GateDecision, GateSubject, for_many, keeping, publication_gate
 from publisher.store.tables import Delivery, ReviewState, Revision
 from publisher.timeutil import show
 
@@ -119,6 +119,8 @@ class ReleasedGate:
         self.base = base
         # One read per site for the gate's life (a build).
         self.facts: dict[str, SiteFacts] = {}
+        # Older revisions `shown` chose to keep live: the publication gate lets them through.
+        self.kept: set[str] = set()
 
     def _facts(self, session: Session, site: Channel) -> SiteFacts:
         facts = self.facts.get(site.name)
@@ -127,8 +129,9 @@ class ReleasedGate:
         return facts
 
     def many(self, session: Session, revisions: Sequence[GateSubject]) -> ReleasedGate:
-        batched = ReleasedGate(self.room, self.releasing, for_many(self.base, session, revisions))
-        batched.facts = self.facts
+        base = keeping(self.base, frozenset(self.kept))
+        batched = ReleasedGate(self.room, self.releasing, for_many(base, session, revisions))
+        batched.facts, batched.kept = self.facts, self.kept
         return batched
 
     def shown(self, session: Session, channel: Channel, current: Mapping[int, str]) -> dict[int, str]:
@@ -144,12 +147,13 @@ class ReleasedGate:
             live = live_revision(facts, article_id, rid, article_id in self.releasing)
             if live is not None and live != rid:
                 chosen[article_id] = live
+        self.kept.update(chosen.values())
         return chosen
 
     def __call__(
         self, session: Session, revision: GateSubject, channel: Channel, at: datetime
     ) -> GateDecision:
-        decision = self.base(session, revision, channel, at)
+        decision = keeping(self.base, frozenset(self.kept))(session, revision, channel, at)
         site = site_of(self.room, channel)
         if not decision.allowed or site is None or revision.article_id in self.releasing:
             return decision

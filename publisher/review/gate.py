@@ -1,10 +1,11 @@
 """The one publication gate every channel calls at the moment of delivery.
 
-A revision may leave the building only when it is its article's current revision (or the one still
-live while a correction is in review: `standing_revisions`), fully approved through the review
-chain, not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for external
-channels), past its embargo, and on a channel its `channels:` field allows. One exception, wire practice: a partner outlet trusted
-with embargoes receives the item early, marked with its embargo time (`embargo_waived`).
+A revision may leave the building only when it is its article's current revision (or the older
+one a site keeps live while a correction is in review: `keeping`), fully approved through the
+review chain, not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for external
+channels), past its embargo, and on a channel its `channels:` field allows. One exception, wire
+practice: a partner outlet trusted with embargoes receives the item early, marked with its
+embargo time (`embargo_waived`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal
 from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
 from publisher.store.batch import in_chunks, revision_bodies
-from publisher.store.tables import Article, Delivery, Retraction, ReviewState, Revision
+from publisher.store.tables import Article, Retraction, ReviewState
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class GateFacts:
     bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
     marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
-    # Older revisions that stay live while a correction is in review (`standing_revisions`).
+    # Older revisions a site keeps live while a correction is in review (`keeping`).
     standing: frozenset[str] = frozenset()
 
     @classmethod
@@ -125,9 +126,7 @@ class GateFacts:
                 loaded.update(revision_bodies(session, revision_ids))
             return loaded.get(revision.id) or revision.body
 
-        stale = {r.id: r.article_id for r in revisions if current.get(r.article_id) != r.id}
-        standing = standing_revisions(session, stale)
-        return cls(current, retracted, states, bodies, frozenset(revision_ids), standing=standing)
+        return cls(current, retracted, states, bodies, frozenset(revision_ids))
 
     def carries_mark(self, revision: GateSubject, meta: dict[str, Any]) -> bool:
         known = self.marked.get(revision.id)
@@ -171,41 +170,27 @@ class GateFacts:
         return GateDecision.deny(*reasons) if reasons else GateDecision.allow()
 
 
-def standing_revisions(session: Session, stale: dict[str, int]) -> frozenset[str]:
-    """Of these revisions (id -> article id) that are not their article's current one, those still
-    live: the article's newest approved revision, or one a channel already released (a done
-    delivery), so that a correction in review leaves what readers see in place. Which one a
-    channel shows is the channel's choice (site/select.py); this only keeps the gate from refusing
-    it. No query when every revision asked about is current."""
-    if not stale:
-        return frozenset()
-    articles = set(stale.values())
-    newest: dict[int, tuple[int, str]] = {}
-    standing: set[str] = set()
-    for chunk in in_chunks(articles):
-        for article_id, rid, number in session.exec(
-            select(ReviewState.article_id, ReviewState.revision_id, Revision.number)
-            .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
-            .where(col(ReviewState.article_id).in_(chunk), ReviewState.status == "approved")
-        ):
-            if article_id not in newest or number > newest[article_id][0]:
-                newest[article_id] = (number, rid)
-    standing.update(rid for _, rid in newest.values())
-    for ids in in_chunks(set(stale)):
-        standing.update(
-            session.exec(
-                select(Delivery.revision_id).where(
-                    col(Delivery.revision_id).in_(ids),
-                    Delivery.status == "done",
-                    Delivery.action == "publish",
-                )
-            ).all()  # type: ignore[arg-type]
-        )
-    return frozenset(rid for rid in standing if rid in stale)
+@runtime_checkable
+class KeepingGate(Protocol):
+    """A gate that can be told which older revisions stay live (`keeping`)."""
+
+    def keeping(self, revision_ids: frozenset[str]) -> Gate: ...
+
+
+def keeping(gate: Gate, revision_ids: frozenset[str]) -> Gate:
+    """The gate that also lets these superseded revisions through (every other rule still applies):
+    the ones a site's release rule keeps live while a correction is in review (engine/release.py)."""
+    return gate.keeping(revision_ids) if revision_ids and isinstance(gate, KeepingGate) else gate
 
 
 class PublicationGate:
     """Decide, at the moment of delivery, whether a revision may go to a channel."""
+
+    def __init__(self, standing: frozenset[str] = frozenset()) -> None:
+        self.standing = standing
+
+    def keeping(self, revision_ids: frozenset[str]) -> PublicationGate:
+        return PublicationGate(self.standing | revision_ids)
 
     def __call__(
         self, session: Session, revision: GateSubject, channel: Channel, at: datetime
@@ -223,14 +208,13 @@ class PublicationGate:
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),
-            standing=frozenset()
-            if article is None or article.current_revision_id == revision.id
-            else standing_revisions(session, {revision.id: revision.article_id}),
+            standing=self.standing,
         )
         return facts.decide(revision, channel, at)
 
     def many(self, session: Session, revisions: Sequence[GateSubject]) -> Gate:
         facts = GateFacts.gather(session, revisions)
+        facts.standing = self.standing
 
         def gate(session: Session, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
             if revision.id not in facts.members:
