@@ -107,7 +107,7 @@ def _outstanding(room: Newsroom, session: Session) -> dict[str, list[Outstanding
     from publisher.engine.corrections import corrections_outstanding
 
     found: dict[str, list[Outstanding]] = {}
-    for item in corrections_outstanding(room, session)[0]:
+    for item in corrections_outstanding(room, session):
         if item.policy != "replace":
             found.setdefault(item.slug, []).append(item)
     return found

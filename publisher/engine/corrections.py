@@ -41,10 +41,12 @@ class Outstanding:
     """A channel still showing an older revision of an article whose correction is approved."""
 
     channel: str
+    article_id: int
     slug: str
     policy: str
     live_number: int  # the revision the channel released last
     corrected_number: int  # the approved current revision
+    corrected_id: str
 
 
 @dataclass
@@ -57,19 +59,17 @@ def correction_key(channel: str, slug: str, revision_id: str) -> str:
     return "cor-" + hashlib.sha256(f"{channel}|{slug}|{revision_id}".encode()).hexdigest()[:40]
 
 
-def corrections_outstanding(
-    room: Newsroom, session: Session, slug: str | None = None
-) -> tuple[list[Outstanding], dict[str, Article], dict[int, str]]:
+def corrections_outstanding(room: Newsroom, session: Session, slug: str | None = None) -> list[Outstanding]:
     """Every (channel, article) whose last release there is older than the article's approved,
     current revision, for channels with a correction policy; retracted articles are left out.
-    Returns the list, the articles by slug, and the current revision id per article."""
+    Two queries, whatever the number of articles."""
     policies = {
         name: policy
         for name, channel in room.channels.channels.items()
         if channel.enabled and (policy := channel.settings.correction_policy()) is not None
     }
     if not policies:
-        return [], {}, {}
+        return []
     query = (
         select(Delivery.channel, Article, Revision.number, Revision.id)
         .join(Article, col(Article.id) == col(Delivery.article_id))
@@ -92,6 +92,8 @@ def corrections_outstanding(
         assert article.id is not None
         articles[article.id] = article
         released[(channel, article.id)][revision_id] = number
+    if not articles:
+        return []
     numbers = dict(
         session.exec(
             select(Revision.id, Revision.number).where(
@@ -106,13 +108,17 @@ def corrections_outstanding(
         if current is None or current in revisions:
             continue
         found.append(
-            Outstanding(channel, article.slug, policies[channel], max(revisions.values()), numbers[current])
+            Outstanding(
+                channel,
+                article_id,
+                article.slug,
+                policies[channel],
+                max(revisions.values()),
+                numbers[current],
+                current,
+            )
         )
-    return (
-        found,
-        {a.slug: a for a in articles.values()},
-        {a_id: a.current_revision_id or "" for a_id, a in articles.items()},
-    )
+    return found
 
 
 def follow_corrections(
@@ -122,11 +128,8 @@ def follow_corrections(
     due = now or utc_now()
     plan = CorrectionPlan()
     with write_session(room.engine) as session:
-        found, articles, _ = corrections_outstanding(room, session, slug)
-        for item in found:
-            article = articles[item.slug]
-            assert article.current_revision_id is not None
-            key = correction_key(item.channel, item.slug, article.current_revision_id)
+        for item in corrections_outstanding(room, session, slug):
+            key = correction_key(item.channel, item.slug, item.corrected_id)
             if item.policy != "replace":
                 plan.outstanding.append(item)
                 if item.policy == "republish" and not _recorded(session, item.slug, key):
@@ -136,11 +139,14 @@ def follow_corrections(
                         action="correction.republish",
                         object_type="article",
                         object_id=item.slug,
-                        revision_id=article.current_revision_id,
+                        revision_id=item.corrected_id,
                         details={"channel": item.channel, "key": key, "live": item.live_number},
                     )
                 continue
             if session.exec(select(Delivery.id).where(Delivery.idempotency_key == key)).first() is None:
+                # Read by the query above: the session's identity map answers without a round trip.
+                article = session.get(Article, item.article_id)
+                assert article is not None
                 scheduling.add_delivery(
                     session, article, item.channel, due, key, actor, action="publish", why="correction"
                 )
