@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from publisher import articles
 from publisher.channels.wechat.sandbox import State, running
+from publisher.content.model import channel_allowed
 from publisher.engine import scheduling
 from publisher.engine.clock import CompressedClock
 from publisher.engine.worker import DeliveryWorker
@@ -81,13 +82,18 @@ def _run(room: Newsroom, console: Console, base: str) -> CampaignResult:
     themed = [s for s in approved if "constitution" in s or "secrecy" in s or "exhibition" in s]
     others = [s for s in approved if s not in themed]
     for slot, slug in zip(slots, themed, strict=False):
-        channels = [c for c in slot.channels if c in RELEASE_CHANNELS]
+        meta = views[slug].meta
+        channels = [c for c in slot.channels if c in RELEASE_CHANNELS and channel_allowed(meta, c)]
+        if not channels:
+            continue
         scheduling.schedule(
             room, slug, channels, slot.due, "demo", campaign=CAMPAIGN, slot_number=slot.number, now=start
         )
     for slug in others:
         due = max(views[slug].revision.dated_at, start)
-        scheduling.schedule(room, slug, ["website", "site-feed"], due, "demo", now=start)
+        wanted = [c for c in ("website", "site-feed") if channel_allowed(views[slug].meta, c)]
+        if wanted:
+            scheduling.schedule(room, slug, wanted, due, "demo", now=start)
 
     end = slots[-1].due + timedelta(minutes=5)
     speed = (end - start).total_seconds() / WALL_SECONDS

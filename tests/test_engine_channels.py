@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
 from publisher.channels.wechat.sandbox import State, running
+from publisher.cli import app
 from publisher.engine import retraction, scheduling
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
@@ -112,3 +115,71 @@ def test_retract_takes_the_article_off_wechat_too(wroom: Newsroom, sandbox: str)
     report = retraction.take_down_now(wroom, retraction.retract(wroom, "article-2", "数据有误", "zhouwb"))
     assert "wechat" in {c.channel for c in report.channels} and report.complete
     assert sandbox_state(sandbox)["calls"].get("freepublish/delete", 0) == deletes + 1
+
+
+@pytest.mark.parametrize("policy", ["note", "republish"])
+def test_an_approved_correction_leaves_the_wechat_post_as_the_channel_policy_says(
+    wroom: Newsroom, sandbox: str, policy: str
+) -> None:
+    from publisher.engine.corrections import follow_corrections
+    from publisher.store.tables import AuditEvent
+    from tests.conftest import reopen
+    from tests.factory import base_meta, write_article
+
+    if policy == "republish":
+        path = wroom.root / "channels" / "wechat.toml"
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(
+                "[settings]\n", '[settings]\non_correction = "republish"\n'
+            ),
+            encoding="utf-8",
+        )
+        wroom = reopen(wroom)
+    approve(wroom, "article-2")
+    scheduling.schedule(wroom, "article-2", ["wechat"], datetime.now(UTC), "zhouwb")
+    assert DeliveryWorker(wroom).run_once() == 1
+    submits = sandbox_state(sandbox)["calls"].get("freepublish/submit", 0)
+    write_article(
+        wroom.root / "content",
+        "article-2.md",
+        base_meta("article-2", title="测试稿件第2篇"),
+        "## 标题\n\n更正稿。\n",
+    )
+    assert ingest(wroom).revised
+    approve(wroom, "article-2")
+    deletes = sandbox_state(sandbox)["calls"].get("freepublish/delete", 0)
+    queued = follow_corrections(wroom, "zhouwb", slug="article-2").queued
+    assert follow_corrections(wroom, "zhouwb", slug="article-2").queued == []  # asked again: nothing more
+    with Session(wroom.engine) as s:
+        intents = s.exec(select(AuditEvent).where(AuditEvent.action == "correction.republish")).all()
+        actions = sorted(d.action for d in s.exec(select(Delivery)).all())
+    assert len(intents) == (1 if policy == "republish" else 0)  # recorded once, however often asked
+    if policy == "note":
+        # The API cannot edit a published post: nothing is sent, the post is listed as behind.
+        assert queued == [] and actions == ["publish"]
+        assert DeliveryWorker(wroom).run_once() == 0
+        assert sandbox_state(sandbox)["calls"].get("freepublish/submit", 0) == submits
+        result = CliRunner().invoke(
+            app,
+            ["articles", "--json"],
+            env={
+                "PUBLISHER_NEWSROOM": str(wroom.root),
+                "PUBLISHER_DATABASE_URL": os.environ["PUBLISHER_DATABASE_URL"],
+            },
+        )
+        listing = {a["slug"]: a for a in json.loads(result.stdout)}
+        assert listing["article-2"]["state"] == "correction_pending"
+        assert listing["article-2"]["channels_behind"] == [{"channel": "wechat", "live": 1, "policy": policy}]
+        return
+    # Republish: the old post is deleted and the corrected one published, by the engine.
+    assert actions == ["kill", "publish", "publish"]  # queued by the approval itself
+    assert DeliveryWorker(wroom).run_once() == 2
+    calls = sandbox_state(sandbox)["calls"]
+    assert calls.get("freepublish/delete", 0) == deletes + 1
+    assert calls.get("freepublish/submit", 0) == submits + 1
+    with Session(wroom.engine) as s:
+        assert all(d.status == "done" for d in s.exec(select(Delivery)).all())
+    # A later retraction still takes the corrected post down.
+    report = retraction.take_down_now(wroom, retraction.retract(wroom, "article-2", "数据有误", "zhouwb"))
+    assert report.complete
+    assert sandbox_state(sandbox)["calls"].get("freepublish/delete", 0) == deletes + 2

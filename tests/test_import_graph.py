@@ -47,6 +47,7 @@ UNITS: dict[str, int] = {
     "publisher.engine": ENGINE,
     "publisher.backup": ENGINE,  # 存: archives what every earlier stage stored
     "publisher.supply.report": ENGINE,  # reads what the engine delivered
+    "publisher.standing": FACES,  # where an article stands: reads review and the engine's deliveries
     "publisher.cli": FACES,
     "publisher.web": FACES,
     "publisher.demo": FACES,
@@ -79,12 +80,6 @@ ALLOWED = [
         "publisher.channels",
         "submission runs each channel's own limits (lint: title length, image size) as review "
         "checks; the channels register them in channels/checks.py",
-    ),
-    Allowed(
-        "publisher.review",
-        "publisher.supply.service",
-        "an approval queues partner corrections (更正) through a lazy call; issue 11's corrections "
-        "work turns it into a declared hook",
     ),
     Allowed(
         "publisher.demo",

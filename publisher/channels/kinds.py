@@ -17,8 +17,19 @@ from publisher.delivery.kinds import ChannelKind
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
+# What a channel does with an approved correction of an article it released (engine/corrections.py):
+# "replace" sends the corrected revision in place of the old one (the site rebuilds the page with a
+# 更正 note); "note" leaves what was published and lists it in `publisher articles`; "republish"
+# takes the old one down and publishes the corrected one.
+CorrectionPolicy = Literal["replace", "note", "republish"]
+
+
 class KindSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def correction_policy(self) -> CorrectionPolicy | None:
+        """None: the kind follows corrections itself (partners: supply/service.py) or not at all."""
+        return None
 
 
 class WebsiteSettings(KindSettings):
@@ -30,12 +41,18 @@ class WebsiteSettings(KindSettings):
     output: str = "public"
     page_size: int = Field(default=20, ge=1, le=200)
 
+    def correction_policy(self) -> CorrectionPolicy | None:
+        return "replace"
+
 
 class FeedSettings(KindSettings):
     site: str = Field(description="the website channel whose pages the feed links to")
     formats: list[str] = ["rss", "atom", "json"]
     items: int = Field(default=30, ge=1, le=500)
     per_column: bool = True
+
+    def correction_policy(self) -> CorrectionPolicy | None:
+        return "replace"
 
 
 class WechatSettings(KindSettings):
@@ -66,6 +83,12 @@ class WechatSettings(KindSettings):
     reconcile_seconds: float = Field(default=120.0, ge=0)
     backoff_seconds: float = Field(default=60.0, ge=0)
     backoff_attempts: int = Field(default=3, ge=0, le=10)
+    # The API cannot edit a published post. "note": leave it, listed in `publisher articles` as
+    # showing the old revision; "republish": retract the post and publish the corrected article.
+    on_correction: Literal["note", "republish"] = "note"
+
+    def correction_policy(self) -> CorrectionPolicy | None:
+        return self.on_correction
 
     @field_validator("quiet_hours")
     @classmethod

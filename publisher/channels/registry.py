@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from publisher.channels.kinds import KindSettings
 from publisher.delivery.kinds import channel_kind, channel_kinds
 from publisher.errors import Problem
 
@@ -59,7 +60,7 @@ class Channel:
     description: str
     enabled: bool
     external: bool
-    settings: BaseModel
+    settings: KindSettings
     source: str
     limits: Limits = field(default_factory=Limits)
 
@@ -110,6 +111,8 @@ def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
         settings = kind.settings.model_validate(base.settings)
     except ValidationError as exc:
         return _problems(exc, source, ("settings",))
+    # A kind's settings model says how the kind follows corrections; a third party's must too.
+    assert isinstance(settings, KindSettings), f"{base.kind}: settings model is not a KindSettings"
     return Channel(
         name=name,
         kind=base.kind,

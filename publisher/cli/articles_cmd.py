@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from publisher import articles
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
+from publisher.standing import standings
 from publisher.store.engine import read_session
 from publisher.timeutil import show
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from publisher.engine.corrections import Outstanding
+    from publisher.newsroom import Newsroom
 
 app = typer.Typer(help="稿件 / articles and their revisions.", no_args_is_help=False)
 
@@ -37,6 +44,8 @@ def list_(
             key = found.key if found else column
         with read_session(room.engine) as session:
             views = articles.list_articles(session, key)
+            standing = standings(session, views)
+            outstanding = _outstanding(room, session)
     tz = room.settings.tz
     if as_json:
         print_json(
@@ -49,15 +58,33 @@ def list_(
                     "date": v.revision.dated_at.isoformat(),
                     "revisions": v.article.revision_count,
                     "revision": v.revision.id,
+                    "number": v.revision.number,
                     "source": v.article.source,
+                    "state": standing[v.article.id or 0].state.value,
+                    "live_revision": standing[v.article.id or 0].live_number,
+                    "review_stage": standing[v.article.id or 0].stage,
+                    "state_label": standing[v.article.id or 0].label(),
+                    "channels_behind": [
+                        {"channel": o.channel, "live": o.live_number, "policy": o.policy}
+                        for o in outstanding.get(v.article.slug, [])
+                    ],
                 }
                 for v in views
             ]
         )
         return
     table = Table(title=f"稿件 / articles ({len(views)})", title_justify="left")
-    for label in ("日期 / date", "栏目 / column", "标题 / title", "类型 / kind", "版本 / rev", "slug"):
-        table.add_column(label, overflow="fold")
+    for label in (
+        "日期 / date",
+        "栏目 / column",
+        "标题 / title",
+        "类型 / kind",
+        "版本 / rev",
+        "状态 / state",
+        "slug",
+    ):
+        # The title is what staff scan for: it keeps room for a short one on an 80-column terminal.
+        table.add_column(label, overflow="fold", min_width=12 if label == "标题 / title" else None)
     for v in views[:limit]:
         table.add_row(
             show(v.revision.dated_at, tz)[:16],
@@ -65,11 +92,31 @@ def list_(
             v.revision.title,
             v.revision.kind,
             f"{v.article.revision_count} · {v.revision.id[:8]}",
+            "\n".join(
+                [standing[v.article.id or 0].label()]
+                + [_behind(o) for o in outstanding.get(v.article.slug, [])]
+            ),
             v.article.slug,
         )
     console.print(table)
     if len(views) > limit:
         console.print(f"（另有 {len(views) - limit} 篇未显示，用 --limit 调整）")
+
+
+def _outstanding(room: Newsroom, session: Session) -> dict[str, list[Outstanding]]:
+    """Channels that keep an older revision of a corrected article (WeChat cannot edit a post)."""
+    from publisher.engine.corrections import corrections_outstanding
+
+    found: dict[str, list[Outstanding]] = {}
+    for item in corrections_outstanding(room, session):
+        if item.policy != "replace":
+            found.setdefault(item.slug, []).append(item)
+    return found
+
+
+def _behind(item: Outstanding) -> str:
+    action = "留存并注明 / left with a note" if item.policy == "note" else "待撤下重发 / to republish"
+    return f"{item.channel}：仍为第 {item.live_number} 版，{action} / still shows revision {item.live_number}"
 
 
 @app.command("show")

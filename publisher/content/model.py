@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -217,3 +218,21 @@ def _taxonomy(info: ValidationInfo) -> Taxonomy | None:
         if isinstance(value, Taxonomy):
             return value
     return None
+
+
+def channel_allowed(meta: Mapping[str, Any], channel: str) -> bool:
+    """The front matter's `channels:` restriction, the one rule every stage asks: an article that
+    lists channels goes to those only; one that lists none goes wherever it is scheduled."""
+    wanted = meta.get("channels")
+    return wanted is None or channel in wanted
+
+
+def channel_refusal(meta: Mapping[str, Any], channel: str) -> str | None:
+    """Why `channel_allowed` says no, in both languages and naming the field; None when it allows."""
+    if channel_allowed(meta, channel):
+        return None
+    listed = ", ".join(meta.get("channels") or ()) or "-"
+    return (
+        f"稿件的 channels 字段不含渠道 {channel}（只发：{listed}） / "
+        f"the article's `channels:` field excludes channel {channel} (only: {listed})"
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from publisher import audit
+from publisher.content.model import channel_refusal
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
@@ -81,6 +83,11 @@ def schedule(
         article = session.exec(select(Article).where(Article.slug == slug)).first()
         if article is None or article.current_revision_id is None:
             raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
+        revision = session.get(Revision, article.current_revision_id)
+        assert revision is not None
+        excluded = [r for r in (channel_refusal(json.loads(revision.meta_json), c) for c in channels) if r]
+        if excluded:
+            raise ScheduleError(f"{slug}: " + "；".join(excluded))
         state = session.get(ReviewState, article.current_revision_id)
         if state is None or state.status != "approved":
             warnings.append(

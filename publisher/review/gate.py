@@ -1,9 +1,11 @@
 """The one publication gate every channel calls at the moment of delivery.
 
-A revision may leave the building only when it is its article's current revision, fully approved
-through the review chain, not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for
-external channels), and past its embargo. One exception, wire practice: a partner outlet trusted
-with embargoes receives the item early, marked with its embargo time (`embargo_waived`).
+A revision may leave the building only when it is its article's current revision (or the older
+one a site keeps live while a correction is in review: `keeping`), fully approved through the
+review chain, not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for external
+channels), past its embargo, and on a channel its `channels:` field allows. One exception, wire
+practice: a partner outlet trusted with embargoes receives the item early, marked with its
+embargo time (`embargo_waived`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
+from publisher.content.model import channel_refusal
 from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
 from publisher.store.batch import in_chunks, revision_bodies
 from publisher.store.tables import Article, Retraction, ReviewState
@@ -89,6 +92,8 @@ class GateFacts:
     bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
     marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
+    # Older revisions a site keeps live while a correction is in review (`keeping`).
+    standing: frozenset[str] = frozenset()
 
     @classmethod
     def gather(cls, session: Session, revisions: Sequence[GateSubject]) -> GateFacts:
@@ -133,7 +138,9 @@ class GateFacts:
 
     def decide(self, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
         reasons: list[str] = []
-        if revision.article_id not in self.current or self.current[revision.article_id] != revision.id:
+        if (
+            revision.article_id not in self.current or self.current[revision.article_id] != revision.id
+        ) and revision.id not in self.standing:
             reasons.append("不是稿件的当前版本（已被修改） / not the article's current revision")
         if revision.article_id in self.retracted:
             reasons.append("已撤稿 / the article was retracted")
@@ -157,11 +164,33 @@ class GateFacts:
             reasons.append(f"禁发至 {embargo} / embargoed until {embargo}")
         if not channel.enabled:
             reasons.append(f"渠道 {channel.name} 已停用 / the channel is disabled")
+        excluded = channel_refusal(meta, channel.name)
+        if excluded:
+            reasons.append(excluded)
         return GateDecision.deny(*reasons) if reasons else GateDecision.allow()
+
+
+@runtime_checkable
+class KeepingGate(Protocol):
+    """A gate that can be told which older revisions stay live (`keeping`)."""
+
+    def keeping(self, revision_ids: frozenset[str]) -> Gate: ...
+
+
+def keeping(gate: Gate, revision_ids: frozenset[str]) -> Gate:
+    """The gate that also lets these superseded revisions through (every other rule still applies):
+    the ones a site's release rule keeps live while a correction is in review (engine/release.py)."""
+    return gate.keeping(revision_ids) if revision_ids and isinstance(gate, KeepingGate) else gate
 
 
 class PublicationGate:
     """Decide, at the moment of delivery, whether a revision may go to a channel."""
+
+    def __init__(self, standing: frozenset[str] = frozenset()) -> None:
+        self.standing = standing
+
+    def keeping(self, revision_ids: frozenset[str]) -> PublicationGate:
+        return PublicationGate(self.standing | revision_ids)
 
     def __call__(
         self, session: Session, revision: GateSubject, channel: Channel, at: datetime
@@ -179,11 +208,13 @@ class PublicationGate:
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),
+            standing=self.standing,
         )
         return facts.decide(revision, channel, at)
 
     def many(self, session: Session, revisions: Sequence[GateSubject]) -> Gate:
         facts = GateFacts.gather(session, revisions)
+        facts.standing = self.standing
 
         def gate(session: Session, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
             if revision.id not in facts.members:

@@ -15,6 +15,7 @@ from publisher import audit
 from publisher.channels.checks import CHECKERS, CheckFactory
 from publisher.errors import NotFound
 from publisher.newsroom import Newsroom
+from publisher.review import hooks
 from publisher.review.checks import CheckLists, Finding, Subject, load_secrecy, load_terms, run_checks
 from publisher.review.queries import signed_in_cycle
 from publisher.review.register import load_register
@@ -323,10 +324,9 @@ class ReviewService:
                 slug, t.revision.id, "approve", state.status, current.name, next_stage, warnings
             )
         if final:
-            # A corrected revision now approved goes to every partner that had the piece (更正).
-            from publisher.supply.service import after_approval
-
-            after_approval(self.newsroom, slug, username)
+            # A corrected revision now approved goes where older ones went (partners, website,
+            # feeds, WeChat): each later stage listens through the declared hook.
+            hooks.after_approval(self.newsroom, slug, username)
         return result
 
     def reject(

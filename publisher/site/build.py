@@ -34,7 +34,7 @@ from publisher.site.deploy import Manifest, Releases, link_or_copy, write_staged
 from publisher.site.feeds import FeedInfo, feed_outputs
 from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
 from publisher.site.media import Source
-from publisher.site.select import Item, Selection, load_current, select_items
+from publisher.site.select import Item, Selection, load_current, load_shown, select_items
 from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page, warm_up
 from publisher.store.batch import revision_bodies
 from publisher.store.engine import read_session
@@ -159,7 +159,8 @@ def _build_site(
     feed_channels = feeds_of(room, channel)
 
     with read_session(room.engine) as session:
-        rows = load_current(session)
+        # The revision each article shows: its current one, or what the release rule keeps live.
+        rows = load_shown(session, load_current(session), gate, channel)
         # One gate for the whole build: it reads what it needs about every row in a few queries.
         gate = for_many(gate, session, [row.revision for row in rows])
         metas: dict[str, dict[str, Any]] = {}

@@ -1,18 +1,21 @@
-"""Which articles a channel shows right now: current revisions the publication gate allows."""
+"""Which articles a channel shows right now, and which revision of each: the current revision,
+or the one the gate's release rule says is live (`Showing`: the last released revision while a
+correction waits), if the publication gate allows it."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
+from publisher.content.model import channel_refusal
 from publisher.review.gate import Gate
 from publisher.site.media import Source
 from publisher.store.batch import in_chunks
@@ -62,9 +65,9 @@ def held_back(meta: dict[str, Any], channel: Channel, now: datetime) -> tuple[st
     embargo = meta.get("embargo")
     if embargo and _utc(embargo) > now:
         reasons.append(f"embargoed until {embargo}")
-    wanted = meta.get("channels")
-    if wanted is not None and channel.name not in wanted:
-        reasons.append(f"not for channel {channel.name}")
+    excluded = channel_refusal(meta, channel.name)
+    if excluded:
+        reasons.append(excluded)
     return tuple(reasons)
 
 
@@ -121,11 +124,6 @@ _known: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Source, ...]]] = {}
 
 def load_current(session: Session) -> list[Current]:
     """Every article's current revision, newest first; bodies are left in the database until needed."""
-
-    def load_body(revision_id: str) -> str:
-        return session.exec(select(Revision.body).where(col(Revision.id) == revision_id)).one()
-
-    database = str(session.get_bind().engine.url)
     order = session.execute(
         sa_select(
             col(Article.slug),
@@ -137,6 +135,57 @@ def load_current(session: Session) -> list[Current]:
         .join(Revision, col(Revision.id) == col(Article.current_revision_id))
         .order_by(col(Revision.dated_at).desc(), col(Article.slug))
     ).all()
+    return _rows(session, [tuple(r) for r in order])
+
+
+@runtime_checkable
+class Showing(Protocol):
+    """A gate that also says which revision of an article a channel shows, when it is not the
+    current one (engine/release.py: the last released revision while a correction is in review
+    or not yet released). A gate without it shows current revisions."""
+
+    def shown(self, session: Session, channel: Channel, current: Mapping[int, str]) -> Mapping[int, str]: ...
+
+
+def load_shown(session: Session, current: list[Current], gate: Gate, channel: Channel) -> list[Current]:
+    """The rows a channel shows: `current` with the revisions the gate's release rule chose instead,
+    read in one query for them all, newest first."""
+    if not isinstance(gate, Showing):
+        return current
+    chosen = gate.shown(session, channel, {row.revision.article_id: row.revision.id for row in current})
+    if not chosen:
+        return current
+    extra: list[tuple[Any, ...]] = []
+    for chunk in in_chunks(set(chosen.values())):
+        extra.extend(
+            tuple(r)
+            for r in session.execute(
+                sa_select(
+                    col(Article.slug),
+                    col(Revision.id),
+                    col(Revision.article_id),
+                    col(Revision.number),
+                    col(Revision.created_at),
+                )
+                .join(Article, col(Article.id) == col(Revision.article_id))
+                .where(col(Revision.id).in_(chunk))
+            )
+        )
+    replaced = _rows(session, extra)
+    out = [row for row in current if row.revision.article_id not in chosen] + replaced
+    out.sort(key=lambda row: row.slug)
+    out.sort(key=lambda row: row.revision.dated_at, reverse=True)
+    return out
+
+
+def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
+    """(slug, revision id, article id, number, created at) -> rows, reading only revisions this
+    process has not read before."""
+
+    def load_body(revision_id: str) -> str:
+        return session.exec(select(Revision.body).where(col(Revision.id) == revision_id)).one()
+
+    database = str(session.get_bind().engine.url)
     here: dict[str, tuple[tuple[Any, ...], tuple[Source, ...]]] = {}
     unknown = []
     for _, rid, article_id, number, created_at in order:

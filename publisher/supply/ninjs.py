@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.kinds import PartnerSettings, WebsiteSettings
 from publisher.channels.registry import Channel
+from publisher.content.model import channel_refusal
 from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
 from publisher.site import build, media
@@ -103,9 +104,9 @@ class Packager:
         """Why this partner does not take the article, or None when it does."""
         s = self.settings
         meta = json.loads(revision.meta_json)
-        wanted = meta.get("channels")
-        if wanted is not None and self.channel.name not in wanted:
-            return f"稿件未指定此渠道 / the article does not name channel {self.channel.name}"
+        excluded = channel_refusal(meta, self.channel.name)
+        if excluded:
+            return excluded
         if s.columns and revision.column not in s.columns:
             return (
                 f"栏目 {revision.column} 不在供稿范围 / column {revision.column} is not taken by {s.outlet}"
