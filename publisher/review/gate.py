@@ -1,7 +1,8 @@
 """The one publication gate every channel calls at the moment of delivery.
 
 A revision may leave the building only when it is its article's current revision, fully approved
-through the review chain, not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for
+through the review chain (proven from the signed acts by `publisher.review.proof`, never read from
+the status row alone), not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for
 external channels), and past its embargo. One exception, wire practice: a partner outlet trusted
 with embargoes receives the item early, marked with its embargo time (`embargo_waived`).
 """
@@ -18,8 +19,10 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
+from publisher.review.proof import Proof, approval_proven
+from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks, revision_bodies
-from publisher.store.tables import Article, Retraction, ReviewState
+from publisher.store.tables import Article, Retraction, ReviewAct, ReviewState, StaffUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,56 @@ def for_many(gate: Gate, session: Session, revisions: Sequence[GateSubject]) -> 
 
 
 @dataclass
+class SignedActs:
+    """The review a gate proves: each revision's plan and status row, its acts and their signers."""
+
+    plans: dict[str, tuple[str, ReviewState]]  # revision id -> (plan_json, its status row)
+    acts: dict[str, list[ReviewAct]]  # revision id -> every act on it
+    users: dict[str, StaffUser]  # username -> the user, for everyone who acted
+
+    @classmethod
+    def gather(
+        cls, session: Session, revision_ids: set[str], plans: dict[str, tuple[str, ReviewState]]
+    ) -> SignedActs:
+        """Every act on these revisions with its signer: one query per chunk of ids."""
+        acts: dict[str, list[ReviewAct]] = {}
+        users: dict[str, StaffUser] = {}
+        for ids in in_chunks(revision_ids):
+            for act, user in session.exec(
+                select(ReviewAct, StaffUser)
+                .join(StaffUser, col(StaffUser.username) == col(ReviewAct.username), isouter=True)
+                .where(col(ReviewAct.revision_id).in_(ids))
+                .order_by(col(ReviewAct.id))
+            ):
+                acts.setdefault(act.revision_id, []).append(act)
+                if user is not None:
+                    users[user.username] = user
+        return cls(plans, acts, users)
+
+    def proof(self, revision_id: str, meta: dict[str, Any]) -> Proof:
+        plan_json, _state = self.plans[revision_id]
+        return approval_proven(plan_from_json(plan_json), self.acts.get(revision_id, []), self.users, meta)
+
+    def refusals(self, revision_id: str, meta: dict[str, Any]) -> list[str]:
+        """Why the review of a submitted revision does not let it out: not proven approved, or a
+        status row that disagrees with its acts (someone wrote to the database behind the chain)."""
+        proof = self.proof(revision_id, meta)
+        reasons: list[str] = []
+        if not proof.approved:
+            reasons.append(
+                f"审核未通过（{proof.standing.value}） / review is not complete: {proof.standing.value}"
+            )
+        disagreement = proof.disagreement(self.plans[revision_id][1])
+        if disagreement is not None:
+            reasons.append(
+                f"审核状态与签署记录不符，疑被篡改（{disagreement}） / the review status disagrees with the "
+                "signed acts: tampering suspected"
+            )
+        reasons.extend(f"签署记录无效 / a review act proves nothing: {problem}" for problem in proof.problems)
+        return reasons
+
+
+@dataclass
 class GateFacts:
     """What the gate reads about a set of revisions, read in a few queries."""
 
@@ -89,6 +142,7 @@ class GateFacts:
     bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
     marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
+    signed: SignedActs = field(default_factory=lambda: SignedActs({}, {}, {}))
 
     @classmethod
     def gather(cls, session: Session, revisions: Sequence[GateSubject]) -> GateFacts:
@@ -97,6 +151,7 @@ class GateFacts:
         current: dict[int, str | None] = {}
         retracted: set[int] = set()
         states: dict[str, tuple[str, bool]] = {}
+        plans: dict[str, tuple[str, ReviewState]] = {}
         for chunk in in_chunks(article_ids):
             current.update(
                 session.exec(
@@ -107,12 +162,10 @@ class GateFacts:
                 session.exec(select(Retraction.article_id).where(col(Retraction.article_id).in_(chunk)))
             )
         for ids in in_chunks(revision_ids):
-            for rid, status, blocked in session.exec(
-                select(ReviewState.revision_id, ReviewState.status, ReviewState.secrecy_blocked).where(
-                    col(ReviewState.revision_id).in_(ids)
-                )
-            ):
-                states[rid] = (status, bool(blocked))
+            for state in session.exec(select(ReviewState).where(col(ReviewState.revision_id).in_(ids))):
+                states[state.revision_id] = (state.status, bool(state.secrecy_blocked))
+                plans[state.revision_id] = (state.plan_json, state)
+        signed = SignedActs.gather(session, revision_ids, plans)
         loaded: dict[str, str] = {}
 
         def bodies(revision: GateSubject) -> str:
@@ -121,7 +174,7 @@ class GateFacts:
                 loaded.update(revision_bodies(session, revision_ids))
             return loaded.get(revision.id) or revision.body
 
-        return cls(current, retracted, states, bodies, frozenset(revision_ids))
+        return cls(current, retracted, states, bodies, frozenset(revision_ids), signed=signed)
 
     def carries_mark(self, revision: GateSubject, meta: dict[str, Any]) -> bool:
         known = self.marked.get(revision.id)
@@ -138,11 +191,11 @@ class GateFacts:
         if revision.article_id in self.retracted:
             reasons.append("已撤稿 / the article was retracted")
         state = self.states.get(revision.id)
+        meta = json.loads(revision.meta_json)
         if state is None:
             reasons.append("尚未提交审核 / never submitted for review")
-        elif state[0] != "approved":
-            reasons.append(f"审核未通过（{state[0]}） / review is not complete: {state[0]}")
-        meta = json.loads(revision.meta_json)
+        else:
+            reasons.extend(self.signed.refusals(revision.id, meta))
         # A second lock behind review: the built-in classification marks, checked on every delivery.
         if channel.external and ((state is not None and state[1]) or self.carries_mark(revision, meta)):
             reasons.append(
@@ -171,6 +224,7 @@ class PublicationGate:
         # (a retraction) is read at this moment.
         article = session.get(Article, revision.article_id)
         state = session.get(ReviewState, revision.id)
+        plans = {} if state is None else {revision.id: (state.plan_json, state)}
         facts = GateFacts(
             current={} if article is None else {revision.article_id: article.current_revision_id},
             retracted=set()
@@ -179,6 +233,7 @@ class PublicationGate:
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),
+            signed=SignedActs.gather(session, set(plans), plans),
         )
         return facts.decide(revision, channel, at)
 
