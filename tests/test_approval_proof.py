@@ -94,14 +94,16 @@ def test_names_compare_after_folding_widths_spaces_and_invisible_characters() ->
 def test_a_byline_that_names_nobody_known_is_warned_about_at_submission(
     room: Newsroom, svc: ReviewService
 ) -> None:
-    add(room, "stranger", authors=["王晓明", "无名氏"])
+    add(room, "stranger", authors=["王晓明", "无名氏"], editor="周\u3000文博")
     result = svc.submit("stranger", "wangxm")
     bylines = [w for w in result.warnings if w.check == "byline"]
-    assert (
-        len(bylines) == 1 and "无名氏" in bylines[0].message and "names no known user" in bylines[0].message
-    )
+    assert len(bylines) == 1  # 王晓明 and the padded 周文博 are known; 无名氏 is not
+    assert "无名氏" in bylines[0].message and "names no known user" in bylines[0].message
     # A warning to know, not one to sign off: the chain goes on without acknowledging it.
     assert sign_through(room, svc, "stranger")[-1] == "终审"
+    add(room, "unedited", editor="佚名编辑")
+    result = svc.submit("unedited", "wangxm")
+    assert [w.code for w in result.warnings if w.check == "byline"] == ["责任编辑"]
 
 
 # -- approval is proven from the acts --------------------------------------------------------------

@@ -199,8 +199,11 @@ def eligible(session: Session, slug: str) -> list[StaffUser]:
 
 
 def unknown_bylines(session: Session, meta: dict[str, Any]) -> list[Finding]:
-    """A warning for each byline that names no known user (the author rule cannot see them)."""
-    unknown = resolve_bylines(bylines_of(meta), session.exec(select(StaffUser))).unknown
+    """A warning for each byline (authors, and the responsible editor) that names no known user:
+    the rules that tell people apart cannot see that person."""
+    users = list(session.exec(select(StaffUser)))
+    authors = resolve_bylines(bylines_of(meta), users).unknown
+    editor = resolve_bylines([meta["editor"]] if meta.get("editor") else [], users).unknown
     return [
         Finding(
             "byline",
@@ -209,7 +212,15 @@ def unknown_bylines(session: Session, meta: dict[str, Any]) -> list[Finding]:
             f"署名「{name}」不是系统中的用户，作者回避规则无法识别此人 / the byline {name!r} names no "
             "known user: the rule that an author cannot review their own article cannot see them",
         )
-        for name in unknown
+        for name in authors
+    ] + [
+        Finding(
+            "byline",
+            "warning",
+            "责任编辑",
+            f"责任编辑「{name}」不是系统中的用户 / the responsible editor {name!r} names no known user",
+        )
+        for name in editor
     ]
 
 
