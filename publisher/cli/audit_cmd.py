@@ -87,13 +87,17 @@ def verify(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
             }
         )
     elif result.ok:
-        console.print(f"[green]审计链完整[/]：{result.events} 条事件，哈希链无断裂 / chain intact.")
+        console.print(
+            f"[green]审计链完整[/]：{result.events} 条事件，哈希链无断裂，审核记录与之相符 / "
+            "chain intact, review acts and states agree with it."
+        )
     else:
         for b in result.breaks:
             where = escape(b.subject) if b.subject else f"第 {b.seq} 条 / event {b.seq}"
             err_console.print(f"[red]{where}:[/] {escape(b.reason)}")
         err_console.print(
-            f"[bold red]审计链被破坏 / the chain is broken[/]：{len(result.breaks)} 处问题，共 {result.events} 条事件。"
+            f"[bold red]审计校验未通过 / the audit found the records altered[/]：{len(result.breaks)} 处问题，"
+            f"共 {result.events} 条事件 / {len(result.breaks)} problems, {result.events} events."
         )
     if not result.ok:
         raise typer.Exit(1)

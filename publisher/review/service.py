@@ -98,9 +98,9 @@ class ReviewService:
         wanted = prefix.strip().lower()
         if len(wanted) < MIN_PREFIX or any(c not in "0123456789abcdef" for c in wanted):
             raise ReviewRefused(
-                f"版本须写出哈希的至少 {MIN_PREFIX} 位十六进制字符（当前版本为 {current.id}） / "
-                f"--revision needs at least {MIN_PREFIX} hex characters of the hash you reviewed "
-                f"(the current revision is {current.id})"
+                f"版本须写出所审版本哈希的至少 {MIN_PREFIX} 位十六进制字符；不写 --revision 则显示所签版本并请您确认 / "
+                f"--revision needs at least {MIN_PREFIX} hex characters of the hash you reviewed; "
+                "leave it out to see what you sign and confirm it"
             )
         matches = session.exec(
             select(Revision.id, Revision.number).where(
