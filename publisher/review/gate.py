@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
-from publisher.review.proof import Proof, approval_proven
+from publisher.review.proof import Proof, StatusRow, approval_proven
 from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks, revision_bodies
 from publisher.store.tables import Article, Retraction, ReviewAct, ReviewState, StaffUser
@@ -86,18 +86,16 @@ def for_many(gate: Gate, session: Session, revisions: Sequence[GateSubject]) -> 
 class SignedActs:
     """The review a gate proves: each revision's plan and status row, its acts and their signers."""
 
-    plans: dict[str, tuple[str, ReviewState]]  # revision id -> (plan_json, its status row)
+    rows: dict[str, StatusRow]  # revision id -> its status row (the plan fixed at submission in it)
     acts: dict[str, list[ReviewAct]]  # revision id -> every act on it
     users: dict[str, StaffUser]  # username -> the user, for everyone who acted
 
     @classmethod
-    def gather(
-        cls, session: Session, revision_ids: set[str], plans: dict[str, tuple[str, ReviewState]]
-    ) -> SignedActs:
+    def gather(cls, session: Session, rows: dict[str, StatusRow]) -> SignedActs:
         """Every act on these revisions with its signer: one query per chunk of ids."""
         acts: dict[str, list[ReviewAct]] = {}
         users: dict[str, StaffUser] = {}
-        for ids in in_chunks(revision_ids):
+        for ids in in_chunks(set(rows)):
             for act, user in session.exec(
                 select(ReviewAct, StaffUser)
                 .join(StaffUser, col(StaffUser.username) == col(ReviewAct.username), isouter=True)
@@ -107,11 +105,11 @@ class SignedActs:
                 acts.setdefault(act.revision_id, []).append(act)
                 if user is not None:
                     users[user.username] = user
-        return cls(plans, acts, users)
+        return cls(rows, acts, users)
 
     def proof(self, revision_id: str, meta: dict[str, Any]) -> Proof:
-        plan_json, _state = self.plans[revision_id]
-        return approval_proven(plan_from_json(plan_json), self.acts.get(revision_id, []), self.users, meta)
+        plan = plan_from_json(self.rows[revision_id].plan_json)
+        return approval_proven(plan, self.acts.get(revision_id, []), self.users, meta)
 
     def refusals(self, revision_id: str, meta: dict[str, Any]) -> list[str]:
         """Why the review of a submitted revision does not let it out: not proven approved, or a
@@ -122,7 +120,7 @@ class SignedActs:
             reasons.append(
                 f"审核未通过（{proof.standing.value}） / review is not complete: {proof.standing.value}"
             )
-        disagreement = proof.disagreement(self.plans[revision_id][1])
+        disagreement = proof.disagreement(self.rows[revision_id])
         if disagreement is not None:
             reasons.append(
                 f"审核状态与签署记录不符，疑被篡改（{disagreement}） / the review status disagrees with the "
@@ -142,7 +140,7 @@ class GateFacts:
     bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
     marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
-    signed: SignedActs = field(default_factory=lambda: SignedActs({}, {}, {}))
+    signed: SignedActs = field(default_factory=lambda: SignedActs({}, {}, {}))  # the review, proven
 
     @classmethod
     def gather(cls, session: Session, revisions: Sequence[GateSubject]) -> GateFacts:
@@ -151,7 +149,7 @@ class GateFacts:
         current: dict[int, str | None] = {}
         retracted: set[int] = set()
         states: dict[str, tuple[str, bool]] = {}
-        plans: dict[str, tuple[str, ReviewState]] = {}
+        rows: dict[str, StatusRow] = {}
         for chunk in in_chunks(article_ids):
             current.update(
                 session.exec(
@@ -164,8 +162,8 @@ class GateFacts:
         for ids in in_chunks(revision_ids):
             for state in session.exec(select(ReviewState).where(col(ReviewState.revision_id).in_(ids))):
                 states[state.revision_id] = (state.status, bool(state.secrecy_blocked))
-                plans[state.revision_id] = (state.plan_json, state)
-        signed = SignedActs.gather(session, revision_ids, plans)
+                rows[state.revision_id] = state
+        signed = SignedActs.gather(session, rows)
         loaded: dict[str, str] = {}
 
         def bodies(revision: GateSubject) -> str:
@@ -221,10 +219,10 @@ class PublicationGate:
     ) -> GateDecision:
         # One revision (a delivery, at its due time): by primary key, so rows the caller already
         # loaded into the session (the engine preloads a round's) cost no query, and the rest
-        # (a retraction) is read at this moment.
+        # (a retraction, the signed acts) is read at this moment.
         article = session.get(Article, revision.article_id)
         state = session.get(ReviewState, revision.id)
-        plans = {} if state is None else {revision.id: (state.plan_json, state)}
+        rows: dict[str, StatusRow] = {} if state is None else {revision.id: state}
         facts = GateFacts(
             current={} if article is None else {revision.article_id: article.current_revision_id},
             retracted=set()
@@ -233,7 +231,7 @@ class PublicationGate:
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),
-            signed=SignedActs.gather(session, set(plans), plans),
+            signed=SignedActs.gather(session, rows),  # the acts: one query, at this moment
         )
         return facts.decide(revision, channel, at)
 

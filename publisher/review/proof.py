@@ -14,10 +14,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from publisher.review.workflow import PlannedStage, refusal_to_sign
-from publisher.store.tables import ReviewAct, ReviewState, StaffUser
+from publisher.store.tables import ReviewAct, StaffUser
 
 
 class Standing(StrEnum):
@@ -28,6 +28,22 @@ class Standing(StrEnum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     APPROVED = "approved"
+
+
+class StatusRow(Protocol):
+    """What the status row claims (a `ReviewState`, or the columns of one the gate reads)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def cycle(self) -> int: ...
+
+    @property
+    def stage_index(self) -> int: ...
+
+    @property
+    def plan_json(self) -> str: ...
 
 
 # The act that ends a cycle, and where it leaves the revision: a later act of the cycle is void.
@@ -48,7 +64,7 @@ class Proof:
     def approved(self) -> bool:
         return self.standing is Standing.APPROVED
 
-    def disagreement(self, state: ReviewState) -> str | None:
+    def disagreement(self, state: StatusRow) -> str | None:
         """How a status row differs from what the acts prove, or None when it agrees."""
         if state.status != self.standing.value:
             return f"状态为 {state.status}，签署记录证明为 {self.standing.value} / status says {state.status}, the acts prove {self.standing.value}"
