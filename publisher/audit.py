@@ -123,8 +123,9 @@ def append_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
 
 @dataclass(frozen=True, slots=True)
 class Break:
-    seq: int
+    seq: int  # the event at fault; 0 when the fault is in a record beside the chain
     reason: str
+    subject: str | None = None  # that record (e.g. a review act), when it is not an event
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from publisher import articles, audit
+from publisher import articles
 from publisher.demo_campaign import run_campaign
 from publisher.errors import NotFound
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.review import walk
+from publisher.review import integrity, walk
 from publisher.review.service import ReviewService
 from publisher.review.users import sync_users
 from publisher.review.workflow import ReviewRefused
@@ -109,7 +109,7 @@ def run_demo(room: Newsroom, console: Console) -> bool:
 
     # 3. 存 — audit
     with read_session(sandbox.engine) as session:
-        chain = audit.verify(session)
+        chain = integrity.verify(session)  # the chain, and the review acts proven against it
         views = articles.list_articles(session)
     console.print(
         f"[bold]3. 存 · 审计[/] 哈希链 {chain.events} 条事件，"

@@ -176,7 +176,7 @@ def test_acting_on_a_superseded_revision(room: Newsroom, svc: ReviewService) -> 
     with refused("superseded"):
         svc.approve("old", "zhouwb", revision_id=first)
     with refused("superseded"):
-        svc.approve("old", "zhouwb", revision_id=first[:10])
+        svc.approve("old", "zhouwb", revision_id=first[:12])
 
 
 def test_other_refusals_with_reasons(room: Newsroom, svc: ReviewService) -> None:
@@ -499,8 +499,9 @@ def test_a_batched_gate_decides_as_the_single_one_in_a_few_queries(
                 decided = [batched(s, r, c, at) for r in revisions for c in channels]
         finally:
             event.remove(room.engine, "before_cursor_execute", count)
-        # Articles, retractions, review states and, for the secrecy check, the bodies: one query each.
-        assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) == 4, statements
+        # Articles, retractions, review states, the signed acts with their signers and, for the
+        # secrecy check, the bodies: one query each.
+        assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) == 5, statements
         single = [publication_gate(s, r, c, at) for r in revisions for c in channels]
         assert decided == single
         allowed = {

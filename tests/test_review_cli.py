@@ -37,11 +37,13 @@ def test_submit_approve_show_queue_stats(room: Newsroom, db_url: str, newsroom_d
     code, out, _ = cli(env, "review", "queue", "--as", "zhouwb", "--json")
     assert [i["stage"] for i in json.loads(out)] == ["初审"]
 
-    code, _out, err = cli(env, "review", "approve", "cli", "--as", "zhouwb")
+    code, _out, err = cli(env, "review", "approve", "cli", "--as", "zhouwb", "--yes")
     assert code == 1 and "--ack 一府两院" in err
-    code, _out, err = cli(env, "review", "approve", "cli", "--as", "hejing")
+    code, _out, err = cli(env, "review", "approve", "cli", "--as", "hejing", "--yes")
     assert code == 1 and "需要角色 editor" in err
-    code, out, _ = cli(env, "review", "approve", "cli", "--as", "zhouwb", "--ack", "一府两院", "-m", "同意")
+    code, out, _ = cli(
+        env, "review", "approve", "cli", "--as", "zhouwb", "--ack", "一府两院", "-m", "同意", "--yes"
+    )
     assert code == 0 and "已签署「初审」" in out
 
     code, out, _ = cli(env, "review", "show", "cli", "--json")

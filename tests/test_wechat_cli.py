@@ -68,6 +68,24 @@ def test_preview_writes_the_phone_frame(env: dict[str, str], tmp_path: Path) -> 
     assert missing.exit_code == 1 and "no-such-article" in missing.stderr
 
 
+def test_a_preview_of_an_article_with_an_off_platform_image_says_why_instead_of_a_traceback(
+    newsroom_dir: Path, db_url: str, tmp_path: Path
+) -> None:
+    env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url, "COLUMNS": "200"}
+    meta = base_meta("offsite", title="外链图片的稿件")
+    write_article(
+        newsroom_dir / "content", "offsite.md", meta, "正文。\n\n![外站图片](http://example.com/x.png)\n"
+    )
+    assert runner.invoke(app, ["ingest"], env=env).exit_code == 0
+    result = runner.invoke(app, ["wechat", "preview", "offsite", "--out", str(tmp_path / "p.html")], env=env)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    said = " ".join(result.stderr.split())
+    assert "http://example.com/x.png" in said and "offsite" in said
+    assert "图片不在微信图床上" in said and "put the image beside the article" in said
+    assert not (tmp_path / "p.html").exists()
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium")
 def test_preview_screenshot_in_chromium(env: dict[str, str], tmp_path: Path) -> None:
     page = tmp_path / "preview.html"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from publisher import audit
@@ -18,6 +19,7 @@ from publisher.cli.common import (
     print_json,
     staff_errors,
 )
+from publisher.review import integrity
 from publisher.store.engine import read_session
 from publisher.timeutil import show
 
@@ -71,26 +73,31 @@ def log(
 
 @app.command("verify")
 def verify(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
-    """校验哈希链，发现被改动或删除的记录 / verify the hash chain."""
+    """校验哈希链与审核记录 / verify the hash chain, and the review acts and states against it."""
     with staff_errors():
         room = open_newsroom(newsroom)
         with read_session(room.engine) as session:
-            result = audit.verify(session)
+            result = integrity.verify(session)
     if as_json:
         print_json(
             {
                 "events": result.events,
                 "ok": result.ok,
-                "breaks": [{"seq": b.seq, "reason": b.reason} for b in result.breaks],
+                "breaks": [{"seq": b.seq, "reason": b.reason, "subject": b.subject} for b in result.breaks],
             }
         )
     elif result.ok:
-        console.print(f"[green]审计链完整[/]：{result.events} 条事件，哈希链无断裂 / chain intact.")
+        console.print(
+            f"[green]审计链完整[/]：{result.events} 条事件，哈希链无断裂，审核记录与之相符 / "
+            "chain intact, review acts and states agree with it."
+        )
     else:
         for b in result.breaks:
-            err_console.print(f"[red]第 {b.seq} 条 / event {b.seq}:[/] {b.reason}")
+            where = escape(b.subject) if b.subject else f"第 {b.seq} 条 / event {b.seq}"
+            err_console.print(f"[red]{where}:[/] {escape(b.reason)}")
         err_console.print(
-            f"[bold red]审计链被破坏 / the chain is broken[/]：{len(result.breaks)} 处问题，共 {result.events} 条事件。"
+            f"[bold red]审计校验未通过 / the audit found the records altered[/]：{len(result.breaks)} 处问题，"
+            f"共 {result.events} 条事件 / {len(result.breaks)} problems, {result.events} events."
         )
     if not result.ok:
         raise typer.Exit(1)

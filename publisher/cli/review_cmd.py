@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
+from publisher.newsroom import Newsroom
 from publisher.review import queries
 from publisher.review.service import ActResult, ReviewService
 from publisher.store.engine import read_session
@@ -21,7 +22,10 @@ AsUser = Annotated[str, typer.Option("--as", help="以该用户身份操作 / ac
 Comment = Annotated[str | None, typer.Option("--comment", "-m", help="意见 / comment")]
 RevisionOpt = Annotated[
     str | None,
-    typer.Option("--revision", help="所审版本的哈希（前缀） / the revision you reviewed, by hash prefix"),
+    typer.Option(
+        "--revision",
+        help="所审版本的哈希（至少 12 位） / the revision you reviewed: its hash, at least 12 characters",
+    ),
 ]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="环节名称或 key / stage name or key")]
 
@@ -69,12 +73,39 @@ def approve(
     ack: Annotated[
         list[str] | None, typer.Option("--ack", help="确认某条用语警告（按名称） / acknowledge a warning")
     ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="不询问，直接签署所示版本（脚本用） / sign without asking")
+    ] = False,
     newsroom: NewsroomOpt = Path("."),
 ) -> None:
-    """签署当前环节 / approve the current stage."""
+    """签署当前环节 / approve the current stage.
+
+    An approval names the full hash of the revision it signs: give `--revision` (at least 12 hex
+    characters), or read what is shown and confirm it.
+    """
     with staff_errors():
-        service = ReviewService(open_newsroom(newsroom))
+        room = open_newsroom(newsroom)
+        if revision is None:
+            revision = _confirm_signing(room, slug, yes)
+        service = ReviewService(room)
         _done(service.approve(slug, user, revision_id=revision, stage=stage, comment=comment, ack=ack or []))
+
+
+def _confirm_signing(room: Newsroom, slug: str, yes: bool) -> str:
+    """Show what an approval now would sign and ask; the answer binds the act to that full hash,
+    so a revision ingested meanwhile is refused as superseded instead of signed unseen."""
+    with read_session(room.engine) as session:
+        what = queries.signing(session, slug)
+    console.print(
+        f"将签署 / you sign: [bold]{escape(what.title)}[/]  {what.slug} · 第 {what.number} 版 / "
+        f"revision {what.number}\n  哈希 / hash: {what.revision_id}\n"
+        f"  环节 / stage: {escape(what.stage or '（无待办环节） / none waits')}"
+    )
+    for notice in what.notices:
+        console.print(f"  [yellow]警告 / warning:[/] {escape(str(notice))}")
+    if not yes and what.stage is not None:
+        typer.confirm("确认签署以上版本？ / sign this revision?", abort=True)
+    return what.revision_id
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 A revision may leave the building only when it is its article's current revision (or the older
 one a site keeps live while a correction is in review: `keeping`), fully approved through the
-review chain, not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for external
+review chain (proven from the signed acts by `publisher.review.proof`, never read from the status
+row alone), not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for external
 channels), past its embargo, and on a channel its `channels:` field allows. One exception, wire
 practice: a partner outlet trusted with embargoes receives the item early, marked with its
 embargo time (`embargo_waived`).
@@ -21,8 +22,10 @@ from sqlmodel import Session, col, select
 from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal
 from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
+from publisher.review.proof import Proof, StatusRow, approval_proven
+from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks, revision_bodies
-from publisher.store.tables import Article, Retraction, ReviewState
+from publisher.store.tables import Article, Retraction, ReviewAct, ReviewState, StaffUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,54 @@ def for_many(gate: Gate, session: Session, revisions: Sequence[GateSubject]) -> 
 
 
 @dataclass
+class SignedActs:
+    """The review a gate proves: each revision's plan and status row, its acts and their signers."""
+
+    rows: dict[str, StatusRow]  # revision id -> its status row (the plan fixed at submission in it)
+    acts: dict[str, list[ReviewAct]]  # revision id -> every act on it
+    users: dict[str, StaffUser]  # username -> the user, for everyone who acted
+
+    @classmethod
+    def gather(cls, session: Session, rows: dict[str, StatusRow]) -> SignedActs:
+        """Every act on these revisions with its signer: one query per chunk of ids."""
+        acts: dict[str, list[ReviewAct]] = {}
+        users: dict[str, StaffUser] = {}
+        for ids in in_chunks(set(rows)):
+            for act, user in session.exec(
+                select(ReviewAct, StaffUser)
+                .join(StaffUser, col(StaffUser.username) == col(ReviewAct.username), isouter=True)
+                .where(col(ReviewAct.revision_id).in_(ids))
+                .order_by(col(ReviewAct.id))
+            ):
+                acts.setdefault(act.revision_id, []).append(act)
+                if user is not None:
+                    users[user.username] = user
+        return cls(rows, acts, users)
+
+    def proof(self, revision_id: str, meta: dict[str, Any]) -> Proof:
+        plan = plan_from_json(self.rows[revision_id].plan_json)
+        return approval_proven(plan, self.acts.get(revision_id, []), self.users, meta)
+
+    def refusals(self, revision_id: str, meta: dict[str, Any]) -> list[str]:
+        """Why the review of a submitted revision does not let it out: not proven approved, or a
+        status row that disagrees with its acts (someone wrote to the database behind the chain)."""
+        proof = self.proof(revision_id, meta)
+        reasons: list[str] = []
+        if not proof.approved:
+            reasons.append(
+                f"审核未通过（{proof.standing.value}） / review is not complete: {proof.standing.value}"
+            )
+        disagreement = proof.disagreement(self.rows[revision_id])
+        if disagreement is not None:
+            reasons.append(
+                f"审核状态与签署记录不符，疑被篡改（{disagreement}） / the review status disagrees with the "
+                "signed acts: tampering suspected"
+            )
+        reasons.extend(f"签署记录无效 / a review act proves nothing: {problem}" for problem in proof.problems)
+        return reasons
+
+
+@dataclass
 class GateFacts:
     """What the gate reads about a set of revisions, read in a few queries."""
 
@@ -94,6 +145,7 @@ class GateFacts:
     marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
     # Older revisions a site keeps live while a correction is in review (`keeping`).
     standing: frozenset[str] = frozenset()
+    signed: SignedActs = field(default_factory=lambda: SignedActs({}, {}, {}))  # the review, proven
 
     @classmethod
     def gather(cls, session: Session, revisions: Sequence[GateSubject]) -> GateFacts:
@@ -102,6 +154,7 @@ class GateFacts:
         current: dict[int, str | None] = {}
         retracted: set[int] = set()
         states: dict[str, tuple[str, bool]] = {}
+        rows: dict[str, StatusRow] = {}
         for chunk in in_chunks(article_ids):
             current.update(
                 session.exec(
@@ -112,12 +165,10 @@ class GateFacts:
                 session.exec(select(Retraction.article_id).where(col(Retraction.article_id).in_(chunk)))
             )
         for ids in in_chunks(revision_ids):
-            for rid, status, blocked in session.exec(
-                select(ReviewState.revision_id, ReviewState.status, ReviewState.secrecy_blocked).where(
-                    col(ReviewState.revision_id).in_(ids)
-                )
-            ):
-                states[rid] = (status, bool(blocked))
+            for state in session.exec(select(ReviewState).where(col(ReviewState.revision_id).in_(ids))):
+                states[state.revision_id] = (state.status, bool(state.secrecy_blocked))
+                rows[state.revision_id] = state
+        signed = SignedActs.gather(session, rows)
         loaded: dict[str, str] = {}
 
         def bodies(revision: GateSubject) -> str:
@@ -126,7 +177,7 @@ class GateFacts:
                 loaded.update(revision_bodies(session, revision_ids))
             return loaded.get(revision.id) or revision.body
 
-        return cls(current, retracted, states, bodies, frozenset(revision_ids))
+        return cls(current, retracted, states, bodies, frozenset(revision_ids), signed=signed)
 
     def carries_mark(self, revision: GateSubject, meta: dict[str, Any]) -> bool:
         known = self.marked.get(revision.id)
@@ -145,11 +196,11 @@ class GateFacts:
         if revision.article_id in self.retracted:
             reasons.append("已撤稿 / the article was retracted")
         state = self.states.get(revision.id)
+        meta = json.loads(revision.meta_json)
         if state is None:
             reasons.append("尚未提交审核 / never submitted for review")
-        elif state[0] != "approved":
-            reasons.append(f"审核未通过（{state[0]}） / review is not complete: {state[0]}")
-        meta = json.loads(revision.meta_json)
+        else:
+            reasons.extend(self.signed.refusals(revision.id, meta))
         # A second lock behind review: the built-in classification marks, checked on every delivery.
         if channel.external and ((state is not None and state[1]) or self.carries_mark(revision, meta)):
             reasons.append(
@@ -197,9 +248,10 @@ class PublicationGate:
     ) -> GateDecision:
         # One revision (a delivery, at its due time): by primary key, so rows the caller already
         # loaded into the session (the engine preloads a round's) cost no query, and the rest
-        # (a retraction) is read at this moment.
+        # (a retraction, the signed acts) is read at this moment.
         article = session.get(Article, revision.article_id)
         state = session.get(ReviewState, revision.id)
+        rows: dict[str, StatusRow] = {} if state is None else {revision.id: state}
         facts = GateFacts(
             current={} if article is None else {revision.article_id: article.current_revision_id},
             retracted=set()
@@ -209,6 +261,7 @@ class PublicationGate:
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),
             standing=self.standing,
+            signed=SignedActs.gather(session, rows),  # the acts: one query, at this moment
         )
         return facts.decide(revision, channel, at)
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from publisher.errors import NotFound
 from publisher.review.checks import Finding
-from publisher.review.users import get_user
+from publisher.review.users import bylines_of, get_user, resolve_bylines
 from publisher.review.workflow import PlannedStage, is_author, plan_from_json, refusal_to_act
 from publisher.store.tables import Article, ReviewAct, ReviewState, Revision, StaffUser
 
@@ -196,6 +196,56 @@ def eligible(session: Session, slug: str) -> list[StaffUser]:
     acted = signed_in_cycle(session, state)
     users = session.exec(select(StaffUser).where(col(StaffUser.active)).order_by(col(StaffUser.username)))
     return [u for u in users if refusal_to_act(u, stage, meta, acted) is None]
+
+
+def unknown_bylines(session: Session, meta: dict[str, Any]) -> list[Finding]:
+    """A warning for each byline (authors, and the responsible editor) that names no known user:
+    the rules that tell people apart cannot see that person."""
+    users = list(session.exec(select(StaffUser)))
+    authors = resolve_bylines(bylines_of(meta), users).unknown
+    editor = resolve_bylines([meta["editor"]] if meta.get("editor") else [], users).unknown
+    return [
+        Finding(
+            "byline",
+            "warning",
+            "署名",
+            f"署名「{name}」不是系统中的用户，作者回避规则无法识别此人 / the byline {name!r} names no "
+            "known user: the rule that an author cannot review their own article cannot see them",
+        )
+        for name in authors
+    ] + [
+        Finding(
+            "byline",
+            "warning",
+            "责任编辑",
+            f"责任编辑「{name}」不是系统中的用户 / the responsible editor {name!r} names no known user",
+        )
+        for name in editor
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Signing:
+    """What an approval now would sign: shown to the signer before they confirm."""
+
+    slug: str
+    title: str
+    number: int
+    revision_id: str  # the full hash the approval will name
+    stage: str | None  # the stage that waits, None when nothing does
+    notices: list[Finding]
+
+
+def signing(session: Session, slug: str) -> Signing:
+    _article, revision = _current(session, slug)
+    state = session.get(ReviewState, revision.id)
+    stage = (
+        plan_from_json(state.plan_json)[state.stage_index].name
+        if state is not None and state.status == "in_review"
+        else None
+    )
+    meta: dict[str, Any] = json.loads(revision.meta_json)
+    return Signing(slug, revision.title, revision.number, revision.id, stage, unknown_bylines(session, meta))
 
 
 def signed_in_cycle(session: Session, state: ReviewState) -> dict[str, str]:

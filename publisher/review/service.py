@@ -17,7 +17,7 @@ from publisher.errors import NotFound
 from publisher.newsroom import Newsroom
 from publisher.review import hooks
 from publisher.review.checks import CheckLists, Finding, Subject, load_secrecy, load_terms, run_checks
-from publisher.review.queries import signed_in_cycle
+from publisher.review.queries import signed_in_cycle, unknown_bylines
 from publisher.review.register import load_register
 from publisher.review.users import get_user, roles_of
 from publisher.review.workflow import (
@@ -33,6 +33,7 @@ from publisher.store.engine import write_session
 from publisher.store.tables import Article, ReviewAct, ReviewState, Revision, StaffUser
 from publisher.timeutil import utc_now
 
+MIN_PREFIX = 12  # hex characters of a revision hash an act must name: 48 bits, no accidental match
 SUBMITTER_ROLES = frozenset({"editor", "admin"})
 WITHDRAW_ROLES = frozenset({"editor", "admin", "leader", "principal_leader"})
 
@@ -83,18 +84,44 @@ class ReviewService:
             raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
         revision = session.get(Revision, article.current_revision_id)
         assert revision is not None
-        if revision_id is not None and not revision.id.startswith(revision_id):
-            old = session.exec(select(Revision).where(col(Revision.id).startswith(revision_id))).first()
-            shown = f"第 {old.number} 版 {old.id[:12]}" if old else revision_id
-            raise ReviewRefused(
-                f"{shown} 已被第 {revision.number} 版（{revision.id[:12]}）取代，不能对旧版本操作 / "
-                "that revision is superseded: review the current one"
-            )
+        if revision_id is not None:
+            self._named_revision(session, article, revision, revision_id)
         user = get_user(session, username)
         if not user.active:
             raise ReviewRefused(f"用户 {username} 已停用 / user {username!r} is disabled")
         state = session.get(ReviewState, revision.id, with_for_update=True)
         return _Target(article, revision, json.loads(revision.meta_json), user, state)
+
+    @staticmethod
+    def _named_revision(session: Session, article: Article, current: Revision, prefix: str) -> None:
+        """An act names the revision it is made on: at least MIN_PREFIX hex characters of its hash,
+        naming exactly one revision of this article, and that one its current revision."""
+        wanted = prefix.strip().lower()
+        if len(wanted) < MIN_PREFIX or any(c not in "0123456789abcdef" for c in wanted):
+            raise ReviewRefused(
+                f"版本须写出所审版本哈希的至少 {MIN_PREFIX} 位十六进制字符；不写 --revision 则显示所签版本并请您确认 / "
+                f"--revision needs at least {MIN_PREFIX} hex characters of the hash you reviewed; "
+                "leave it out to see what you sign and confirm it"
+            )
+        matches = session.exec(
+            select(Revision.id, Revision.number).where(
+                Revision.article_id == article.id, col(Revision.id).startswith(wanted)
+            )
+        ).all()
+        if not matches:
+            raise ReviewRefused(
+                f"本稿没有以 {wanted} 开头的版本 / no revision of {article.slug} starts with {wanted}"
+            )
+        if len(matches) > 1:
+            raise ReviewRefused(
+                f"{wanted} 对应本稿的多个版本，请写出完整哈希 / {wanted} names several revisions: give the full hash"
+            )
+        ((rid, number),) = matches
+        if rid != current.id:
+            raise ReviewRefused(
+                f"第 {number} 版 {rid[:12]} 已被第 {current.number} 版（{current.id[:12]}）取代，不能对旧版本操作 / "
+                "that revision is superseded: review the current one"
+            )
 
     def _channels_for(self, meta: dict[str, Any]) -> dict[str, Any]:
         channels = self.newsroom.channels.channels
@@ -236,7 +263,12 @@ class ReviewService:
                 comment=comment,
                 details={"plan": [s.name for s in stages], "warnings": [w.code for w in warnings]},
             )
-            return ActResult(slug, t.revision.id, "submit", "in_review", None, stages[0].name, warnings)
+            # Told, not stored: an unknown byline needs no sign-off, but whoever submits should know
+            # that the author rule cannot recognise that person.
+            notices = unknown_bylines(session, t.meta)
+            return ActResult(
+                slug, t.revision.id, "submit", "in_review", None, stages[0].name, warnings + notices
+            )
 
     def _current_stage(self, t: _Target, stage: str | None, act: str) -> tuple[ReviewState, PlannedStage]:
         state = t.state

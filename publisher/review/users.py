@@ -1,9 +1,17 @@
-"""Staff users and their roles, stored in the database; passwords hashed with argon2."""
+"""Staff users and their roles, stored in the database; passwords hashed with argon2.
+
+People are told apart by user identity: a byline is resolved to the users it names through
+`normalize_name`, so a name typed with a full-width space or an invisible character is still the
+same person, and the rules that compare people compare usernames.
+"""
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -35,6 +43,44 @@ def committees_of(user: StaffUser) -> list[str]:
 def departments_of(user: StaffUser) -> list[str]:
     departments: list[str] = json.loads(user.departments_json)
     return departments
+
+
+def normalize_name(name: str) -> str:
+    """A person's name as the rules compare it: compatibility forms folded (NFKC), every space
+    (ASCII, ideographic U+3000, no-break) and every invisible format character (Cf: zero-width
+    space, joiners, marks of direction) removed. 袁　明, 袁 明 and 袁\u200b明 are all 袁明."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
+@dataclass(frozen=True, slots=True)
+class Bylines:
+    """The people an article's bylines name: usernames, and the bylines that name nobody known."""
+
+    usernames: frozenset[str]
+    unknown: tuple[str, ...]
+
+
+def resolve_bylines(bylines: Iterable[str], users: Iterable[StaffUser]) -> Bylines:
+    """Every user whose normalised display name is a byline's (namesakes are all named: the rules
+    they feed refuse, so a doubt stays on the safe side)."""
+    by_name: dict[str, set[str]] = {}
+    for user in users:
+        by_name.setdefault(normalize_name(user.display_name), set()).add(user.username)
+    named: set[str] = set()
+    unknown: list[str] = []
+    for byline in bylines:
+        found = by_name.get(normalize_name(str(byline)))
+        if found:
+            named |= found
+        else:
+            unknown.append(str(byline))
+    return Bylines(frozenset(named), tuple(unknown))
+
+
+def bylines_of(meta: dict[str, Any]) -> list[str]:
+    """The names an article's front matter gives for the people who wrote it (`authors`)."""
+    return [str(a) for a in meta.get("authors") or []]
 
 
 def _check_roles(roles: Iterable[str]) -> list[str]:

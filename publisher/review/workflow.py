@@ -9,7 +9,7 @@ from typing import Any
 
 from publisher.config import ReviewStage
 from publisher.errors import PublisherError
-from publisher.review.users import committees_of, departments_of, roles_of
+from publisher.review.users import bylines_of, committees_of, departments_of, resolve_bylines, roles_of
 from publisher.store.tables import StaffUser
 
 
@@ -64,7 +64,8 @@ def plan_to_json(stages: Sequence[PlannedStage]) -> str:
 
 
 def is_author(user: StaffUser, meta: dict[str, Any]) -> bool:
-    return user.display_name in meta.get("authors", [])
+    """Whether a byline of the article resolves to this user (by identity, not by spelling)."""
+    return user.username in resolve_bylines(bylines_of(meta), [user]).usernames
 
 
 def refusal_to_act(
@@ -76,6 +77,15 @@ def refusal_to_act(
     """
     if not user.active:
         return f"用户 {user.username} 已停用 / user is disabled"
+    return refusal_to_sign(user, stage, meta, acted_in_cycle)
+
+
+def refusal_to_sign(
+    user: StaffUser, stage: PlannedStage, meta: dict[str, Any], acted_in_cycle: dict[str, str]
+) -> str | None:
+    """Why `user` could not have signed `stage`: the rules of the chain without the account's
+    present state, so that the proof of an approval (review/proof.py) still holds a signature made
+    by someone who has since left."""
     if stage.role not in roles_of(user):
         return (
             f"「{stage.name}」需要角色 {stage.role}，{user.display_name}（{user.username}）没有该角色 / "

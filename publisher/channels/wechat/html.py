@@ -29,6 +29,8 @@ import nh3
 from lxml import html as lxml_html
 from lxml.html import HtmlElement as _Element
 
+from publisher.errors import PublisherError
+
 WECHAT_IMAGE_HOSTS = frozenset({"mmbiz.qpic.cn", "mmbiz.qlogo.cn"})
 NOTES_TITLE = "参考资料"
 FOOTNOTES_TITLE = "注释"
@@ -159,8 +161,9 @@ sup {{ font-size: 12px; color: {MUTED}; line-height: 0; }}
 """
 
 
-class UnhostedImage(ValueError):
-    """An `<img>` whose source is neither mapped nor on WeChat's image host."""
+class UnhostedImage(PublisherError, ValueError):
+    """An `<img>` whose source is neither mapped nor on WeChat's image host: content the channel
+    refuses, so a domain error every face shows as a message (and a ValueError, as it always was)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from PIL import Image
 
 from publisher import articles
 from publisher.channels.wechat.adapter import WechatAdapter
+from publisher.channels.wechat.html import UnhostedImage
 from publisher.channels.wechat.phone import PhoneArticle, article_page
 from publisher.errors import NotFound
 from publisher.newsroom import Newsroom
@@ -35,7 +36,13 @@ def preview(room: Newsroom, slug: str, out: Path | None = None, channel_name: st
     adapter = WechatAdapter(channels[name], room, gate=None)
     with read_session(room.engine) as session:
         view = articles.get_article(session, slug)
-    rendition = adapter.render(view.revision)
+    try:
+        rendition = adapter.render(view.revision)
+    except UnhostedImage as exc:
+        raise UnhostedImage(
+            f"{slug}：{exc}。请把图片放在稿件旁边并用相对路径引用，或删去它 / put the image beside the "
+            "article and refer to it by a relative path, or remove it"
+        ) from None
     content = rendition.content_with({sha: _data_uri(room.blobs.get(sha)) for sha in rendition.images})
     page = article_page(
         PhoneArticle(
