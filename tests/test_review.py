@@ -26,7 +26,7 @@ from publisher.review.service import ReviewService
 from publisher.review.users import add_user
 from publisher.review.workflow import ReviewRefused
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, AuditEvent, Retraction, Revision
+from publisher.store.tables import Article, AuditEvent, Retraction, ReviewState, Revision
 from tests.factory import base_meta, write_article
 from tests.review_helpers import next_signer, seed_users, sign_through
 
@@ -445,11 +445,28 @@ def test_gate_holds_embargoed_and_disabled(room: Newsroom, svc: ReviewService) -
     assert not decision.allowed and any("disabled" in r for r in decision.reasons)
 
 
-def test_gate_blocks_builtin_marks_even_if_the_list_is_emptied(room: Newsroom, svc: ReviewService) -> None:
+def slip_past_review(room: Newsroom, slug: str) -> None:
+    """An approved state written straight into the database, as if the checks had been dodged."""
+    revision = current(room, slug)
+    with write_session(room.engine) as s:
+        s.add(
+            ReviewState(
+                revision_id=revision.id,
+                article_id=revision.article_id,
+                status="approved",
+                plan_json="[]",
+                findings_json="[]",
+                acknowledged_json="{}",
+                submitted_by="wangxm",
+                updated_at=datetime.now(UTC),
+            )
+        )
+
+
+def test_gate_blocks_builtin_marks_on_a_revision_that_got_past_review(room: Newsroom) -> None:
     (room.root / "review" / "secrecy.toml").write_text("", encoding="utf-8")
     add(room, "sneak", body="秘密★1年\n\n正文。\n")
-    svc.submit("sneak", "wangxm")
-    sign_through(room, svc, "sneak")
+    slip_past_review(room, "sneak")
     allowed, reasons = gate(room, "sneak")
     assert not allowed and any("secrecy" in r for r in reasons)
 
@@ -457,15 +474,13 @@ def test_gate_blocks_builtin_marks_even_if_the_list_is_emptied(room: Newsroom, s
 def test_a_batched_gate_decides_as_the_single_one_in_a_few_queries(
     room: Newsroom, svc: ReviewService
 ) -> None:
-    (room.root / "review" / "secrecy.toml").write_text(
-        "", encoding="utf-8"
-    )  # let the marked one through review
     for slug in ("ok", "pending", "never", "edited", "retracted", "marked", "emb"):
         body = "秘密★1年\n\n正文。\n" if slug == "marked" else None
         add(room, slug, body=body, **({"embargo": "2026-12-04T00:00:00+08:00"} if slug == "emb" else {}))
-    for slug in ("ok", "edited", "retracted", "marked", "emb"):
+    for slug in ("ok", "edited", "retracted", "emb"):
         svc.submit(slug, "wangxm")
         sign_through(room, svc, slug)
+    slip_past_review(room, "marked")  # the checks refuse it at submission: past them by hand
     svc.submit("pending", "wangxm")
     superseded = current(room, "edited")
     add(room, "edited", body="批准后又改了一个字。\n")
