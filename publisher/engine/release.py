@@ -15,8 +15,15 @@ from sqlmodel import Session, col, select
 from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
 from publisher.newsroom import Newsroom
-from publisher.review.gate import Gate, GateDecision, GateSubject, for_many, publication_gate
+from publisher.review.checks import load_secrecy
+from publisher.review.gate import Gate, GateDecision, GateSubject, PublicationGate, for_many
 from publisher.store.tables import Delivery
+
+
+def newsroom_gate(room: Newsroom) -> PublicationGate:
+    """The publication gate with this newsroom's own secrecy list (review/secrecy.toml) besides
+    the built-in marks: the engine reads the list and hands it over, the gate reads no settings."""
+    return PublicationGate(load_secrecy(room.root / room.settings.paths.review, room.root))
 
 
 def site_of(room: Newsroom, channel: Channel) -> Channel | None:
@@ -29,12 +36,10 @@ class ReleasedGate:
     """The publication gate, plus the site's release rule; `releasing` are article ids being
     released by the delivery in progress. Make one per build: it remembers what was released."""
 
-    def __init__(
-        self, room: Newsroom, releasing: Collection[int] = (), base: Gate = publication_gate
-    ) -> None:
+    def __init__(self, room: Newsroom, releasing: Collection[int] = (), base: Gate | None = None) -> None:
         self.room = room
         self.releasing = releasing
-        self.base = base
+        self.base = newsroom_gate(room) if base is None else base
         # One query per channel set for the gate's life (a build).
         self.released: dict[frozenset[str], set[int]] = {}
 
@@ -71,7 +76,5 @@ class ReleasedGate:
         return decision
 
 
-def released_gate(
-    room: Newsroom, releasing: Collection[int] = (), base: Gate = publication_gate
-) -> ReleasedGate:
+def released_gate(room: Newsroom, releasing: Collection[int] = (), base: Gate | None = None) -> ReleasedGate:
     return ReleasedGate(room, releasing, base)

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
-from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
+from publisher.review.checks import BUILTIN_MARKINGS, Marking, SecrecyList, Subject, check_secrecy
 from publisher.store.batch import in_chunks, revision_bodies
 from publisher.store.tables import Article, Retraction, ReviewState
 
@@ -88,10 +88,13 @@ class GateFacts:
     states: dict[str, tuple[str, bool]]  # revision id -> (review status, secrecy_blocked)
     bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
-    marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
+    marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a marking
+    markings: SecrecyList = BUILTIN_MARKINGS  # checked besides the built-in marks
 
     @classmethod
-    def gather(cls, session: Session, revisions: Sequence[GateSubject]) -> GateFacts:
+    def gather(
+        cls, session: Session, revisions: Sequence[GateSubject], markings: SecrecyList = BUILTIN_MARKINGS
+    ) -> GateFacts:
         article_ids = {r.article_id for r in revisions}
         revision_ids = {r.id for r in revisions}
         current: dict[int, str | None] = {}
@@ -121,13 +124,13 @@ class GateFacts:
                 loaded.update(revision_bodies(session, revision_ids))
             return loaded.get(revision.id) or revision.body
 
-        return cls(current, retracted, states, bodies, frozenset(revision_ids))
+        return cls(current, retracted, states, bodies, frozenset(revision_ids), markings=markings)
 
     def carries_mark(self, revision: GateSubject, meta: dict[str, Any]) -> bool:
         known = self.marked.get(revision.id)
         if known is None:
-            known = self.marked[revision.id] = bool(
-                check_secrecy(Subject(meta, self.bodies(revision)), BUILTIN_MARKINGS)
+            known = self.marked[revision.id] = _carries_mark(
+                revision.id, lambda: Subject(meta, self.bodies(revision)), self.markings
             )
         return known
 
@@ -143,7 +146,8 @@ class GateFacts:
         elif state[0] != "approved":
             reasons.append(f"审核未通过（{state[0]}） / review is not complete: {state[0]}")
         meta = json.loads(revision.meta_json)
-        # A second lock behind review: the built-in classification marks, checked on every delivery.
+        # A second lock behind review, on every delivery: the built-in marks and the newsroom's
+        # list, in every shown field and the rendered body (a list changed after approval counts).
         if channel.external and ((state is not None and state[1]) or self.carries_mark(revision, meta)):
             reasons.append(
                 "带有密级标志，禁止对外发布 / carries a secrecy marking: blocked from external channels"
@@ -160,8 +164,30 @@ class GateFacts:
         return GateDecision.deny(*reasons) if reasons else GateDecision.allow()
 
 
+_MARKED_CACHE_SIZE = 4096
+_marked: dict[tuple[str, tuple[Marking, ...]], bool] = {}
+
+
+def _carries_mark(revision_id: str, subject: Callable[[], Subject], markings: SecrecyList) -> bool:
+    """Whether a revision shows a marking of this list. A revision id is the hash of its text, so
+    the answer is kept for the process: a site build asks about every article, each time."""
+    key = (revision_id, tuple(markings.marking))
+    known = _marked.get(key)
+    if known is None:
+        if len(_marked) >= _MARKED_CACHE_SIZE:
+            _marked.clear()
+        known = _marked[key] = bool(check_secrecy(subject(), markings))
+    return known
+
+
 class PublicationGate:
-    """Decide, at the moment of delivery, whether a revision may go to a channel."""
+    """Decide, at the moment of delivery, whether a revision may go to a channel.
+
+    `markings`: the newsroom's own secrecy list, handed over by whoever opens the newsroom (the
+    engine, a site build) so the gate reads no settings; the built-in marks are always checked."""
+
+    def __init__(self, markings: SecrecyList = BUILTIN_MARKINGS) -> None:
+        self.markings = markings
 
     def __call__(
         self, session: Session, revision: GateSubject, channel: Channel, at: datetime
@@ -179,11 +205,12 @@ class PublicationGate:
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),
+            markings=self.markings,
         )
         return facts.decide(revision, channel, at)
 
     def many(self, session: Session, revisions: Sequence[GateSubject]) -> Gate:
-        facts = GateFacts.gather(session, revisions)
+        facts = GateFacts.gather(session, revisions, self.markings)
 
         def gate(session: Session, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
             if revision.id not in facts.members:
