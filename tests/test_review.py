@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from publisher import audit
 from publisher.channels.registry import Channel
+from publisher.engine.release import newsroom_gate
+from publisher.engine.worker import DeliveryWorker
 from publisher.errors import Problem
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
@@ -619,3 +621,26 @@ def test_newsroom_changes_the_chain_without_code(
     svc.submit("article-1", "zhouwb")
     assert sign_through(room, svc, "article-1") == ["编辑审", "领导签发"]
     room.close()
+
+
+# -- issue 11, point 7 -----------------------------------------------------------------------------
+def test_built_in_secrecy_markings_block_submission_without_a_secrecy_list(
+    room: Newsroom, svc: ReviewService
+) -> None:
+    # A newsroom made by `publisher init` has no review/secrecy.toml.
+    (room.root / "review" / "secrecy.toml").unlink()
+    add(room, "classified", body="机密★\n\n正文。\n")
+    add(room, "internal", body="内部资料 注意保存\n\n正文。\n")
+    for slug, marking in (("classified", "密级标志"), ("internal", "内部资料 注意保存")):
+        with refused(f"(?s){marking}.*secrecy marking"):
+            svc.submit(slug, "wangxm")
+        slip_past_review(room, slug)
+        with Session(room.engine) as s:
+            for name in ("newsroom gate", "engine"):
+                gate = (
+                    newsroom_gate(room)
+                    if name == "newsroom gate"
+                    else DeliveryWorker(room, worker_id="p7").gate
+                )
+                decision = gate(s, current(room, slug), room.channels.channels["website"], datetime.now(UTC))
+                assert not decision.allowed and any("secrecy" in r for r in decision.reasons), name

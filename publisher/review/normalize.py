@@ -46,9 +46,9 @@ _STARS_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])(?:{STAR}|\\s)+(?=[{_CJK}])")
 _EMPHASIS_SYNTAX = re.compile(r"[*_~]")
 
 _BLOCKS = frozenset(
-    {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "caption", "pre", "tr"}
+    {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "figcaption", "caption", "pre"}
 )
-_CONTAINERS = frozenset({"ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "blockquote", "div", "figure"})
+_CONTAINERS = frozenset({"ul", "ol", "dl", "blockquote", "div", "figure"})
 
 # Front-matter fields that name things for machines (paths, keys, times), never shown as text.
 _MACHINE_FIELDS = frozenset(
@@ -105,7 +105,7 @@ def rendered_html(body: str) -> str:
 @lru_cache(maxsize=512)
 def rendered_blocks(body: str) -> tuple[str, ...]:
     """The plain text of the rendered body, one entry per block (paragraph, list item, heading,
-    caption, table row with its cells joined), then each image's alt and title text."""
+    caption, table row with each cell after its heading), then each image's alt and title text."""
     fragment = rendered_html(body)
     if not fragment.strip():
         return ()
@@ -121,15 +121,32 @@ def _collect(element: Any, blocks: list[str]) -> None:
     for child in element:
         if not isinstance(child.tag, str):
             continue
-        if child.tag in _BLOCKS:
-            cells = [" ".join(c.text_content().split()) for c in child] if child.tag == "tr" else []
-            blocks.append(" ".join(cells) if cells else child.text_content())
+        if child.tag == "table":
+            blocks.extend(_table_rows(child))
+        elif child.tag in _BLOCKS:
+            blocks.append(child.text_content())
         elif child.tag in _CONTAINERS:
             _collect(child, blocks)
         else:
             blocks.append(child.text_content())
         if child.tail and child.tail.strip():
             blocks.append(child.tail)
+
+
+def _table_rows(table: Any) -> list[str]:
+    """One block per row, each cell read after its column's heading: a row 《…》 | 通过 under the
+    headings 事项 | 表决结果 says 事项《…》 表决结果通过, as a reader of the table takes it."""
+    rows = [[" ".join(cell.text_content().split()) for cell in row] for row in table.iter("tr")]
+    if not rows:
+        return []
+    heads = rows[0] if table.find(".//th") is not None else []
+    out = [" ".join(rows[0])] if heads else []
+    for row in rows[1:] if heads else rows:
+        if len(heads) == len(row):
+            out.append(" ".join(f"{head}{cell}" for head, cell in zip(heads, row, strict=True)))
+        else:
+            out.append(" ".join(row))
+    return out
 
 
 def sentences(text: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +18,8 @@ from publisher.engine.release import newsroom_gate
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.review.checks import load_secrecy, with_builtin
+from publisher.review.checks import BUILTIN_MARKINGS, load_secrecy
 from publisher.review.gate import Gate, publication_gate
-from publisher.review.normalize import fold_stars
 from publisher.review.service import ReviewService
 from publisher.review.workflow import ReviewRefused
 from publisher.site.build import build_site
@@ -31,6 +31,7 @@ from tests.review_helpers import seed_users, sign_through
 from tests.site_support import NOW, public, website
 
 _TAGS = re.compile(r"<[^>]*>")
+_STAR_LIKE = "[*★☆⭐✦✭✮✯✰✱✲✳✶⁎∗]"
 
 
 @pytest.fixture
@@ -67,14 +68,17 @@ def _slip_past_review(room: Newsroom, slug: str) -> Revision:
 
 
 def _shown_text(raw: str) -> str:
-    """What a reader of an output file may see: tags gone, references decoded (twice: a feed holds
-    HTML escaped inside XML), folded."""
-    text = html.unescape(_TAGS.sub(" ", raw))
-    return fold_stars(html.unescape(_TAGS.sub(" ", text)))
+    """What a reader of an output file may see, folded here independently of the code under test:
+    tags gone, references decoded (twice: a feed holds HTML escaped inside XML), compatibility
+    forms folded, no invisible characters, no spaces at all, every star-like character ★."""
+    text = html.unescape(_TAGS.sub(" ", html.unescape(_TAGS.sub(" ", raw))))
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf" and not ch.isspace())
+    return re.sub(_STAR_LIKE, "★", text)
 
 
 def _markings_shown(room: Newsroom, files: list[Path]) -> list[str]:
-    markings = with_builtin(load_secrecy(room.root / "review", room.root)).marking
+    markings = [*BUILTIN_MARKINGS.marking, *load_secrecy(room.root / "review", room.root).marking]
     shown = []
     for path in files:
         text = _shown_text(path.read_text(encoding="utf-8"))
