@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from publisher.engine.clock import FixedClock
 from publisher.engine.release import newsroom_gate
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
@@ -25,10 +26,12 @@ from publisher.review.workflow import ReviewRefused
 from publisher.site.build import build_site
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, ReviewState, Revision
+from publisher.supply import service
 from tests.adversarial.evasions import EVASIONS, PROSE, Variant
 from tests.factory import base_meta, write_article
 from tests.review_helpers import seed_users, sign_through
 from tests.site_support import NOW, public, website
+from tests.supply_support import PULL, T0, holdings, run_engine
 
 _TAGS = re.compile(r"<[^>]*>")
 _STAR_LIKE = "[*★☆⭐✦✭✮✯✰✱✲✳✶⁎∗]"
@@ -114,6 +117,14 @@ def assert_blocked_everywhere(room: Newsroom, svc: ReviewService, variants: tupl
                     assert not decision.allowed, (name, channel.name, variant.label)
                     assert any("secrecy" in r for r in decision.reasons), (name, channel.name, variant.label)
             assert gate(s, control, website(room), NOW).allowed, name
+
+    # The engine: a partner's ninjs package (and its pull feeds) is made only for what the gate lets by.
+    clock = FixedClock(T0)
+    for slug in [*slugs, "control"]:
+        plan = service.supply_article(room, slug, "zhouwb", names=[PULL], at=clock.now(), now=clock.now())
+        assert plan.scheduled, plan.skipped
+    run_engine(room, clock)
+    assert [h.article_id for h in holdings(room, PULL)] == [control.article_id]
 
     build_site(room, website(room), newsroom_gate(room), now=NOW, workers=1)
     files = [p for p in public(room).rglob("*") if p.suffix in (".html", ".xml", ".json") and p.is_file()]
