@@ -42,6 +42,15 @@ _STAR_RUN = re.compile(_STAR_CLASS + "+")
 _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
 _SPACE_BETWEEN_MARK_CHARS = re.compile(f"(?<=[{_CJK}{STAR}])\\s+(?=[{_CJK}{STAR}])")
 _STARS_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])(?:{STAR}|\\s)+(?=[{_CJK}])")
+# Unicode category Cf (format characters: zero-width spaces and joiners, word joiner, BOM, soft
+# hyphen, bidirectional controls, tag characters...) as of Unicode 14, written out so that no
+# command pays for a scan of every code point at import; a test holds it equal to the scan.
+FORMAT_CHARS = (
+    r"\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_FORMAT_CHARS = re.compile(f"[{FORMAT_CHARS}]")
 # Markdown's emphasis syntax in the source; the rendered view sees what it becomes.
 _EMPHASIS_SYNTAX = re.compile(r"[*_~]")
 
@@ -73,8 +82,10 @@ _FIELD_LABELS = {
 def fold(text: str) -> str:
     """The text as a reader takes it: references decoded, compatibility forms folded (NFKC),
     invisible format characters (Unicode category Cf) removed, no whitespace inside CJK runs."""
-    text = unicodedata.normalize("NFKC", html.unescape(text))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if "&" in text:
+        text = html.unescape(text)
+    if not text.isascii():
+        text = _FORMAT_CHARS.sub("", unicodedata.normalize("NFKC", text))
     return _SPACE_BETWEEN_CJK.sub("", text)
 
 

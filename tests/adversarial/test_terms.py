@@ -4,6 +4,7 @@ other than the body, still asks the reviewer to acknowledge it by name."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review.normalize import fold
 from publisher.review.service import ReviewService
 from tests.factory import base_meta, write_article
 from tests.review_helpers import seed_users
@@ -40,3 +42,9 @@ def test_a_wrong_term_in_disguise_or_in_another_field_still_warns(
     write_article(room.content_dir, "t.md", base_meta("t", **meta), body)
     assert ingest(room).ok
     assert [w.code for w in svc.submit("t", "wangxm").warnings] == ["一府两院"]
+
+
+def test_every_invisible_format_character_is_removed_by_the_normalisation() -> None:
+    # The class is written out for start-up time; it must stay the whole of Unicode category Cf.
+    format_chars = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert fold("一府" + "".join(format_chars) + "两院") == "一府两院"
