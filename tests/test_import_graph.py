@@ -39,6 +39,11 @@ UNITS: dict[str, int] = {
     "publisher.newsroom": CONTENT,
     "publisher.review": REVIEW,
     "publisher.site": RENDER,
+    # Markdown to HTML (and the images it shows) is the body's own rendered form: review checks
+    # the text as rendered (promise 8), so the renderer sits with content, below review.
+    "publisher.site.render": CONTENT,
+    "publisher.site.quick_markdown": CONTENT,
+    "publisher.site.media": CONTENT,
     "publisher.channels": RENDER,
     "publisher.supply": RENDER,  # packaging and the partner performer: a channel kind
     "publisher.schedule": SCHEDULE,

@@ -28,7 +28,8 @@ from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
 from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.newsroom import Newsroom
-from publisher.review.gate import Gate, GateDecision, GateSubject, for_many, keeping, publication_gate
+from publisher.review.checks import load_secrecy
+from publisher.review.gate import Gate, GateDecision, GateSubject, PublicationGate, for_many, keeping
 from publisher.store.tables import Delivery, ReviewState, Revision
 from publisher.timeutil import show
 
@@ -40,6 +41,12 @@ PENDING = (
     DeliveryState.MISSED,
     DeliveryState.UNKNOWN,
 )
+
+
+def newsroom_gate(room: Newsroom) -> PublicationGate:
+    """The publication gate with this newsroom's own secrecy list (review/secrecy.toml) besides
+    the built-in marks: the engine reads the list and hands it over, the gate reads no settings."""
+    return PublicationGate(load_secrecy(room.root / room.settings.paths.review, room.root))
 
 
 def site_of(room: Newsroom, channel: Channel) -> Channel | None:
@@ -118,12 +125,10 @@ class ReleasedGate:
     """The publication gate, plus the site's release rule; `releasing` are article ids being
     released by the delivery in progress. Make one per build: it remembers what it read."""
 
-    def __init__(
-        self, room: Newsroom, releasing: Collection[int] = (), base: Gate = publication_gate
-    ) -> None:
+    def __init__(self, room: Newsroom, releasing: Collection[int] = (), base: Gate | None = None) -> None:
         self.room = room
         self.releasing = releasing
-        self.base = base
+        self.base = newsroom_gate(room) if base is None else base
         # One read per site for the gate's life (a build).
         self.facts: dict[str, SiteFacts] = {}
         # Older revisions `shown` chose to keep live: the publication gate lets them through.
@@ -180,7 +185,5 @@ class ReleasedGate:
         )
 
 
-def released_gate(
-    room: Newsroom, releasing: Collection[int] = (), base: Gate = publication_gate
-) -> ReleasedGate:
+def released_gate(room: Newsroom, releasing: Collection[int] = (), base: Gate | None = None) -> ReleasedGate:
     return ReleasedGate(room, releasing, base)

@@ -37,8 +37,9 @@ from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
+from publisher.engine.release import newsroom_gate
 from publisher.newsroom import Newsroom
-from publisher.review.gate import Gate, GateDecision, embargo_waived, publication_gate
+from publisher.review.gate import Gate, GateDecision, embargo_waived
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, ReviewState, Revision, Worker
 
@@ -86,14 +87,14 @@ class DeliveryWorker:
         room: Newsroom,
         *,
         clock: Clock | None = None,
-        gate: Gate = publication_gate,
+        gate: Gate | None = None,
         windows: WindowPolicy | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.room = room
         self.settings = room.settings.engine
         self.clock = clock or RealClock()
-        self.gate = gate
+        self.gate = newsroom_gate(room) if gate is None else gate
         self.windows = windows
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         # Leases and look-ahead are wall-clock promises: under a compressed clock they stretch.

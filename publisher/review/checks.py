@@ -1,8 +1,12 @@
 """Automatic checks run at submission and again at final approval.
 
-- secrecy markings: a hard block from every external channel;
+- secrecy markings (built-in and the newsroom's): a hard block from every external channel;
 - terminology: warnings a reviewer must acknowledge by name;
-- meeting reports: the named meeting, its dates and every 表决通过 claim against the register;
+- meeting reports: the named meeting, its dates, 届/次 named in the text, and every vote claim
+  against the register;
+
+All of them read text through `normalize`: every shown field, the body as written and as
+rendered, folded so that a marking or a claim cannot be dodged by its form.
 - each target channel's own limits, through the hook `ChannelCheck`.
 """
 
@@ -10,15 +14,26 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from publisher.errors import ConfigError, Problem
-from publisher.review.register import MeetingRegister, body_of
+from publisher.review.normalize import (
+    MEETING_NAME_LABEL,
+    TITLE_LABEL,
+    fold,
+    mark_views,
+    rendered_blocks,
+    sentences,
+    shown_fields,
+    source_view_text,
+)
+from publisher.review.register import MeetingRegister, RegisteredMeeting, body_of
 
 Severity = Literal["block", "warning"]
 
@@ -89,10 +104,17 @@ class TermList(_Strict):
     term: list[Term] = []
 
 
-# Classification marks that no newsroom list can switch off: the gate checks them at every delivery.
+# Classification and handling marks that no newsroom list can switch off, and that a newsroom
+# with no list at all (a fresh `publisher init`) is checked for: at submission, at final approval
+# and by the gate at every delivery. Read in folded text, where every star-like character is ★.
 BUILTIN_MARKINGS = SecrecyList(
     marking=[
-        Marking(name="密级标志（绝密/机密/秘密★）", pattern=r"(?:绝密|机密|秘密)\s*[★☆]", scope="anywhere")
+        Marking(
+            name="密级标志（绝密/机密/秘密★）",
+            pattern=r"(?:绝密|机密|秘密)\s*[★☆]",
+            scope="anywhere",
+        ),
+        Marking(name="内部资料 注意保存", pattern=r"内部资料[\s，,、]*注意保存", scope="anywhere"),
     ]
 )
 
@@ -122,80 +144,128 @@ def load_terms(review_dir: Path, root: Path) -> TermList:
 
 
 # -- secrecy ---------------------------------------------------------------------------------------
-_FRAME = r"[\s*#>_`【】\[\]（）()「」《》:：，,、。.·\-—|]*"
+# Read in folded text (`normalize.mark_views`), where every star-like character is ★.
+_FRAME = r"[\s*★#>_`【】\[\]（）()「」《》:：，,、。.·\-—|]*"
 _OPEN, _CLOSE = r"[【\[（(「]\s*", r"\s*[】\]）)」]"
 
 
-def _marking_hits(marking: Marking, text: str) -> list[int]:
-    """1-based lines of `text` where the marking stands (as its scope defines)."""
-    pattern = re.compile(marking.pattern)
-    framed = re.compile(f"{_FRAME}(?:{marking.pattern}){_FRAME}")
-    bracketed = re.compile(f"{_OPEN}(?:{marking.pattern}){_CLOSE}")
-    hits = []
-    for number, line in enumerate(text.split("\n"), 1):
-        if marking.scope == "anywhere":
-            found = pattern.search(line) is not None
-        else:
-            found = framed.fullmatch(line) is not None or bracketed.search(line) is not None
-        if found:
-            hits.append(number)
-    return hits
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    marking: Marking
+    pattern: re.Pattern[str]
+    framed: re.Pattern[str]
+    bracketed: re.Pattern[str]
+    head: re.Pattern[str]
+
+    def in_line(self, views: Iterable[str]) -> bool:
+        """The marking stands in one of these readings of a line (as its scope defines)."""
+        for view in views:
+            if self.marking.scope == "anywhere":
+                if self.pattern.search(view):
+                    return True
+            elif self.framed.fullmatch(view) or self.bracketed.search(view):
+                return True
+        return False
+
+    def at_head(self, views: Iterable[str]) -> bool:
+        """For a title: anywhere-markings anywhere, standalone ones only at its head."""
+        if self.marking.scope == "anywhere":
+            return self.in_line(views)
+        return any(self.head.match(view) or self.bracketed.search(view) for view in views)
+
+
+@lru_cache(maxsize=256)
+def _matcher(marking: Marking) -> _Matcher:
+    pattern = marking.pattern
+    return _Matcher(
+        marking,
+        re.compile(pattern),
+        re.compile(f"{_FRAME}(?:{pattern}){_FRAME}"),
+        re.compile(f"{_OPEN}(?:{pattern}){_CLOSE}"),
+        re.compile(f"^{_FRAME}(?:{pattern})"),
+    )
+
+
+def with_builtin(markings: SecrecyList) -> SecrecyList:
+    """The built-in marks, then the newsroom's own: a list can add markings, never remove one,
+    and a newsroom with no list at all is still checked for them."""
+    known = {m.pattern for m in BUILTIN_MARKINGS.marking}
+    extra = [m for m in markings.marking if m.pattern not in known]
+    return SecrecyList(marking=[*BUILTIN_MARKINGS.marking, *extra])
+
+
+def _lines_views(text: str) -> list[tuple[str, ...]]:
+    # A field is read whole (a line break inside a word joins up) and line by line (a standalone
+    # marking on its own line of a summary).
+    parts = [text, *text.split("\n")] if "\n" in text else [text]
+    return [mark_views(part) for part in parts]
 
 
 def check_secrecy(subject: Subject, markings: SecrecyList) -> list[Finding]:
+    """Every marking (built-in and the newsroom's), in every shown field, the body as written
+    (with its line) and as rendered (what emphasis, entities and line joins make of it)."""
     findings: list[Finding] = []
-    for marking in markings.marking:
-        head = re.compile(f"^{_FRAME}(?:{marking.pattern})")
-        title_hit = (
-            bool(re.search(marking.pattern, subject.title))
-            if marking.scope == "anywhere"
-            else bool(head.match(subject.title))
-        )
-        if title_hit:
-            findings.append(
-                Finding(
-                    "secrecy",
-                    "block",
-                    marking.name,
-                    f"标题带有密级或内部标志「{marking.name}」 / the title carries a secrecy marking",
+    matchers = [_matcher(m) for m in with_builtin(markings).marking]
+    for label, text in shown_fields(subject.meta):
+        field_views = _lines_views(text)
+        cn, _, en = label.partition(" / ")
+        for m in matchers:
+            if label == TITLE_LABEL:
+                hit = any(m.at_head(views) for views in field_views)
+            else:
+                hit = any(m.in_line(views) for views in field_views)
+            if hit:
+                findings.append(
+                    Finding(
+                        "secrecy",
+                        "block",
+                        m.marking.name,
+                        f"{cn}带有密级或内部标志「{m.marking.name}」 / the {en} carries a secrecy marking",
+                    )
                 )
-            )
-        summary = str(subject.meta.get("summary") or "")
-        if summary and _marking_hits(marking, summary):
+    source = [(n, mark_views(source_view_text(line))) for n, line in enumerate(subject.body.split("\n"), 1)]
+    rendered = [mark_views(block) for block in rendered_blocks(subject.body)]
+    for m in matchers:
+        lines = [n for n, views in source if m.in_line(views)]
+        for line in lines:
             findings.append(
                 Finding(
                     "secrecy",
                     "block",
-                    marking.name,
-                    f"摘要带有密级或内部标志「{marking.name}」 / the summary carries a secrecy marking",
-                )
-            )
-        for line in _marking_hits(marking, subject.body):
-            findings.append(
-                Finding(
-                    "secrecy",
-                    "block",
-                    marking.name,
-                    f"带有密级或内部标志「{marking.name}」，禁止对外发布 / secrecy marking: blocked from every external channel",
+                    m.marking.name,
+                    f"带有密级或内部标志「{m.marking.name}」，禁止对外发布 / "
+                    "secrecy marking: blocked from every external channel",
                     line,
                 )
             )
-    return findings
+        if not lines and any(m.in_line(views) for views in rendered):
+            findings.append(
+                Finding(
+                    "secrecy",
+                    "block",
+                    m.marking.name,
+                    f"正文排版后显示密级或内部标志「{m.marking.name}」（被强调、换行、字符引用或不可见字符拆开），"
+                    "禁止对外发布 / the rendered body shows a secrecy marking (split in the source by "
+                    "emphasis, a line break, a character reference or an invisible character): "
+                    "blocked from every external channel",
+                )
+            )
+    return list(dict.fromkeys(findings))
 
 
 # -- terminology -----------------------------------------------------------------------------------
 def check_terms(subject: Subject, terms: TermList) -> list[Finding]:
     findings: list[Finding] = []
-    texts: list[tuple[int | None, str]] = [
-        (None, subject.title),
-        (None, str(subject.meta.get("summary") or "")),
-    ]
-    texts += [(n, line) for n, line in enumerate(subject.body.split("\n"), 1)]
+    texts: list[tuple[int | None, str]] = [(None, fold(text)) for _, text in shown_fields(subject.meta)]
+    texts += [(n, fold(source_view_text(line))) for n, line in enumerate(subject.body.split("\n"), 1)]
+    texts += [(None, fold(block)) for block in rendered_blocks(subject.body)]
     for term in terms.term:
-        lines = [n for n, text in texts if term.wrong in text]
+        wrong = fold(term.wrong)
+        lines = [n for n, text in texts if wrong in text]
         if lines:
             note = f"（{term.note}）" if term.note else ""
-            where = "、".join(str(n) for n in lines if n is not None) or "标题或摘要"
+            numbered = sorted({n for n in lines if n is not None})
+            where = "、".join(str(n) for n in numbered) or "标题、摘要或排版后的正文"
             findings.append(
                 Finding(
                     "terminology",
@@ -203,20 +273,153 @@ def check_terms(subject: Subject, terms: TermList) -> list[Finding]:
                     term.wrong,
                     f"用语「{term.wrong}」应为「{term.preferred}」{note}；出现在第 {where} 行 / "
                     f"'{term.wrong}' should read '{term.preferred}'",
-                    next((n for n in lines if n is not None), None),
+                    numbered[0] if numbered else None,
                 )
             )
     return findings
 
 
 # -- meeting procedure -----------------------------------------------------------------------------
-_VOTE = re.compile(r"表决通过|审议通过|会议通过|获得通过|表决并通过|高票通过|全票通过")
-_TITLE = re.compile(r"《([^》]+)》")
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
+# A clause claims a vote by its structure: 表决…通过, 审议通过, (获)得通过, 全票/高票/一致通过,
+# 会议…通过了/《/关于, a clause opening with 通过了 or 通过《 (after the tally), 通过了 (not 通过了解).
+_CLAIM = re.compile(
+    r"表决[^，,；;]*?通过|审议通过|获得?通过|[全高]票通过|一致通过"
+    r"|(?:会议|大会|常委会|常务委员会)[^，,；;]{0,12}?通过(?:了|《|关于)"
+    r"|^通过(?:了|《|关于)|通过了(?!解)"
+)
+_NEGATED = re.compile(r"(?:未|没有|不予|尚未|未能)(?:获得?|能)?(?:表决)?通过")
+_INSTRUMENT = re.compile(r"《[^《》]+》|关于[^《》，,；;。]*?的(?:决定|决议)")
+_LINKS = re.compile(r"[和及与、等\s]|以及")
+_CLAUSE = re.compile(r"[，,；;：:]")
+_NUM = r"[零〇一二两三四五六七八九十百\d]+"
+_TERM_SESSION = re.compile(f"第?({_NUM})届([^。；;，,]{{0,24}}?)第?({_NUM})次(?:全体)?会议")
+_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 
 def _norm(title: str) -> str:
-    return title.strip("《》 ").replace("（", "(").replace("）", ")")
+    return fold(title).strip("《》 ").replace("（", "(").replace("）", ")")
+
+
+def _number(text: str) -> int:
+    """一 .. 九百九十九 and Arabic digits: the numbers of 届 and 次."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+    return total + current
+
+
+@dataclass(frozen=True, slots=True)
+class VoteClaim:
+    sentence: str
+    claim: str  # the clause that claims the vote
+    instrument: str  # as written: 《…》 or 关于…的决定
+
+
+def vote_claims(text: str) -> list[VoteClaim]:
+    """Every instrument a sentence of this (folded) text says was voted through."""
+    claims: list[VoteClaim] = []
+    for sentence in sentences(text):
+        clauses = [c for c in _CLAUSE.split(sentence) if c.strip()]
+        claiming = False
+        pending: list[str] = []  # instruments of clauses that only list them, before their verb
+        for clause in clauses:
+            named = _INSTRUMENT.findall(clause)
+            bare = not _LINKS.sub("", _INSTRUMENT.sub("", clause)).strip("。！？!?")
+            if _CLAIM.search(clause) and not _NEGATED.search(clause):
+                claiming = True
+                named = named or pending
+            elif not (bare and named and claiming):
+                claiming = False
+                pending = named if bare else []
+                continue
+            claims += [VoteClaim(sentence, clause, title) for title in named]
+            pending = []
+    return claims
+
+
+def _meeting_texts(subject: Subject) -> list[str]:
+    """Title, summary, every other shown field and the rendered body, folded, one entry each."""
+    texts = [fold(text) for label, text in shown_fields(subject.meta) if label != MEETING_NAME_LABEL]
+    return texts + [fold(block) for block in rendered_blocks(subject.body)]
+
+
+def _check_claims(texts: list[str], found: RegisteredMeeting) -> list[Finding]:
+    voted = {_norm(item.title): item for item in found.items if item.voted}
+    listed = {_norm(item.title): item for item in found.items}
+    titles = sorted(listed, key=len, reverse=True)
+    entry = f"会议登记「{found.name}」（{found.id}）"
+    findings: list[Finding] = []
+    for text in texts:
+        for claim in vote_claims(text):
+            key = _norm(claim.instrument)
+            # 《…》 named inside a longer registered item (关于《…》实施情况的工作评议) is that item.
+            key = next((t for t in titles if key != t and key in t and t in _norm(claim.claim)), key)
+            if key in voted:
+                continue
+            item = listed.get(key)
+            if item is not None:
+                recorded = f"登记为未表决事项「{item.title}」 / the register records it as not voted"
+            else:
+                near = [v.title for k, v in voted.items() if key in k or k in key]
+                hint = f"；相近的表决事项：「{'」「'.join(near)}」" if near else ""
+                recorded = (
+                    f"会议登记中没有该事项{hint} / the register has no such voted item"
+                    f"{' (a similar one: ' + '; '.join(near) + ')' if near else ''}"
+                )
+            findings.append(
+                Finding(
+                    "meeting",
+                    "block",
+                    f"vote:{key}",
+                    f"「{claim.sentence}」称{claim.instrument}已表决通过（{claim.claim}），但{entry}"
+                    f"{recorded} / claims a vote the register does not record",
+                )
+            )
+    return findings
+
+
+def _check_term_session(texts: list[str], found: RegisteredMeeting) -> list[Finding]:
+    findings: list[Finding] = []
+    for text in texts:
+        for sentence in sentences(text):
+            for match in _TERM_SESSION.finditer(sentence):
+                term, middle, session = _number(match[1]), match[2], _number(match[3])
+                said = "standing-committee" if re.search("常务委员会|常委会", middle) else "congress"
+                if said != found.body or (term, session) == (found.term, found.session):
+                    continue
+                findings.append(
+                    Finding(
+                        "meeting",
+                        "block",
+                        "meeting-session",
+                        f"「{sentence}」写明第{term}届第{session}次会议，与会议登记「{found.name}」"
+                        f"（第{found.term}届第{found.session}次）不符 / term or session named in the text "
+                        "disagrees with the register",
+                    )
+                )
+    return list(dict.fromkeys(findings))
 
 
 def check_meeting(subject: Subject, register: MeetingRegister) -> list[Finding]:
@@ -270,31 +473,8 @@ def check_meeting(subject: Subject, register: MeetingRegister) -> list[Finding]:
                 f"会议日期 {start}–{end} 与登记 {found.start}–{found.end} 不符 / the dates disagree with the register",
             )
         )
-    voted = {_norm(item.title): item for item in found.items if item.voted}
-    unvoted = {_norm(item.title): item for item in found.items if not item.voted}
-    for number, line in enumerate(subject.body.split("\n"), 1):
-        for sentence in _SENTENCE.findall(line):
-            if not _VOTE.search(sentence):
-                continue
-            for title in _TITLE.findall(sentence):
-                key = _norm(title)
-                if any(key == v or key in v or v in key for v in voted):
-                    continue
-                recorded = (
-                    "登记为未表决事项"
-                    if any(key in u or u in key for u in unvoted)
-                    else "会议登记中没有该事项"
-                )
-                findings.append(
-                    Finding(
-                        "meeting",
-                        "block",
-                        f"vote:{key}",
-                        f"稿件称《{title}》已表决通过，但{recorded} / claims a vote the register does not record",
-                        number,
-                    )
-                )
-    return findings
+    texts = _meeting_texts(subject)
+    return findings + _check_claims(texts, found) + _check_term_session(texts, found)
 
 
 # -- everything ------------------------------------------------------------------------------------

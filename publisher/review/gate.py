@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal
-from publisher.review.checks import BUILTIN_MARKINGS, Subject, check_secrecy
+from publisher.review.checks import BUILTIN_MARKINGS, Marking, SecrecyList, Subject, check_secrecy
 from publisher.review.proof import Proof, StatusRow, approval_proven
 from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks, revision_bodies
@@ -142,13 +142,16 @@ class GateFacts:
     states: dict[str, tuple[str, bool]]  # revision id -> (review status, secrecy_blocked)
     bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
-    marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a built-in mark
+    marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a marking
+    markings: SecrecyList = BUILTIN_MARKINGS  # checked besides the built-in marks
     # Older revisions a site keeps live while a correction is in review (`keeping`).
     standing: frozenset[str] = frozenset()
     signed: SignedActs = field(default_factory=lambda: SignedActs({}, {}, {}))  # the review, proven
 
     @classmethod
-    def gather(cls, session: Session, revisions: Sequence[GateSubject]) -> GateFacts:
+    def gather(
+        cls, session: Session, revisions: Sequence[GateSubject], markings: SecrecyList = BUILTIN_MARKINGS
+    ) -> GateFacts:
         article_ids = {r.article_id for r in revisions}
         revision_ids = {r.id for r in revisions}
         current: dict[int, str | None] = {}
@@ -177,13 +180,15 @@ class GateFacts:
                 loaded.update(revision_bodies(session, revision_ids))
             return loaded.get(revision.id) or revision.body
 
-        return cls(current, retracted, states, bodies, frozenset(revision_ids), signed=signed)
+        return cls(
+            current, retracted, states, bodies, frozenset(revision_ids), markings=markings, signed=signed
+        )
 
     def carries_mark(self, revision: GateSubject, meta: dict[str, Any]) -> bool:
         known = self.marked.get(revision.id)
         if known is None:
-            known = self.marked[revision.id] = bool(
-                check_secrecy(Subject(meta, self.bodies(revision)), BUILTIN_MARKINGS)
+            known = self.marked[revision.id] = _carries_mark(
+                revision.id, lambda: Subject(meta, self.bodies(revision)), self.markings
             )
         return known
 
@@ -201,7 +206,8 @@ class GateFacts:
             reasons.append("尚未提交审核 / never submitted for review")
         else:
             reasons.extend(self.signed.refusals(revision.id, meta))
-        # A second lock behind review: the built-in classification marks, checked on every delivery.
+        # A second lock behind review, on every delivery: the built-in marks and the newsroom's
+        # list, in every shown field and the rendered body (a list changed after approval counts).
         if channel.external and ((state is not None and state[1]) or self.carries_mark(revision, meta)):
             reasons.append(
                 "带有密级标志，禁止对外发布 / carries a secrecy marking: blocked from external channels"
@@ -234,14 +240,36 @@ def keeping(gate: Gate, revision_ids: frozenset[str]) -> Gate:
     return gate.keeping(revision_ids) if revision_ids and isinstance(gate, KeepingGate) else gate
 
 
-class PublicationGate:
-    """Decide, at the moment of delivery, whether a revision may go to a channel."""
+_MARKED_CACHE_SIZE = 4096
+_marked: dict[tuple[str, tuple[Marking, ...]], bool] = {}
 
-    def __init__(self, standing: frozenset[str] = frozenset()) -> None:
+
+def _carries_mark(revision_id: str, subject: Callable[[], Subject], markings: SecrecyList) -> bool:
+    """Whether a revision shows a marking of this list. A revision id is the hash of its text, so
+    the answer is kept for the process: a site build asks about every article, each time."""
+    key = (revision_id, tuple(markings.marking))
+    known = _marked.get(key)
+    if known is None:
+        if len(_marked) >= _MARKED_CACHE_SIZE:
+            _marked.clear()
+        known = _marked[key] = bool(check_secrecy(subject(), markings))
+    return known
+
+
+class PublicationGate:
+    """Decide, at the moment of delivery, whether a revision may go to a channel.
+
+    `markings`: the newsroom's own secrecy list, handed over by whoever opens the newsroom (the
+    engine, a site build) so the gate reads no settings; the built-in marks are always checked."""
+
+    def __init__(
+        self, markings: SecrecyList = BUILTIN_MARKINGS, standing: frozenset[str] = frozenset()
+    ) -> None:
+        self.markings = markings
         self.standing = standing
 
     def keeping(self, revision_ids: frozenset[str]) -> PublicationGate:
-        return PublicationGate(self.standing | revision_ids)
+        return PublicationGate(self.markings, self.standing | revision_ids)
 
     def __call__(
         self, session: Session, revision: GateSubject, channel: Channel, at: datetime
@@ -260,13 +288,14 @@ class PublicationGate:
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),
+            markings=self.markings,
             standing=self.standing,
             signed=SignedActs.gather(session, rows),  # the acts: one query, at this moment
         )
         return facts.decide(revision, channel, at)
 
     def many(self, session: Session, revisions: Sequence[GateSubject]) -> Gate:
-        facts = GateFacts.gather(session, revisions)
+        facts = GateFacts.gather(session, revisions, self.markings)
         facts.standing = self.standing
 
         def gate(session: Session, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:

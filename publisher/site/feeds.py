@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from html import escape
 from xml.etree import ElementTree as ET
 
 from publisher.site.fragments import FragmentCache
@@ -43,6 +44,14 @@ def absolute(fragment: str, base_url: str) -> str:
     return _ROOTED.sub(lambda m: f'{m.group(1)}="{base_url}/', _SRCSET.sub("", fragment))
 
 
+def rss_text(text: str) -> str:
+    """Plain text for an RSS element that readers take as HTML (title, description): escaped, so
+    markup written in a title or a summary shows as written instead of becoming live HTML at the
+    reader. Atom says each text's type (text here, html for content) and JSON Feed names its
+    fields by type (`summary` is text, `content_html` HTML), so only RSS needs this."""
+    return escape(text, quote=False)
+
+
 def feed_path(scope: str, fmt: str) -> str:
     return f"feeds/{scope}.{SUFFIX[fmt]}"
 
@@ -67,16 +76,16 @@ def _rss(
     ET.register_namespace("dc", "http://purl.org/dc/elements/1.1/")
     rss = ET.Element("rss", version="2.0")
     channel = ET.SubElement(rss, "channel")
-    ET.SubElement(channel, "title").text = title
+    ET.SubElement(channel, "title").text = rss_text(title)
     ET.SubElement(channel, "link").text = home
-    ET.SubElement(channel, "description").text = info.description or title
+    ET.SubElement(channel, "description").text = rss_text(info.description or title)
     ET.SubElement(channel, "language").text = "zh-CN"
     ET.SubElement(channel, f"{{{ATOM_NS}}}link", href=self_url, rel="self", type="application/rss+xml")
     if entries:
         ET.SubElement(channel, "lastBuildDate").text = format_datetime(max(e.updated for e in entries))
     for e in entries:
         item = ET.SubElement(channel, "item")
-        ET.SubElement(item, "title").text = e.title
+        ET.SubElement(item, "title").text = rss_text(e.title)
         ET.SubElement(item, "link").text = e.url
         ET.SubElement(item, "guid", isPermaLink="true").text = e.id
         ET.SubElement(item, "pubDate").text = format_datetime(e.published)

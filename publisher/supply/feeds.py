@@ -19,6 +19,7 @@ from xml.etree import ElementTree as ET
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
+from publisher.site.feeds import rss_text
 from publisher.site.site import xml_bytes
 from publisher.store.tables import Article, Revision, Supply
 from publisher.supply.ninjs import Packager, Version, load_sources, utc_text
@@ -204,24 +205,26 @@ def _rss(title: str, packager: Packager, self_url: str, packages: list[dict[str,
     ET.register_namespace("supply", SUPPLY_NS)
     rss = ET.Element("rss", version="2.0")
     channel = ET.SubElement(rss, "channel")
-    ET.SubElement(channel, "title").text = title
+    ET.SubElement(channel, "title").text = rss_text(title)
     ET.SubElement(channel, "link").text = packager.base_url + "/"
-    ET.SubElement(channel, "description").text = title
+    ET.SubElement(channel, "description").text = rss_text(title)
     ET.SubElement(channel, "language").text = "zh-CN"
     ET.SubElement(channel, f"{{{ATOM_NS}}}link", href=self_url, rel="self", type="application/rss+xml")
     for p in packages:
         item = ET.SubElement(channel, "item")
-        ET.SubElement(item, "title").text = p["headline"]
+        ET.SubElement(item, "title").text = rss_text(p["headline"])
         ET.SubElement(item, "link").text = p["uri"]
         ET.SubElement(item, "guid", isPermaLink="true").text = p["uri"]
         moment = datetime.fromisoformat(p["versioncreated"].replace("Z", "+00:00"))
         ET.SubElement(item, "pubDate").text = format_datetime(moment)
         if p["pubstatus"] == "canceled":
-            ET.SubElement(item, "description").text = p.get("ednote", "")
+            ET.SubElement(item, "description").text = rss_text(p.get("ednote", ""))
         else:
             for subject in p.get("subject", []):
                 ET.SubElement(item, "category").text = subject["name"]
-            ET.SubElement(item, "description").text = p.get("body_html") or p.get("description_text", "")
+            # RSS has one description, read as HTML: the body as it is, a plain summary escaped.
+            description = p.get("body_html") or rss_text(p.get("description_text", ""))
+            ET.SubElement(item, "description").text = description
         for key, value in _marks(p).items():
             ET.SubElement(item, f"{{{SUPPLY_NS}}}{key}").text = str(value)
     ET.indent(rss)
