@@ -130,3 +130,15 @@ def test_the_long_running_worker_performs_a_correction_and_a_new_article_in_one_
     corrected = [p for p in partner.received.values() if "更正后的正文段落" in p.package.get("body_html", "")]
     assert len(corrected) == 1 and corrected[0].package["version"] == "2"
     assert sink.distinct == 2
+
+
+def test_three_website_releases_due_at_the_same_instant_are_all_live_after_the_round(
+    wroom: Newsroom,
+) -> None:
+    due = datetime.now(UTC)
+    for slug in ("article-1", "article-2", "article-3"):
+        approve(wroom, slug)
+        scheduling.schedule(wroom, slug, ["website"], due, "zhouwb")
+    assert DeliveryWorker(wroom).run_once() == 3
+    for slug in ("article-1", "article-2", "article-3"):
+        assert f"测试稿件第{slug[-1]}篇" in page(wroom, slug)

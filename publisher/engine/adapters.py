@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from dataclasses import dataclass, field
+
 from publisher.channels.protocol import DeliveryError as SiteDeliveryError
 from publisher.channels.registry import Channel
-from publisher.channels.website import WebsiteAdapter
+from publisher.channels.website import WebsiteAdapter, slug_of
 from publisher.engine.performers import (
     PERFORMERS,
+    DeliveryError,
     Performer,
     Permanent,
     Receipt,
@@ -17,10 +22,32 @@ from publisher.newsroom import Newsroom
 from publisher.store.tables import Delivery, Revision
 
 
+@dataclass
+class _SiteState:
+    """What every performer building one site in this process shares: one build at a time (the
+    website and its feeds are delivered by lanes side by side), and the articles this process has
+    released there, since a release's outcome reaches the database only after the next build may
+    have begun: without it, that build would take the page down again until the record lands."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    released: set[int] = field(default_factory=set)
+
+
+_SITES: weakref.WeakKeyDictionary[Newsroom, dict[str, _SiteState]] = weakref.WeakKeyDictionary()
+_SITES_LOCK = threading.Lock()
+
+
+def _site_state(room: Newsroom, site: Channel) -> _SiteState:
+    with _SITES_LOCK:
+        return _SITES.setdefault(room, {}).setdefault(site.name, _SiteState())
+
+
 class WebsitePerformer:
-    """Releases one article on the site: rebuild once, deploy atomically; a retry deploys nothing new."""
+    """Releases articles on the site: one rebuild for every release due at the same instant, an
+    atomic deploy; a retry deploys nothing new."""
 
     retry_safe = True
+    bundle = 1000  # releases due together go up in one build, all of them live after it
 
     def __init__(self, room: Newsroom, channel: Channel) -> None:
         self.room = room
@@ -28,14 +55,34 @@ class WebsitePerformer:
         if site is None:
             raise Permanent(f"渠道 {channel.name} 没有对应的网站 / no website behind channel {channel.name}")
         self.site = site
+        self.state = _site_state(room, site)
 
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
-        adapter = WebsiteAdapter(self.room, self.site, released_gate(self.room, {delivery.article_id}))
-        try:
-            [receipt] = adapter.deliver([adapter.render(revision)])
-        except SiteDeliveryError as exc:
-            raise Permanent(str(exc)) from None
-        return Receipt(remote_id=receipt.remote_id, url=receipt.url, detail=dict(receipt.details))
+        [result] = self.perform_bundle([(delivery, revision)])
+        if isinstance(result, DeliveryError):
+            raise result
+        return result
+
+    def perform_bundle(self, items: list[tuple[Delivery, Revision]]) -> list[Receipt | DeliveryError]:
+        with self.state.lock:
+            releasing = self.state.released | {d.article_id for d, _ in items}
+            adapter = WebsiteAdapter(self.room, self.site, released_gate(self.room, releasing))
+            try:
+                receipts = adapter.deliver([adapter.render(revision) for _, revision in items])
+            except SiteDeliveryError as exc:
+                return [Permanent(str(exc))] * len(items)
+            by_slug = {r.slug: r for r in receipts}
+            results: list[Receipt | DeliveryError] = []
+            for delivery, revision in items:
+                receipt = by_slug.get(slug_of(revision))
+                if receipt is None:
+                    results.append(Permanent(f"未发布 / not published: {slug_of(revision)}"))
+                    continue
+                self.state.released.add(delivery.article_id)
+                results.append(
+                    Receipt(remote_id=receipt.remote_id, url=receipt.url, detail=dict(receipt.details))
+                )
+            return results
 
     def reconcile(self, delivery: Delivery) -> Receipt | None:
         return None
