@@ -118,6 +118,9 @@ class DeliveryWorker:
         self.ahead = timedelta(seconds=self.settings.claim_ahead_seconds) * self.clock.speed
         self._scheduler: BackgroundScheduler | None = None
         self.processed = 0
+        # Releases this worker found failed, held, missed or of unknown outcome: `run --once` exits
+        # non-zero on them, so that cron alerts someone.
+        self.troubles: list[str] = []
 
     # -- life cycle -------------------------------------------------------------------------------
     def register(self) -> None:
@@ -199,7 +202,12 @@ class DeliveryWorker:
     def catch_up(self) -> int:
         now = self.clock.now()
         cutoff = now - timedelta(seconds=self.settings.grace_seconds)
-        return claims.mark_missed(self.room.engine, cutoff, self.id, now)
+        missed = claims.mark_missed(self.room.engine, cutoff, self.id, now)
+        if missed:
+            log.warning("%d releases missed while no worker ran", missed)
+            with self._counting:
+                self.troubles.append(f"错过 {missed} 项 / {missed} missed")
+        return missed
 
     def reconcile(self) -> None:
         """Arm a clock job for every due instant within the horizon the database knows of."""
@@ -393,7 +401,12 @@ class DeliveryWorker:
         """One line per release, for whoever watches `publisher run`."""
         d = outcome.delivery
         late = (self.clock.now() - d.due_at).total_seconds() / self.clock.speed
-        log.info(
+        trouble = outcome.status in ("failed", "held", "unknown")
+        if trouble:
+            with self._counting:
+                self.troubles.append(f"{slug} → {d.channel}: {outcome.status} ({outcome.error or ''})")
+        log.log(
+            logging.WARNING if trouble else logging.INFO,
             "%s %s %s rev %s late %.1fs%s",
             slug,
             d.channel,
