@@ -28,8 +28,10 @@ class WechatPerformer:
     retry_safe = True
 
     def __init__(self, room: Newsroom, channel: Channel) -> None:
-        # The engine has already asked the publication gate; the adapter need not ask again.
-        self.adapter = WechatAdapter(channel, room, gate=None)
+        # The engine has already asked the publication gate; the adapter need not ask again. A wait
+        # for WeChat takes at most a third of the lease, so the claim never runs out under it.
+        wait = room.settings.engine.lease_seconds / 3
+        self.adapter = WechatAdapter(channel, room, gate=None, max_wait=wait)
         self.bundle = self.adapter.settings.max_articles  # releases due together become one post
 
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
