@@ -4,10 +4,13 @@ together on one website all live after their round."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
@@ -142,3 +145,79 @@ def test_three_website_releases_due_at_the_same_instant_are_all_live_after_the_r
     assert DeliveryWorker(wroom).run_once() == 3
     for slug in ("article-1", "article-2", "article-3"):
         assert f"测试稿件第{slug[-1]}篇" in page(wroom, slug)
+
+
+def test_a_partner_hanging_to_its_timeout_does_not_delay_releases_due_at_the_same_time(
+    wroom: Newsroom, sink: Sink
+) -> None:
+    with Sink() as slow:
+        slow.delay = 4.0  # a partner that answers only after four seconds
+        (wroom.root / "channels" / "slow.toml").write_text(
+            f'kind = "sink"\ntitle = "迟缓的合作方"\n[settings]\nurl = "{slow.url}"\n', encoding="utf-8"
+        )
+        room = Newsroom(wroom.root)
+        try:
+            approve(room, "article-1")
+            due = datetime.now(UTC)
+            # The slow channel's release is first in line (claimed first, performed first before).
+            scheduling.schedule(room, "article-1", ["slow"], due, "zhouwb")
+            scheduling.schedule(room, "article-1", ["sink", "website"], due, "zhouwb")
+            assert DeliveryWorker(room).run_once() == 3
+        finally:
+            room.close()
+        [fast_at] = sink.received_at.values()
+        [slow_at] = slow.received_at.values()
+    live_at = next((wroom.root / "public").rglob("article-1*.html")).stat().st_mtime
+    assert fast_at - due.timestamp() < 1.0
+    assert live_at - due.timestamp() < 2.0
+    assert slow_at - due.timestamp() < 1.0  # sent on time too; only its answer was slow
+
+
+class _Garbled(BaseHTTPRequestHandler):
+    """A receiver that accepts and answers with a web page where JSON was promised."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = b"<html>OK</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_an_unexpected_error_in_one_delivery_is_its_own_retry_and_the_round_goes_on(
+    wroom: Newsroom, sink: Sink
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Garbled)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/in"
+        (wroom.root / "channels" / "garbled.toml").write_text(
+            f'kind = "sink"\ntitle = "答非所问的接收端"\n[settings]\nurl = "{url}"\n', encoding="utf-8"
+        )
+        room = Newsroom(wroom.root)
+        try:
+            approve(room, "article-1")
+            approve(room, "article-2")
+            due = datetime.now(UTC)
+            scheduling.schedule(room, "article-1", ["garbled"], due, "zhouwb")
+            scheduling.schedule(room, "article-2", ["garbled", "sink"], due, "zhouwb")
+            assert DeliveryWorker(room).run_once() == 1
+        finally:
+            room.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    rows = deliveries(wroom)
+    garbled = [d for d in rows if d.channel == "garbled"]
+    assert [d.status for d in garbled] == ["scheduled", "scheduled"]
+    assert all(
+        "unexpected error" in (d.last_error or "") and "JSONDecodeError" in (d.last_error or "")
+        for d in garbled
+    )
+    assert all(d.next_attempt_at > due for d in garbled)
+    assert [d.status for d in rows if d.channel == "sink"] == ["done"] and sink.distinct == 1
