@@ -4,6 +4,10 @@ together on one website all live after their round."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +20,6 @@ import pytest
 from sqlmodel import Session, col, select
 
 from publisher.engine import scheduling
-from publisher.engine.clock import RealClock
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
@@ -99,14 +102,17 @@ def release(room: Newsroom, slug: str, at: datetime) -> None:
 
 
 def test_the_long_running_worker_performs_a_correction_and_a_new_article_in_one_run(
-    wroom: Newsroom, sink: Sink, partner: SandboxPartner
+    wroom: Newsroom, sink: Sink, partner: SandboxPartner, db_url: str
 ) -> None:
     approve(wroom, "article-2")
-    release(wroom, "article-2", datetime.now(UTC) + timedelta(seconds=1))
-    worker = DeliveryWorker(wroom, clock=RealClock())
-    worker.start()
+    release(wroom, "article-2", datetime.now(UTC) + timedelta(seconds=2))
+    env = {**os.environ, "PUBLISHER_DATABASE_URL": db_url, "PUBLISHER_NEWSROOM": str(wroom.root)}
+    # `publisher run` itself: APScheduler wakes it, and its rounds run on the scheduler's threads,
+    # threads that have rendered nothing before.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "run"], env=env, stderr=subprocess.PIPE, text=True
+    )
     try:
-        # Later rounds run on APScheduler's pool: threads that never rendered anything before.
         assert wait_for(settled(wroom, 4)), [(d.status, d.last_error) for d in deliveries(wroom)]
         assert "正文第一段" in page(wroom, "article-2")
 
@@ -124,8 +130,13 @@ def test_the_long_running_worker_performs_a_correction_and_a_new_article_in_one_
         release(wroom, "article-3", datetime.now(UTC) + timedelta(seconds=1))
         assert wait_for(settled(wroom, 11)), [(d.status, d.last_error) for d in deliveries(wroom)]
     finally:
-        worker.request_stop()
-        worker.shutdown()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, stderr
     rows = deliveries(wroom)
     assert [d.status for d in rows] == ["done"] * len(rows), [(d.channel, d.last_error) for d in rows]
     assert "更正后的正文段落" in page(wroom, "article-2")
@@ -133,6 +144,8 @@ def test_the_long_running_worker_performs_a_correction_and_a_new_article_in_one_
     corrected = [p for p in partner.received.values() if "更正后的正文段落" in p.package.get("body_html", "")]
     assert len(corrected) == 1 and corrected[0].package["version"] == "2"
     assert sink.distinct == 2
+    # One line per release on the worker's output.
+    assert sum(" done rev " in line for line in stderr.splitlines()) == len(rows), stderr
 
 
 def test_three_website_releases_due_at_the_same_instant_are_all_live_after_the_round(

@@ -115,6 +115,7 @@ def schedule(
                     f"({pending.status}) and cannot be moved; wait for it, or add a second one with --again"
                 )
             if pending is not None:
+                pending.campaign, pending.slot_number = campaign, slot_number
                 items.append(_move(session, pending, slug, due, key, actor, now))
                 continue
             if existing is not None:  # canceled, held, missed or failed: a person schedules it again

@@ -248,6 +248,9 @@ class DeliveryWorker:
             except DeliveryError as exc:
                 log.warning("reconciling delivery %s failed: %s", d.id, exc)
                 continue
+            except Exception:  # one channel's trouble must not stop the others being reconciled
+                log.exception("reconciling delivery %s failed unexpectedly", d.id)
+                continue
             now = self.clock.now()
             if found is not None:
                 outcome = Outcome(d, "done", "delivery.done", d.revision_id, receipt_json=found.to_json())
