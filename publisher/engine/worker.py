@@ -384,7 +384,7 @@ class DeliveryWorker:
                         self.processed += 1
                     if isinstance(prepared, Outcome):
                         emit(prepared)
-                    elif getattr(self._performer(prepared.channel), "bundle", 1) > 1:
+                    elif self._bundles(prepared.channel):
                         # Releases due together on a bundling channel go as one (WeChat: one post of
                         # up to 8; a website: one rebuild).
                         bundles.setdefault(due, []).append(prepared)
@@ -442,6 +442,14 @@ class DeliveryWorker:
                 claims.finish(self.room.engine, self.id, group, self.clock.now())
             except Exception:  # a lost record is retried by the lease; the worker must live on
                 log.exception("recording %d outcomes failed", len(group))
+
+    def _bundles(self, channel: Channel) -> bool:
+        """Whether the channel's performer sends releases due together as one; a channel with no
+        working performer does not, and `_run` turns its error into the delivery's outcome."""
+        try:
+            return int(getattr(self._performer(channel), "bundle", 1)) > 1
+        except Exception:
+            return False
 
     def _performer(self, channel: Channel) -> Performer:
         with self._performers_lock:
