@@ -211,12 +211,12 @@ def register(app: typer.Typer) -> None:
             if once:
                 done = worker.run_once()
                 console.print(f"本轮发出 {done} 项 / delivered {done}")
-                troubles = worker.troubles
-                if troubles:
+                count = worker.trouble_count
+                if count:
                     # cron alerts on a non-zero exit: a failed or held release must be seen.
                     err_console.print(
-                        f"[bold red]{len(troubles)} 项失败或暂缓 / {len(troubles)} failed or held:[/] "
-                        + "; ".join(escape(t) for t in troubles)
+                        f"[bold red]{count} 项失败或暂缓 / {count} failed or held:[/] "
+                        + "; ".join(escape(t) for t in worker.troubles)
                         + "（详见 publisher queue / see publisher queue）"
                     )
                     raise typer.Exit(1)

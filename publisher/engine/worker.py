@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor as LanePool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,6 +59,7 @@ FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 # being handed over. A worker killed outright can leave only these to be sent again (with the same
 # idempotency key, so a receiver that honours it counts each once).
 MAX_UNRECORDED = 3 * FINISH_GROUP + 1
+TROUBLES_KEPT = 100  # failed or held releases a worker remembers for its report
 
 
 class WindowPolicy(Protocol):
@@ -119,8 +121,9 @@ class DeliveryWorker:
         self._scheduler: BackgroundScheduler | None = None
         self.processed = 0
         # Releases this worker found failed, held, missed or of unknown outcome: `run --once` exits
-        # non-zero on them, so that cron alerts someone.
-        self.troubles: list[str] = []
+        # non-zero on them, so that cron alerts someone. A long run keeps only the latest.
+        self.troubles: deque[str] = deque(maxlen=TROUBLES_KEPT)
+        self.trouble_count = 0
 
     # -- life cycle -------------------------------------------------------------------------------
     def register(self) -> None:
@@ -207,6 +210,7 @@ class DeliveryWorker:
             log.warning("%d releases missed while no worker ran", missed)
             with self._counting:
                 self.troubles.append(f"错过 {missed} 项 / {missed} missed")
+                self.trouble_count += 1
         return missed
 
     def reconcile(self) -> None:
@@ -408,6 +412,7 @@ class DeliveryWorker:
         if trouble:
             with self._counting:
                 self.troubles.append(f"{slug} → {d.channel}: {outcome.status} ({outcome.error or ''})")
+                self.trouble_count += 1
         log.log(
             logging.WARNING if trouble else logging.INFO,
             "%s %s %s rev %s late %.1fs%s",
