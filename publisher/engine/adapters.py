@@ -21,15 +21,18 @@ from publisher.engine.release import released_gate, site_of
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Delivery, Revision
 
+# One site build at a time in this process: lanes run side by side, and a build keeps module state
+# of its own (the page writers' staging folder), so two builds at once would mix their pages. Builds
+# are CPU-bound, so waiting costs little.
+_BUILDING = threading.Lock()
+
 
 @dataclass
 class _SiteState:
-    """What every performer building one site in this process shares: one build at a time (the
-    website and its feeds are delivered by lanes side by side), and the articles this process has
+    """What every performer of one site in this process shares: the articles this process has
     released there, since a release's outcome reaches the database only after the next build may
-    have begun: without it, that build would take the page down again until the record lands."""
+    have begun; without it, that build would take the page down again until the record lands."""
 
-    lock: threading.Lock = field(default_factory=threading.Lock)
     released: set[int] = field(default_factory=set)
 
 
@@ -64,7 +67,7 @@ class WebsitePerformer:
         return result
 
     def perform_bundle(self, items: list[tuple[Delivery, Revision]]) -> list[Receipt | DeliveryError]:
-        with self.state.lock:
+        with _BUILDING:
             releasing = self.state.released | {d.article_id for d, _ in items}
             adapter = WebsiteAdapter(self.room, self.site, released_gate(self.room, releasing))
             try:
