@@ -1,7 +1,8 @@
 """What the engine needs from a channel at the due time: perform one delivery, say if a retry is safe.
 
 Each channel kind registers a factory. A performer raises `Transient` for failures worth retrying
-(5xx, timeouts before anything was accepted, rate limits), `Permanent` for ones that are not (4xx:
+(5xx, timeouts before anything was accepted, rate limits), `Deferred` (a `Transient` that is no
+failure: still in progress on the other side, or a quota spent until a known time), `Permanent` for ones that are not (4xx:
 the partner's reason is kept), and `Unknown` when it cannot tell whether the other side acted
 (a timeout after the request was sent). What happens next depends on `retry_safe`: a performer whose
 deliveries carry an idempotency key the other side honours may simply try again; any other is
@@ -32,6 +33,11 @@ class DeliveryError(Exception):
 
 class Transient(DeliveryError):
     pass
+
+
+class Deferred(Transient):
+    """Not now, and nothing went wrong: come back at `retry_after` (the other side is still
+    working on it, a daily quota is spent). Never counts as a failed attempt."""
 
 
 class Permanent(DeliveryError):

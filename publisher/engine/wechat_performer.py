@@ -13,7 +13,7 @@ from publisher.channels.wechat.adapter import (
     WechatRefused,
     WechatUncertain,
 )
-from publisher.engine.performers import DeliveryError, Permanent, Receipt, Transient, Unknown
+from publisher.engine.performers import Deferred, DeliveryError, Permanent, Receipt, Unknown
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Delivery, Revision
 
@@ -57,7 +57,7 @@ class WechatPerformer:
             receipts = self.adapter.deliver(renditions, key=key)
         except WechatDeferred as exc:
             wait = max(1.0, (exc.retry_at - datetime.now(UTC)).total_seconds())
-            return [Transient(str(exc), retry_after=wait)] * len(items)
+            return [Deferred(str(exc), retry_after=wait)] * len(items)
         except WechatUncertain as exc:
             return [Unknown(str(exc))] * len(items)
         except WechatRefused as exc:
@@ -69,7 +69,7 @@ class WechatPerformer:
         if receipt.status == "published":
             return Receipt(remote_id=receipt.remote_id, url=receipt.url, detail=receipt.as_dict())
         if receipt.status == "publishing":
-            return Transient("微信发布中 / still publishing", retry_after=PUBLISHING_POLL_SECONDS)
+            return Deferred("微信发布中 / still publishing", retry_after=PUBLISHING_POLL_SECONDS)
         return Permanent(f"微信 {receipt.status}: {receipt.detail}")
 
     def reconcile(self, delivery: Delivery) -> Receipt | None:

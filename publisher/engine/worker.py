@@ -30,6 +30,7 @@ from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import (
+    Deferred,
     DeliveryError,
     Performer,
     Permanent,
@@ -587,6 +588,17 @@ class DeliveryWorker:
             )
         if isinstance(result, Permanent):
             return Outcome(d, "failed", "delivery.failed", revision_id, error=result.reason)
+        if isinstance(result, Deferred) and result.retry_after is not None:
+            # The state lives on the other side (or in the channel's own rows): come back then,
+            # without using up the delivery's attempts.
+            return Outcome(
+                d,
+                "scheduled",
+                "delivery.deferred",
+                revision_id,
+                error=result.reason,
+                next_attempt_at=self.clock.now() + timedelta(seconds=result.retry_after),
+            )
         if isinstance(result, Unknown) and not retry_safe:
             return Outcome(d, "unknown", "delivery.unknown", revision_id, error=result.reason)
         return self._retry(d, revision_id, result.reason, result.retry_after)
