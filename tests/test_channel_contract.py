@@ -203,9 +203,14 @@ def test_every_built_in_kind_is_registered_in_the_entry_point_group() -> None:
     assert set(KINDS) <= names and set(KINDS) <= set(channel_kinds())
 
 
-def test_only_a_bundling_kind_declares_the_bundling_protocol(case: Case) -> None:
+# Kinds that send releases due together as one: WeChat (one post of up to 8 articles), a website
+# and its feeds (one build, so all of them are live after it).
+BUNDLING = {"wechat", "website", "feed"}
+
+
+def test_exactly_the_kinds_that_bundle_declare_the_bundling_protocol(case: Case) -> None:
     bundles = isinstance(case.performer, BundlingPerformer)
-    assert bundles == (case.room.channels.channels[case.side.channel].kind == "wechat")
+    assert bundles == (case.room.channels.channels[case.side.channel].kind in BUNDLING)
 
 
 def test_loading_the_channel_kinds_imports_no_performer_module() -> None:

@@ -174,7 +174,7 @@ def test_missed_after_downtime_but_recent_ones_catch_up(eroom: Newsroom, sink: S
     approve(eroom, "article-1")
     grace = timedelta(seconds=eroom.settings.engine.grace_seconds)
     scheduling.schedule(eroom, "article-1", ["sink"], T0 - grace - timedelta(minutes=5), "zhouwb")
-    scheduling.schedule(eroom, "article-1", ["sink"], T0 - timedelta(minutes=10), "zhouwb")
+    scheduling.schedule(eroom, "article-1", ["sink"], T0 - timedelta(minutes=10), "zhouwb", again=True)
     assert worker(eroom, FixedClock(T0)).run_once() == 1
     old, recent = deliveries(eroom)
     assert old.status == "missed" and recent.status == "done"

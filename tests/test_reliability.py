@@ -56,7 +56,7 @@ def prepare(newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.Mon
     start = datetime.now(UTC) + timedelta(seconds=6)
     for n in range(DELIVERIES):
         due = start + timedelta(milliseconds=5 * n)  # 2,000 releases over 10 seconds
-        scheduling.schedule(room, slugs[n % len(slugs)], ["sink"], due, "test")
+        scheduling.schedule(room, slugs[n % len(slugs)], ["sink"], due, "test", now=start, again=True)
     return room
 
 

@@ -82,6 +82,8 @@ class WechatSettings(KindSettings):
     publish_wait_seconds: float = Field(default=900.0, ge=0)
     reconcile_seconds: float = Field(default=120.0, ge=0)
     backoff_seconds: float = Field(default=60.0, ge=0)
+    # No longer used (45009 is a daily quota and defers to the next day); accepted so that
+    # existing channel files still load.
     backoff_attempts: int = Field(default=3, ge=0, le=10)
     # The API cannot edit a published post. "note": leave it, listed in `publisher articles` as
     # showing the old revision; "republish": retract the post and publish the corrected article.

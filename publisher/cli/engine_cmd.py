@@ -70,6 +70,13 @@ def register(app: typer.Typer) -> None:
         at: Annotated[str | None, typer.Option("--at", help="发布时间（本地时间或带时区） / when")] = None,
         slot: Annotated[str | None, typer.Option("--slot", help="CAMPAIGN#N：专题的第 N 个时段")] = None,
         next_slot: Annotated[str | None, typer.Option("--next-slot", help="CAMPAIGN：下一个空时段")] = None,
+        now: Annotated[bool, typer.Option("--now", help="立即发布 / send at once")] = False,
+        again: Annotated[
+            bool,
+            typer.Option(
+                "--again", help="另加一次发布，不改期已有的 / a deliberate second release, not a move"
+            ),
+        ] = False,
         user: Annotated[str, typer.Option("--as", help="操作人 / acting user")] = "editor",
         newsroom: NewsroomOpt = Path("."),
     ) -> None:
@@ -77,25 +84,37 @@ def register(app: typer.Typer) -> None:
         with staff_errors():
             room = open_newsroom(newsroom)
             names = [c.strip() for c in (channels or "").split(",") if c.strip()]
-            chosen = [x for x in (at, slot, next_slot) if x]
+            chosen = [x for x in (at, slot, next_slot, now) if x]
             if len(chosen) != 1:
                 raise PublisherError(
-                    "请指定 --at、--slot、--next-slot 之一 / give exactly one of --at, --slot, --next-slot"
+                    "请指定 --at、--slot、--next-slot、--now 之一 / "
+                    "give exactly one of --at, --slot, --next-slot, --now"
                 )
             campaign: str | None = None
             number: int | None = None
-            if at:
+            if now:
+                due = RealClock().now()
+            elif at:
                 due = parse_time(at, room.settings.tz)
             else:
                 found = _resolve_slot(room, slot, next_slot)
                 campaign, number, due = found.campaign, found.number, found.due
                 names = names or list(found.channels)
-            result = scheduling.schedule(room, slug, names, due, user, campaign=campaign, slot_number=number)
+            result = scheduling.schedule(
+                room, slug, names, due, user, campaign=campaign, slot_number=number, again=again
+            )
+        tz = room.settings.tz
         for item in result.items:
+            if item.moved_from is not None:
+                console.print(
+                    f"已改期 / moved: {slug} → {item.channel} {show(item.moved_from, tz)} ⇒ {show(item.due, tz)}"
+                    "（另加一次请用 --again / for a second release use --again）"
+                )
+                continue
             verb = "已安排" if item.created else "已存在"
             console.print(
                 f"{verb} / {'scheduled' if item.created else 'exists'}: {slug} → {item.channel} "
-                f"{show(item.due, room.settings.tz)}" + (f"（{campaign}#{number}）" if campaign else "")
+                f"{show(item.due, tz)}" + (f"（{campaign}#{number}）" if campaign else "")
             )
         for warning in result.warnings:
             console.print(f"[yellow]警告 / warning:[/] {escape(warning)}")
@@ -174,7 +193,11 @@ def register(app: typer.Typer) -> None:
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     ) -> None:
         """运行发布引擎 / run a delivery worker (SIGTERM finishes in-flight work and releases claims)."""
-        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+        # One line per release at INFO, always: what a person watching the worker needs to see.
+        logging.getLogger("publisher.engine").setLevel(logging.DEBUG if verbose else logging.INFO)
+        if verbose:
+            logging.getLogger().setLevel(logging.INFO)
         with staff_errors():
             room = open_newsroom(newsroom)
             clock = (
@@ -190,6 +213,15 @@ def register(app: typer.Typer) -> None:
             if once:
                 done = worker.run_once()
                 console.print(f"本轮发出 {done} 项 / delivered {done}")
+                count = worker.trouble_count
+                if count:
+                    # cron alerts on a non-zero exit: a failed or held release must be seen.
+                    err_console.print(
+                        f"[bold red]{count} 项失败或暂缓 / {count} failed or held:[/] "
+                        + "; ".join(escape(t) for t in worker.troubles)
+                        + "（详见 publisher queue / see publisher queue）"
+                    )
+                    raise typer.Exit(1)
                 return
 
             def stop(_signum: int, _frame: FrameType | None) -> None:

@@ -8,6 +8,8 @@ A performer answers with a `Receipt`, or raises one of these::
     DeliveryError            the attempt did not succeed; `reason` is for staff, both languages
      ├── Permanent           trying again will not help (a 4xx, a refusal): a person decides
      ├── Transient           worth trying again, after `retry_after` seconds if the other side said
+     │    └── Deferred       not now and nothing went wrong (still publishing, a daily quota spent):
+     │                       come back at `retry_after`; never counts as a failed attempt
      └── Unknown             the request left, the answer did not come back: it may have acted
 
 What the engine does after `Unknown` depends on `retry_safe`: a performer whose requests carry an
@@ -40,6 +42,11 @@ class DeliveryError(Exception):
 
 class Transient(DeliveryError):
     pass
+
+
+class Deferred(Transient):
+    """Not now, and nothing went wrong: come back at `retry_after` (the other side is still
+    working on it, a daily quota is spent). Never counts as a failed attempt."""
 
 
 class Permanent(DeliveryError):

@@ -13,6 +13,7 @@ state cannot be reached by a path this table does not draw.
                        │                                └RECONCILED_RETRY─▶ scheduled
                        ├─MISS─▶ missed ─────────────────┤
                        └─CANCEL (also from held, missed)─▶ canceled ─RESCHEDULE─▶ scheduled
+scheduled, held ─MOVE─▶ scheduled (scheduling the article on the channel again: a new time)
 
 A takedown (撤稿) is a delivery too, with `action = DeliveryAction.TAKE_DOWN`: it walks the same
 states, so it gets the same retries, leases and reconciliation as a release.
@@ -57,6 +58,8 @@ class _Edge(NamedTuple):
 class Step(Enum):
     SCHEDULE = _Edge(frozenset(), S.SCHEDULED, "delivery.schedule")
     RESCHEDULE = _Edge(frozenset({S.FAILED, S.HELD, S.MISSED, S.CANCELED}), S.SCHEDULED, "delivery.schedule")
+    # Scheduling an article on a channel again moves its release that is not under way yet.
+    MOVE = _Edge(frozenset({S.SCHEDULED, S.HELD}), S.SCHEDULED, "delivery.move")
     # A claim whose lease ran out is claimed again by the next worker.
     CLAIM = _Edge(frozenset({S.SCHEDULED, S.CLAIMED}), S.CLAIMED, "")
     DONE = _Edge(frozenset({S.CLAIMED}), S.DONE, "delivery.done")

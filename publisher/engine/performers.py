@@ -12,6 +12,7 @@ from publisher.channels.kinds import SinkSettings
 from publisher.channels.registry import Channel
 from publisher.delivery.contract import (
     BundlingPerformer,
+    Deferred,
     DeliveryError,
     Performer,
     PerformerFactory,
@@ -26,6 +27,7 @@ from publisher.store.tables import Delivery, Revision
 
 __all__ = [
     "BundlingPerformer",
+    "Deferred",
     "DeliveryError",
     "Performer",
     "PerformerFactory",

@@ -125,10 +125,18 @@ class ReleasedGate:
     """The publication gate, plus the site's release rule; `releasing` are article ids being
     released by the delivery in progress. Make one per build: it remembers what it read."""
 
-    def __init__(self, room: Newsroom, releasing: Collection[int] = (), base: Gate | None = None) -> None:
+    def __init__(
+        self,
+        room: Newsroom,
+        releasing: Collection[int] = (),
+        base: Gate | None = None,
+        recent: Mapping[int, Collection[str]] | None = None,
+    ) -> None:
         self.room = room
         self.releasing = releasing
         self.base = newsroom_gate(room) if base is None else base
+        # Revisions this process released whose outcome may not be recorded yet (article -> ids).
+        self.recent = recent or {}
         # One read per site for the gate's life (a build).
         self.facts: dict[str, SiteFacts] = {}
         # Older revisions `shown` chose to keep live: the publication gate lets them through.
@@ -138,11 +146,13 @@ class ReleasedGate:
         facts = self.facts.get(site.name)
         if facts is None:
             facts = self.facts[site.name] = SiteFacts.gather(session, self.room, site)
+            for article_id, revision_ids in self.recent.items():
+                facts.released.setdefault(article_id, set()).update(revision_ids)
         return facts
 
     def many(self, session: Session, revisions: Sequence[GateSubject]) -> ReleasedGate:
         base = keeping(self.base, frozenset(self.kept))
-        batched = ReleasedGate(self.room, self.releasing, for_many(base, session, revisions))
+        batched = ReleasedGate(self.room, self.releasing, for_many(base, session, revisions), self.recent)
         batched.facts, batched.kept = self.facts, self.kept
         return batched
 
@@ -185,5 +195,10 @@ class ReleasedGate:
         )
 
 
-def released_gate(room: Newsroom, releasing: Collection[int] = (), base: Gate | None = None) -> ReleasedGate:
-    return ReleasedGate(room, releasing, base)
+def released_gate(
+    room: Newsroom,
+    releasing: Collection[int] = (),
+    base: Gate | None = None,
+    recent: Mapping[int, Collection[str]] | None = None,
+) -> ReleasedGate:
+    return ReleasedGate(room, releasing, base, recent)

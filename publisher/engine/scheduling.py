@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -20,6 +20,10 @@ from publisher.timeutil import to_utc, utc_now
 
 S = DeliveryState
 ACTIVE = (S.SCHEDULED, S.CLAIMED, S.HELD, S.UNKNOWN)
+# A release not yet under way: scheduling the article on its channel again moves it (Step.MOVE).
+PENDING = tuple(Step.MOVE.sources)
+# How far in the past a time may lie and still mean "now" (the moment it took to type it).
+PAST_TOLERANCE = timedelta(minutes=1)
 
 
 class ScheduleError(PublisherError):
@@ -33,6 +37,7 @@ class Scheduled:
     channel: str
     due: datetime
     created: bool  # False when the same release was already scheduled
+    moved_from: datetime | None = None  # the pending release was moved here from this time
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +62,14 @@ def schedule(
     campaign: str | None = None,
     slot_number: int | None = None,
     now: datetime | None = None,
+    again: bool = False,
 ) -> ScheduleResult:
     """Plan a release of an article on channels at a time. Allowed before approval, with a warning:
-    the publication gate decides at the due time, and an unapproved release is held, never sent."""
+    the publication gate decides at the due time, and an unapproved release is held, never sent.
+
+    An article has one pending release per channel: scheduling it again on that channel moves the
+    pending one to the new time, unless `again` asks for a deliberate second release. A time in the
+    past is refused: "at once" is said by giving now."""
     if due.tzinfo is None:
         raise ScheduleError("时间须带时区 / the time needs a UTC offset")
     if not channels:
@@ -76,8 +86,11 @@ def schedule(
     due = to_utc(due)
     now = now or utc_now()
     warnings: list[str] = []
-    if due < now:
-        warnings.append("时间已过，将立即发布 / the time has passed: it is due now")
+    if due < now - PAST_TOLERANCE:
+        raise ScheduleError(
+            f"时间已过 / the time has passed: {due.isoformat()}；立即发布请用 --now / "
+            "to send at once use --now, or give a future time"
+        )
     items: list[Scheduled] = []
     with write_session(room.engine) as session:
         article = session.exec(select(Article).where(Article.slug == slug)).first()
@@ -103,7 +116,17 @@ def schedule(
                 assert existing.id is not None
                 items.append(Scheduled(existing.id, slug, channel, due, False))
                 continue
-            if existing is not None:
+            pending = None if again or existing is not None else _pending(session, article.id, channel)
+            if pending is not None and pending.status not in PENDING:
+                raise ScheduleError(
+                    f"{slug} 在 {channel} 的发布正在进行，不能改期 / the release on {channel} is under way "
+                    f"({pending.status}) and cannot be moved; wait for it, or add a second one with --again"
+                )
+            if pending is not None:
+                pending.campaign, pending.slot_number = campaign, slot_number
+                items.append(_move(session, pending, slug, due, key, actor, now))
+                continue
+            if existing is not None:  # canceled, held, missed or failed: a person schedules it again
                 existing.status = Step.RESCHEDULE.apply(existing.status)
                 existing.next_attempt_at, existing.attempts = max(due, now), 0
                 existing.last_error, existing.updated_at = None, utc_now()
@@ -118,6 +141,50 @@ def schedule(
             assert delivery.id is not None
             items.append(Scheduled(delivery.id, slug, channel, due, True))
     return ScheduleResult(items, warnings)
+
+
+def _pending(session: Session, article_id: int, channel: str) -> Delivery | None:
+    """The article's release on a channel that has not happened yet (or is happening now)."""
+    return session.exec(
+        select(Delivery)
+        .where(
+            Delivery.article_id == article_id,
+            Delivery.channel == channel,
+            Delivery.action == "publish",
+            col(Delivery.status).in_([*PENDING, S.CLAIMED, S.UNKNOWN]),
+        )
+        .order_by(col(Delivery.next_attempt_at))
+        .with_for_update()
+    ).first()
+
+
+def _move(
+    session: Session, delivery: Delivery, slug: str, due: datetime, key: str, actor: str, now: datetime
+) -> Scheduled:
+    """The pending release, moved to a new time (audited). Nothing was sent under its old key, so
+    it takes the key of the new instant: scheduling the same time again finds it."""
+    assert delivery.id is not None
+    before = delivery.due_at
+    delivery.due_at, delivery.next_attempt_at, delivery.idempotency_key = due, max(due, now), key
+    delivery.status = Step.MOVE.apply(delivery.status)
+    delivery.attempts, delivery.last_error = 0, None
+    delivery.updated_at = utc_now()
+    session.add(delivery)
+    session.flush()
+    audit.append(
+        session,
+        actor=actor,
+        action=Step.MOVE.audit,
+        object_type="article",
+        object_id=slug,
+        details={
+            "delivery": delivery.id,
+            "channel": delivery.channel,
+            "from": before.isoformat(),
+            "due": due.isoformat(),
+        },
+    )
+    return Scheduled(delivery.id, slug, delivery.channel, due, True, moved_from=before)
 
 
 def add_delivery(

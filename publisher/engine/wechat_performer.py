@@ -18,7 +18,7 @@ from publisher.channels.wechat.adapter import (
     WechatRefused,
     WechatUncertain,
 )
-from publisher.delivery.contract import DeliveryError, Permanent, Receipt, Transient, Unknown
+from publisher.delivery.contract import Deferred, DeliveryError, Permanent, Receipt, Transient, Unknown
 from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Delivery, Retraction, Revision
@@ -34,10 +34,12 @@ class WechatPerformer:
     retry_safe = True
 
     def __init__(self, room: Newsroom, channel: Channel) -> None:
-        # The engine has already asked the publication gate; the adapter need not ask again.
+        # The engine has already asked the publication gate; the adapter need not ask again. A wait
+        # for WeChat takes at most a third of the lease, so the claim never runs out under it.
         self.room = room
         self.channel = channel
-        self.adapter = WechatAdapter(channel, room, gate=None)
+        wait = room.settings.engine.lease_seconds / 3
+        self.adapter = WechatAdapter(channel, room, gate=None, max_wait=wait)
         self.bundle = self.adapter.settings.max_articles  # releases due together become one post
 
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
@@ -63,7 +65,7 @@ class WechatPerformer:
             receipts = self.adapter.deliver(renditions, key=key)
         except WechatDeferred as exc:
             wait = max(1.0, (exc.retry_at - datetime.now(UTC)).total_seconds())
-            return [Transient(str(exc), retry_after=wait)] * len(items)
+            return [Deferred(str(exc), retry_after=wait)] * len(items)
         except WechatUncertain as exc:
             return [Unknown(str(exc))] * len(items)
         except WechatRefused as exc:
@@ -75,7 +77,7 @@ class WechatPerformer:
         if receipt.status == "published":
             return Receipt(remote_id=receipt.remote_id, url=receipt.url, detail=receipt.as_dict())
         if receipt.status == "publishing":
-            return Transient("微信发布中 / still publishing", retry_after=PUBLISHING_POLL_SECONDS)
+            return Deferred("微信发布中 / still publishing", retry_after=PUBLISHING_POLL_SECONDS)
         return Permanent(f"微信 {receipt.status}: {receipt.detail}")
 
     def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:

@@ -13,7 +13,9 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor as LanePool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,6 +27,7 @@ from sqlmodel import Session, col, select
 from publisher.channels.registry import Channel
 from publisher.delivery.contract import (
     BundlingPerformer,
+    Deferred,
     DeliveryError,
     Performer,
     Permanent,
@@ -60,6 +63,7 @@ FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 # being handed over. A worker killed outright can leave only these to be sent again (with the same
 # idempotency key, so a receiver that honours it counts each once).
 MAX_UNRECORDED = 3 * FINISH_GROUP + 1
+TROUBLES_KEPT = 100  # failed or held releases a worker remembers for its report
 
 
 class WindowPolicy(Protocol):
@@ -70,6 +74,10 @@ class WindowPolicy(Protocol):
     def window_block(self, channel: str, at: datetime) -> str | None: ...
 
     def next_open(self, channel: str, at: datetime) -> datetime: ...
+
+
+def unexpected(exc: BaseException) -> str:
+    return f"意外错误，稍后重试 / unexpected error, will retry: {type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +110,7 @@ class DeliveryWorker:
         self.limits = {name: c.limits for name, c in room.channels.channels.items()}
         self._performers: dict[str, Performer] = {}
         self._performers_lock = threading.Lock()
+        self._counting = threading.Lock()  # the round's lanes share `processed` and `unrecorded`
         self._armed: set[datetime] = set()
         self._stop = threading.Event()
         self._dispatching = threading.Lock()
@@ -116,6 +125,10 @@ class DeliveryWorker:
         self._scheduler: BackgroundScheduler | None = None
         self._only: frozenset[int] | None = None
         self.processed = 0
+        # Releases this worker found failed, held, missed or of unknown outcome: `run --once` exits
+        # non-zero on them, so that cron alerts someone. A long run keeps only the latest.
+        self.troubles: deque[str] = deque(maxlen=TROUBLES_KEPT)
+        self.trouble_count = 0
 
     # -- life cycle -------------------------------------------------------------------------------
     def register(self) -> None:
@@ -202,7 +215,13 @@ class DeliveryWorker:
     def catch_up(self) -> int:
         now = self.clock.now()
         cutoff = now - timedelta(seconds=self.settings.grace_seconds)
-        return claims.mark_missed(self.room.engine, cutoff, self.id, now)
+        missed = claims.mark_missed(self.room.engine, cutoff, self.id, now)
+        if missed:
+            log.warning("%d releases missed while no worker ran", missed)
+            with self._counting:
+                self.troubles.append(f"错过 {missed} 项 / {missed} missed")
+                self.trouble_count += 1
+        return missed
 
     def reconcile(self) -> None:
         """Arm a clock job for every due instant within the horizon the database knows of."""
@@ -242,6 +261,9 @@ class DeliveryWorker:
                 found = self._performer(channel).reconcile(d)
             except DeliveryError as exc:
                 log.warning("reconciling delivery %s failed: %s", d.id, exc)
+                continue
+            except Exception:  # one channel's trouble must not stop the others being reconciled
+                log.exception("reconciling delivery %s failed unexpectedly", d.id)
                 continue
             now = self.clock.now()
             if found is not None:
@@ -307,55 +329,112 @@ class DeliveryWorker:
         return self._pause_cached or (self.windows is not None and self.windows.paused)
 
     def _work(self, batch: list[Claim]) -> int:
-        done = 0
+        """Perform a round: one lane per channel, the lanes side by side, so a partner hanging to
+        its timeout holds back only its own channel. Within a lane deliveries go one at a time, in
+        due order, each on its instant; the claim's limits already bound what a channel may take."""
+        lanes: dict[str, list[Claim]] = {}
+        for claim in batch:
+            lanes.setdefault(claim.delivery.channel, []).append(claim)
         unrecorded: list[Outcome] = []
-        bundles: dict[tuple[str, datetime], list[Ready]] = {}
+        if len(lanes) == 1:
+            [only] = lanes.values()
+            done = self._lane(only, unrecorded)
+        else:
+            with LanePool(len(lanes), thread_name_prefix=f"lane-{self.id}") as pool:
+                done = sum(pool.map(lambda lane: self._lane(lane, unrecorded), lanes.values()))
+        claims.finish(self.room.engine, self.id, unrecorded, self.clock.now())
+        return done
+
+    def _lane(self, lane: list[Claim], unrecorded: list[Outcome]) -> int:
+        """One channel's share of a round, on its own thread with its own session; whatever goes
+        wrong here ends as outcomes of these deliveries, never as the end of the round."""
+        done = 0
+        settled: set[int | None] = set()
+        bundles: dict[datetime, list[Ready]] = {}
+        slugs: dict[int, str] = {}
 
         def emit(outcome: Outcome) -> None:
             nonlocal done
             done += outcome.status == DeliveryState.DONE
+            settled.add(outcome.delivery.id)
+            if outcome.action:
+                self._log_release(outcome, slugs.get(outcome.delivery.article_id, "?"))
             if self._recorder is not None:
                 self._outcomes.put(outcome)
             else:
-                unrecorded.append(outcome)
+                with self._counting:
+                    unrecorded.append(outcome)
 
         def flush(before: datetime | None = None) -> None:
-            for key in [k for k in bundles if before is None or k[1] < before]:
-                for outcome in self._run_bundle(bundles.pop(key)):
+            for due in [k for k in bundles if before is None or k < before]:
+                for outcome in self._run_bundle(bundles.pop(due)):
                     emit(outcome)
 
-        with Session(self.room.engine) as session:
-            # One query loads every article, revision and review state the gate will ask about;
-            # the session's identity map then answers the gate without further round trips.
-            ids = {c.delivery.article_id for c in batch}
-            session.exec(
-                select(Article, Revision, ReviewState)
-                .join(Revision, col(Revision.id) == col(Article.current_revision_id))
-                .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id), isouter=True)
-                .where(col(Article.id).in_(ids))
-            ).all()
-            for claim in batch:
-                due = claim.delivery.next_attempt_at
-                flush(before=due)
-                # Claimed a moment ahead, performed on the dot: the claim is off the lateness path.
-                wait = (self.clock.to_wall(due) - RealClock().now()).total_seconds()
-                if (wait > 0 and self._stop.wait(wait)) or self.clock.now() >= claim.expires - self.lease / 3:
+        try:
+            with Session(self.room.engine) as session:
+                # One query loads every article, revision and review state the gate will ask
+                # about; the session's identity map then answers the gate without round trips.
+                ids = {c.delivery.article_id for c in lane}
+                for article, _revision, _state in session.exec(
+                    select(Article, Revision, ReviewState)
+                    .join(Revision, col(Revision.id) == col(Article.current_revision_id))
+                    .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id), isouter=True)
+                    .where(col(Article.id).in_(ids))
+                ).all():
+                    assert article.id is not None
+                    slugs[article.id] = article.slug
+                for claim in lane:
+                    due = claim.delivery.next_attempt_at
+                    flush(before=due)
+                    # Claimed a moment ahead, performed on the dot: the claim is off the lateness path.
+                    wait = (self.clock.to_wall(due) - RealClock().now()).total_seconds()
+                    if (
+                        wait > 0 and self._stop.wait(wait)
+                    ) or self.clock.now() >= claim.expires - self.lease / 3:
+                        emit(Outcome(claim.delivery, Step.RELEASE))
+                        continue
+                    prepared = self._prepare_guarded(claim, session)
+                    with self._counting:
+                        self.processed += 1
+                    if isinstance(prepared, Outcome):
+                        emit(prepared)
+                    elif prepared.claim.delivery.action == DeliveryAction.PUBLISH and self._bundles(
+                        prepared.channel
+                    ):
+                        # Releases due together on a bundling channel go as one (WeChat: one post of
+                        # up to 8; a website: one rebuild).
+                        bundles.setdefault(due, []).append(prepared)
+                    else:
+                        emit(self._run(prepared))
+                flush()
+        except Exception:
+            # The lane's session or bookkeeping failed: what it did not settle goes back to the
+            # queue now instead of waiting for its lease to run out.
+            log.exception("a round's lane for %s failed", lane[0].delivery.channel)
+            for claim in lane:
+                if claim.delivery.id not in settled:
                     emit(Outcome(claim.delivery, Step.RELEASE))
-                    continue
-                prepared = self._prepare(claim, session)
-                self.processed += 1
-                if isinstance(prepared, Outcome):
-                    emit(prepared)
-                elif prepared.claim.delivery.action == DeliveryAction.PUBLISH and self._bundles(
-                    self._performer(prepared.channel)
-                ):
-                    # Releases due together on a bundling channel go as one post (WeChat: up to 8).
-                    bundles.setdefault((prepared.channel.name, due), []).append(prepared)
-                else:
-                    emit(self._run(prepared))
-            flush()
-        claims.finish(self.room.engine, self.id, unrecorded, self.clock.now())
         return done
+
+    def _log_release(self, outcome: Outcome, slug: str) -> None:
+        """One line per release, for whoever watches `publisher run`."""
+        d = outcome.delivery
+        late = (self.clock.now() - d.due_at).total_seconds() / self.clock.speed
+        trouble = outcome.status in (DeliveryState.FAILED, DeliveryState.HELD, DeliveryState.UNKNOWN)
+        if trouble:
+            with self._counting:
+                self.troubles.append(f"{slug} → {d.channel}: {outcome.status} ({outcome.error or ''})")
+                self.trouble_count += 1
+        log.log(
+            logging.WARNING if trouble else logging.INFO,
+            "%s %s %s rev %s late %.1fs%s",
+            slug,
+            d.channel,
+            outcome.status,
+            (outcome.revision_id or "-")[:12],
+            late,
+            f" ({outcome.error})" if outcome.error and outcome.status != DeliveryState.DONE else "",
+        )
 
     def _record_loop(self) -> None:
         """Record outcomes in small groups, beside the round that performs them: one commit for
@@ -381,6 +460,15 @@ class DeliveryWorker:
             except Exception:  # a lost record is retried by the lease; the worker must live on
                 log.exception("recording %d outcomes failed", len(group))
 
+    def _bundles(self, channel: Channel) -> bool:
+        """Whether the channel's performer sends releases due together as one; a channel with no
+        working performer does not, and `_run` turns its error into the delivery's outcome."""
+        try:
+            performer = self._performer(channel)
+        except Exception:
+            return False
+        return isinstance(performer, BundlingPerformer) and performer.bundle > 1
+
     def _performer(self, channel: Channel) -> Performer:
         with self._performers_lock:
             performer = self._performers.get(channel.name)
@@ -388,10 +476,6 @@ class DeliveryWorker:
                 performer = performer_for(self.room, channel)
                 self._performers[channel.name] = performer
             return performer
-
-    @staticmethod
-    def _bundles(performer: Performer) -> bool:
-        return isinstance(performer, BundlingPerformer) and performer.bundle > 1
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
         if retry_after is not None:
@@ -433,6 +517,15 @@ class DeliveryWorker:
             return Outcome(d, Step.HOLD, revision.id, error="；".join(decision.reasons))
         return Ready(claim, channel, revision)
 
+    def _prepare_guarded(self, claim: Claim, session: Session) -> Outcome | Ready:
+        """`_prepare`, with anything unforeseen (a broken file, a database hiccup) as a retry of
+        this delivery with the reason: nothing was sent yet."""
+        try:
+            return self._prepare(claim, session)
+        except Exception as exc:
+            log.exception("preparing delivery %s failed", claim.delivery.id)
+            return self._retry(claim.delivery, None, unexpected(exc), None)
+
     def _decide(
         self, session: Session, d: Delivery, channel: Channel, revision: Revision, now: datetime
     ) -> GateDecision | Outcome:
@@ -452,10 +545,9 @@ class DeliveryWorker:
 
     def _run(self, ready: Ready) -> Outcome:
         d, revision = ready.claim.delivery, ready.revision
-        retry_safe = False  # a performer that cannot even be built has sent nothing
+        performer: Performer | None = None
         try:
             performer = self._performer(ready.channel)
-            retry_safe = performer.retry_safe
             if ready.claim.reclaimed and not performer.retry_safe:
                 found = performer.reconcile(d)
                 if found is not None:
@@ -467,7 +559,13 @@ class DeliveryWorker:
             )
         except DeliveryError as exc:
             result = exc
-        return self._settle(d, revision.id, retry_safe, result)
+        except Exception as exc:
+            # A bug or a broken dependency in one delivery is that delivery's outcome, with its
+            # reason; the round goes on. Whether the other side acted is not known.
+            log.exception("delivery %s failed unexpectedly", d.id)
+            result = Unknown(unexpected(exc))
+        # No performer: nothing was sent, so trying again later is safe.
+        return self._settle(d, revision.id, performer is None or performer.retry_safe, result)
 
     def _run_bundle(self, group: list[Ready]) -> list[Outcome]:
         performer = self._performer(group[0].channel)
@@ -483,6 +581,9 @@ class DeliveryWorker:
                 results = performer.perform_bundle([(r.claim.delivery, r.revision) for r in part])
             except DeliveryError as exc:
                 results = [exc] * len(part)
+            except Exception as exc:
+                log.exception("a bundle of %d deliveries failed unexpectedly", len(part))
+                results = [Unknown(unexpected(exc))] * len(part)
             outcomes += [
                 self._settle(r.claim.delivery, r.revision.id, performer.retry_safe, result)
                 for r, result in zip(part, results, strict=True)
@@ -497,11 +598,21 @@ class DeliveryWorker:
             return Outcome(d, Step.DONE, revision_id, receipt_json=result.to_json(), after=result.ledger)
         if isinstance(result, Permanent):
             return Outcome(d, Step.FAIL, revision_id, error=result.reason)
+        if isinstance(result, Deferred) and result.retry_after is not None:
+            # The state lives on the other side (or in the channel's own rows): come back then,
+            # without using up the delivery's attempts.
+            return Outcome(
+                d,
+                Step.DEFER,
+                revision_id,
+                error=result.reason,
+                next_attempt_at=self.clock.now() + timedelta(seconds=result.retry_after),
+            )
         if isinstance(result, Unknown) and not retry_safe:
             return Outcome(d, Step.LOSE, revision_id, error=result.reason)
         return self._retry(d, revision_id, result.reason, result.retry_after)
 
-    def _retry(self, d: Delivery, revision_id: str, reason: str, retry_after: float | None) -> Outcome:
+    def _retry(self, d: Delivery, revision_id: str | None, reason: str, retry_after: float | None) -> Outcome:
         if d.attempts >= self.settings.max_attempts:
             return Outcome(
                 d,

@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -67,6 +68,14 @@ def _run(task: Task) -> tuple[str, str]:
     return key, _to_json(render_fragment(body, list(sources), blobs, media_cache, media_url))
 
 
+class _PerThread(threading.local):
+    """A connection per thread and process: sqlite3 refuses a connection made on another thread
+    (a long-running worker performs its rounds on a pool), and a connection must not cross a fork."""
+
+    db: sqlite3.Connection | None = None
+    pid: int = 0
+
+
 class FragmentCache:
     """Fragments by render key, in one SQLite file: thousands of small entries, one fsync per build.
 
@@ -81,18 +90,18 @@ class FragmentCache:
         self.media_url = media_url
         self._memo: dict[str, Fragment] = {}
         self.fresh: dict[str, str] = {}
-        self._db: sqlite3.Connection | None = None
-        self._pid = 0
+        self._local = _PerThread()
 
     def _conn(self) -> sqlite3.Connection:
-        # A connection must not cross a fork: each process opens its own.
-        if self._db is None or self._pid != os.getpid():
+        local = self._local
+        db = local.db
+        if db is None or local.pid != os.getpid():
             self.render_cache.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.render_cache / "fragments.db", timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS fragment (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
-            self._pid = os.getpid()
-        return self._db
+            db = sqlite3.connect(self.render_cache / "fragments.db", timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS fragment (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
+            local.db, local.pid = db, os.getpid()
+        return db
 
     def _load(self, key: str) -> str | None:
         row = self._conn().execute("SELECT data FROM fragment WHERE key = ?", (key,)).fetchone()

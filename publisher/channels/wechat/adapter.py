@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import json
 import os
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -119,6 +121,19 @@ class WechatReceipt:
         return cls(**data)
 
 
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def fingerprint(article: dict[str, Any]) -> str:
+    """What tells one article of a post apart in WeChat's answers (`freepublish/batchget`): its
+    title, its source link and the text of its content. WeChat rewrites the markup (styles, image
+    addresses) and may write a digest of its own, never the text; a title alone is not unique."""
+    text = _SPACE.sub("", html.unescape(_TAG.sub("", str(article.get("content") or ""))))
+    payload = "\0".join((str(article.get("title") or ""), str(article.get("content_source_url") or ""), text))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
 def bundle_order(renditions: Sequence[WechatRendition]) -> list[WechatRendition]:
     """The headline first, then by priority (higher first); ties keep the order given."""
     indexed = list(enumerate(renditions))
@@ -159,6 +174,7 @@ class WechatAdapter:
         gate: Gate | None = publication_gate,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        max_wait: float | None = None,
     ) -> None:
         if not isinstance(channel.settings, WechatSettings):
             raise WechatRefused(
@@ -170,7 +186,14 @@ class WechatAdapter:
         self.gate = gate
         self.clock = clock
         self.sleep = sleep
+        # The longest one call may wait for WeChat (following a publication, reconciling), in
+        # seconds: an engine passes a share of its lease, so a wait never outlives the claim; the
+        # post row keeps the state, and the next attempt continues from it.
+        self.max_wait = max_wait
         self._client = client
+
+    def _deadline(self, seconds: float) -> float:
+        return time.monotonic() + (seconds if self.max_wait is None else min(seconds, self.max_wait))
 
     # -- construction ------------------------------------------------------------------------------
     @property
@@ -190,10 +213,7 @@ class WechatAdapter:
                 api_base=s.api_base,
                 tokens=DatabaseTokenStore(self.room.engine),
                 timeout=s.timeout_seconds,
-                backoff_seconds=s.backoff_seconds,
-                backoff_attempts=s.backoff_attempts,
                 limiter=limiter_for(s.app_id, s.api_calls_per_minute),
-                sleep=self.sleep,
             )
         return self._client
 
@@ -311,10 +331,11 @@ class WechatAdapter:
                 "revision_id": r.revision_id,
                 "title": r.title,
                 "rendition": r.sha256,
+                "fingerprint": fingerprint(article),
                 "url": None,
                 "retracted": False,
             }
-            for r in bundle
+            for r, article in zip(bundle, payload, strict=True)
         ]
         post = WechatPost(
             key=key,
@@ -445,7 +466,7 @@ class WechatAdapter:
 
     def _reconcile(self, post: WechatPost) -> WechatPost:
         """Find a submit whose answer was lost among the published posts before anything else."""
-        deadline = time.monotonic() + self.settings.reconcile_seconds
+        deadline = self._deadline(self.settings.reconcile_seconds)
         while True:
             found = self._find_published(post)
             if found is not None:
@@ -470,18 +491,38 @@ class WechatAdapter:
         )
 
     def _find_published(self, post: WechatPost) -> dict[str, Any] | None:
-        titles = [e["title"] for e in json.loads(post.articles_json)]
+        """The published post that is this one: the same articles, in order, by fingerprint (a
+        post of the same titles is not enough), not already another post of ours, and published
+        after this one was submitted (less a margin for clocks)."""
+        entries = json.loads(post.articles_json)
+        wanted = [e.get("fingerprint") or e["title"] for e in entries]
+        by_print = all(e.get("fingerprint") for e in entries)  # posts drafted before fingerprints: titles
         since = (post.submitted_at or post.created_at).timestamp() - 300
+        with read_session(self.room.engine) as session:
+            taken = set(
+                session.exec(
+                    select(WechatPost.article_id).where(
+                        WechatPost.app_id == post.app_id,
+                        WechatPost.key != post.key,
+                        col(WechatPost.article_id).is_not(None),
+                    )
+                )
+            )
         offset = 0
         while True:
             try:
-                page = self.client.freepublish.batchget(offset, 20, 1)
+                page = self.client.freepublish.batchget(offset, 20, 0 if by_print else 1)
             except (requests.Timeout, requests.ConnectionError):
                 return None
             items = page.get("item") or []
             for item in items:
                 news = item.get("content", {}).get("news_item", [])
-                if [n.get("title") for n in news] == titles and item.get("update_time", 0) >= since:
+                found = [fingerprint(n) if by_print else n.get("title") for n in news]
+                if (
+                    found == wanted
+                    and item.get("update_time", 0) >= since
+                    and str(item.get("article_id")) not in taken
+                ):
                     return dict(item)
             offset += len(items)
             # Newest first: once past the submit time, nothing older can be ours.
@@ -513,7 +554,7 @@ class WechatAdapter:
         return True
 
     def _follow(self, post: WechatPost) -> WechatPost:
-        deadline = time.monotonic() + self.settings.publish_wait_seconds
+        deadline = self._deadline(self.settings.publish_wait_seconds)
         while True:
             fresh = self._post(post.key)  # a PUBLISHJOBFINISH callback may have settled it
             if fresh is not None and fresh.state != "publishing":
@@ -630,7 +671,10 @@ class WechatAdapter:
             self._update(post, local_day=day)
 
     def _quota_deferral(self, exc: ApiQuotaExhausted) -> WechatDeferred:
-        return WechatDeferred(str(exc), self.clock() + timedelta(seconds=exc.retry_after))
+        """45009 is a daily quota: the earliest try that can succeed is the newsroom's next day."""
+        here = local(self.clock(), self.room.settings.tz)
+        tomorrow = (here + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return WechatDeferred(f"{exc}，明天再试 / trying again tomorrow", tomorrow)
 
     def _api_failure(self, exc: WeChatClientException, what: str) -> WechatRefused:
         return WechatRefused(f"{what} 被微信拒绝（{exc.errcode}）：{exc.errmsg} / refused by WeChat")

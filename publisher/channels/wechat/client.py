@@ -10,8 +10,9 @@
   token every other worker holds).
 - Retries are bounded. wechatpy retries 40001/42001 by calling itself with no limit, so a server
   that keeps answering 42001 recurses until RecursionError; here a token error is retried once
-  after one refresh, and 45009 (API quota) is backed off a bounded number of times, then raised as
-  `ApiQuotaExhausted` for the caller to defer, not fail.
+  after one refresh, and 45009 (API quota) is raised at once as `ApiQuotaExhausted`: the quota is
+  daily, so waiting inside a call (which would outlive a worker's lease) cannot help; the caller
+  defers to the next day instead.
 - A retried multipart upload sends the whole file. wechatpy re-sends the same file object, which
   the first attempt has read to the end, so the retry uploads an empty file; here files are read
   into bytes once and every attempt sends those bytes.
@@ -45,11 +46,10 @@ Fetch = Callable[[bool], tuple[str, int]]  # force_refresh -> (token, expires_in
 
 
 class ApiQuotaExhausted(Exception):
-    """45009 persisted through the back-off: try again later (a deferral, not a failure)."""
+    """45009: today's API quota is used up. Try again tomorrow (a deferral, not a failure)."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"微信接口调用额度已用尽（45009），{retry_after:.0f} 秒后再试 / API quota reached")
-        self.retry_after = retry_after
+    def __init__(self) -> None:
+        super().__init__("微信接口今日调用额度已用尽（45009） / today's API quota is used up")
 
 
 class TokenStore(Protocol):
@@ -189,22 +189,16 @@ class ApiClient(WeChatClient):  # type: ignore[misc]
         api_base: str,
         tokens: TokenStore,
         timeout: float = 15.0,
-        backoff_seconds: float = 60.0,
-        backoff_attempts: int = 3,
         token_retries: int = 1,
         limiter: RateLimiter | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         # auto_retry off: wechatpy's own retry is the unbounded one replaced by _request below.
         super().__init__(app_id, secret, timeout=timeout, auto_retry=False)
         self.api_base = api_base.rstrip("/")
         self.API_BASE_URL = f"{self.api_base}/cgi-bin/"
         self.tokens = tokens
-        self.backoff_seconds = backoff_seconds
-        self.backoff_attempts = backoff_attempts
         self.token_retries = token_retries
         self.limiter = limiter
-        self.sleep = sleep
 
     # -- the token -----------------------------------------------------------------------------
     @property
@@ -240,7 +234,7 @@ class ApiClient(WeChatClient):  # type: ignore[misc]
     def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
         if kwargs.get("files"):
             kwargs["files"] = {name: _materialise(value) for name, value in kwargs["files"].items()}
-        refreshed = backoffs = 0
+        refreshed = 0
         while True:
             call = dict(kwargs)
             token = self.access_token
@@ -258,11 +252,7 @@ class ApiClient(WeChatClient):  # type: ignore[misc]
                     self.tokens.refresh(self.appid, token, exc.errcode != 42001, self._stable_token)
                     continue
                 if exc.errcode == QUOTA_ERROR:
-                    if backoffs < self.backoff_attempts:
-                        self.sleep(self.backoff_seconds * 2**backoffs)
-                        backoffs += 1
-                        continue
-                    raise ApiQuotaExhausted(self.backoff_seconds * 2**backoffs) from exc
+                    raise ApiQuotaExhausted() from exc
                 raise
 
 
