@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,7 @@ from publisher.cli.common import (
     print_problems,
     staff_errors,
 )
-from publisher.scaffold import init_newsroom
+from publisher.scaffold import Answers, init_newsroom
 
 # Below this many files a progress bar is noise.
 PROGRESS_FROM = 200
@@ -59,14 +60,36 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def init(
         folder: Annotated[Path, typer.Argument(help="新新闻室的目录 / folder for the new newsroom")],
-        name: Annotated[str, typer.Option(help="新闻室名称 / newsroom name")] = "新闻室",
+        name: Annotated[str | None, typer.Option(help="新闻室名称 / newsroom name, e.g. 江澜人大")] = None,
+        city: Annotated[str | None, typer.Option(help="所在城市或区县 / city or district")] = None,
+        domain: Annotated[str | None, typer.Option(help="网站域名 / the website's domain")] = None,
+        timezone: Annotated[str | None, typer.Option(help="时区 / timezone")] = None,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help="不提问，未给出的取默认值 / ask nothing, take defaults")
+        ] = False,
     ) -> None:
-        """新建空白新闻室 / create a new, empty newsroom."""
+        """新建完整的新闻室（可立即校验和发布） / create a complete newsroom, ready to publish."""
+        defaults = Answers(name="")
+        # On a terminal a person is asked what the flags did not say; scripts and pipes never wait.
+        ask = not yes and sys.stdin.isatty()
+        city = city or (typer.prompt("城市或区县 / city", default=defaults.city) if ask else defaults.city)
+        suggested = f"{city}人大"
+        name = name or (typer.prompt("新闻室名称 / name", default=suggested) if ask else suggested)
+        domain = domain or (
+            typer.prompt("网站域名 / domain", default=defaults.domain) if ask else defaults.domain
+        )
+        timezone = timezone or (
+            typer.prompt("时区 / timezone", default=defaults.timezone) if ask else defaults.timezone
+        )
+        answers = Answers(name=str(name), city=str(city), domain=str(domain), timezone=str(timezone))
         with staff_errors():
-            created = init_newsroom(folder, name)
+            created = init_newsroom(folder, answers)
         for path in created:
             console.print(f"  创建 / created {path}")
-        console.print(f"新闻室已就绪：在 {folder}/content 中写稿，然后运行 [bold]publisher ingest[/]。")
+        console.print(
+            f"新闻室已就绪 / ready: 先读 {folder / 'README.md'}，然后运行 "
+            f"[bold]publisher check[/] 与 [bold]publisher doctor[/]。"
+        )
 
     @app.command()
     def check(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
