@@ -169,6 +169,12 @@ username = "editor1"
 name = "示例编辑"
 roles = ["editor"]
 
+# 程序符合性校验（会议报道）也由编辑签署，与初审不能是同一人，所以需要两名编辑。
+[[users]]
+username = "editor2"
+name = "示例编辑二"
+roles = ["editor"]
+
 [[users]]
 username = "proof1"
 name = "示例校对一"
@@ -263,7 +269,7 @@ title = "{name}（微信公众号）"
 description = "官方微信公众号"
 
 [settings]
-app_id = "wx-sandbox"
+app_id = "wx-sandbox-jianglan"  # 沙箱默认接受的 AppID / the sandbox's default AppID
 app_secret_env = "PUBLISHER_WECHAT_SECRET"
 api_base = "http://127.0.0.1:8710"
 sandbox = true
