@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from publisher.channels.kinds import KIND_SETTINGS
+from publisher.channels.kinds import KIND_SETTINGS, KindSettings
 from publisher.errors import Problem
+from publisher.tomlproblems import TomlSource, did_you_mean, validation_problems
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -46,7 +47,8 @@ class ChannelFile(BaseModel):
     def _known_kind(cls, value: str) -> str:
         if value not in KIND_SETTINGS:
             raise ValueError(
-                f"未知渠道类型 / unknown channel kind {value!r}; known: {', '.join(sorted(KIND_SETTINGS))}"
+                f"未知渠道类型 / unknown channel kind {value!r}{did_you_mean(value, KIND_SETTINGS)}; "
+                f"known: {', '.join(sorted(KIND_SETTINGS))}"
             )
         return value
 
@@ -74,13 +76,6 @@ class ChannelSet:
         return frozenset(self.channels)
 
 
-def _problems(exc: ValidationError, source: str, prefix: tuple[str, ...] = ()) -> list[Problem]:
-    return [
-        Problem(source, err["msg"], field=".".join(str(p) for p in (*prefix, *err["loc"])) or None)
-        for err in exc.errors()
-    ]
-
-
 def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
     source = path.relative_to(root).as_posix()
     name = path.stem
@@ -92,7 +87,8 @@ def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
             )
         ]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except UnicodeDecodeError:
         return [Problem(source, "文件不是 UTF-8 编码 / file is not UTF-8")]
     except tomllib.TOMLDecodeError as exc:
@@ -100,14 +96,25 @@ def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
         return [
             Problem(source, f"TOML 语法错误 / syntax error: {exc}", line=int(line.group(1)) if line else None)
         ]
+    reader = TomlSource(source, text)
+    problems: list[Problem] = []
+    base: ChannelFile | None = None
     try:
         base = ChannelFile.model_validate(data)
     except ValidationError as exc:
-        return _problems(exc, source)
-    try:
-        settings = KIND_SETTINGS[base.kind].model_validate(base.settings)
-    except ValidationError as exc:
-        return _problems(exc, source, ("settings",))
+        problems += validation_problems(exc, reader, ChannelFile)
+    # The settings are checked even when the common fields are wrong: every problem in one round.
+    kind = data.get("kind")
+    model = KIND_SETTINGS.get(kind) if isinstance(kind, str) else None
+    settings: KindSettings | None = None
+    raw = data.get("settings", {})
+    if model is not None and isinstance(raw, dict):
+        try:
+            settings = model.model_validate(raw)
+        except ValidationError as exc:
+            problems += validation_problems(exc, reader, model, prefix=("settings",))
+    if problems or base is None or settings is None:
+        return problems
     return Channel(
         name=name,
         kind=base.kind,

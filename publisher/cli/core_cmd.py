@@ -11,16 +11,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from publisher import ingest as ingest_service
+from publisher.channels.registry import load_channels
 from publisher.cli.common import (
     JsonOpt,
     NewsroomOpt,
     console,
     err_console,
+    files_with_errors,
+    find_newsroom,
     open_newsroom,
     print_json,
     print_problems,
     staff_errors,
 )
+from publisher.config import CONFIG_FILE, Paths, salvage_settings
+from publisher.newsroom import Newsroom
 from publisher.scaffold import Answers, init_newsroom
 
 # Below this many files a progress bar is noise.
@@ -93,20 +98,41 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def check(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
-        """校验稿件和渠道文件，不写入任何数据 / validate everything, store nothing."""
+        """校验全部设置、渠道、排期和稿件文件，不写入任何数据 / validate everything, store nothing."""
         with staff_errors():
-            room = open_newsroom(newsroom)
-            files = ingest_service.scan(room.content_dir)
-            with _progress(len(files)) as bar:
-                task = bar.add_task("校验 / checking", total=len(files))
-                report = ingest_service.check(room, progress=lambda n: bar.advance(task, n))
+            root = find_newsroom(newsroom)
+            settings, problems = salvage_settings(root)
+            if settings is None:
+                # Settings beyond repair still leave the channel files to check in the same round.
+                problems += load_channels(root / Paths().channels, root).problems
+                report = None
+            else:
+                room = Newsroom(root, settings)
+                files = ingest_service.scan(room.content_dir)
+                with _progress(len(files)) as bar:
+                    task = bar.add_task("校验 / checking", total=len(files))
+                    report = ingest_service.check(room, progress=lambda n: bar.advance(task, n))
+                problems += report.problems
+        errors = files_with_errors(problems)
         if as_json:
-            print_json(report.as_dict())
+            data = report.as_dict() if report is not None else {}
+            print_json({**data, "problems": [p.as_dict() for p in problems], "files_with_errors": errors})
         else:
-            print_problems(report.problems)
-            state = "[green]全部通过[/]" if report.ok else f"[red]{len(report.skipped)} 个文件有问题[/]"
-            console.print(f"校验 {report.files} 个稿件文件、{len(room.channels.channels)} 个渠道：{state}")
-        if not report.ok:
+            print_problems(problems)
+            state = (
+                "[green]全部通过[/]"
+                if not errors
+                else f"[red]{errors} 个文件有问题 / {errors} file(s) with errors[/]"
+            )
+            if report is not None:
+                console.print(
+                    f"校验 {report.files} 个稿件文件、{len(room.channels.channels)} 个渠道：{state}"
+                )
+            else:
+                console.print(f"{CONFIG_FILE} 无法使用，稿件和排期未校验：{state}")
+        if settings is None or any(p.file == CONFIG_FILE for p in problems):
+            raise typer.Exit(2)
+        if errors:
             raise typer.Exit(1)
 
     @app.command()
