@@ -135,6 +135,34 @@ def register(app: typer.Typer) -> None:
         if errors:
             raise typer.Exit(1)
 
+    @app.command("config-docs")
+    def config_docs(
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="写入此文件 / write here (default: docs/configuration.md)"),
+        ] = None,
+        check_only: Annotated[
+            bool, typer.Option("--check", help="只比较，不写入；不一致时退出码 1 / compare only")
+        ] = False,
+    ) -> None:
+        """由设置模型生成配置参考文档 / write the configuration reference from the settings models."""
+        from publisher import configdoc
+
+        target = output or configdoc.DOC
+        with staff_errors():
+            if check_only:
+                current = target.read_text(encoding="utf-8") if target.is_file() else ""
+                if current != configdoc.render():
+                    err_console.print(
+                        f"[red]{target} 与设置模型不一致，请运行 publisher config-docs / "
+                        "out of date with the settings models: run `publisher config-docs`[/]"
+                    )
+                    raise typer.Exit(1)
+                console.print(f"{target} 是最新的 / up to date")
+                return
+            configdoc.write(target)
+        console.print(f"已写入 / written: {target}")
+
     @app.command()
     def ingest(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
         """入库：每次改动生成不可变版本 / ingest content/ into immutable revisions."""
