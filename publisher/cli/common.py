@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,17 @@ def find_newsroom(path: Path) -> Path:
 
 def open_newsroom(path: Path) -> Newsroom:
     return Newsroom(find_newsroom(path))
+
+
+def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Raise the OSError of a busy port now, naming it, rather than deep inside a server's start."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind((host, port))
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, f"{host}:{port}") from None
+    finally:
+        probe.close()
 
 
 def os_error_message(exc: OSError) -> str:

@@ -61,6 +61,10 @@ def print_ingest_summary(report: ingest_service.IngestReport) -> None:
     print_problems(report.problems)
 
 
+def on_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def init(
@@ -76,7 +80,7 @@ def register(app: typer.Typer) -> None:
         """新建完整的新闻室（可立即校验和发布） / create a complete newsroom, ready to publish."""
         defaults = Answers(name="")
         # On a terminal a person is asked what the flags did not say; scripts and pipes never wait.
-        ask = not yes and sys.stdin.isatty()
+        ask = not yes and on_terminal()
         city = city or (typer.prompt("城市或区县 / city", default=defaults.city) if ask else defaults.city)
         suggested = f"{city}人大"
         name = name or (typer.prompt("新闻室名称 / name", default=suggested) if ask else suggested)
