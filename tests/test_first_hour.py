@@ -136,6 +136,20 @@ def test_init_from_an_empty_folder_to_a_live_article(fresh: tuple[Path, dict[str
     assert not (folder / "public" / "articles" / "welcome-legislation.html").exists()
 
 
+def test_run_once_exits_non_zero_when_a_release_is_held(fresh: tuple[Path, dict[str, str]]) -> None:
+    folder, env = fresh
+    assert run(env, "ingest")[0] == 0
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    code, out, err = run(
+        env, "schedule", "welcome-legislation", "-c", "website", "--at", now, "--as", "editor1"
+    )
+    assert code == 0, out + err
+    code, out, err = run(env, "run", "--once")
+    # Not approved: held, and cron sees a non-zero exit with the reason.
+    assert code == 1 and "held" in err, out + err
+    assert not (folder / "public" / "articles" / "welcome-legislation.html").exists()
+
+
 def test_doctor_blocks_on_a_missing_secret_and_says_which_variable(
     fresh: tuple[Path, dict[str, str]],
 ) -> None:

@@ -186,8 +186,18 @@ def register(app: typer.Typer) -> None:
 
             worker = DeliveryWorker(room, clock=clock, windows=_windows(room))
             if once:
+                began = clock.now()
                 done = worker.run_once()
                 console.print(f"本轮发出 {done} 项 / delivered {done}")
+                troubled = _troubled_since(room, began)
+                for d in troubled:
+                    err_console.print(
+                        f"[yellow]{STATUS.get(d.status, d.status)} / {d.status}:[/] #{d.id} {d.channel} "
+                        f"{escape(d.last_error or '')}"
+                    )
+                if troubled:
+                    # cron and monitoring read the exit code: a held or failed release needs a person.
+                    raise typer.Exit(1)
                 return
 
             def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -266,6 +276,17 @@ def register(app: typer.Typer) -> None:
         with staff_errors():
             set_paused(open_newsroom(newsroom), False, user)
         console.print("已恢复发布 / releases resumed")
+
+
+def _troubled_since(room: Newsroom, since: datetime) -> list[Delivery]:
+    """Releases this round held back or gave up on."""
+    with read_session(room.engine) as session:
+        rows = session.exec(
+            select(Delivery).where(
+                col(Delivery.status).in_(["failed", "held"]), col(Delivery.updated_at) >= since
+            )
+        ).all()
+    return list(rows)
 
 
 def _windows(room: Newsroom) -> WindowPolicy:
