@@ -84,6 +84,10 @@ def broken(tmp_path: Path) -> Path:
     (folder / "publisher.toml").write_text(SETTINGS, encoding="utf-8")
     (folder / "channels" / "wechat.toml").write_text(WECHAT, encoding="utf-8")
     (folder / "schedules" / "campaigns" / "news.toml").write_text(CAMPAIGN, encoding="utf-8")
+    (folder / "review" / "terminology.toml").write_text(
+        '[[term]]\nwrong = "一府两院"\npreferred = "一府一委两院"\n\n[[term]]\nwrong = "人大议员"\nprefered = "人大代表"\n',
+        encoding="utf-8",
+    )
     for article in (folder / "content").rglob("*.md"):
         article.unlink()  # they name columns this test's settings do not declare
     return folder
@@ -101,7 +105,7 @@ def _find(problems: list[dict[str, object]], file: str, field: str) -> dict[str,
     return hits[0]
 
 
-def test_one_check_reports_a_dozen_mistakes_in_three_files_each_with_its_line(broken: Path) -> None:
+def test_one_check_reports_a_dozen_mistakes_in_four_files_each_with_its_line(broken: Path) -> None:
     code, problems, _out = _problems(broken)
     assert code == 2
     expected = [
@@ -119,6 +123,7 @@ def test_one_check_reports_a_dozen_mistakes_in_three_files_each_with_its_line(br
         ("schedules/campaigns/news.toml", "non_working_day", 4, ["expected one of", "'shift'"]),
         ("schedules/campaigns/news.toml", "window.strat", 7, ["unknown key", "'start'"]),
         ("schedules/campaigns/news.toml", "cadence.times.0", 13, ["25:00"]),
+        ("review/terminology.toml", "term.1.prefered", 7, ["unknown key", "'preferred'"]),
     ]
     for file, field, line, words in expected:
         problem = _find(problems, file, field)

@@ -26,6 +26,7 @@ from publisher.cli.common import (
 )
 from publisher.config import CONFIG_FILE, Paths, salvage_settings
 from publisher.newsroom import Newsroom
+from publisher.review.checks import check_lists
 from publisher.scaffold import Answers, init_newsroom
 
 # Below this many files a progress bar is noise.
@@ -117,6 +118,7 @@ def register(app: typer.Typer) -> None:
                     task = bar.add_task("校验 / checking", total=len(files))
                     report = ingest_service.check(room, progress=lambda n: bar.advance(task, n))
                 problems += report.problems
+                problems += check_lists(room.root / settings.paths.review, room.root)
         errors = files_with_errors(problems)
         if as_json:
             data = report.as_dict() if report is not None else {}
