@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -70,7 +70,21 @@ class Person:
 
 
 # -- database ----------------------------------------------------------------------------------------
+def _sqlite_not_created(room: Newsroom) -> bool:
+    """A new newsroom's SQLite file appears on first use; connecting now would only make it empty."""
+    url = make_url(room.database_url)
+    return url.get_backend_name() == "sqlite" and bool(url.database) and not Path(str(url.database)).exists()
+
+
 def check_database(room: Newsroom) -> list[Finding]:
+    if _sqlite_not_created(room):
+        return [
+            Finding(
+                "数据库 / database",
+                Level.OK,
+                "SQLite 数据库将在首次使用时创建 / the SQLite database is created on first use",
+            )
+        ]
     engine = make_engine(room.database_url)
     try:
         with engine.connect() as conn:
@@ -316,6 +330,8 @@ def staffing(stages: list[ReviewStage], people: list[Person], committees: list[s
 
 
 def _stored_people(room: Newsroom) -> list[Person] | None:
+    if _sqlite_not_created(room):
+        return None
     engine = make_engine(room.database_url)
     try:
         with Session(engine) as session:

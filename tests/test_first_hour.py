@@ -203,6 +203,20 @@ def test_doctor_table_exits_non_zero_when_the_database_is_unreachable(tmp_path: 
     assert "Traceback" not in out + err
 
 
+def test_doctor_on_a_brand_new_sqlite_newsroom_creates_nothing(tmp_path: Path, sandbox: str) -> None:
+    folder = tmp_path / "brand-new"
+    _init(folder, sandbox)
+    env = {"PUBLISHER_NEWSROOM": str(folder), "PUBLISHER_WECHAT_SECRET": WECHAT_SECRET}
+    env["PUBLISHER_PARTNER_PUSH_SECRET"] = "x"
+    code, out, err = run(env, "doctor", "--json")
+    checks = {c["check"]: c for c in json.loads(out)["checks"]}
+    assert code == 0, out + err
+    assert (
+        checks["数据库 / database"]["level"] == "ok" and "first use" in checks["数据库 / database"]["detail"]
+    )
+    assert not (folder / "var" / "publisher.db").exists()
+
+
 def _people(*roles: str) -> list[Person]:
     return [Person(f"u{i}", frozenset({role}), frozenset()) for i, role in enumerate(roles)]
 
