@@ -115,7 +115,9 @@ def print_problems(problems: list[Problem], title: str = "问题 / problems") ->
     if not problems:
         return
     table = Table(title=title, show_lines=False, title_justify="left")
-    table.add_column("文件 / file", overflow="fold")
+    # The file is what staff look for first: keep its name whole, let the reason wrap instead.
+    widest = max((len(p.file) for p in problems), default=0)
+    table.add_column("文件 / file", overflow="fold", min_width=min(widest, 40))
     table.add_column("行 / line", justify="right")
     table.add_column("字段 / field")
     table.add_column("原因 / reason", overflow="fold")
