@@ -106,11 +106,6 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def files_with_errors(problems: list[Problem]) -> int:
-    """How many files have a blocking problem: what a summary line counts, warnings aside."""
-    return len({p.file for p in problems if p.severity != "warning"})
-
-
 def print_problems(problems: list[Problem], title: str = "问题 / problems") -> None:
     if not problems:
         return

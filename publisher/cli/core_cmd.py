@@ -11,22 +11,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from publisher import ingest as ingest_service
-from publisher.channels.registry import load_channels
+from publisher.checkup import checkup
 from publisher.cli.common import (
     JsonOpt,
     NewsroomOpt,
     console,
     err_console,
-    files_with_errors,
     find_newsroom,
     open_newsroom,
     print_json,
     print_problems,
     staff_errors,
 )
-from publisher.config import CONFIG_FILE, Paths, salvage_settings
-from publisher.newsroom import Newsroom
-from publisher.review.checks import check_lists
+from publisher.config import CONFIG_FILE, Paths
 from publisher.scaffold import Answers, init_newsroom
 
 # Below this many files a progress bar is noise.
@@ -106,37 +103,26 @@ def register(app: typer.Typer) -> None:
         """校验全部设置、渠道、排期和稿件文件，不写入任何数据 / validate everything, store nothing."""
         with staff_errors():
             root = find_newsroom(newsroom)
-            settings, problems = salvage_settings(root)
-            if settings is None:
-                # Settings beyond repair still leave the channel files to check in the same round.
-                problems += load_channels(root / Paths().channels, root).problems
-                report = None
-            else:
-                room = Newsroom(root, settings)
-                files = ingest_service.scan(room.content_dir)
-                with _progress(len(files)) as bar:
-                    task = bar.add_task("校验 / checking", total=len(files))
-                    report = ingest_service.check(room, progress=lambda n: bar.advance(task, n))
-                problems += report.problems
-                problems += check_lists(room.root / settings.paths.review, room.root)
-        errors = files_with_errors(problems)
+            content = root / Paths().content
+            total = len(ingest_service.scan(content)) if content.is_dir() else 0
+            with _progress(total) as bar:
+                task = bar.add_task("校验 / checking", total=total)
+                result = checkup(root, progress=lambda n: bar.advance(task, n))
+        errors = result.files_with_errors
         if as_json:
-            data = report.as_dict() if report is not None else {}
-            print_json({**data, "problems": [p.as_dict() for p in problems], "files_with_errors": errors})
+            print_json(result.as_dict())
         else:
-            print_problems(problems)
+            print_problems(result.problems)
             state = (
                 "[green]全部通过[/]"
                 if not errors
                 else f"[red]{errors} 个文件有问题 / {errors} file(s) with errors[/]"
             )
-            if report is not None:
-                console.print(
-                    f"校验 {report.files} 个稿件文件、{len(room.channels.channels)} 个渠道：{state}"
-                )
+            if result.report is not None:
+                console.print(f"校验 {result.report.files} 个稿件文件、{result.channels} 个渠道：{state}")
             else:
                 console.print(f"{CONFIG_FILE} 无法使用，稿件和排期未校验：{state}")
-        if settings is None or any(p.file == CONFIG_FILE for p in problems):
+        if result.settings_broken:
             raise typer.Exit(2)
         if errors:
             raise typer.Exit(1)
