@@ -62,8 +62,8 @@ pushes_per_dya = 2
 
 CAMPAIGN = """\
 name = "工作动态"
-column = "newz"
-channels = ["websit", "wechat"]
+column = "news"
+channels = ["website", "wechat"]
 non_working_day = "shif"
 
 [window]
@@ -77,13 +77,33 @@ times = ["25:00"]
 """
 
 
+# Well formed, but naming a column and a channel that do not exist.
+NAMES = """\
+name = "名称"
+column = "newz"
+channels = ["websit"]
+
+[window]
+start = 2026-12-01
+end = 2027-06-30
+
+[cadence]
+kind = "weekly"
+weekdays = ["wed"]
+times = ["10:00"]
+"""
+
+
 @pytest.fixture
 def broken(tmp_path: Path) -> Path:
     folder = tmp_path / "room"
     init_newsroom(folder, Answers(name="测试人大"))
     (folder / "publisher.toml").write_text(SETTINGS, encoding="utf-8")
     (folder / "channels" / "wechat.toml").write_text(WECHAT, encoding="utf-8")
+    for campaign in (folder / "schedules" / "campaigns").glob("*.toml"):
+        campaign.unlink()
     (folder / "schedules" / "campaigns" / "news.toml").write_text(CAMPAIGN, encoding="utf-8")
+    (folder / "schedules" / "campaigns" / "names.toml").write_text(NAMES, encoding="utf-8")
     (folder / "review" / "terminology.toml").write_text(
         '[[term]]\nwrong = "一府两院"\npreferred = "一府一委两院"\n\n[[term]]\nwrong = "人大议员"\nprefered = "人大代表"\n',
         encoding="utf-8",
@@ -124,6 +144,9 @@ def test_one_check_reports_a_dozen_mistakes_in_four_files_each_with_its_line(bro
         ("schedules/campaigns/news.toml", "window.strat", 7, ["unknown key", "'start'"]),
         ("schedules/campaigns/news.toml", "cadence.times.0", 13, ["25:00"]),
         ("review/terminology.toml", "term.1.prefered", 7, ["unknown key", "'preferred'"]),
+        # Names that point into other files, checked against what publisher.toml still declares.
+        ("schedules/campaigns/names.toml", "column", 2, ["unknown column", "did you mean 'news'"]),
+        ("schedules/campaigns/names.toml", "channels.0", 3, ["unknown channel", "did you mean 'website'"]),
     ]
     for file, field, line, words in expected:
         problem = _find(problems, file, field)
