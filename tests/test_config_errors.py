@@ -63,7 +63,7 @@ pushes_per_dya = 2
 CAMPAIGN = """\
 name = "工作动态"
 column = "news"
-channels = ["website", "wechat"]
+channels = ["website", "wechat", "site-fed"]
 non_working_day = "shif"
 
 [window]
@@ -147,6 +147,8 @@ def test_one_check_reports_a_dozen_mistakes_in_four_files_each_with_its_line(bro
         # Names that point into other files, checked against what publisher.toml still declares.
         ("schedules/campaigns/names.toml", "column", 2, ["unknown column", "did you mean 'news'"]),
         ("schedules/campaigns/names.toml", "channels.0", 3, ["unknown channel", "did you mean 'website'"]),
+        # ... even in a file whose other keys are wrong.
+        ("schedules/campaigns/news.toml", "channels.2", 3, ["unknown channel", "did you mean 'site-feed'"]),
     ]
     for file, field, line, words in expected:
         problem = _find(problems, file, field)

@@ -320,6 +320,35 @@ def _ref_name(ctx: _Context, ref: str) -> str:
     return item.name if item is not None else text
 
 
+def _column_key(ctx: _Context, reader: _Reader, name: str) -> str | None:
+    found = ctx.newsroom.settings.column(name)
+    if found is not None:
+        return found.key
+    keys = [c.key for c in ctx.newsroom.settings.columns]
+    names = [c.name for c in ctx.newsroom.settings.columns]
+    ctx.problems.append(
+        reader.problem(
+            f"未知栏目 / unknown column {name!r}{did_you_mean(name, keys + names)} "
+            f"(publisher.toml declares: {', '.join(keys)})",
+            ("column",),
+        )
+    )
+    return None
+
+
+def _names_in_broken_file(ctx: _Context, reader: _Reader, path: Path) -> None:
+    """A campaign that failed its model still names a column and channels: check them in this round."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return
+    column, channels = data.get("column"), data.get("channels")
+    if isinstance(column, str):
+        _column_key(ctx, reader, column)
+    if isinstance(channels, list) and all(isinstance(c, str) for c in channels):
+        ctx.check_channels(reader, channels, ("channels",))
+
+
 def _campaign(
     ctx: _Context,
     path: Path,
@@ -336,23 +365,11 @@ def _campaign(
         )
         return None
     if spec is None or reader is None:
+        if reader is not None:
+            _names_in_broken_file(ctx, reader, path)
         return None
     before = len(ctx.problems)
-    column = None
-    if spec.column is not None:
-        found = ctx.newsroom.settings.column(spec.column)
-        if found is None:
-            keys = [c.key for c in ctx.newsroom.settings.columns]
-            names = [c.name for c in ctx.newsroom.settings.columns]
-            hint = did_you_mean(spec.column, keys + names)
-            ctx.problems.append(
-                reader.problem(
-                    f"未知栏目 / unknown column {spec.column!r}{hint} (publisher.toml declares: {', '.join(keys)})",
-                    ("column",),
-                )
-            )
-        else:
-            column = found.key
+    column = _column_key(ctx, reader, spec.column) if spec.column is not None else None
     ctx.check_channels(reader, spec.channels, ("channels",))
     if spec.label is not None:
         try:
