@@ -199,3 +199,20 @@ def test_commands_find_the_newsroom_from_a_subfolder(tmp_path: Path, db_url: str
     assert result.exit_code == 0 and "新增 4 篇" in result.stdout
     elsewhere = runner.invoke(app, ["check", "-N", str(tmp_path)])
     assert elsewhere.exit_code == 2 and "publisher init" in elsewhere.stderr
+
+
+def test_front_matter_typos_get_a_suggestion(tmp_path: Path) -> None:
+    folder = tmp_path / "room"
+    init_newsroom(folder, Answers(name="测试人大"))
+    article = folder / "content" / "news" / "welcome-news.md"
+    text = article.read_text(encoding="utf-8")
+    text = text.replace("summary:", "sumary:").replace("department: 办公室", "department: 办公")
+    article.write_text(text.replace("kind: news", "kind: nwes"), encoding="utf-8")
+    code, problems, _out = _problems(folder)
+    assert code == 1
+    reasons = {
+        str(p["field"]): str(p["reason"]) for p in problems if p["file"] == "content/news/welcome-news.md"
+    }
+    assert "did you mean 'summary'" in reasons["sumary"]
+    assert "did you mean '办公室'" in reasons["department"]
+    assert "did you mean 'news'" in reasons["kind"]
