@@ -13,7 +13,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from publisher.errors import ConfigError, Problem
-from publisher.tomlproblems import TomlSource, validation_problems
+from publisher.tomlproblems import TomlSource, did_you_mean, validation_problems
 
 CONFIG_FILE = "publisher.toml"
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -197,6 +197,7 @@ class NewsroomSettings(BaseSettings):
             if unknown:
                 raise ValueError(
                     f"用户 {seed.username} 的专门委员会未声明 / undeclared committees: {unknown}"
+                    f"{did_you_mean(unknown[0], declared)}"
                 )
         names = [seed.username for seed in self.users]
         if len(set(names)) != len(names):
