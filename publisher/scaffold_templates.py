@@ -504,10 +504,14 @@ README_MD = """\
    （示例人员覆盖每个角色；三校需要三名不同的校对）。然后运行 `publisher users sync`，
    并为每人运行 `publisher users passwd 用户名` 设置密码。
 2. `channels/website.toml`：网站地址 `base_url`（现为 https://{domain}）。
-3. `channels/wechat.toml`：现在接本地沙箱（`publisher sandbox wechat`）。上线前填写真实
-   `app_id`，删除 `api_base` 和 `sandbox`，把 AppSecret 放入环境变量 `PUBLISHER_WECHAT_SECRET`。
+3. `channels/wechat.toml`：现在接本地沙箱。演练时在另一个终端运行 `publisher sandbox wechat`，
+   并设置任意密钥 `export PUBLISHER_WECHAT_SECRET=sandbox`。上线前填写真实 `app_id`，删除
+   `api_base` 和 `sandbox`，把 AppSecret 放入环境变量 `PUBLISHER_WECHAT_SECRET`。
+   For a rehearsal run the sandbox and set any secret; to go live, see the comments in the file.
 4. `channels/partner-push.toml` 与 `partner-pull.toml`：合作媒体；推送方式的共享密钥放入环境变量
-   `PUBLISHER_PARTNER_PUSH_SECRET`。不需要的渠道可以删除文件或写 `enabled = false`。
+   `PUBLISHER_PARTNER_PUSH_SECRET`（演练：`publisher sandbox partner --channel partner-push`）。
+   尚未就绪的渠道写 `enabled = false`（或删除文件），`publisher doctor` 就不再检查它。
+   A channel not ready yet: `enabled = false`, and the doctor leaves it alone.
 5. `schedules/key-dates.toml` 与 `schedules/meetings.toml`：本级人代会和常委会会议。
 6. `review/secrecy.toml` 与 `review/terminology.toml`：密级标志、规范用语、领导同志姓名职务。
 7. `content/`：每个栏目一篇示例稿件，换成真实稿件。
