@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from publisher.errors import ConfigError, Problem
+from publisher.tomlproblems import TomlSource, did_you_mean, validation_problems
 
 CONFIG_FILE = "publisher.toml"
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -196,6 +197,7 @@ class NewsroomSettings(BaseSettings):
             if unknown:
                 raise ValueError(
                     f"用户 {seed.username} 的专门委员会未声明 / undeclared committees: {unknown}"
+                    f"{did_you_mean(unknown[0], declared)}"
                 )
         names = [seed.username for seed in self.users]
         if len(set(names)) != len(names):
@@ -228,13 +230,26 @@ def _toml_line(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def load_settings(root: Path) -> NewsroomSettings:
-    """Read and validate `publisher.toml`; every problem is reported at once as a ConfigError."""
+# publisher.toml writes the database URL as `[database] url`; the model keeps it flat so the
+# environment can override it.
+_WRITTEN: dict[tuple[str | int, ...], tuple[str | int, ...]] = {("database_url",): ("database", "url")}
+
+
+def _read(root: Path) -> tuple[dict[str, Any], TomlSource]:
     path = root / CONFIG_FILE
     if not path.is_file():
-        raise ConfigError([Problem(CONFIG_FILE, f"找不到配置文件 / no {CONFIG_FILE} in {root}")])
+        raise ConfigError(
+            [
+                Problem(
+                    CONFIG_FILE,
+                    f"找不到配置文件 / no {CONFIG_FILE} in {root}; "
+                    "在新闻室目录中运行，或用 -N / PUBLISHER_NEWSROOM 指定，或用 publisher init 新建",
+                )
+            ]
+        )
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data: dict[str, Any] = tomllib.loads(text)
     except UnicodeDecodeError:
         raise ConfigError([Problem(CONFIG_FILE, "文件不是 UTF-8 编码 / file is not UTF-8")]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -244,11 +259,63 @@ def load_settings(root: Path) -> NewsroomSettings:
     database = data.pop("database", {})
     if isinstance(database, dict) and "url" in database:
         data["database_url"] = database.pop("url")
+    return data, TomlSource(CONFIG_FILE, text)
+
+
+def load_settings(root: Path) -> NewsroomSettings:
+    """Read and validate `publisher.toml`; every problem is reported at once as a ConfigError."""
+    data, source = _read(root)
     try:
         return NewsroomSettings(**data)
     except ValidationError as exc:
-        problems = [
-            Problem(CONFIG_FILE, err["msg"], field=".".join(str(part) for part in err["loc"]) or None)
-            for err in exc.errors()
-        ]
-        raise ConfigError(problems) from None
+        raise ConfigError(validation_problems(exc, source, NewsroomSettings, written=_WRITTEN)) from None
+
+
+def _has(node: Any, key: str | int) -> bool:
+    if isinstance(node, dict):
+        return key in node
+    return isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+
+
+def _drop(data: dict[str, Any], loc: tuple[str | int, ...]) -> tuple[Any, str | int] | None:
+    """Where the error at `loc` can be cut out: the innermost list item, else the key itself."""
+    path = list(loc)
+    if not path:
+        return None
+    cut = max((i for i, part in enumerate(path) if isinstance(part, int)), default=len(path) - 1)
+    node: Any = data
+    for part in path[:cut]:
+        if not _has(node, part):
+            return None
+        node = node[part]
+    key = path[cut]
+    return (node, key) if _has(node, key) else None
+
+
+def salvage_settings(root: Path) -> tuple[NewsroomSettings | None, list[Problem]]:
+    """The settings with every broken entry left out, and the problems; for `publisher check`.
+
+    A mistake in publisher.toml must not hide the mistakes in channel and campaign files: with the
+    broken keys and list items cut out (a default takes their place), the other files are still
+    checked against what remains. None when a required part cannot be recovered.
+    """
+    try:
+        return load_settings(root), []
+    except ConfigError as exc:
+        problems = exc.problems
+    try:
+        data, _source = _read(root)
+    except ConfigError:
+        return None, problems
+    for _round in range(12):
+        try:
+            return NewsroomSettings(**data), problems
+        except ValidationError as exc:
+            cuts = [c for c in (_drop(data, tuple(e["loc"])) for e in exc.errors()) if c is not None]
+            if not cuts:
+                return None, problems
+            # Highest index first, so cutting one list item leaves the others' places intact.
+            for node, key in sorted(cuts, key=lambda c: c[1] if isinstance(c[1], int) else -1, reverse=True):
+                if _has(node, key):
+                    del node[key]
+    return None, problems

@@ -111,7 +111,7 @@ def test_init_creates_a_newsroom_that_ingests(tmp_path: Path, db_url: str) -> No
     write_article(folder / "content", "one.md", base_meta("one", column="工作动态"))
     env = {"PUBLISHER_NEWSROOM": str(folder), "PUBLISHER_DATABASE_URL": db_url}
     code, out, _ = run(env, "ingest")
-    assert code == 0 and "新增 1 篇" in out
+    assert code == 0 and "新增 5 篇" in out
     code, _out, err = run({}, "init", str(folder))
     assert code == 1 and "已存在" in err
 

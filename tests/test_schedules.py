@@ -407,7 +407,7 @@ def test_bad_toml_names_the_line(newsroom_dir: Path, text: str, line: int) -> No
             4,
             "label template",
         ),
-        (campaign(WEEKLY_THU_FRI, window=NEW_YEAR, header="colour = 3"), "colour", 4, "Extra inputs"),
+        (campaign(WEEKLY_THU_FRI, window=NEW_YEAR, header="colour = 3"), "colour", 4, "unknown key 'colour'"),
     ],
 )
 def test_bad_campaign_fields_name_file_field_and_line(

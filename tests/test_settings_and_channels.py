@@ -22,24 +22,28 @@ def write(folder: Path, name: str, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "field", "says"),
     [
-        ('kind = "website"\n', "title", "Field required"),
+        ('kind = "website"\n[settings]\nbase_url = "https://x"\n', "title", "required key is missing"),
         ('kind = "fax"\ntitle = "传真"\n', "kind", "未知渠道类型"),
         (
             'kind = "website"\ntitle = "网站"\n[settings]\nbase_url = "ftp://x"\n',
             "settings.base_url",
-            "pattern",
+            "does not match the expected form",
         ),
         (
             'kind = "website"\ntitle = "网站"\n[settings]\nbase_url = "https://x"\ncolour = "red"\n',
             "settings.colour",
-            "Extra",
+            "unknown key 'colour'",
         ),
         (
             'kind = "wechat"\ntitle = "公众号"\n[settings]\napp_id = "wx"\napp_secret_env = "plain secret"\n',
             "settings.app_secret_env",
-            "pattern",
+            "does not match the expected form",
         ),
-        ('kind = "website"\ntitle = "网站"\nbogus = 1\n', "bogus", "Extra"),
+        (
+            'kind = "website"\ntitle = "网站"\nbogus = 1\n[settings]\nbase_url = "https://x"\n',
+            "bogus",
+            "未知的键 / unknown key 'bogus'",
+        ),
     ],
 )
 def test_channel_file_problems_name_the_field(tmp_path: Path, text: str, field: str, says: str) -> None:

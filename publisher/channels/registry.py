@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from publisher.channels.kinds import KindSettings
 from publisher.delivery.kinds import channel_kind, channel_kinds
 from publisher.errors import Problem
+from publisher.tomlproblems import TomlSource, did_you_mean, validation_problems
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -47,7 +48,8 @@ class ChannelFile(BaseModel):
     def _known_kind(cls, value: str) -> str:
         if channel_kind(value) is None:
             raise ValueError(
-                f"未知渠道类型 / unknown channel kind {value!r}; known: {', '.join(sorted(channel_kinds()))}"
+                f"未知渠道类型 / unknown channel kind {value!r}{did_you_mean(value, channel_kinds())}; "
+                f"known: {', '.join(sorted(channel_kinds()))}"
             )
         return value
 
@@ -75,13 +77,6 @@ class ChannelSet:
         return frozenset(self.channels)
 
 
-def _problems(exc: ValidationError, source: str, prefix: tuple[str, ...] = ()) -> list[Problem]:
-    return [
-        Problem(source, err["msg"], field=".".join(str(p) for p in (*prefix, *err["loc"])) or None)
-        for err in exc.errors()
-    ]
-
-
 def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
     source = path.relative_to(root).as_posix()
     name = path.stem
@@ -93,7 +88,8 @@ def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
             )
         ]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except UnicodeDecodeError:
         return [Problem(source, "文件不是 UTF-8 编码 / file is not UTF-8")]
     except tomllib.TOMLDecodeError as exc:
@@ -101,18 +97,29 @@ def load_channel(path: Path, root: Path) -> Channel | list[Problem]:
         return [
             Problem(source, f"TOML 语法错误 / syntax error: {exc}", line=int(line.group(1)) if line else None)
         ]
+    reader = TomlSource(source, text)
+    problems: list[Problem] = []
+    base: ChannelFile | None = None
     try:
         base = ChannelFile.model_validate(data)
     except ValidationError as exc:
-        return _problems(exc, source)
-    try:
-        kind = channel_kind(base.kind)
-        assert kind is not None  # the kind was validated above
-        settings = kind.settings.model_validate(base.settings)
-    except ValidationError as exc:
-        return _problems(exc, source, ("settings",))
-    # A kind's settings model says how the kind follows corrections; a third party's must too.
-    assert isinstance(settings, KindSettings), f"{base.kind}: settings model is not a KindSettings"
+        problems += validation_problems(exc, reader, ChannelFile)
+    # The settings are checked even when the common fields are wrong: every problem in one round.
+    kind = data.get("kind")
+    found = channel_kind(kind) if isinstance(kind, str) else None
+    model = found.settings if found is not None else None
+    settings: KindSettings | None = None
+    raw = data.get("settings", {})
+    if model is not None and isinstance(raw, dict):
+        try:
+            validated = model.model_validate(raw)
+            # A kind's settings model says how the kind follows corrections; a third party's must too.
+            assert isinstance(validated, KindSettings), f"{kind}: settings model is not a KindSettings"
+            settings = validated
+        except ValidationError as exc:
+            problems += validation_problems(exc, reader, model, prefix=("settings",))
+    if problems or base is None or settings is None:
+        return problems
     return Channel(
         name=name,
         kind=base.kind,

@@ -10,6 +10,7 @@ from publisher.cli import (
     backup_cmd,
     core_cmd,
     db_cmd,
+    doctor_cmd,
     engine_cmd,
     plan_cmd,
     report_cmd,
@@ -29,6 +30,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 core_cmd.register(app)
+doctor_cmd.register(app)
 engine_cmd.register(app)
 site_cmd.register(app)
 supply_cmd.register(app)

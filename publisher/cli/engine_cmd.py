@@ -234,12 +234,20 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"已停止 / stopped; processed {worker.processed}")
 
     @app.command()
-    def status(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
-        """引擎与队列状态 / live workers and delivery counts."""
+    def status(
+        newsroom: NewsroomOpt = Path("."),
+        as_json: JsonOpt = False,
+        all_: Annotated[
+            bool, typer.Option("--all", help="包括已停止的引擎（历史） / include workers that stopped")
+        ] = False,
+    ) -> None:
+        """引擎与队列状态（默认只列在线引擎） / live workers and delivery counts."""
         with staff_errors():
             room = open_newsroom(newsroom)
             with read_session(room.engine) as session:
                 st = engine_status(session, RealClock().now(), room.settings.engine.heartbeat_seconds)
+        # Every worker that ever ran stays on record; staff asking "what is running" want the live ones.
+        workers = st.workers if all_ else [w for w in st.workers if w.alive]
         if as_json:
             print_json(
                 {
@@ -253,7 +261,7 @@ def register(app: typer.Typer) -> None:
                             "heartbeat_at": w.heartbeat_at.isoformat(),
                             "processed": w.processed,
                         }
-                        for w in st.workers
+                        for w in workers
                     ],
                 }
             )
@@ -262,7 +270,12 @@ def register(app: typer.Typer) -> None:
             ("[bold red]已暂停 / PAUSED[/]  " if st.paused else "")
             + "  ".join(f"{k} {v}" for k, v in st.counts.items())
         )
-        for w in st.workers:
+        if not workers:
+            console.print(
+                "  没有在线的发布引擎 / no worker is running"
+                + ("" if all_ else "（--all 查看历史 / --all for history）")
+            )
+        for w in workers:
             mark = "[green]在线[/]" if w.alive else "离线"
             console.print(
                 f"  {mark} {w.id} {w.state} 心跳 {show(w.heartbeat_at, room.settings.tz)} 已处理 {w.processed}"

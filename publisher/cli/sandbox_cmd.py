@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from publisher.cli.common import console
+from publisher.cli.common import console, ensure_port_free, staff_errors
 from publisher.cli.sandbox_partner import register_partner
 
 app = typer.Typer(help="本地沙箱 / local fakes of the publishing platforms.", no_args_is_help=True)
@@ -38,6 +38,8 @@ def wechat(
     state = State(
         app_id=app_id, secret=secret, publish_delay=publish_delay, token_ttl=token_ttl, callback_url=callback
     )
+    with staff_errors():
+        ensure_port_free(port)
     console.print(f"微信沙箱 / WeChat sandbox: http://127.0.0.1:{port}/  （AppID {app_id}；Ctrl-C 停止）")
     serve(state, port)
 

@@ -15,7 +15,14 @@ from urllib.parse import urlsplit
 import typer
 from rich.markup import escape
 
-from publisher.cli.common import NewsroomOpt, console, err_console, open_newsroom, staff_errors
+from publisher.cli.common import (
+    NewsroomOpt,
+    console,
+    ensure_port_free,
+    err_console,
+    open_newsroom,
+    staff_errors,
+)
 from publisher.errors import PublisherError
 from publisher.supply.sandbox import Received, SandboxPartner, parse_failures
 from publisher.supply.service import partner as partner_channel
@@ -73,6 +80,7 @@ def register_partner(group: typer.Typer) -> None:
                 on_receive=lambda item: console.print(describe(item)),
             )
             sandbox.fail(*(fail or []))
+            ensure_port_free(chosen)
         err_console.print(
             f"沙箱合作媒体 {channel} 监听 / listening on {sandbox.url}（GET / 查看已收稿件；Ctrl-C 结束）"
         )

@@ -10,7 +10,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
+from publisher.cli.common import (
+    JsonOpt,
+    NewsroomOpt,
+    console,
+    ensure_port_free,
+    open_newsroom,
+    print_json,
+    staff_errors,
+)
 from publisher.engine.release import released_gate
 from publisher.errors import PublisherError
 from publisher.site import build as site_build
@@ -109,6 +117,7 @@ def register(app: typer.Typer) -> None:
             root = site_build.output_dir(room, sites[0])
             if not root.is_dir():
                 raise PublisherError(f"尚未构建 / nothing built yet at {root}: run `publisher build` first")
+            ensure_port_free(port)
             server = make_server(root, port)
         bound = server.server_address[1]
         console.print(

@@ -14,6 +14,7 @@ from publisher.cli.common import (
     JsonOpt,
     NewsroomOpt,
     console,
+    ensure_port_free,
     err_console,
     open_newsroom,
     print_json,
@@ -267,6 +268,7 @@ def register(root: typer.Typer) -> None:
             room.engine  # noqa: B018 - migrate before the first request, and fail here if it cannot
             if port < 1 or port > 65535:
                 raise PublisherError(f"端口无效 / bad port {port}")
+            ensure_port_free(port)
         err_console.print(
             f"服务运行于 / serving on http://127.0.0.1:{port}/  （接口文档 / API docs: http://127.0.0.1:{port}/docs）"
         )

@@ -1,4 +1,4 @@
-"""users add, list, disable, passwd, sync."""
+"""users add, list, edit, disable, passwd, sync."""
 
 from __future__ import annotations
 
@@ -114,6 +114,51 @@ def disable(username: str, newsroom: NewsroomOpt = Path(".")) -> None:
         with write_session(room.engine) as session:
             service.disable_user(session, username, ACTOR)
     console.print(f"已停用 / disabled {username}")
+
+
+@app.command("edit")
+def edit(
+    username: str,
+    roles: Annotated[
+        list[str] | None,
+        typer.Option("--roles", help="新的角色（逗号分隔，替换原有） / roles, replacing the old"),
+    ] = None,
+    departments: Annotated[
+        list[str] | None, typer.Option("--departments", help="负责部门（替换原有） / departments")
+    ] = None,
+    committees: Annotated[
+        list[str] | None, typer.Option("--committees", help="专门委员会（替换原有） / committees")
+    ] = None,
+    enable: Annotated[
+        bool | None, typer.Option("--enable/--disable", help="启用或停用 / enable or disable")
+    ] = None,
+    newsroom: NewsroomOpt = Path("."),
+) -> None:
+    """修改用户的角色、部门、专门委员会或状态 / change a user's roles, departments, committees or state."""
+    with staff_errors():
+        if roles is None and departments is None and committees is None and enable is None:
+            raise service.UserError(
+                "没有要修改的内容 / nothing to change: give --roles, --departments, --committees, "
+                "--enable or --disable"
+            )
+        room = open_newsroom(newsroom)
+        with write_session(room.engine) as session:
+            user = service.edit_user(
+                session,
+                username,
+                actor=ACTOR,
+                roles=roles,
+                committees=committees,
+                departments=departments,
+                active=enable,
+                known_committees=room.taxonomy.committees,
+            )
+            scope = "、".join(service.committees_of(user) + service.departments_of(user))
+            shown = f"{user.display_name}：{', '.join(service.roles_of(user))}" + (
+                f"；{scope}" if scope else ""
+            )
+            shown += "（启用 / enabled）" if user.active else "（停用 / disabled）"
+    console.print(f"已更新用户 / updated {username}: {shown}")
 
 
 @app.command("passwd")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from publisher.content.revision import Snapshot, normalise_body
 from publisher.content.slugs import slugify
 from publisher.errors import Problem
 from publisher.store.blobs import BlobStore
+from publisher.tomlproblems import did_you_mean, keys_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,12 @@ def _reason(error: Any) -> str:
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     if kind == "literal_error":
-        return f"取值无效 / invalid value {error['input']!r}; 可选 / expected {ctx.get('expected')}"
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        hint = did_you_mean(error["input"], choices) if isinstance(error["input"], str) else ""
+        return f"取值无效 / invalid value {error['input']!r}; 可选 / expected {ctx.get('expected')}{hint}"
+    if kind == "extra_forbidden" and error["loc"]:
+        key = str(error["loc"][-1])
+        return f"{_MESSAGES[kind]}{did_you_mean(key, keys_at(ArticleMeta, error['loc'][:-1]))}"
     if kind == "string_too_short":
         return "不能为空 / must not be empty"
     if kind == "too_short":

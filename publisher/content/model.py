@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from publisher.tomlproblems import did_you_mean
+
 Kind = Literal["news", "meeting_report", "interpretation", "feature", "notice", "video"]
 SeriesStage = Literal["inspection", "inquiry", "evaluation", "rectification", "other"]
 
@@ -169,7 +171,8 @@ class ArticleMeta(BaseModel):
         key = taxonomy.columns.get(value)
         if key is None:
             known = "、".join(sorted({k for k in taxonomy.columns if not k.isascii()}))
-            raise ValueError(f"未知栏目 / unknown column {value!r}; 可用栏目 / declared: {known}")
+            hint = did_you_mean(value, taxonomy.columns)
+            raise ValueError(f"未知栏目 / unknown column {value!r}{hint}; 可用栏目 / declared: {known}")
         return key
 
     @field_validator("department")
@@ -177,7 +180,8 @@ class ArticleMeta(BaseModel):
     def _known_department(cls, value: str, info: ValidationInfo) -> str:
         taxonomy = _taxonomy(info)
         if taxonomy is not None and value not in taxonomy.departments:
-            raise ValueError(f"未知部门 / unknown department {value!r} (publisher.toml: departments)")
+            hint = did_you_mean(value, taxonomy.departments)
+            raise ValueError(f"未知部门 / unknown department {value!r}{hint} (publisher.toml: departments)")
         return value
 
     @field_validator("committee")
@@ -185,7 +189,10 @@ class ArticleMeta(BaseModel):
     def _known_committee(cls, value: str | None, info: ValidationInfo) -> str | None:
         taxonomy = _taxonomy(info)
         if value is not None and taxonomy is not None and value not in taxonomy.committees:
-            raise ValueError(f"未知专门委员会 / unknown committee {value!r} (publisher.toml: committees)")
+            hint = did_you_mean(value, taxonomy.committees)
+            raise ValueError(
+                f"未知专门委员会 / unknown committee {value!r}{hint} (publisher.toml: committees)"
+            )
         return value
 
     @field_validator("channels")
@@ -197,7 +204,10 @@ class ArticleMeta(BaseModel):
         unknown = [name for name in value if name not in taxonomy.channels]
         if unknown:
             known = ", ".join(sorted(taxonomy.channels)) or "(none)"
-            raise ValueError(f"未知渠道 / unknown channel {', '.join(unknown)}; channels/ declares: {known}")
+            hint = did_you_mean(unknown[0], taxonomy.channels)
+            raise ValueError(
+                f"未知渠道 / unknown channel {', '.join(unknown)}{hint}; channels/ declares: {known}"
+            )
         return value
 
     def canonical(self, slug: str) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from publisher.review.normalize import (
     source_view_text,
 )
 from publisher.review.register import MeetingRegister, RegisteredMeeting, body_of
+from publisher.tomlproblems import TomlSource, validation_problems
 
 Severity = Literal["block", "warning"]
 
@@ -124,13 +125,26 @@ def _load(path: Path, root: Path, model: type[_Strict]) -> Any:
     if not path.is_file():
         return model()
     try:
-        return model.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        return model.model_validate(tomllib.loads(text))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(shown, f"无法读取 / cannot read: {exc}")]) from None
-    except ValidationError as exc:
+        line = re.search(r"line (\d+)", str(exc))
         raise ConfigError(
-            [Problem(shown, e["msg"], field=".".join(str(p) for p in e["loc"])) for e in exc.errors()]
+            [Problem(shown, f"无法读取 / cannot read: {exc}", line=int(line.group(1)) if line else None)]
         ) from None
+    except ValidationError as exc:
+        raise ConfigError(validation_problems(exc, TomlSource(shown, text), model)) from None
+
+
+def check_lists(review_dir: Path, root: Path) -> list[Problem]:
+    """For `publisher check`: every problem of every review list, nothing raised."""
+    problems: list[Problem] = []
+    for load in (load_secrecy, load_terms):
+        try:
+            load(review_dir, root)
+        except ConfigError as exc:
+            problems += exc.problems
+    return problems
 
 
 def load_secrecy(review_dir: Path, root: Path) -> SecrecyList:

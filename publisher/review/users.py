@@ -169,6 +169,67 @@ def disable_user(session: Session, username: str, actor: str) -> StaffUser:
     return user
 
 
+def _split(values: Iterable[str]) -> list[str]:
+    """`--roles editor,proofreader` and repeated options read the same."""
+    return list(dict.fromkeys(v.strip() for value in values for v in value.split(",") if v.strip()))
+
+
+def edit_user(
+    session: Session,
+    username: str,
+    *,
+    actor: str,
+    roles: Iterable[str] | None = None,
+    committees: Iterable[str] | None = None,
+    departments: Iterable[str] | None = None,
+    active: bool | None = None,
+    known_committees: frozenset[str] | None = None,
+) -> StaffUser:
+    """Change what a user may do; what is not given stays. Past signatures keep the roles they had."""
+    user = get_user(session, username)
+    new_roles = _check_roles(_split(roles)) if roles is not None else roles_of(user)
+    new_committees = _split(committees) if committees is not None else committees_of(user)
+    new_departments = _split(departments) if departments is not None else departments_of(user)
+    if "committee_reviewer" not in new_roles:
+        if committees is not None and new_committees:
+            raise UserError(
+                "只有专委会审核人（committee_reviewer）可以指定专门委员会 / only committee reviewers name committees"
+            )
+        new_committees = []  # a committee belongs to the reviewer role: dropping the role drops it
+    elif not new_committees:
+        raise UserError(
+            "专委会审核人须指定所属专门委员会（--committees） / a committee reviewer needs --committees"
+        )
+    if known_committees is not None:
+        unknown = [c for c in new_committees if c not in known_committees]
+        if unknown:
+            raise UserError(f"未声明的专门委员会 / undeclared committees: {unknown}")
+    before = {
+        "roles": roles_of(user),
+        "committees": committees_of(user),
+        "departments": departments_of(user),
+        "active": user.active,
+    }
+    after = {
+        "roles": new_roles,
+        "committees": new_committees,
+        "departments": new_departments,
+        "active": user.active if active is None else active,
+    }
+    if after == before:
+        return user
+    user.roles_json = json.dumps(new_roles, ensure_ascii=False)
+    user.committees_json = json.dumps(new_committees, ensure_ascii=False)
+    user.departments_json = json.dumps(new_departments, ensure_ascii=False)
+    user.active = bool(after["active"])
+    session.add(user)
+    changed = {k: {"from": before[k], "to": after[k]} for k in after if after[k] != before[k]}
+    audit.append(
+        session, actor=actor, action="user.update", object_type="user", object_id=username, details=changed
+    )
+    return user
+
+
 def list_users(session: Session) -> list[StaffUser]:
     return list(session.exec(select(StaffUser).order_by(col(StaffUser.username))))
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from publisher.errors import PublisherError
+from publisher.tomlproblems import did_you_mean
 
 _OFFSET = re.compile(r"^(?P<ref>.+?)\s*(?P<sign>[+-])\s*(?P<n>\d+)\s*(?P<unit>d|w|天|周)$")
 _EDGE = re.compile(r"^(?P<ref>.+)\.(?P<edge>start|end)$")
@@ -102,8 +103,10 @@ class KeyDateIndex:
             if base is not None:
                 days = int(match.group("n")) * (7 if match.group("unit") in ("w", "周") else 1)
                 return base + timedelta(days=days if match.group("sign") == "+" else -days)
+        ref = match.group("ref").strip() if match else text.split(".")[0].strip()
         raise RefError(
-            f"未知的关键日期 / unknown key date in {text!r}: use a key, name or alias from key-dates.toml "
+            f"未知的关键日期 / unknown key date in {text!r}{did_you_mean(ref, self._names)}: "
+            "use a key, name or alias from key-dates.toml "
             "or a meeting id from meetings.toml, e.g. `宪法日 - 7d` or `sc-29.end + 1d`"
         )
 

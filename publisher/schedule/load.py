@@ -33,6 +33,7 @@ from publisher.schedule.model import (
 from publisher.schedule.schedules import Campaign, Schedules, Slot
 from publisher.schedule.windows import BlackoutWindow, QuietWindow, Window
 from publisher.schedule.workdays import WorkingCalendar, fallback_warning
+from publisher.tomlproblems import TomlSource, did_you_mean, explain
 
 KEY_DATES_FILE = "key-dates.toml"
 RULES_FILE = "newsroom.toml"
@@ -44,61 +45,8 @@ _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 M = TypeVar("M", bound=BaseModel)
 
 
-class _Reader:
-    """One file's text, for turning a field path into the line it is written on."""
-
-    def __init__(self, source: str, text: str) -> None:
-        self.source = source
-        self.lines = text.splitlines()
-
-    def problem(self, reason: str, loc: tuple[str | int, ...] = (), severity: str = "error") -> Problem:
-        field = ".".join(str(p) for p in loc) or None
-        return Problem(self.source, reason, field=field, line=self.line_of(loc), severity=severity)
-
-    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
-        """Best effort: follow [table] / [[array]] headers and `key =` lines down the path."""
-        found: int | None = None
-        pos = 0
-        table: list[str] = []
-        i = 0
-        while i < len(loc):
-            part = loc[i]
-            if isinstance(part, int):
-                i += 1
-                continue
-            nxt = loc[i + 1] if i + 1 < len(loc) else None
-            name = ".".join([*table, part])
-            if isinstance(nxt, int):
-                heads = self._headers(rf"\[\[\s*{re.escape(name)}\s*\]\]", pos)
-                if len(heads) > nxt:
-                    pos = found = heads[nxt]
-                    table.append(part)
-                    i += 2
-                    continue
-            heads = self._headers(rf"\[\s*{re.escape(name)}\s*\]", pos)
-            if heads:
-                pos = found = heads[0]
-                table.append(part)
-                i += 1
-                continue
-            key_line = self._key_line(part, pos if table else -1)
-            if key_line is not None:
-                found = key_line
-            break
-        return None if found is None else found + 1
-
-    def _headers(self, pattern: str, start: int) -> list[int]:
-        regex = re.compile(rf"^\s*{pattern}\s*(#.*)?$")
-        return [n for n in range(start, len(self.lines)) if regex.match(self.lines[n])]
-
-    def _key_line(self, key: str, header: int) -> int | None:
-        regex = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-        for n in range(header + 1, len(self.lines)):
-            if re.match(r"^\s*\[", self.lines[n]):
-                return None
-            if regex.match(self.lines[n]):
-                return n
-        return None
+# Kept under its old name: the loader's helpers take a reader.
+_Reader = TomlSource
 
 
 def _read(path: Path, root: Path, model: type[M], problems: list[Problem]) -> tuple[M | None, _Reader | None]:
@@ -125,7 +73,7 @@ def _read(path: Path, root: Path, model: type[M], problems: list[Problem]) -> tu
             loc = _data_loc(data, err["loc"])
             if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 loc = (*loc, "kind")  # the cadence's `kind` is what is wrong or missing
-            problems.append(reader.problem(err["msg"], loc))
+            problems.append(reader.problem(explain(err, model, tuple(err["loc"])), loc))
         return None, reader
 
 
@@ -157,7 +105,9 @@ class _Context:
         self.newsroom = newsroom
         self.tz: ZoneInfo = newsroom.settings.tz
         self.problems = problems
-        self.channels = newsroom.channels.names
+        # A channel whose file is broken is reported there; naming it here is no second mistake.
+        broken = {Path(p.file).stem for p in newsroom.channels.problems}
+        self.channels = newsroom.channels.names | broken
         self.index = KeyDateIndex()
 
     def check_channels(self, reader: _Reader, names: list[str], loc: tuple[str | int, ...]) -> None:
@@ -166,7 +116,9 @@ class _Context:
                 known = ", ".join(sorted(self.channels)) or "—"
                 self.problems.append(
                     reader.problem(
-                        f"未知渠道 / unknown channel {name!r} (channels/ declares: {known})", (*loc, i)
+                        f"未知渠道 / unknown channel {name!r}{did_you_mean(name, self.channels)} "
+                        f"(channels/ declares: {known})",
+                        (*loc, i),
                     )
                 )
 
@@ -368,6 +320,35 @@ def _ref_name(ctx: _Context, ref: str) -> str:
     return item.name if item is not None else text
 
 
+def _column_key(ctx: _Context, reader: _Reader, name: str) -> str | None:
+    found = ctx.newsroom.settings.column(name)
+    if found is not None:
+        return found.key
+    keys = [c.key for c in ctx.newsroom.settings.columns]
+    names = [c.name for c in ctx.newsroom.settings.columns]
+    ctx.problems.append(
+        reader.problem(
+            f"未知栏目 / unknown column {name!r}{did_you_mean(name, keys + names)} "
+            f"(publisher.toml declares: {', '.join(keys)})",
+            ("column",),
+        )
+    )
+    return None
+
+
+def _names_in_broken_file(ctx: _Context, reader: _Reader, path: Path) -> None:
+    """A campaign that failed its model still names a column and channels: check them in this round."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return
+    column, channels = data.get("column"), data.get("channels")
+    if isinstance(column, str):
+        _column_key(ctx, reader, column)
+    if isinstance(channels, list) and all(isinstance(c, str) for c in channels):
+        ctx.check_channels(reader, channels, ("channels",))
+
+
 def _campaign(
     ctx: _Context,
     path: Path,
@@ -384,21 +365,11 @@ def _campaign(
         )
         return None
     if spec is None or reader is None:
+        if reader is not None:
+            _names_in_broken_file(ctx, reader, path)
         return None
     before = len(ctx.problems)
-    column = None
-    if spec.column is not None:
-        found = ctx.newsroom.settings.column(spec.column)
-        if found is None:
-            known = ", ".join(c.key for c in ctx.newsroom.settings.columns)
-            ctx.problems.append(
-                reader.problem(
-                    f"未知栏目 / unknown column {spec.column!r} (publisher.toml declares: {known})",
-                    ("column",),
-                )
-            )
-        else:
-            column = found.key
+    column = _column_key(ctx, reader, spec.column) if spec.column is not None else None
     ctx.check_channels(reader, spec.channels, ("channels",))
     if spec.label is not None:
         try:

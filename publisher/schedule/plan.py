@@ -112,6 +112,19 @@ def _state(slot: Slot, deliveries: dict[tuple[str, int], list[tuple[str, bool]]]
     return PlannedSlot(slot, "held", slugs)
 
 
+def _opening_month(
+    month: tuple[int, int], schedules: Schedules, keys: list[str], as_of: datetime
+) -> tuple[int, int]:
+    """A month without slots is no place to open: show the month of the next slot (else the last)."""
+    slots = sorted((s for key in keys for s in schedules.slots(key)), key=lambda s: s.due)
+    lo, hi = month_bounds(month, schedules)
+    if not slots or any(lo <= s.due < hi for s in slots):
+        return month
+    upcoming = [s for s in slots if s.due >= as_of] or slots[-1:]
+    due = upcoming[0].due.astimezone(schedules.tz)
+    return (due.year, due.month)
+
+
 def build_plan(
     newsroom: Newsroom,
     schedules: Schedules,
@@ -127,15 +140,7 @@ def build_plan(
         raise PublisherError("预警天数不能为负 / --horizon-days must not be negative")
     local_now = as_of.astimezone(schedules.tz)
     if month is None:
-        month = (local_now.year, local_now.month)
-        if campaign:
-            # A campaign that does not touch this month is shown where its next (or last) slot is.
-            slots = schedules.slots(keys[0])
-            lo, hi = month_bounds(month, schedules)
-            if slots and not any(lo <= s.due < hi for s in slots):
-                upcoming = [s for s in slots if s.due >= as_of] or slots[-1:]
-                due = upcoming[0].due.astimezone(schedules.tz)
-                month = (due.year, due.month)
+        month = _opening_month((local_now.year, local_now.month), schedules, keys, as_of)
     lo, hi = month_bounds(month, schedules)
     deliveries = _deliveries(newsroom, keys)
     rows = [_state(s, deliveries) for key in keys for s in schedules.slots(key, lo, hi)]

@@ -1,0 +1,439 @@
+"""`publisher doctor`: what would stop this newsroom from publishing, found before a release fails.
+
+A missing WeChat secret used to surface only when a release failed, and a review chain with two
+proofreaders for three proofreading passes dead-ended at the third one with every queue empty.
+Each check here looks at one such precondition and says what to do about it; `blocking(room)`
+is the short form the worker can call before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import singledispatch
+from pathlib import Path
+
+import httpx
+from pydantic import BaseModel
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from publisher.channels.kinds import PartnerSettings, WechatSettings
+from publisher.channels.registry import Channel
+from publisher.config import ReviewStage, UserSeed
+from publisher.newsroom import Newsroom
+from publisher.review.users import committees_of, roles_of
+from publisher.schedule.load import RULES_FILE
+from publisher.schedule.model import NewsroomRules
+from publisher.schedule.workdays import WorkingCalendar
+from publisher.store import migrate
+from publisher.store.engine import make_engine
+from publisher.store.tables import StaffUser
+from publisher.timeutil import utc_now
+
+# The blob store keeps every image and rendition; below these a day's releases may not fit.
+DISK_WARN_BYTES = 1 << 30
+DISK_BLOCK_BYTES = 100 << 20
+CALENDAR_DAYS = 365
+PROBE_TIMEOUT = 3.0
+
+
+class Level(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    BLOCKING = "blocking"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check: str
+    level: Level
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"check": self.check, "level": self.level.value, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who may sign: a stored user, or a `[[users]]` entry not yet synced."""
+
+    username: str
+    roles: frozenset[str]
+    committees: frozenset[str]
+
+
+# -- database ----------------------------------------------------------------------------------------
+def _sqlite_not_created(room: Newsroom) -> bool:
+    """A new newsroom's SQLite file appears on first use; connecting now would only make it empty."""
+    url = make_url(room.database_url)
+    return url.get_backend_name() == "sqlite" and bool(url.database) and not Path(str(url.database)).exists()
+
+
+def check_database(room: Newsroom) -> list[Finding]:
+    if _sqlite_not_created(room):
+        return [
+            Finding(
+                "数据库 / database",
+                Level.OK,
+                "SQLite 数据库将在首次使用时创建 / the SQLite database is created on first use",
+            )
+        ]
+    engine = make_engine(room.database_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current = migrate.current_revision(engine)
+    except SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0]
+        return [
+            Finding(
+                "数据库 / database",
+                Level.BLOCKING,
+                f"无法连接 / unreachable: {first}; 检查 database_url 或 PUBLISHER_DATABASE_URL 与数据库服务",
+            )
+        ]
+    finally:
+        engine.dispose()
+    if current == migrate.HEAD:
+        return [
+            Finding("数据库 / database", Level.OK, f"可连接，结构为最新 / reachable, schema at {current}")
+        ]
+    if current is None or current < migrate.HEAD:
+        return [
+            Finding(
+                "数据库 / database",
+                Level.WARNING,
+                f"结构版本 {current or '无'}，首次使用时自动升级；也可运行 publisher db upgrade / "
+                f"schema at {current or 'none'}: migrated on first use, or run `publisher db upgrade`",
+            )
+        ]
+    return [
+        Finding(
+            "数据库 / database",
+            Level.BLOCKING,
+            f"数据库结构 {current} 比本程序（{migrate.HEAD}）新，请升级 publisher / "
+            f"the database is at {current}, newer than this publisher ({migrate.HEAD}): upgrade publisher",
+        )
+    ]
+
+
+# -- channels ----------------------------------------------------------------------------------------
+def _secret_names(settings: BaseModel) -> list[str]:
+    """Every `*_env` field names the variable holding a secret; the convention of channels/kinds.py."""
+    names: list[str] = []
+    for field in type(settings).model_fields:
+        value = getattr(settings, field)
+        if field.endswith("_env") and isinstance(value, str):
+            names.append(value)
+    return names
+
+
+def check_secrets(channels: Iterable[Channel]) -> list[Finding]:
+    found: list[Finding] = []
+    for channel in channels:
+        missing = [name for name in _secret_names(channel.settings) if not os.environ.get(name)]
+        if missing:
+            found.append(
+                Finding(
+                    f"密钥 / secrets: {channel.name}",
+                    Level.BLOCKING,
+                    f"环境变量未设置 / not set in the environment: {', '.join(missing)}; "
+                    f"请在服务的环境中设置（见 {channel.source}） / set them where publisher runs",
+                )
+            )
+    return found
+
+
+@singledispatch
+def probe(settings: BaseModel, timeout: float) -> Finding | None:
+    """A dry call to the platform behind a channel, by its settings model: nothing is published.
+
+    None when the kind has no platform to ask; a kind's module may register its own.
+    """
+    return None
+
+
+@probe.register
+def _probe_wechat(settings: WechatSettings, timeout: float) -> Finding | None:
+    # stable_token without force_refresh returns the token in use: it never supersedes the worker's.
+    response = httpx.post(
+        settings.api_base.rstrip("/") + "/cgi-bin/stable_token",
+        json={
+            "grant_type": "client_credential",
+            "appid": settings.app_id,
+            "secret": os.environ.get(settings.app_secret_env, ""),
+            "force_refresh": False,
+        },
+        timeout=timeout,
+    )
+    data = response.json()
+    if "access_token" in data:
+        return Finding("接口 / endpoint", Level.OK, "凭据有效 / reachable, credentials accepted")
+    return Finding(
+        "接口 / endpoint",
+        Level.BLOCKING,
+        f"微信接口拒绝凭据 / WeChat refused the credentials: errcode {data.get('errcode')} "
+        f"{data.get('errmsg', '')}; 核对 app_id 与 {settings.app_secret_env}，以及公众号的 IP 白名单",
+    )
+
+
+@probe.register
+def _probe_partner(settings: PartnerSettings, timeout: float) -> Finding | None:
+    if settings.endpoint is None:
+        return None  # a pull partner calls us
+    # Any HTTP answer proves the partner's server is there; only a signed push is a delivery.
+    response = httpx.get(settings.endpoint, timeout=timeout)
+    return Finding("接口 / endpoint", Level.OK, f"可访问 / reachable (HTTP {response.status_code})")
+
+
+# An unreachable WeChat account stops every push; a partner's outage is retried delivery by delivery.
+UNREACHABLE: dict[type[BaseModel], Level] = {WechatSettings: Level.BLOCKING, PartnerSettings: Level.WARNING}
+
+
+def check_endpoints(channels: Iterable[Channel], timeout: float = PROBE_TIMEOUT) -> list[Finding]:
+    found: list[Finding] = []
+    for channel in channels:
+        name = f"接口 / endpoint: {channel.name}"
+        try:
+            problem = probe(channel.settings, timeout)
+        except (httpx.HTTPError, ValueError) as exc:
+            level = UNREACHABLE.get(type(channel.settings), Level.WARNING)
+            found.append(
+                Finding(
+                    name,
+                    level,
+                    f"无法访问 / unreachable: {type(exc).__name__}: {exc}; 检查 {channel.source} 中的地址和网络",
+                )
+            )
+            continue
+        if problem is not None:
+            found.append(Finding(name, problem.level, problem.detail))
+    return found
+
+
+# -- calendar ----------------------------------------------------------------------------------------
+def _rules(room: Newsroom) -> NewsroomRules:
+    import tomllib
+
+    path = room.schedules_dir / RULES_FILE
+    if not path.is_file():
+        return NewsroomRules()
+    return NewsroomRules.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+def check_calendar(room: Newsroom, today: date) -> list[Finding]:
+    try:
+        rules = _rules(room)
+    except ValueError as exc:  # TOMLDecodeError and ValidationError are both ValueErrors
+        return [
+            Finding(
+                "工作日历 / calendar", Level.BLOCKING, f"{RULES_FILE} 有误，请运行 publisher check: {exc}"
+            )
+        ]
+    calendar = WorkingCalendar(rules.calendar)
+    guessed = sorted(
+        {
+            day.year
+            for day in (today + timedelta(days=n) for n in range(CALENDAR_DAYS))
+            if calendar.day(day).guessed
+        }
+    )
+    if not guessed:
+        return [
+            Finding("工作日历 / calendar", Level.OK, "未来 12 个月已覆盖 / the next 12 months are covered")
+        ]
+    years = "、".join(str(y) for y in guessed)
+    return [
+        Finding(
+            "工作日历 / calendar",
+            Level.WARNING,
+            f"{years} 年尚无国务院节假日安排，按 {rules.calendar.fallback} 推算；请升级 chinesecalendar 或在 "
+            f"schedules/{RULES_FILE} 补录 [[calendar.override]] / no holiday data for {years}: "
+            "update chinesecalendar or add overrides",
+        )
+    ]
+
+
+# -- review staffing ---------------------------------------------------------------------------------
+def _chains(stages: list[ReviewStage]) -> list[tuple[str, list[str]]]:
+    """The roles of the longest chain, and of its sensitive form when a stage changes role for it."""
+    plain: list[str] = [s.role for s in stages]
+    sensitive: list[str] = [s.role_when_sensitive or s.role for s in stages]
+    chains = [("", plain)]
+    if sensitive != plain:
+        chains.append(("敏感稿件 / sensitive articles: ", sensitive))
+    return chains
+
+
+def _assign(roles: list[str], people: list[Person]) -> int:
+    """How many stages can get distinct signers (one person signs one stage: a bipartite matching)."""
+    holder: dict[int, int] = {}  # person index -> stage index
+
+    def place(stage: int, seen: set[int]) -> bool:
+        for i, person in enumerate(people):
+            if roles[stage] in person.roles and i not in seen:
+                seen.add(i)
+                if i not in holder or place(holder[i], seen):
+                    holder[i] = stage
+                    return True
+        return False
+
+    return sum(1 for stage in range(len(roles)) if place(stage, set()))
+
+
+def staffing(stages: list[ReviewStage], people: list[Person], committees: list[str]) -> list[Finding]:
+    found: list[Finding] = []
+    for label, roles in _chains(stages):
+        placed = _assign(roles, people)
+        if placed < len(roles):
+            need = {role: roles.count(role) for role in roles}
+            have = {role: sum(1 for p in people if role in p.roles) for role in need}
+            short = [
+                f"{role} 需要 {n} 人、现有 {have[role]} 人" for role, n in need.items() if have[role] < n
+            ]
+            detail = "；".join(short) or "同一人不能签两个环节，人手重叠 / people overlap across stages"
+            found.append(
+                Finding(
+                    "审核人员 / review staffing",
+                    Level.BLOCKING,
+                    f"{label}{len(roles)} 个环节只能安排 {placed} 名不同的人 / only {placed} distinct signers for "
+                    f"{len(roles)} stages: {detail}; 在 [[users]] 中补充后运行 publisher users sync，"
+                    "或 publisher users edit 调整角色",
+                )
+            )
+            break  # the sensitive form shares the plain chain's shortage: one fix, one line
+    if any(s.role == "committee_reviewer" for s in stages):
+        covered = {c for p in people if "committee_reviewer" in p.roles for c in p.committees}
+        lonely = [c for c in committees if c not in covered]
+        if lonely:
+            found.append(
+                Finding(
+                    "审核人员 / review staffing",
+                    Level.WARNING,
+                    f"这些专门委员会没有审核人，其稿件会停在专委会审核 / no reviewer for: {'、'.join(lonely)}",
+                )
+            )
+    if not found:
+        found.append(
+            Finding(
+                "审核人员 / review staffing", Level.OK, "每个环节都有足够的不同人员 / every stage is staffed"
+            )
+        )
+    return found
+
+
+def _stored_people(room: Newsroom) -> list[Person] | None:
+    if _sqlite_not_created(room):
+        return None
+    engine = make_engine(room.database_url)
+    try:
+        with Session(engine) as session:
+            users = session.exec(select(StaffUser).where(col(StaffUser.active).is_(True))).all()
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    return [Person(u.username, frozenset(roles_of(u)), frozenset(committees_of(u))) for u in users]
+
+
+def _seeded(seeds: list[UserSeed]) -> list[Person]:
+    return [Person(s.username, frozenset(s.roles), frozenset(s.committees)) for s in seeds]
+
+
+def check_staffing(room: Newsroom) -> list[Finding]:
+    settings = room.settings
+    stored = _stored_people(room)
+    if stored:
+        return staffing(settings.review.stages, stored, settings.committees)
+    found = staffing(settings.review.stages, _seeded(settings.users), settings.committees)
+    if settings.users and all(f.level is not Level.BLOCKING for f in found):
+        found.append(
+            Finding(
+                "审核人员 / review staffing",
+                Level.WARNING,
+                "[[users]] 中的人员尚未创建，请运行 publisher users sync / the declared users are not created "
+                "yet: run `publisher users sync`",
+            )
+        )
+    return found
+
+
+# -- this machine ------------------------------------------------------------------------------------
+def check_previews() -> list[Finding]:
+    """Previews and long images need a CJK font and a browser; publishing does not."""
+    found: list[Finding] = []
+    fonts = ""
+    if shutil.which("fc-list"):
+        fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=10).stdout
+    if fonts.strip():
+        found.append(Finding("中文字体 / CJK fonts", Level.OK, "已安装 / installed"))
+    else:
+        found.append(
+            Finding(
+                "中文字体 / CJK fonts",
+                Level.WARNING,
+                "未找到中文字体，预览和长图会缺字 / no CJK font: install e.g. fonts-noto-cjk",
+            )
+        )
+    browsers = ("chromium", "chromium-browser", "google-chrome", "chrome")
+    browser = next((b for b in browsers if shutil.which(b)), None)
+    if browser is None:
+        playwright = Path.home() / ".cache" / "ms-playwright"
+        browser = str(playwright) if playwright.is_dir() and any(playwright.glob("chromium*")) else None
+    if browser:
+        found.append(Finding("浏览器 / browser", Level.OK, f"可用于预览 / for previews: {browser}"))
+    else:
+        found.append(
+            Finding(
+                "浏览器 / browser",
+                Level.WARNING,
+                "未找到 Chromium，手机预览截图不可用 / no Chromium: `playwright install chromium`",
+            )
+        )
+    return found
+
+
+def check_disk(room: Newsroom) -> list[Finding]:
+    where = room.var_dir
+    while not where.exists():
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    shown = f"{free / (1 << 30):.1f} GiB"
+    if free < DISK_BLOCK_BYTES:
+        level = Level.BLOCKING
+    elif free < DISK_WARN_BYTES:
+        level = Level.WARNING
+    else:
+        level = Level.OK
+    advice = (
+        ""
+        if level is Level.OK
+        else "；请清理磁盘或把 paths.var 指向更大的磁盘 / free space or move paths.var"
+    )
+    return [Finding("磁盘空间 / disk", level, f"{where} 可用 {shown} / free{advice}")]
+
+
+def diagnose(room: Newsroom, today: date | None = None, timeout: float = PROBE_TIMEOUT) -> list[Finding]:
+    """Every check, in the order a person would fix them."""
+    enabled = [c for c in room.channels.channels.values() if c.enabled]
+    findings = check_database(room)
+    secrets = check_secrets(enabled)
+    findings += secrets or [Finding("密钥 / secrets", Level.OK, "全部已设置 / every secret is set")]
+    findings += check_endpoints(enabled, timeout)
+    findings += check_calendar(room, today or utc_now().astimezone(room.settings.tz).date())
+    findings += check_staffing(room)
+    findings += check_previews()
+    findings += check_disk(room)
+    return findings
+
+
+def blocking(room: Newsroom) -> list[str]:
+    """What must be fixed before `publisher run` may start; empty when nothing blocks."""
+    return [f"{f.check}: {f.detail}" for f in diagnose(room) if f.level is Level.BLOCKING]
