@@ -120,7 +120,7 @@ def test_init_from_an_empty_folder_to_a_live_article(fresh: tuple[Path, dict[str
     code, out, err = run(env, "review", "submit", "welcome-news", "--as", "editor1")
     assert code == 0, out + err
     for signer in ("editor1", "proof1", "depthead1", "proof2", "proof3", "leader1"):
-        code, out, err = run(env, "review", "approve", "welcome-news", "--as", signer)
+        code, out, err = run(env, "review", "approve", "welcome-news", "--as", signer, "--yes")
         assert code == 0, out + err
     assert "已通过" in out
     now = datetime.now(UTC).isoformat(timespec="seconds")

@@ -54,6 +54,10 @@ UNITS: dict[str, int] = {
     "publisher.supply.report": ENGINE,  # reads what the engine delivered
     "publisher.standing": FACES,  # where an article stands: reads review and the engine's deliveries
     "publisher.cli": FACES,
+    # Services of the faces that read every stage: `publisher check`, `doctor`, `config-docs`.
+    "publisher.checkup": FACES,
+    "publisher.doctor": FACES,
+    "publisher.configdoc": FACES,
     "publisher.web": FACES,
     "publisher.demo": FACES,
     "publisher.demo_campaign": FACES,

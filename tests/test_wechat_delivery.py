@@ -258,8 +258,9 @@ def test_timed_out_submit_does_not_publish_twice(room: Newsroom, sb: tuple[State
 def test_unreconciled_submit_is_unknown_then_found(room: Newsroom, sb: tuple[State, str]) -> None:
     state, base = sb
     wechat = adapter(room, base, timeout_seconds=0.3, reconcile_seconds=0.2)
-    # The submit lands long after the reconciliation gave up, even on a loaded machine.
-    fault(base, "freepublish/submit", delay=4.0)
+    fault(base, "freepublish/submit", delay=1.0)
+    # The post appears long after the reconciliation gave up, even on a loaded machine.
+    httpx.post(f"{base}/sandbox/publish-outcome", json={"status": 0, "delay": 4.0}).raise_for_status()
     renditions = bundle(room, wechat, "article-1", "article-2")
     with pytest.raises(WechatUncertain):
         wechat.deliver(renditions)
