@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from publisher.engine import scheduling
+from publisher.engine import retraction, scheduling
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
@@ -101,7 +101,7 @@ def release(room: Newsroom, slug: str, at: datetime) -> None:
     assert supply.supply_article(room, slug, "zhouwb", at=at, now=datetime.now(UTC)).scheduled
 
 
-def test_the_long_running_worker_performs_a_correction_and_a_new_article_in_one_run(
+def test_the_long_running_worker_performs_a_correction_a_new_article_and_a_retraction_in_one_run(
     wroom: Newsroom, sink: Sink, partner: SandboxPartner, db_url: str
 ) -> None:
     approve(wroom, "article-2")
@@ -129,6 +129,17 @@ def test_the_long_running_worker_performs_a_correction_and_a_new_article_in_one_
         approve(wroom, "article-3")
         release(wroom, "article-3", datetime.now(UTC) + timedelta(seconds=1))
         assert wait_for(settled(wroom, 11)), [(d.status, d.last_error) for d in deliveries(wroom)]
+        assert "测试稿件第3篇" in page(wroom, "article-3")
+        released = len(deliveries(wroom))
+
+        # A retraction while the worker runs: recorded here, its takedowns performed by the worker.
+        report = retraction.retract(wroom, "article-3", "数据有误，全文撤回", "zhouwb")
+        assert report.channels and not report.complete
+
+        def taken_down() -> bool:
+            return all(c.state == "done" for c in retraction.progress(wroom, "article-3"))
+
+        assert wait_for(taken_down), retraction.progress(wroom, "article-3")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -140,12 +151,14 @@ def test_the_long_running_worker_performs_a_correction_and_a_new_article_in_one_
     rows = deliveries(wroom)
     assert [d.status for d in rows] == ["done"] * len(rows), [(d.channel, d.last_error) for d in rows]
     assert "更正后的正文段落" in page(wroom, "article-2")
-    assert "测试稿件第3篇" in page(wroom, "article-3")
+    assert not [p for p in (wroom.root / "public").rglob("*.html") if "article-3" in p.as_posix()]
+    killed = [p for p in partner.received.values() if p.package.get("pubstatus") == "canceled"]
+    assert killed and all("article-3" in p.package["uri"] for p in killed)
     corrected = [p for p in partner.received.values() if "更正后的正文段落" in p.package.get("body_html", "")]
     assert len(corrected) == 1 and corrected[0].package["version"] == "2"
-    assert sink.distinct == 2
+    assert sink.distinct == 3  # two releases, and the takedown of one of them
     # One line per release on the worker's output.
-    assert sum(" done rev " in line for line in stderr.splitlines()) == len(rows), stderr
+    assert sum(" done rev " in line for line in stderr.splitlines()) >= released, stderr
 
 
 def test_three_website_releases_due_at_the_same_instant_are_all_live_after_the_round(
