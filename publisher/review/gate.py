@@ -12,9 +12,9 @@ embargo time (`embargo_waived`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sqlmodel import Session, col, select
@@ -45,6 +45,25 @@ class GateDecision:
 def embargo_waived(channel: Channel) -> bool:
     """A trusted partner gets embargoed items before the embargo lifts; every other channel waits."""
     return channel.kind == "partner" and bool(getattr(channel.settings, "trusted_for_embargo", False))
+
+
+# The embargo rule lives here and only here: the gate, the worker's decision, site selection and
+# the supply packager ask these two functions (tests/test_decision.py keeps a second copy out).
+def embargo_until(meta: Mapping[str, Any]) -> datetime | None:
+    """The moment a revision's embargo lifts (aware UTC), or None when it has none."""
+    embargo = meta.get("embargo")
+    if not embargo:
+        return None
+    return datetime.fromisoformat(str(embargo).replace("Z", "+00:00")).astimezone(UTC)
+
+
+def embargo_holds(meta: Mapping[str, Any], channel: Channel, at: datetime) -> datetime | None:
+    """When the embargo keeps this revision off this channel at `at`: the moment it lifts; else None
+    (no embargo, lifted already, or a trusted partner that receives it early)."""
+    until = embargo_until(meta)
+    if until is None or until <= at or embargo_waived(channel):
+        return None
+    return until
 
 
 class GateSubject(Protocol):
@@ -212,13 +231,8 @@ class GateFacts:
             reasons.append(
                 "带有密级标志，禁止对外发布 / carries a secrecy marking: blocked from external channels"
             )
-        embargo = meta.get("embargo")
-        if (
-            embargo
-            and datetime.fromisoformat(embargo.replace("Z", "+00:00")) > at
-            and not embargo_waived(channel)
-        ):
-            reasons.append(f"禁发至 {embargo} / embargoed until {embargo}")
+        if embargo_holds(meta, channel, at) is not None:
+            reasons.append(f"禁发至 {meta['embargo']} / embargoed until {meta['embargo']}")
         if not channel.enabled:
             reasons.append(f"渠道 {channel.name} 已停用 / the channel is disabled")
         excluded = channel_refusal(meta, channel.name)
