@@ -117,9 +117,9 @@ def decide_due(
         return Fail("稿件没有版本 / no revision")
     if takedown:
         return Go()
-    until = embargo_holds(facts.meta, channel, now)
-    if until is not None:
-        return Defer(until, f"禁发至 {facts.meta['embargo']} / embargoed", facts.revision_id)
+    embargo = embargo_holds(facts.meta, channel, now)
+    if embargo is not None:
+        return Defer(embargo.until, embargo.reason, facts.revision_id)
     if facts.gate is None:  # fail closed: a release the gate was not asked about does not go out
         return Hold(("未经发布闸门检查 / the publication gate was not asked",), facts.revision_id)
     if not facts.gate.allowed:

@@ -6,7 +6,8 @@ review chain (proven from the signed acts by `publisher.review.proof`, never rea
 row alone), not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for external
 channels), past its embargo, and on a channel its `channels:` field allows. One exception, wire
 practice: a partner outlet trusted with embargoes receives the item early, marked with its
-embargo time (`embargo_waived`).
+embargo time (`embargo_waived`). The embargo rule itself (`embargo_of`, `embargo_holds`) lives
+here too, so the worker, site selection and the supply performer ask the same functions.
 """
 
 from __future__ import annotations
@@ -48,22 +49,35 @@ def embargo_waived(channel: Channel) -> bool:
 
 
 # The embargo rule lives here and only here: the gate, the worker's decision, site selection and
-# the supply packager ask these two functions (tests/test_decision.py keeps a second copy out).
-def embargo_until(meta: Mapping[str, Any]) -> datetime | None:
-    """The moment a revision's embargo lifts (aware UTC), or None when it has none."""
-    embargo = meta.get("embargo")
-    if not embargo:
-        return None
-    return datetime.fromisoformat(str(embargo).replace("Z", "+00:00")).astimezone(UTC)
+# the supply performer ask `embargo_of` / `embargo_holds` (tests/test_decision.py keeps a second
+# reader of `meta["embargo"]` from coming back).
+@dataclass(frozen=True, slots=True)
+class Embargo:
+    """A revision's embargo: not to be published, on any channel, before `until`."""
+
+    until: datetime  # aware UTC
+    written: str  # as the front matter says it, for messages
+
+    @property
+    def reason(self) -> str:
+        return f"禁发至 {self.written} / embargoed until {self.written}"
 
 
-def embargo_holds(meta: Mapping[str, Any], channel: Channel, at: datetime) -> datetime | None:
-    """When the embargo keeps this revision off this channel at `at`: the moment it lifts; else None
-    (no embargo, lifted already, or a trusted partner that receives it early)."""
-    until = embargo_until(meta)
-    if until is None or until <= at or embargo_waived(channel):
+def embargo_of(meta: Mapping[str, Any]) -> Embargo | None:
+    """A revision's embargo from its front matter, or None when it has none."""
+    written = meta.get("embargo")
+    if not written:
         return None
-    return until
+    return Embargo(datetime.fromisoformat(str(written).replace("Z", "+00:00")).astimezone(UTC), str(written))
+
+
+def embargo_holds(meta: Mapping[str, Any], channel: Channel, at: datetime) -> Embargo | None:
+    """The embargo that keeps this revision off this channel at `at`, or None: no embargo, lifted
+    already, or a trusted partner that receives the item early (`embargo_waived`)."""
+    embargo = embargo_of(meta)
+    if embargo is None or embargo.until <= at or embargo_waived(channel):
+        return None
+    return embargo
 
 
 class GateSubject(Protocol):
@@ -231,8 +245,9 @@ class GateFacts:
             reasons.append(
                 "带有密级标志，禁止对外发布 / carries a secrecy marking: blocked from external channels"
             )
-        if embargo_holds(meta, channel, at) is not None:
-            reasons.append(f"禁发至 {meta['embargo']} / embargoed until {meta['embargo']}")
+        embargo = embargo_holds(meta, channel, at)
+        if embargo is not None:
+            reasons.append(embargo.reason)
         if not channel.enabled:
             reasons.append(f"渠道 {channel.name} 已停用 / the channel is disabled")
         excluded = channel_refusal(meta, channel.name)

@@ -58,8 +58,9 @@ class Selection:
 def held_back(meta: dict[str, Any], channel: Channel, now: datetime) -> tuple[str, ...]:
     """Reasons the channel itself refuses a revision, whatever the gate says (belt and braces)."""
     reasons = []
-    if embargo_holds(meta, channel, now) is not None:
-        reasons.append(f"embargoed until {meta['embargo']}")
+    embargo = embargo_holds(meta, channel, now)
+    if embargo is not None:
+        reasons.append(embargo.reason)
     excluded = channel_refusal(meta, channel.name)
     if excluded:
         reasons.append(excluded)

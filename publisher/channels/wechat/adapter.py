@@ -47,6 +47,7 @@ from publisher.errors import Problem, PublisherError
 from publisher.newsroom import Newsroom
 from publisher.review.checks import Subject
 from publisher.review.gate import Gate, publication_gate
+from publisher.schedule.windows import daily_windows, next_open
 from publisher.store.engine import read_session, write_session
 from publisher.store.tables import Revision, WechatMedia, WechatPost
 from publisher.timeutil import local, utc_now
@@ -146,20 +147,6 @@ def bundle_key(channel: str, renditions: Sequence[WechatRendition]) -> str:
         "\n".join([channel, *(r.sha256 for r in bundle_order(renditions))]).encode("utf-8")
     ).hexdigest()
     return f"wx-{digest[:40]}"
-
-
-def in_quiet_hours(moment: datetime, windows: Sequence[str]) -> datetime | None:
-    """When `moment` (local) falls in a quiet window: the local time the window ends; else None."""
-    minute = moment.hour * 60 + moment.minute
-    for window in windows:
-        start_s, end_s = window.split("-")
-        start = int(start_s[:2]) * 60 + int(start_s[3:])
-        end = int(end_s[:2]) * 60 + int(end_s[3:])
-        inside = start <= minute < end if start <= end else (minute >= start or minute < end)
-        if inside:
-            ends = moment.replace(hour=end // 60, minute=end % 60, second=0, microsecond=0)
-            return ends if ends > moment else ends + timedelta(days=1)
-    return None
 
 
 class WechatAdapter:
@@ -645,8 +632,12 @@ class WechatAdapter:
     def _quota(self, post: WechatPost) -> None:
         now = self.clock()
         here = local(now, self.room.settings.tz)
-        quiet_until = in_quiet_hours(here, self.settings.quiet_hours)
-        if quiet_until is not None:
+        # The account's own quiet hours, under the one quiet-hours rule of the schedules.
+        opens = next_open(
+            daily_windows(self.settings.quiet_hours, self.room.settings.tz), self.channel.name, now
+        )
+        if opens > now:
+            quiet_until = local(opens, self.room.settings.tz)
             raise WechatDeferred(
                 f"静默时段，{quiet_until:%H:%M} 后推送 / quiet hours until {quiet_until:%H:%M}", quiet_until
             )
@@ -781,5 +772,4 @@ __all__ = [
     "WechatUncertain",
     "bundle_key",
     "bundle_order",
-    "in_quiet_hours",
 ]
