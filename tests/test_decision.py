@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from publisher.channels.kinds import PartnerSettings, WebsiteSettings
-from publisher.channels.registry import Channel
+from publisher.channels.kinds import PartnerSettings, WebsiteSettings, WechatSettings
+from publisher.channels.registry import Channel, Limits
 from publisher.delivery.states import DeliveryAction
 from publisher.engine.decision import (
     Decision,
@@ -29,6 +29,7 @@ from publisher.engine.decision import (
 from publisher.review.gate import GateDecision
 from publisher.schedule.schedules import Schedules
 from publisher.schedule.windows import QuietWindow, daily_windows, next_open
+from publisher.timeutil import day_start, next_day_start
 
 SH = ZoneInfo("Asia/Shanghai")
 PACKAGE = Path(__file__).resolve().parent.parent / "publisher"
@@ -204,3 +205,36 @@ def test_only_the_gate_module_reads_an_embargo_from_the_front_matter() -> None:
     }
     assert copies == set(), "ask publisher.review.gate.embargo_of / embargo_holds instead"
     assert _embargo_readers(ast.parse(owner.read_text(encoding="utf-8")))  # the owner still reads it
+
+
+@pytest.mark.parametrize(
+    ("limits", "in_flight", "done_today", "room"),
+    [
+        (Limits(), 5, 50, None),
+        (Limits(max_in_flight=2), 1, 50, 1),
+        (Limits(per_day=3), 1, 1, 1),
+        (Limits(per_day=3, max_in_flight=4), 0, 3, 0),
+        (Limits(per_day=3, max_in_flight=1), 2, 0, 0),
+    ],
+)
+def test_a_channel_starts_no_more_than_its_quotas_leave_room_for(
+    limits: Limits, in_flight: int, done_today: int, room: int | None
+) -> None:
+    assert limits.room(in_flight, done_today) == room
+
+
+def test_a_channels_day_is_spent_only_when_it_has_a_daily_quota_and_used_it() -> None:
+    assert Limits(per_day=2).day_spent(2) and not Limits(per_day=2).day_spent(1)
+    assert not Limits(max_in_flight=1).day_spent(1000)
+
+
+def test_a_wechat_account_that_mass_sends_has_one_push_a_day() -> None:
+    account = {"app_id": "wx1", "app_secret_env": "WX_SECRET"}
+    assert WechatSettings(**account, pushes_per_day=5).push_limit == 5
+    assert WechatSettings(**account, mass_send=True).push_limit == 1
+
+
+def test_the_newsrooms_day_runs_from_local_midnight_to_local_midnight() -> None:
+    late = datetime(2026, 12, 3, 17, 30, tzinfo=UTC)  # 01:30 on the 4th in Shanghai
+    assert day_start(late, SH) == datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
+    assert next_day_start(late, SH) == datetime(2026, 12, 4, 16, 0, tzinfo=UTC)

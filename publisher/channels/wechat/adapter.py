@@ -50,7 +50,7 @@ from publisher.review.gate import Gate, publication_gate
 from publisher.schedule.windows import daily_windows, next_open
 from publisher.store.engine import read_session, write_session
 from publisher.store.tables import Revision, WechatMedia, WechatPost
-from publisher.timeutil import local, utc_now
+from publisher.timeutil import local, next_day_start, utc_now
 
 SANDBOX_SECRET = "sandbox"
 # Posts that took (or may have taken) one of the day's pushes.
@@ -642,7 +642,7 @@ class WechatAdapter:
                 f"静默时段，{quiet_until:%H:%M} 后推送 / quiet hours until {quiet_until:%H:%M}", quiet_until
             )
         day = here.date().isoformat()
-        limit = 1 if self.settings.mass_send else self.settings.pushes_per_day
+        limit = self.settings.push_limit
         with read_session(self.room.engine) as session:
             used = session.exec(
                 select(WechatPost.key).where(
@@ -653,7 +653,7 @@ class WechatAdapter:
                 )
             ).all()
         if len(used) >= limit:
-            tomorrow = (here + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            tomorrow = next_day_start(now, self.room.settings.tz)
             raise WechatDeferred(
                 f"今日推送次数已用完（{len(used)}/{limit}），明天再推 / today's pushes are used ({len(used)}/{limit})",
                 tomorrow,
@@ -663,8 +663,7 @@ class WechatAdapter:
 
     def _quota_deferral(self, exc: ApiQuotaExhausted) -> WechatDeferred:
         """45009 is a daily quota: the earliest try that can succeed is the newsroom's next day."""
-        here = local(self.clock(), self.room.settings.tz)
-        tomorrow = (here + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        tomorrow = next_day_start(self.clock(), self.room.settings.tz)
         return WechatDeferred(f"{exc}，明天再试 / trying again tomorrow", tomorrow)
 
     def _api_failure(self, exc: WeChatClientException, what: str) -> WechatRefused:
