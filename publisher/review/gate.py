@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlmodel import Session, col, select
 
+from publisher.channels.kinds import PartnerSettings
 from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal
 from publisher.review.checks import BUILTIN_MARKINGS, Marking, SecrecyList, Subject, check_secrecy
@@ -45,7 +46,7 @@ class GateDecision:
 
 def embargo_waived(channel: Channel) -> bool:
     """A trusted partner gets embargoed items before the embargo lifts; every other channel waits."""
-    return channel.kind == "partner" and bool(getattr(channel.settings, "trusted_for_embargo", False))
+    return isinstance(channel.settings, PartnerSettings) and channel.settings.trusted_for_embargo
 
 
 # The embargo rule lives here and only here: the gate, the worker's decision, site selection and
