@@ -47,6 +47,9 @@ UNITS: dict[str, int] = {
     "publisher.channels": RENDER,
     "publisher.supply": RENDER,  # packaging and the partner performer: a channel kind
     "publisher.schedule": SCHEDULE,
+    # The quiet-hours rule (a pure module of times and windows): the schedules and a channel's own
+    # quiet hours (a WeChat account's) both ask it, so it sits below every stage.
+    "publisher.schedule.windows": FOUNDATION,
     "publisher.engine.scheduling": SCHEDULE,
     "publisher.supply.service": SCHEDULE,  # staff actions that schedule supply
     "publisher.engine": ENGINE,

@@ -92,6 +92,11 @@ class WechatSettings(KindSettings):
     def correction_policy(self) -> CorrectionPolicy | None:
         return self.on_correction
 
+    @property
+    def push_limit(self) -> int:
+        """Pushes a day: an account that also mass-sends has one (its mass send)."""
+        return 1 if self.mass_send else self.pushes_per_day
+
     @field_validator("quiet_hours")
     @classmethod
     def _windows(cls, value: list[str]) -> list[str]:

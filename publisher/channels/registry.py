@@ -31,6 +31,21 @@ class Limits(BaseModel):
     max_in_flight: int | None = Field(default=None, ge=1)  # deliveries performed at once on this channel
     per_day: int | None = Field(default=None, ge=1)  # releases per local day (e.g. WeChat pushes)
 
+    # The channel quota rule, here once: the claims (engine/claims.py) count, these decide.
+    def room(self, in_flight: int, done_today: int) -> int | None:
+        """How many more releases may start now, given those in flight and those done today in the
+        newsroom's day (None: no limit)."""
+        room: list[int] = []
+        if self.max_in_flight is not None:
+            room.append(self.max_in_flight - in_flight)
+        if self.per_day is not None:
+            room.append(self.per_day - done_today - in_flight)
+        return max(0, min(room)) if room else None
+
+    def day_spent(self, done_today: int) -> bool:
+        """Whether today's releases are used up: what waits, waits for tomorrow."""
+        return self.per_day is not None and done_today >= self.per_day
+
 
 class ChannelFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)

@@ -11,7 +11,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, func, or_, select, text, update
@@ -24,6 +24,7 @@ from publisher.delivery.contract import Ledger, PrefetchingLedger
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery
+from publisher.timeutil import day_start, next_day_start
 
 CHANNEL_LOCK_BASE = 0x50554300
 DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
@@ -76,45 +77,35 @@ def _channel_lock(session: Session, channel: str) -> None:
 
 def _capacity(session: Session, channel: str, limits: Limits, now: datetime, tz: ZoneInfo) -> int | None:
     """How many more deliveries this channel may start now, across every worker (None: no limit)."""
-    d = D
-    room: list[int] = []
     in_flight = session.execute(
         select(func.count()).where(
-            d.channel == channel, d.status == DeliveryState.CLAIMED, d.lease_until >= now
+            D.channel == channel, D.status == DeliveryState.CLAIMED, D.lease_until >= now
         )
     ).scalar_one()
-    if limits.max_in_flight is not None:
-        room.append(limits.max_in_flight - in_flight)
-    if limits.per_day is not None:
-        local_midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
-        done_today = session.execute(
-            select(func.count()).where(
-                d.channel == channel,
-                d.status == DeliveryState.DONE,
-                d.action == DeliveryAction.PUBLISH,
-                d.done_at >= local_midnight,
-            )
-        ).scalar_one()
-        room.append(limits.per_day - done_today - in_flight)
-    return max(0, min(room)) if room else None
+    done_today = _done_today(session, channel, now, tz) if limits.per_day is not None else 0
+    return limits.room(in_flight, done_today)
 
 
-def _quota_spent(session: Session, channel: str, limits: Limits, now: datetime, tz: ZoneInfo) -> bool:
-    local_midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
-    done_today = session.execute(
+def _done_today(session: Session, channel: str, now: datetime, tz: ZoneInfo) -> int:
+    """Releases this channel made since the newsroom's local midnight."""
+    done: int = session.execute(
         select(func.count()).where(
             D.channel == channel,
             D.status == DeliveryState.DONE,
             D.action == DeliveryAction.PUBLISH,
-            D.done_at >= local_midnight,
+            D.done_at >= day_start(now, tz),
         )
     ).scalar_one()
-    return limits.per_day is not None and done_today >= limits.per_day
+    return done
+
+
+def _quota_spent(session: Session, channel: str, limits: Limits, now: datetime, tz: ZoneInfo) -> bool:
+    return limits.day_spent(_done_today(session, channel, now, tz))
 
 
 def _defer_to_tomorrow(session: Session, ids: list[int], now: datetime, tz: ZoneInfo) -> None:
     """The day's quota is spent: these wait for the next local day instead of being retried all day."""
-    tomorrow = datetime.combine(now.astimezone(tz).date() + timedelta(days=1), time(0), tz)
+    tomorrow = next_day_start(now, tz)
     session.execute(
         update(Delivery)
         .where(col(Delivery.id).in_(ids), col(Delivery.status) == DeliveryState.SCHEDULED)

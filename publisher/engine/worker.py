@@ -38,11 +38,12 @@ from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.engine import claims
 from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
+from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, decide_due
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
 from publisher.newsroom import Newsroom
-from publisher.review.gate import Gate, GateDecision, embargo_waived
+from publisher.review.gate import Gate
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, ReviewState, Revision, Worker
 
@@ -486,36 +487,30 @@ class DeliveryWorker:
         return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # jitter keeps workers from stampeding
 
     def _prepare(self, claim: Claim, session: Session) -> Outcome | Ready:
-        """Everything short of the side effect: channel, windows, embargo, the gate."""
+        """Everything short of the side effect: read the facts, let `decide_due` decide."""
         d = claim.delivery
         now = self.clock.now()
         channel = self.room.channels.channels.get(d.channel)
-        if channel is None or not channel.enabled:
-            return Outcome(d, Step.FAIL, error=f"渠道不存在或已停用 / channel {d.channel} unavailable")
-        takedown = d.action == DeliveryAction.TAKE_DOWN
-        if self.windows is not None and not takedown:  # a takedown is urgent: no quiet hours
-            blocked = self.windows.window_block(d.channel, now)
-            if blocked:
-                return Outcome(
-                    d,
-                    Step.DEFER,
-                    error=blocked,
-                    next_attempt_at=self.windows.next_open(d.channel, now),
-                )
         article = session.get(Article, d.article_id)
         revision = session.get(Revision, article.current_revision_id) if article else None
-        if revision is None:
-            return Outcome(d, Step.FAIL, error="稿件没有版本 / no revision")
-        # A takedown publishes nothing of the article: taking a piece down is always allowed,
-        # whatever the review state or embargo says now.
-        decision: GateDecision | Outcome = (
-            GateDecision.allow() if takedown else self._decide(session, d, channel, revision, now)
+        facts = DueFacts(
+            revision.id if revision else None,
+            json.loads(revision.meta_json) if revision else {},
+            self.gate(session, revision, channel, now)
+            if revision is not None and channel is not None and channel.enabled and asks_gate(d)
+            else None,
         )
-        if isinstance(decision, Outcome):
-            return decision
-        if not decision.allowed:
-            return Outcome(d, Step.HOLD, revision.id, error="；".join(decision.reasons))
-        return Ready(claim, channel, revision)
+        decision = decide_due(d, facts, channel, self.windows, now)
+        if isinstance(decision, Go):
+            assert channel is not None and revision is not None  # a Go needs both
+            return Ready(claim, channel, revision)
+        if isinstance(decision, Defer):
+            return Outcome(
+                d, Step.DEFER, decision.revision_id, error=decision.reason, next_attempt_at=decision.until
+            )
+        if isinstance(decision, Hold):
+            return Outcome(d, Step.HOLD, decision.revision_id, error="；".join(decision.reasons))
+        return Outcome(d, Step.FAIL, error=decision.reason)
 
     def _prepare_guarded(self, claim: Claim, session: Session) -> Outcome | Ready:
         """`_prepare`, with anything unforeseen (a broken file, a database hiccup) as a retry of
@@ -525,23 +520,6 @@ class DeliveryWorker:
         except Exception as exc:
             log.exception("preparing delivery %s failed", claim.delivery.id)
             return self._retry(claim.delivery, None, unexpected(exc), None)
-
-    def _decide(
-        self, session: Session, d: Delivery, channel: Channel, revision: Revision, now: datetime
-    ) -> GateDecision | Outcome:
-        """The gate's decision, or a deferral to the embargo's moment (the gate would only say no)."""
-        embargo = json.loads(revision.meta_json).get("embargo")
-        if embargo and not embargo_waived(channel):
-            until = datetime.fromisoformat(embargo.replace("Z", "+00:00"))
-            if until > now:
-                return Outcome(
-                    d,
-                    Step.DEFER,
-                    revision.id,
-                    error=f"禁发至 {embargo} / embargoed",
-                    next_attempt_at=until,
-                )
-        return self.gate(session, revision, channel, now)
 
     def _run(self, ready: Ready) -> Outcome:
         d, revision = ready.claim.delivery, ready.revision

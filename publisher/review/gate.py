@@ -6,19 +6,21 @@ review chain (proven from the signed acts by `publisher.review.proof`, never rea
 row alone), not withdrawn, not retracted (撤稿), not blocked by a secrecy marking (for external
 channels), past its embargo, and on a channel its `channels:` field allows. One exception, wire
 practice: a partner outlet trusted with embargoes receives the item early, marked with its
-embargo time (`embargo_waived`).
+embargo time (`embargo_waived`). The embargo rule itself (`embargo_of`, `embargo_holds`) lives
+here too, so the worker, site selection and the supply performer ask the same functions.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from sqlmodel import Session, col, select
 
+from publisher.channels.kinds import PartnerSettings
 from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal
 from publisher.review.checks import BUILTIN_MARKINGS, Marking, SecrecyList, Subject, check_secrecy
@@ -44,7 +46,39 @@ class GateDecision:
 
 def embargo_waived(channel: Channel) -> bool:
     """A trusted partner gets embargoed items before the embargo lifts; every other channel waits."""
-    return channel.kind == "partner" and bool(getattr(channel.settings, "trusted_for_embargo", False))
+    return isinstance(channel.settings, PartnerSettings) and channel.settings.trusted_for_embargo
+
+
+# The embargo rule lives here and only here: the gate, the worker's decision, site selection and
+# the supply performer ask `embargo_of` / `embargo_holds` (tests/test_decision.py keeps a second
+# reader of `meta["embargo"]` from coming back).
+@dataclass(frozen=True, slots=True)
+class Embargo:
+    """A revision's embargo: not to be published, on any channel, before `until`."""
+
+    until: datetime  # aware UTC
+    written: str  # as the front matter says it, for messages
+
+    @property
+    def reason(self) -> str:
+        return f"禁发至 {self.written} / embargoed until {self.written}"
+
+
+def embargo_of(meta: Mapping[str, Any]) -> Embargo | None:
+    """A revision's embargo from its front matter, or None when it has none."""
+    written = meta.get("embargo")
+    if not written:
+        return None
+    return Embargo(datetime.fromisoformat(str(written).replace("Z", "+00:00")).astimezone(UTC), str(written))
+
+
+def embargo_holds(meta: Mapping[str, Any], channel: Channel, at: datetime) -> Embargo | None:
+    """The embargo that keeps this revision off this channel at `at`, or None: no embargo, lifted
+    already, or a trusted partner that receives the item early (`embargo_waived`)."""
+    embargo = embargo_of(meta)
+    if embargo is None or embargo.until <= at or embargo_waived(channel):
+        return None
+    return embargo
 
 
 class GateSubject(Protocol):
@@ -212,13 +246,9 @@ class GateFacts:
             reasons.append(
                 "带有密级标志，禁止对外发布 / carries a secrecy marking: blocked from external channels"
             )
-        embargo = meta.get("embargo")
-        if (
-            embargo
-            and datetime.fromisoformat(embargo.replace("Z", "+00:00")) > at
-            and not embargo_waived(channel)
-        ):
-            reasons.append(f"禁发至 {embargo} / embargoed until {embargo}")
+        embargo = embargo_holds(meta, channel, at)
+        if embargo is not None:
+            reasons.append(embargo.reason)
         if not channel.enabled:
             reasons.append(f"渠道 {channel.name} 已停用 / the channel is disabled")
         excluded = channel_refusal(meta, channel.name)

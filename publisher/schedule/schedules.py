@@ -6,14 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from publisher.errors import NotFound, Problem, PublisherError
+from publisher.errors import NotFound, Problem
 from publisher.schedule.keydates import KeyDate
-from publisher.schedule.windows import BlackoutWindow, QuietWindow, Window, blocking
+from publisher.schedule.windows import BlackoutWindow, QuietWindow, Window, blocking, next_open
 from publisher.schedule.workdays import WorkingCalendar
 from publisher.timeutil import to_utc
-
-# A channel blocked for longer than this many hops of windows is misconfigured, not busy.
-MAX_HOPS = 10_000
 
 
 @dataclass(frozen=True)
@@ -96,11 +93,4 @@ class Schedules:
 
     def next_open(self, channel: str, at: datetime) -> datetime:
         """The first moment at or after `at` when no newsroom-wide window blocks `channel`."""
-        moment = to_utc(at)
-        for _ in range(MAX_HOPS):
-            found = blocking(self.windows, channel, moment)
-            if not found:
-                return moment
-            # Overlapping windows: jump past the one that lasts longest, then look again.
-            moment = max(w.opens_after(moment) for w in found)
-        raise PublisherError(f"渠道 {channel} 的静默/停发时段没有尽头 / channel {channel!r} never opens")
+        return next_open(self.windows, channel, to_utc(at))

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal
-from publisher.review.gate import Gate
+from publisher.review.gate import Gate, embargo_holds
 from publisher.site.media import Source
 from publisher.store.batch import in_chunks
 from publisher.store.tables import Article, Revision, RevisionAsset
@@ -55,16 +55,12 @@ class Selection:
     excluded: dict[str, tuple[str, ...]] = field(default_factory=dict)  # slug -> reasons
 
 
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def held_back(meta: dict[str, Any], channel: Channel, now: datetime) -> tuple[str, ...]:
     """Reasons the channel itself refuses a revision, whatever the gate says (belt and braces)."""
     reasons = []
-    embargo = meta.get("embargo")
-    if embargo and _utc(embargo) > now:
-        reasons.append(f"embargoed until {embargo}")
+    embargo = embargo_holds(meta, channel, now)
+    if embargo is not None:
+        reasons.append(embargo.reason)
     excluded = channel_refusal(meta, channel.name)
     if excluded:
         reasons.append(excluded)

@@ -26,6 +26,7 @@ from publisher.channels.registry import Channel
 from publisher.delivery.contract import Permanent, Receipt, Transient, Unknown
 from publisher.delivery.states import DeliveryAction
 from publisher.newsroom import Newsroom
+from publisher.review.gate import embargo_holds, embargo_of
 from publisher.site.media import Source
 from publisher.store.tables import Delivery, Retraction, Revision, Supply
 from publisher.supply import signing
@@ -155,14 +156,13 @@ class PartnerPerformer:
                 remote_id=row.remote_id or self.packager.uri(revision_slug(revision)),
                 detail={"version": row.version, "already_supplied": True},
             )
-        embargo = json.loads(revision.meta_json).get("embargo")
-        early: datetime | None = None
-        if embargo:
-            until = datetime.fromisoformat(embargo.replace("Z", "+00:00"))
-            if until > now:
-                if not self.settings.trusted_for_embargo:  # the gate already refused; belt and braces
-                    raise Transient("禁发中 / embargoed", (until - now).total_seconds())
-                early = until
+        meta = json.loads(revision.meta_json)
+        held = embargo_holds(meta, self.channel, now)
+        if held is not None:  # the gate already refused; belt and braces
+            raise Transient("禁发中 / embargoed", (held.until - now).total_seconds())
+        # Not held yet not lifted: a partner trusted with embargoes gets it early, marked with the time.
+        embargo = embargo_of(meta)
+        early = embargo.until if embargo is not None and embargo.until > now else None
         version = Version(
             number=row.version + 1 if row is not None else 1,
             pubstatus="usable",

@@ -47,9 +47,10 @@ from publisher.errors import Problem, PublisherError
 from publisher.newsroom import Newsroom
 from publisher.review.checks import Subject
 from publisher.review.gate import Gate, publication_gate
+from publisher.schedule.windows import daily_windows, next_open
 from publisher.store.engine import read_session, write_session
 from publisher.store.tables import Revision, WechatMedia, WechatPost
-from publisher.timeutil import local, utc_now
+from publisher.timeutil import local, next_day_start, utc_now
 
 SANDBOX_SECRET = "sandbox"
 # Posts that took (or may have taken) one of the day's pushes.
@@ -146,20 +147,6 @@ def bundle_key(channel: str, renditions: Sequence[WechatRendition]) -> str:
         "\n".join([channel, *(r.sha256 for r in bundle_order(renditions))]).encode("utf-8")
     ).hexdigest()
     return f"wx-{digest[:40]}"
-
-
-def in_quiet_hours(moment: datetime, windows: Sequence[str]) -> datetime | None:
-    """When `moment` (local) falls in a quiet window: the local time the window ends; else None."""
-    minute = moment.hour * 60 + moment.minute
-    for window in windows:
-        start_s, end_s = window.split("-")
-        start = int(start_s[:2]) * 60 + int(start_s[3:])
-        end = int(end_s[:2]) * 60 + int(end_s[3:])
-        inside = start <= minute < end if start <= end else (minute >= start or minute < end)
-        if inside:
-            ends = moment.replace(hour=end // 60, minute=end % 60, second=0, microsecond=0)
-            return ends if ends > moment else ends + timedelta(days=1)
-    return None
 
 
 class WechatAdapter:
@@ -645,13 +632,17 @@ class WechatAdapter:
     def _quota(self, post: WechatPost) -> None:
         now = self.clock()
         here = local(now, self.room.settings.tz)
-        quiet_until = in_quiet_hours(here, self.settings.quiet_hours)
-        if quiet_until is not None:
+        # The account's own quiet hours, under the one quiet-hours rule of the schedules.
+        opens = next_open(
+            daily_windows(self.settings.quiet_hours, self.room.settings.tz), self.channel.name, now
+        )
+        if opens > now:
+            quiet_until = local(opens, self.room.settings.tz)
             raise WechatDeferred(
                 f"静默时段，{quiet_until:%H:%M} 后推送 / quiet hours until {quiet_until:%H:%M}", quiet_until
             )
         day = here.date().isoformat()
-        limit = 1 if self.settings.mass_send else self.settings.pushes_per_day
+        limit = self.settings.push_limit
         with read_session(self.room.engine) as session:
             used = session.exec(
                 select(WechatPost.key).where(
@@ -662,7 +653,7 @@ class WechatAdapter:
                 )
             ).all()
         if len(used) >= limit:
-            tomorrow = (here + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            tomorrow = next_day_start(now, self.room.settings.tz)
             raise WechatDeferred(
                 f"今日推送次数已用完（{len(used)}/{limit}），明天再推 / today's pushes are used ({len(used)}/{limit})",
                 tomorrow,
@@ -672,8 +663,7 @@ class WechatAdapter:
 
     def _quota_deferral(self, exc: ApiQuotaExhausted) -> WechatDeferred:
         """45009 is a daily quota: the earliest try that can succeed is the newsroom's next day."""
-        here = local(self.clock(), self.room.settings.tz)
-        tomorrow = (here + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        tomorrow = next_day_start(self.clock(), self.room.settings.tz)
         return WechatDeferred(f"{exc}，明天再试 / trying again tomorrow", tomorrow)
 
     def _api_failure(self, exc: WeChatClientException, what: str) -> WechatRefused:
@@ -781,5 +771,4 @@ __all__ = [
     "WechatUncertain",
     "bundle_key",
     "bundle_order",
-    "in_quiet_hours",
 ]
