@@ -153,6 +153,25 @@ def test_publish_reports_a_channel_that_asks_to_retry_as_pending_and_exits_2(
     assert row.status == DeliveryState.SCHEDULED and sink.distinct == 0
 
 
+def test_publish_now_waits_for_the_channel_quiet_hours_like_any_release(
+    sroom: Newsroom, db_url: str, sink: Sink
+) -> None:
+    approve(sroom, "article-1")
+    local = datetime.now(UTC).astimezone(sroom.settings.tz)
+    rules = sroom.root / "schedules" / "newsroom.toml"
+    quiet = f'start = "{(local - timedelta(hours=1)):%H:%M}"\nend = "{(local + timedelta(hours=1)):%H:%M}"\n'
+    text = rules.read_text(encoding="utf-8").replace(
+        'start = "22:00"\nend = "07:30"\nchannels = ["wechat"]', quiet + 'channels = ["wechat", "sink"]'
+    )
+    assert "sink" in text
+    rules.write_text(text, encoding="utf-8")
+
+    code, out, err = run(sroom, db_url, "publish", "article-1", "--channel", "sink", "--as", "zhouwb")
+
+    assert code == 2 and "pending" in out, out + err
+    assert sink.distinct == 0, "nothing goes out in the channel's quiet hours"
+
+
 def test_publish_on_an_unknown_channel_is_a_clear_error_not_a_traceback(sroom: Newsroom, db_url: str) -> None:
     code, out, err = run(sroom, db_url, "publish", "article-1", "--channel", "nowhere", "--as", "zhouwb")
     assert code == 1 and "unknown channel nowhere" in err, out + err

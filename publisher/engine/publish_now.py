@@ -2,9 +2,9 @@
 
 "Now" is no side door: the release is scheduled at this moment (a pending release on the channel
 is moved here, audited as a move) and the engine performs just these deliveries, with the
-publication gate, leases, retries and receipts of every other release. An article that is not
-approved is held by the gate here exactly as it would be at its due time, and the staff member
-reads why. What the engine could not settle in this one round (a channel down, quiet hours) stays
+publication gate, quiet hours, leases, retries and receipts of every other release. An article
+that is not approved is held by the gate here exactly as it would be at its due time, and the
+staff member reads why. What the engine could not settle in this one round (a channel down, quiet hours) stays
 queued for the next `publisher run`.
 """
 
@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from publisher.delivery.states import DeliveryState
 from publisher.engine import scheduling
 from publisher.newsroom import Newsroom
+from publisher.schedule import load_schedules
 from publisher.store.engine import read_session
 from publisher.store.tables import Delivery
 from publisher.timeutil import utc_now
@@ -79,10 +80,13 @@ def publish_now(
     from publisher.engine.worker import DeliveryWorker  # the worker loads only when asked to run
 
     moment = now or utc_now()
+    # Read before anything is scheduled: a broken schedules/ file is an error that plans nothing.
+    windows = load_schedules(room)
     result = scheduling.schedule(room, slug, channels, moment, actor, now=moment)
     ids = [item.delivery_id for item in result.items]
     try:
-        DeliveryWorker(room).run_once(only=ids)
+        # The newsroom's quiet hours, blackouts and pause switch hold "now" as they hold any release.
+        DeliveryWorker(room, windows=windows).run_once(only=ids)
     except Exception as exc:  # the releases stay queued: `publisher run` performs them
         log.warning("publishing %s now stopped: %s", slug, exc)
     return PublishReport(slug, outcomes(room, ids), result.warnings)
