@@ -225,6 +225,16 @@ def test_restore_article_of_an_article_not_retracted_is_a_clear_error(sroom: New
         assert s.exec(select(Reinstatement)).all() == []
 
 
+def test_only_an_editor_admin_or_leader_may_lift_a_retraction(sroom: Newsroom, db_url: str) -> None:
+    retraction.retract(sroom, "article-2", "数据有误", "zhouwb")
+    code, out, err = run(sroom, db_url, "restore-article", "article-2", "--reason", "核实", "--as", "wangxm")
+    assert code == 1 and "may not lift a retraction" in err, out + err
+    code, out, err = run(sroom, db_url, "restore-article", "article-2", "--reason", "核实", "--as", "nobody")
+    assert code == 1 and "no user 'nobody'" in err, out + err
+    with Session(sroom.engine) as s:
+        assert s.exec(select(Reinstatement)).all() == []
+
+
 def test_retracting_again_after_a_lift_takes_the_article_down_again(sroom: Newsroom, db_url: str) -> None:
     approve(sroom, "article-1")
     assert run(sroom, db_url, "publish", "article-1", "-c", "sink", "--as", "zhouwb")[0] == 0

@@ -26,6 +26,8 @@ from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.engine import scheduling
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
+from publisher.review.service import WITHDRAW_ROLES
+from publisher.review.users import get_user, roles_of
 from publisher.store.engine import read_session, write_session
 from publisher.store.retractions import in_force
 from publisher.store.tables import (
@@ -252,6 +254,13 @@ def reinstate(
         raise RetractionError("撤稿解除须说明理由 / lifting a retraction needs a reason (--reason)")
     moment = to_utc(now) if now else utc_now()
     with write_session(room.engine) as session:
+        person = get_user(session, actor)
+        # Lifting ends the article's reviews: whoever may withdraw any article from review may.
+        if not person.active or not set(roles_of(person)) & WITHDRAW_ROLES:
+            raise RetractionError(
+                f"{actor} 无权解除撤稿（须为编辑、管理员或领导） / {actor} may not lift a retraction: "
+                "an active editor, admin or leader may"
+            )
         article = session.exec(select(Article).where(Article.slug == slug)).first()
         if article is None or article.id is None or article.current_revision_id is None:
             raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
