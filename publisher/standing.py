@@ -18,7 +18,8 @@ from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.engine.release import PENDING as _PLANNED
 from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks
-from publisher.store.tables import Delivery, Retraction, ReviewState, Revision
+from publisher.store.retractions import retracted_among
+from publisher.store.tables import Delivery, ReviewState, Revision
 
 
 class ArticleState(StrEnum):
@@ -74,14 +75,11 @@ def standings(session: Session, views: Sequence[ArticleView]) -> dict[int, Stand
     """The state of each article (by article id), in three queries whatever their number."""
     ids = {v.article.id for v in views if v.article.id is not None}
     states: dict[str, ReviewState] = {}
-    retracted: set[int] = set()
+    retracted = retracted_among(session, ids)
     released: dict[int, int] = {}  # article -> newest revision number a channel released
     sent: set[str] = set()  # revision ids a channel released
     planned: set[int] = set()
     for chunk in in_chunks(ids):
-        retracted.update(
-            session.exec(select(Retraction.article_id).where(col(Retraction.article_id).in_(chunk)))
-        )
         for row in session.exec(select(ReviewState).where(col(ReviewState.article_id).in_(chunk))):
             states[row.revision_id] = row
         for article_id, status, revision_id, number in session.exec(

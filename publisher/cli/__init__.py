@@ -13,6 +13,7 @@ from publisher.cli import (
     doctor_cmd,
     engine_cmd,
     plan_cmd,
+    publish_cmd,
     report_cmd,
     review_cmd,
     sandbox_cmd,
@@ -45,6 +46,7 @@ app.add_typer(wechat_cmd.app, name="wechat")
 app.add_typer(supply_cmd.app, name="supply")
 app.add_typer(report_cmd.app, name="report")
 backup_cmd.register(app)
+publish_cmd.register(app)
 
 
 def main() -> None:

@@ -77,6 +77,12 @@ def register(app: typer.Typer) -> None:
                 "--again", help="另加一次发布，不改期已有的 / a deliberate second release, not a move"
             ),
         ] = False,
+        move: Annotated[
+            bool,
+            typer.Option(
+                "--move", help="改期待发的发布，没有则报错 / move the pending release; an error if none"
+            ),
+        ] = False,
         user: Annotated[str, typer.Option("--as", help="操作人 / acting user")] = "editor",
         newsroom: NewsroomOpt = Path("."),
     ) -> None:
@@ -101,14 +107,14 @@ def register(app: typer.Typer) -> None:
                 campaign, number, due = found.campaign, found.number, found.due
                 names = names or list(found.channels)
             result = scheduling.schedule(
-                room, slug, names, due, user, campaign=campaign, slot_number=number, again=again
+                room, slug, names, due, user, campaign=campaign, slot_number=number, again=again, move=move
             )
         tz = room.settings.tz
         for item in result.items:
             if item.moved_from is not None:
                 console.print(
                     f"已改期 / moved: {slug} → {item.channel} {show(item.moved_from, tz)} ⇒ {show(item.due, tz)}"
-                    "（另加一次请用 --again / for a second release use --again）"
+                    + ("" if move else "（另加一次请用 --again / for a second release use --again）")
                 )
                 continue
             verb = "已安排" if item.created else "已存在"
@@ -191,6 +197,13 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--from", help="加速时钟的起点 / virtual start time")
         ] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+        skip_doctor: Annotated[
+            bool,
+            typer.Option(
+                "--skip-doctor",
+                help="不先做 publisher doctor 检查 / start without the doctor's checks",
+            ),
+        ] = False,
     ) -> None:
         """运行发布引擎 / run a delivery worker (SIGTERM finishes in-flight work and releases claims)."""
         logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
@@ -200,6 +213,8 @@ def register(app: typer.Typer) -> None:
             logging.getLogger().setLevel(logging.INFO)
         with staff_errors():
             room = open_newsroom(newsroom)
+            if not skip_doctor:
+                _refuse_when_doctor_blocks(room)
             clock = (
                 RealClock()
                 if speed == 1.0 and start is None
@@ -300,6 +315,24 @@ def register(app: typer.Typer) -> None:
         with staff_errors():
             set_paused(open_newsroom(newsroom), False, user)
         console.print("已恢复发布 / releases resumed")
+
+
+def _refuse_when_doctor_blocks(room: Newsroom) -> None:
+    """A worker started on a newsroom that cannot publish (a WeChat secret unset, a review chain
+    nobody can finish) would fail release after release: say so before it starts."""
+    from publisher import doctor  # probes endpoints and reads every setting: only when `run` starts
+
+    problems = doctor.blocking(room)
+    if not problems:
+        return
+    err_console.print("[bold red]发布引擎未启动 / the worker did not start:[/]")
+    for problem in problems:
+        err_console.print(f"  - {escape(problem)}")
+    err_console.print(
+        "请先修正以上问题（publisher doctor 查看详情）；确需启动请加 --skip-doctor / "
+        "fix these first (see `publisher doctor`), or start anyway with --skip-doctor"
+    )
+    raise typer.Exit(1)
 
 
 def _windows(room: Newsroom) -> WindowPolicy:

@@ -31,7 +31,8 @@ from publisher.delivery.states import DeliveryAction
 from publisher.engine import scheduling
 from publisher.newsroom import Newsroom
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, AuditEvent, Delivery, Retraction, ReviewState, Revision
+from publisher.store.retractions import in_force_ids
+from publisher.store.tables import Article, AuditEvent, Delivery, ReviewState, Revision
 from publisher.timeutil import utc_now
 
 log = logging.getLogger("publisher.corrections")
@@ -76,13 +77,12 @@ def corrections_outstanding(room: Newsroom, session: Session, slug: str | None =
         .join(Article, col(Article.id) == col(Delivery.article_id))
         .join(Revision, col(Revision.id) == col(Delivery.revision_id))
         .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id))
-        .join(Retraction, col(Retraction.article_id) == col(Article.id), isouter=True)
         .where(
             col(Delivery.channel).in_(policies),
             Delivery.status == "done",
             Delivery.action == "publish",
             ReviewState.status == "approved",
-            col(Retraction.article_id).is_(None),
+            col(Article.id).not_in(in_force_ids()),
         )
     )
     if slug is not None:

@@ -13,6 +13,7 @@ else); WeChat deletes the post's article; a partner gets the kill notice and a t
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,8 +26,20 @@ from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.engine import scheduling
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
+from publisher.review.service import WITHDRAW_ROLES
+from publisher.review.users import get_user, roles_of
 from publisher.store.engine import read_session, write_session
-from publisher.store.tables import Article, Delivery, Retraction, Supply
+from publisher.store.retractions import in_force
+from publisher.store.tables import (
+    Article,
+    Delivery,
+    Reinstatement,
+    Retraction,
+    ReviewAct,
+    ReviewState,
+    Revision,
+    Supply,
+)
 from publisher.timeutil import to_utc, utc_now
 
 log = logging.getLogger("publisher.retraction")
@@ -71,9 +84,11 @@ class RetractReport:
         return all(c.state == "done" for c in self.channels)
 
 
-def takedown_key(channel: str, slug: str) -> str:
-    """One takedown per channel and article: retracting again finds it instead of adding another."""
-    return "kill-" + hashlib.sha256(f"{channel}|{slug}".encode()).hexdigest()[:40]
+def takedown_key(channel: str, slug: str, lifted: int = 0) -> str:
+    """One takedown per channel and article: retracting again finds it instead of adding another.
+    A retraction made after `lifted` earlier ones were lifted is a new one, with new takedowns."""
+    tail = f"|{lifted}" if lifted else ""
+    return "kill-" + hashlib.sha256(f"{channel}|{slug}{tail}".encode()).hexdigest()[:40]
 
 
 def retract(
@@ -90,15 +105,22 @@ def retract(
         if article is None or article.id is None or article.current_revision_id is None:
             raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
         existing = session.get(Retraction, article.id)
+        lifted = _lifted_count(session, article.id)
         if existing is None:
             session.add(
                 Retraction(article_id=article.id, reason=reason, retracted_by=actor, retracted_at=moment)
             )
+        elif in_force(session, article.id) is None:
+            # Retracted again after a lift: the row holds the latest retraction (the lifted one is
+            # kept, as it was, in its `Reinstatement`).
+            existing.reason, existing.retracted_by, existing.retracted_at = reason, actor, moment
+            session.add(existing)
+            existing = None
         canceled = scheduling.cancel_pending(
             session, article, actor, why=f"撤稿 / retracted: {reason}", now=moment
         )
         holding = _holding(room, session, article.id)
-        queued = [_enqueue(session, article, name, moment, actor) for name in holding]
+        queued = [_enqueue(session, article, name, moment, actor, lifted) for name in holding]
         audit.append(
             session,
             actor=actor,
@@ -142,9 +164,15 @@ def _holding(room: Newsroom, session: Session, article_id: int) -> list[str]:
     return holding
 
 
-def _enqueue(session: Session, article: Article, channel: str, moment: datetime, actor: str) -> int:
+def _lifted_count(session: Session, article_id: int) -> int:
+    return len(session.exec(select(Reinstatement.id).where(Reinstatement.article_id == article_id)).all())
+
+
+def _enqueue(
+    session: Session, article: Article, channel: str, moment: datetime, actor: str, lifted: int
+) -> int:
     """The channel's takedown, new or found; one that failed (or was held) is armed again."""
-    key = takedown_key(channel, article.slug)
+    key = takedown_key(channel, article.slug, lifted)
     existing = session.exec(select(Delivery).where(Delivery.idempotency_key == key)).first()
     if existing is None:
         delivery = scheduling.add_delivery(
@@ -191,8 +219,10 @@ def progress(room: Newsroom, slug: str) -> list[ChannelProgress]:
             .where(Article.slug == slug, Delivery.action == DeliveryAction.TAKE_DOWN)
             .order_by(col(Delivery.channel))
         ).all()
+        lifted = _lifted_count(session, rows[0].article_id) if rows else 0
     out = []
-    for d in rows:
+    # The takedowns of the latest retraction: those of a lifted one are history.
+    for d in (d for d in rows if d.idempotency_key == takedown_key(d.channel, slug, lifted)):
         assert d.id is not None
         if d.status == DeliveryState.DONE:
             out.append(ChannelProgress(d.channel, "done", d.id))
@@ -201,3 +231,111 @@ def progress(room: Newsroom, slug: str) -> list[ChannelProgress]:
         else:
             out.append(ChannelProgress(d.channel, "pending", d.id, d.last_error, d.next_attempt_at))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Reinstated:
+    slug: str
+    retracted_at: datetime  # the retraction lifted
+    reason: str
+    voided: list[int]  # review cycles ended by the lift (by revision number)
+
+
+def reinstate(
+    room: Newsroom, slug: str, reason: str, actor: str, *, now: datetime | None = None
+) -> Reinstated:
+    """Lift the article's retraction (撤稿解除), audited as `article.reinstate`. Nothing is published:
+    every review of the article open or complete at this moment is ended (as a withdrawal, so the
+    signed acts prove it), and its current revision must be submitted and approved again before
+    the gate lets it out. An approval given before the lift, when the article was retracted or
+    before that, never counts for what is published after it."""
+    reason = reason.strip()
+    if not reason:
+        raise RetractionError("撤稿解除须说明理由 / lifting a retraction needs a reason (--reason)")
+    moment = to_utc(now) if now else utc_now()
+    with write_session(room.engine) as session:
+        person = get_user(session, actor)
+        # Lifting ends the article's reviews: whoever may withdraw any article from review may.
+        if not person.active or not set(roles_of(person)) & WITHDRAW_ROLES:
+            raise RetractionError(
+                f"{actor} 无权解除撤稿（须为编辑、管理员或领导） / {actor} may not lift a retraction: "
+                "an active editor, admin or leader may"
+            )
+        article = session.exec(select(Article).where(Article.slug == slug)).first()
+        if article is None or article.id is None or article.current_revision_id is None:
+            raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
+        retraction = in_force(session, article.id)
+        if retraction is None:
+            raise RetractionError(
+                f"{slug} 未被撤稿（或撤稿已解除），无需恢复 / {slug} is not retracted (or its retraction "
+                "was lifted already): nothing to restore"
+            )
+        session.add(
+            Reinstatement(
+                article_id=article.id,
+                retracted_at=retraction.retracted_at,
+                retracted_by=retraction.retracted_by,
+                retraction_reason=retraction.reason,
+                reason=reason,
+                reinstated_by=actor,
+                reinstated_at=max(moment, to_utc(retraction.retracted_at)),
+            )
+        )
+        voided = _void_reviews(session, article, actor, moment)
+        audit.append(
+            session,
+            actor=actor,
+            action="article.reinstate",
+            object_type="article",
+            object_id=slug,
+            revision_id=article.current_revision_id,
+            details={
+                "reason": reason,
+                "retracted_at": to_utc(retraction.retracted_at).isoformat(),
+                "retraction_reason": retraction.reason,
+                "reviews_ended": voided,
+            },
+        )
+        return Reinstated(slug, to_utc(retraction.retracted_at), reason, voided)
+
+
+def _void_reviews(session: Session, article: Article, actor: str, moment: datetime) -> list[int]:
+    """End every review of the article that is open or complete, as a withdrawal by the person who
+    lifts the retraction: the proof reads the withdrawal from the acts, so the status row and the
+    signed acts keep agreeing, and a resubmission starts a new cycle."""
+    ended: list[int] = []
+    rows = session.exec(
+        select(ReviewState, Revision.number)
+        .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
+        .where(
+            ReviewState.article_id == article.id,
+            col(ReviewState.status).in_(("in_review", "approved")),
+        )
+        .order_by(col(Revision.number))
+    ).all()
+    for state, number in rows:
+        state.status, state.updated_at = "withdrawn", moment
+        session.add(state)
+        session.add(
+            ReviewAct(
+                revision_id=state.revision_id,
+                article_id=state.article_id,
+                cycle=state.cycle,
+                act="withdraw",
+                username=actor,
+                comment="撤稿解除，须重新送审 / retraction lifted: submit again",
+                details_json=json.dumps({"reinstate": True}),
+                at=moment,
+            )
+        )
+        audit.append(
+            session,
+            actor=actor,
+            action="review.withdraw",
+            object_type="article",
+            object_id=article.slug,
+            revision_id=state.revision_id,
+            details={"cycle": state.cycle, "why": "reinstate"},
+        )
+        ended.append(number)
+    return ended

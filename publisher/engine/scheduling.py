@@ -63,17 +63,22 @@ def schedule(
     slot_number: int | None = None,
     now: datetime | None = None,
     again: bool = False,
+    move: bool = False,
 ) -> ScheduleResult:
     """Plan a release of an article on channels at a time. Allowed before approval, with a warning:
     the publication gate decides at the due time, and an unapproved release is held, never sent.
 
     An article has one pending release per channel: scheduling it again on that channel moves the
-    pending one to the new time, unless `again` asks for a deliberate second release. A time in the
-    past is refused: "at once" is said by giving now."""
+    pending one to the new time, unless `again` asks for a deliberate second release; `move` says
+    that a move is meant, and is refused on a channel with no pending release (a typo in the slug or
+    channel must not quietly plan a new release). A time in the past is refused: "at once" is said
+    by giving now."""
     if due.tzinfo is None:
         raise ScheduleError("时间须带时区 / the time needs a UTC offset")
     if not channels:
         raise ScheduleError("至少指定一个渠道 / name at least one channel")
+    if move and again:
+        raise ScheduleError("--move 与 --again 不能同时使用 / --move and --again exclude each other")
     declared = room.channels.channels
     unknown = [c for c in channels if c not in declared]
     if unknown:
@@ -117,6 +122,11 @@ def schedule(
                 items.append(Scheduled(existing.id, slug, channel, due, False))
                 continue
             pending = None if again or existing is not None else _pending(session, article.id, channel)
+            if move and pending is None:
+                raise ScheduleError(
+                    f"{slug} 在 {channel} 没有待发的发布可改期 / {slug} has no pending release on {channel} "
+                    "to move; schedule it without --move"
+                )
             if pending is not None and pending.status not in PENDING:
                 raise ScheduleError(
                     f"{slug} 在 {channel} 的发布正在进行，不能改期 / the release on {channel} is under way "

@@ -21,7 +21,8 @@ from publisher.channels.wechat.adapter import (
 from publisher.delivery.contract import Deferred, DeliveryError, Permanent, Receipt, Transient, Unknown
 from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.newsroom import Newsroom
-from publisher.store.tables import Delivery, Retraction, Revision
+from publisher.store.retractions import in_force
+from publisher.store.tables import Delivery, Revision
 
 # How soon to look again at a WeChat post that is still being published (status 1).
 PUBLISHING_POLL_SECONDS = 5.0
@@ -92,7 +93,7 @@ class WechatPerformer:
                     Delivery.action == DeliveryAction.PUBLISH,
                 )
             ).all()
-            if session.get(Retraction, delivery.article_id) is None:
+            if in_force(session, delivery.article_id) is None:
                 # No retraction: a correction's takedown retires the superseded posts only, so the
                 # corrected one survives whichever of the two deliveries the engine performs first.
                 done = [d for d in done if d.revision_id != revision.id]

@@ -27,7 +27,8 @@ from publisher.review.checks import BUILTIN_MARKINGS, Marking, SecrecyList, Subj
 from publisher.review.proof import Proof, StatusRow, approval_proven
 from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks, revision_bodies
-from publisher.store.tables import Article, Retraction, ReviewAct, ReviewState, StaffUser
+from publisher.store.retractions import in_force, retracted_among
+from publisher.store.tables import Article, ReviewAct, ReviewState, StaffUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,6 @@ class GateFacts:
         article_ids = {r.article_id for r in revisions}
         revision_ids = {r.id for r in revisions}
         current: dict[int, str | None] = {}
-        retracted: set[int] = set()
         states: dict[str, tuple[str, bool]] = {}
         rows: dict[str, StatusRow] = {}
         for chunk in in_chunks(article_ids):
@@ -198,13 +198,11 @@ class GateFacts:
                     select(Article.id, Article.current_revision_id).where(col(Article.id).in_(chunk))
                 ).all()  # type: ignore[arg-type]
             )
-            retracted.update(
-                session.exec(select(Retraction.article_id).where(col(Retraction.article_id).in_(chunk)))
-            )
         for ids in in_chunks(revision_ids):
             for state in session.exec(select(ReviewState).where(col(ReviewState.revision_id).in_(ids))):
                 states[state.revision_id] = (state.status, bool(state.secrecy_blocked))
                 rows[state.revision_id] = state
+        retracted = retracted_among(session, article_ids)
         signed = SignedActs.gather(session, rows)
         loaded: dict[str, str] = {}
 
@@ -312,9 +310,7 @@ class PublicationGate:
         rows: dict[str, StatusRow] = {} if state is None else {revision.id: state}
         facts = GateFacts(
             current={} if article is None else {revision.article_id: article.current_revision_id},
-            retracted=set()
-            if session.get(Retraction, revision.article_id) is None
-            else {revision.article_id},
+            retracted=set() if in_force(session, revision.article_id) is None else {revision.article_id},
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
             bodies=lambda subject: subject.body,
             members=frozenset({revision.id}),

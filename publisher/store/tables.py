@@ -297,6 +297,24 @@ class Retraction(SQLModel, table=True):
     retracted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Reinstatement(SQLModel, table=True):
+    """A retraction lifted (撤稿解除), append-only: the `Retraction` row stays as it was, and this
+    row says which retraction a person lifted, when and why. A retraction is in force unless a
+    reinstatement came at or after it (`publisher.store.retractions`)."""
+
+    __tablename__ = "reinstatement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    # The retraction lifted, as it was: retracting again later rewrites the `Retraction` row.
+    retracted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    retracted_by: str = Field(max_length=64)
+    retraction_reason: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    reinstated_by: str = Field(max_length=64)
+    reinstated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class PartnerToken(SQLModel, table=True):
     """A pull-feed token of one partner. Only its sha256 is kept: a stolen database opens no feed."""
 

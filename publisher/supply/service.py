@@ -19,12 +19,12 @@ from publisher.engine import scheduling
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
 from publisher.store.engine import write_session
+from publisher.store.retractions import in_force
 from publisher.store.tables import (
     Adoption,
     Article,
     Delivery,
     PartnerToken,
-    Retraction,
     ReviewState,
     Revision,
     Supply,
@@ -143,7 +143,7 @@ def follow_corrections(
             channel = declared.get(row.partner)
             if channel is None or not channel.enabled:
                 continue
-            if session.get(Retraction, article.id) is not None:
+            if article.id is None or in_force(session, article.id) is not None:
                 continue
             key = _key("upd", row.partner, article.slug, state.revision_id)
             if _enqueue(session, article, row.partner, key, DeliveryAction.PUBLISH, due, actor, "correction"):
