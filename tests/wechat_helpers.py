@@ -28,6 +28,9 @@ FAST: dict[str, Any] = {
     "timeout_seconds": 5.0,
     "quiet_hours": [],
     "pushes_per_day": 20,
+    # Every test of a module speaks as one account from one process: the account's real per-minute
+    # limit (RateLimiter, tested on its own) would make a later test wait out the minute.
+    "api_calls_per_minute": 100_000,
 }
 
 
