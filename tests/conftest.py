@@ -13,6 +13,13 @@ from sqlalchemy import create_engine, text
 from publisher.newsroom import Newsroom
 from tests.factory import make_newsroom
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow end-to-end tests first: xdist hands tests out in order, so a long one started last
+    would keep one worker busy after the other has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 PG_URL = os.environ.get("PUBLISHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

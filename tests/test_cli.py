@@ -125,6 +125,7 @@ def test_broken_settings_are_reported_not_raised(tmp_path: Path) -> None:
     assert "newsroom.timezone" in err and "columns" in err and "departments" in err
 
 
+@pytest.mark.slow
 def test_demo_runs_as_a_module_on_a_copy_of_the_repo(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[1]
     demo = tmp_path / "demo"

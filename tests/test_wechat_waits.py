@@ -64,6 +64,7 @@ def leased(
     room.close()
 
 
+@pytest.mark.slow
 def test_no_wait_for_wechat_outlives_the_lease(leased: Newsroom, sb: tuple[State, str]) -> None:
     state, base = sb
     with state.lock:

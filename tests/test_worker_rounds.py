@@ -101,6 +101,7 @@ def release(room: Newsroom, slug: str, at: datetime) -> None:
     assert supply.supply_article(room, slug, "zhouwb", at=at, now=datetime.now(UTC)).scheduled
 
 
+@pytest.mark.slow
 def test_the_long_running_worker_performs_a_correction_a_new_article_and_a_retraction_in_one_run(
     wroom: Newsroom, sink: Sink, partner: SandboxPartner, db_url: str
 ) -> None:
