@@ -35,3 +35,10 @@ def approve_dodging_checks(room: Newsroom, slug: str) -> None:
     with patch.object(ReviewService, "_findings", lambda self, subject: []):
         service.submit(slug, "wangxm")
         walk.sign_through(service, slug, acknowledge=True)
+
+
+def approve(room: Newsroom, slug: str) -> None:
+    """Submit the current revision and sign it through every stage with eligible staff."""
+    service = ReviewService(room)
+    service.submit(slug, "zhouwb")
+    walk.sign_through(service, slug)

@@ -12,9 +12,8 @@ from sqlmodel import Session, col, select
 from publisher.engine.clock import FixedClock
 from publisher.engine.worker import DeliveryWorker
 from publisher.newsroom import Newsroom
-from publisher.review.service import ReviewService
 from publisher.store.tables import Delivery, Supply
-from tests.review_helpers import sign_through
+from tests.review_helpers import approve as approve
 
 SECRET_ENV = "PUBLISHER_PARTNER_PROVINCIAL_SECRET"
 SECRET = "test-shared-secret-江澜"
@@ -30,12 +29,6 @@ def aim_partners(newsroom_dir: Path, endpoint: str, timeout: float = 2.0) -> Non
     text = text.replace('endpoint = "http://127.0.0.1:8720/ingest"', f'endpoint = "{endpoint}"')
     text = text.replace("timeout_seconds = 10", f"timeout_seconds = {timeout}")
     path.write_text(text, encoding="utf-8")
-
-
-def approve(room: Newsroom, slug: str) -> None:
-    service = ReviewService(room)
-    service.submit(slug, "zhouwb")
-    sign_through(room, service, slug)
 
 
 def run_engine(room: Newsroom, clock: FixedClock) -> int:

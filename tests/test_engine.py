@@ -26,10 +26,9 @@ from publisher.engine.performers import Receipt, Unknown
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.review.service import ReviewService
 from publisher.store.tables import AuditEvent, Delivery, Revision, Worker
 from tests.factory import base_meta, write_article
-from tests.review_helpers import seed_users, sign_through
+from tests.review_helpers import approve, seed_users
 from tests.sink import Sink
 
 T0 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai on Constitution Day
@@ -57,12 +56,6 @@ def eroom(newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.Monke
     seed_users(room)
     yield room
     room.close()
-
-
-def approve(room: Newsroom, slug: str) -> None:
-    service = ReviewService(room)
-    service.submit(slug, "zhouwb")
-    sign_through(room, service, slug)
 
 
 def worker(room: Newsroom, clock: FixedClock) -> DeliveryWorker:

@@ -18,9 +18,8 @@ from publisher.engine import retraction, scheduling
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.review.service import ReviewService
 from publisher.store.tables import Delivery
-from tests.review_helpers import seed_users, sign_through
+from tests.review_helpers import approve, seed_users
 from tests.wechat_helpers import APP_ID, sandbox_state
 
 
@@ -48,12 +47,6 @@ def wroom(
     seed_users(room)
     yield room
     room.close()
-
-
-def approve(room: Newsroom, slug: str) -> None:
-    service = ReviewService(room)
-    service.submit(slug, "zhouwb")
-    sign_through(room, service, slug)
 
 
 def test_due_wechat_release_is_published_once_and_its_url_recorded(wroom: Newsroom, sandbox: str) -> None:

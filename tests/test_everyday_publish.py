@@ -17,10 +17,9 @@ from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.engine import retraction, scheduling
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.review.service import ReviewService
 from publisher.store.tables import Article, AuditEvent, Delivery, Reinstatement, Retraction, ReviewState
 from publisher.timeutil import show
-from tests.review_helpers import seed_users, sign_through
+from tests.review_helpers import approve, seed_users
 from tests.sink import Sink
 
 runner = CliRunner()
@@ -50,12 +49,6 @@ def run(room: Newsroom, db_url: str, *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args), env=env)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.stdout, result.stderr
-
-
-def approve(room: Newsroom, slug: str) -> None:
-    service = ReviewService(room)
-    service.submit(slug, "zhouwb")
-    sign_through(room, service, slug)
 
 
 def releases(room: Newsroom, slug: str) -> list[Delivery]:

@@ -27,7 +27,7 @@ from publisher.site.build import build_site
 from publisher.store.tables import Article, Delivery, Revision
 from publisher.supply.ninjs import Packager
 from tests.factory import base_meta, write_article
-from tests.review_helpers import seed_users, sign_through
+from tests.review_helpers import approve, seed_users
 from tests.site_support import public, website
 
 WEBSITE_TOML = (
@@ -64,12 +64,6 @@ def aroom(newsroom_dir: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> I
     room = open_room(newsroom_dir, db_url, monkeypatch, "approved")
     yield room
     room.close()
-
-
-def approve(room: Newsroom, slug: str) -> None:
-    service = ReviewService(room)
-    service.submit(slug, "zhouwb")
-    sign_through(room, service, slug)
 
 
 def release_now(room: Newsroom, slug: str) -> None:

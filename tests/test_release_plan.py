@@ -18,9 +18,8 @@ from publisher.cli import app
 from publisher.engine import scheduling
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.review.service import ReviewService
 from publisher.store.tables import AuditEvent, Delivery
-from tests.review_helpers import seed_users, sign_through
+from tests.review_helpers import approve, seed_users
 from tests.sink import Sink
 
 
@@ -50,12 +49,6 @@ def env_of(room: Newsroom, db_url: str) -> dict[str, str]:
 def rows(room: Newsroom) -> list[Delivery]:
     with Session(room.engine) as s:
         return list(s.exec(select(Delivery).order_by(col(Delivery.id))))
-
-
-def approve(room: Newsroom, slug: str) -> None:
-    service = ReviewService(room)
-    service.submit(slug, "zhouwb")
-    sign_through(room, service, slug)
 
 
 def test_scheduling_the_same_article_on_the_same_channel_again_moves_the_pending_release(

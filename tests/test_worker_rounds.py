@@ -23,12 +23,11 @@ from publisher.engine import retraction, scheduling
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.review.service import ReviewService
 from publisher.store.tables import Delivery
 from publisher.supply import service as supply
 from publisher.supply.sandbox import SandboxPartner
 from tests.factory import base_meta, write_article
-from tests.review_helpers import seed_users, sign_through
+from tests.review_helpers import approve, seed_users
 from tests.sink import Sink
 from tests.supply_support import SECRET, SECRET_ENV, aim_partners
 
@@ -60,12 +59,6 @@ def wroom(
     seed_users(room)
     yield room
     room.close()
-
-
-def approve(room: Newsroom, slug: str) -> None:
-    service = ReviewService(room)
-    service.submit(slug, "zhouwb")
-    sign_through(room, service, slug)
 
 
 def deliveries(room: Newsroom) -> list[Delivery]:
