@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from publisher.channels.wechat.sandbox import State, running
+from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from tests.factory import make_newsroom
+from tests.review_helpers import seed_users
+from tests.sink import Sink
+from tests.wechat_helpers import APP_ID, reset
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -58,3 +63,41 @@ def reopen(newsroom: Newsroom) -> Newsroom:
     """A fresh Newsroom on the same folder and database, as the next CLI run would see it."""
     newsroom.close()
     return Newsroom(newsroom.root)
+
+
+@pytest.fixture(scope="module")
+def wechat_api() -> Iterator[tuple[State, str]]:
+    """The WeChat sandbox on 127.0.0.1, one per test module (its server takes a moment to start)."""
+    state = State(app_id=APP_ID, secret=None, publish_delay=0.15)
+    with running(state) as base:
+        yield state, base
+
+
+@pytest.fixture
+def sb(wechat_api: tuple[State, str]) -> tuple[State, str]:
+    """The module's WeChat sandbox, emptied for this test."""
+    reset(wechat_api[0])
+    return wechat_api
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    """A loopback HTTP receiver that counts deliveries by their idempotency key."""
+    with Sink() as s:
+        yield s
+
+
+@pytest.fixture
+def sink_room(
+    newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Newsroom]:
+    """The test newsroom with a `sink` channel, ingested and staffed."""
+    (newsroom_dir / "channels" / "sink.toml").write_text(
+        f'kind = "sink"\ntitle = "测试接收端"\n[settings]\nurl = "{sink.url}"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("PUBLISHER_DATABASE_URL", db_url)
+    room = Newsroom(newsroom_dir)
+    assert ingest(room).ok
+    seed_users(room)
+    yield room
+    room.close()

@@ -35,12 +35,6 @@ T0 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai on Consti
 
 
 @pytest.fixture
-def sink() -> Iterator[Sink]:
-    with Sink() as s:
-        yield s
-
-
-@pytest.fixture
 def eroom(newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch) -> Iterator[Newsroom]:
     (newsroom_dir / "channels" / "sink.toml").write_text(
         f'kind = "sink"\ntitle = "测试接收端"\n[limits]\nmax_in_flight = 8\n[settings]\nurl = "{sink.url}"\n',

@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
@@ -16,30 +14,9 @@ from typer.testing import CliRunner
 
 from publisher.cli import app
 from publisher.engine import scheduling
-from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.store.tables import AuditEvent, Delivery
-from tests.review_helpers import approve, seed_users
-from tests.sink import Sink
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with Sink() as s:
-        yield s
-
-
-@pytest.fixture
-def proom(newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch) -> Iterator[Newsroom]:
-    (newsroom_dir / "channels" / "sink.toml").write_text(
-        f'kind = "sink"\ntitle = "测试接收端"\n[settings]\nurl = "{sink.url}"\n', encoding="utf-8"
-    )
-    monkeypatch.setenv("PUBLISHER_DATABASE_URL", db_url)
-    room = Newsroom(newsroom_dir)
-    assert ingest(room).ok
-    seed_users(room)
-    yield room
-    room.close()
+from tests.review_helpers import approve
 
 
 def env_of(room: Newsroom, db_url: str) -> dict[str, str]:
@@ -52,53 +29,55 @@ def rows(room: Newsroom) -> list[Delivery]:
 
 
 def test_scheduling_the_same_article_on_the_same_channel_again_moves_the_pending_release(
-    proom: Newsroom, db_url: str
+    sink_room: Newsroom, db_url: str
 ) -> None:
     runner = CliRunner()
-    env = env_of(proom, db_url)
+    env = env_of(sink_room, db_url)
     first = runner.invoke(app, ["schedule", "article-1", "-c", "sink", "--at", "2031-03-01 09:00"], env=env)
     assert first.exit_code == 0, first.stderr
     moved = runner.invoke(app, ["schedule", "article-1", "-c", "sink", "--at", "2031-03-02 10:00"], env=env)
     assert moved.exit_code == 0 and "moved" in moved.stdout and "--again" in moved.stdout
-    [only] = rows(proom)
+    [only] = rows(sink_room)
     assert only.status == "scheduled" and only.due_at == datetime(2031, 3, 2, 2, 0, tzinfo=UTC)
     assert only.next_attempt_at == only.due_at
     # The moved release is the release at its new time: the same time again changes nothing.
-    same = scheduling.schedule(proom, "article-1", ["sink"], only.due_at, "zhouwb")
-    assert [i.created for i in same.items] == [False] and len(rows(proom)) == 1
+    same = scheduling.schedule(sink_room, "article-1", ["sink"], only.due_at, "zhouwb")
+    assert [i.created for i in same.items] == [False] and len(rows(sink_room)) == 1
     # A deliberate second release says so.
     again = runner.invoke(
         app, ["schedule", "article-1", "-c", "sink", "--at", "2031-03-03 10:00", "--again"], env=env
     )
-    assert again.exit_code == 0 and len(rows(proom)) == 2
-    with Session(proom.engine) as s:
+    assert again.exit_code == 0 and len(rows(sink_room)) == 2
+    with Session(sink_room.engine) as s:
         assert len(s.exec(select(AuditEvent).where(AuditEvent.action == "delivery.move")).all()) == 1
 
 
 def test_a_time_in_the_past_is_refused_with_the_fix_and_now_sends_at_once(
-    proom: Newsroom, db_url: str
+    sink_room: Newsroom, db_url: str
 ) -> None:
     runner = CliRunner()
-    env = env_of(proom, db_url)
+    env = env_of(sink_room, db_url)
     past = runner.invoke(app, ["schedule", "article-1", "-c", "sink", "--at", "2020-01-01 09:00"], env=env)
     assert past.exit_code == 1 and "the time has passed" in past.stderr and "--now" in past.stderr
-    assert rows(proom) == []
+    assert rows(sink_room) == []
     with pytest.raises(scheduling.ScheduleError):
-        scheduling.schedule(proom, "article-1", ["sink"], datetime.now(UTC) - timedelta(hours=1), "zhouwb")
+        scheduling.schedule(
+            sink_room, "article-1", ["sink"], datetime.now(UTC) - timedelta(hours=1), "zhouwb"
+        )
     now = runner.invoke(app, ["schedule", "article-1", "-c", "sink", "--now"], env=env)
     assert now.exit_code == 0, now.stderr
-    [row] = rows(proom)
+    [row] = rows(sink_room)
     assert abs((row.due_at - datetime.now(UTC)).total_seconds()) < 30
 
 
 def test_run_once_exits_non_zero_when_a_release_is_held_and_logs_one_line_per_release(
-    proom: Newsroom, db_url: str
+    sink_room: Newsroom, db_url: str
 ) -> None:
-    approve(proom, "article-1")
+    approve(sink_room, "article-1")
     now = datetime.now(UTC)
-    scheduling.schedule(proom, "article-1", ["sink"], now, "zhouwb")
-    scheduling.schedule(proom, "article-2", ["sink"], now, "zhouwb")  # not approved: held
-    env = {**os.environ, **env_of(proom, db_url)}
+    scheduling.schedule(sink_room, "article-1", ["sink"], now, "zhouwb")
+    scheduling.schedule(sink_room, "article-2", ["sink"], now, "zhouwb")  # not approved: held
+    env = {**os.environ, **env_of(sink_room, db_url)}
     # --skip-doctor: this test newsroom's WeChat account has no secret and no sandbox behind it
     # (the doctor blocks on that); the test releases on other channels only.
     run = subprocess.run(

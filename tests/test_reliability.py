@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,12 +26,6 @@ from tests.sink import Sink
 DELIVERIES = 2000
 ARTICLES = 4
 ENGINE = "\n[engine]\nlease_seconds = 3\npoll_seconds = 0.3\nheartbeat_seconds = 1\nbatch = 20\n"
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with Sink() as s:
-        yield s
 
 
 def prepare(newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch) -> Newsroom:

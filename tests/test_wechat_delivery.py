@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -19,27 +18,14 @@ from wechatpy.exceptions import WeChatClientException
 
 from publisher.channels.wechat.adapter import WechatDeferred, WechatRefused, WechatUncertain, bundle_key
 from publisher.channels.wechat.client import ApiClient, DatabaseTokenStore, MemoryTokenStore
-from publisher.channels.wechat.sandbox import State, running
+from publisher.channels.wechat.sandbox import State
 from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session
 from publisher.store.tables import WechatPost, WechatToken
 from tests.factory import base_meta, write_article, write_image
-from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, reset, sandbox_state
+from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, sandbox_state
 
 THREE = ("article-1", "article-2", "article-3")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[State, str]]:
-    state = State(app_id=APP_ID, secret=None, publish_delay=0.15)
-    with running(state) as base:
-        yield state, base
-
-
-@pytest.fixture
-def sb(sandbox: tuple[State, str]) -> tuple[State, str]:
-    reset(sandbox[0])
-    return sandbox
 
 
 def _png(size: tuple[int, int] = (120, 80)) -> bytes:

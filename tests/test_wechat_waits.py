@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from publisher.channels.wechat.adapter import WechatUncertain
-from publisher.channels.wechat.sandbox import Post, State, running
+from publisher.channels.wechat.sandbox import Post, State
 from publisher.engine import scheduling
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
@@ -20,22 +20,9 @@ from publisher.newsroom import Newsroom
 from publisher.review.service import ReviewService
 from publisher.store.tables import Delivery, WechatPost
 from tests.review_helpers import seed_users, sign_through
-from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, reset, sandbox_state
+from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, sandbox_state
 
 LEASE = 3.0
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[tuple[State, str]]:
-    state = State(app_id=APP_ID, secret=None, publish_delay=0.15)
-    with running(state) as base:
-        yield state, base
-
-
-@pytest.fixture
-def sb(sandbox: tuple[State, str]) -> tuple[State, str]:
-    reset(sandbox[0])
-    return sandbox
 
 
 @pytest.fixture

@@ -33,12 +33,6 @@ from tests.supply_support import SECRET, SECRET_ENV, aim_partners
 
 
 @pytest.fixture
-def sink() -> Iterator[Sink]:
-    with Sink() as s:
-        yield s
-
-
-@pytest.fixture
 def partner() -> Iterator[SandboxPartner]:
     with SandboxPartner(SECRET) as sandbox:
         yield sandbox
