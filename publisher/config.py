@@ -142,6 +142,18 @@ class EngineSettings(Strict):
     heartbeat_seconds: float = Field(default=5, gt=0)
 
 
+class AuthSettings(Strict):
+    """How staff sign in (console sessions, command-line tokens) and what locks an account."""
+
+    session_idle_minutes: int = Field(default=30, ge=1)  # a console session unused this long ends
+    session_absolute_hours: int = Field(default=12, ge=1)  # and every session ends this long after login
+    max_failures: int = Field(default=5, ge=1)  # failed logins in a row before the account is locked
+    lockout_minutes: int = Field(default=15, ge=1)
+    token_days: int = Field(default=90, ge=1)  # a `publisher login` token expires after this
+    # Roles whose holders must use a second factor (TOTP) to sign in, e.g. ["leader", "admin"].
+    totp_roles: list[Role] = []
+
+
 class UserSeed(Strict):
     username: str = Field(pattern=r"^[a-z][a-z0-9_.-]{1,63}$")
     name: str = Field(min_length=1)
@@ -175,6 +187,7 @@ class NewsroomSettings(BaseSettings):
     committees: list[str] = []
     review: ReviewSettings = ReviewSettings()
     engine: EngineSettings = EngineSettings()
+    auth: AuthSettings = AuthSettings()
     users: list[UserSeed] = []
 
     @classmethod

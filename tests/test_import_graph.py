@@ -38,6 +38,7 @@ UNITS: dict[str, int] = {
     "publisher.ingest": CONTENT,
     "publisher.newsroom": CONTENT,
     "publisher.review": REVIEW,
+    "publisher.auth": REVIEW,  # who is acting: sign-in, sessions, tokens, the permission table
     "publisher.site": RENDER,
     # Markdown to HTML (and the images it shows) is the body's own rendered form: review checks
     # the text as rendered (promise 8), so the renderer sits with content, below review.

@@ -12,6 +12,7 @@ from publisher.cli import (
     db_cmd,
     doctor_cmd,
     engine_cmd,
+    login_cmd,
     plan_cmd,
     publish_cmd,
     report_cmd,
@@ -31,6 +32,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 core_cmd.register(app)
+login_cmd.register(app)
 doctor_cmd.register(app)
 engine_cmd.register(app)
 site_cmd.register(app)

@@ -86,6 +86,11 @@ def refusal_to_sign(
     """Why `user` could not have signed `stage`: the rules of the chain without the account's
     present state, so that the proof of an approval (review/proof.py) still holds a signature made
     by someone who has since left."""
+    if user.kind != "person":
+        return (
+            f"{user.display_name}（{user.username}）是服务账号，不能签署审核 / "
+            "a service account never signs a review"
+        )
     if stage.role not in roles_of(user):
         return (
             f"「{stage.name}」需要角色 {stage.role}，{user.display_name}（{user.username}）没有该角色 / "

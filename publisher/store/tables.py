@@ -126,6 +126,45 @@ class StaffUser(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # "person", or "service" for the engine's account: it signs its own deliveries, never a review.
+    kind: str = Field(default="person", max_length=16)
+    failed_logins: int = 0  # failures in a row since the last success
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    totp_secret: str | None = Field(default=None, max_length=64)
+    password_changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class StaffSession(SQLModel, table=True):
+    """A console login: the cookie holds a random token, the row its sha256; revocable, expiring."""
+
+    __tablename__ = "staff_session"
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie's token
+    username: str = Field(max_length=64, index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # absolute end
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # False while a TOTP code is still owed: such a session may only finish the second step.
+    second_factor_done: bool = True
+    user_agent: str = Field(default="", max_length=300)
+
+
+class StaffToken(SQLModel, table=True):
+    """A personal command-line token (`publisher login`), stored as its sha256; revocable."""
+
+    __tablename__ = "staff_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    label: str = Field(default="", max_length=120)
+    prefix: str = Field(max_length=16)  # shown in listings so a person can tell tokens apart
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class ReviewState(SQLModel, table=True):
