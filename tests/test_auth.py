@@ -107,7 +107,9 @@ def test_sessions_end_when_idle_at_their_absolute_end_when_closed_or_when_the_ac
     token, opened = open_session(staff.engine, AUTH, identity, now=now)
     live = live_session(staff.engine, AUTH, token, now=now + timedelta(minutes=5))
     assert live is not None and live.identity.via == Via.SESSION and live.csrf_token == opened.csrf_token
-    assert live_session(staff.engine, AUTH, token, now=now + timedelta(minutes=34)) is not None  # touched at 5
+    assert (
+        live_session(staff.engine, AUTH, token, now=now + timedelta(minutes=34)) is not None
+    )  # touched at 5
     assert live_session(staff.engine, AUTH, token, now=now + timedelta(minutes=70)) is None  # idle
     assert live_session(staff.engine, AUTH, "forged", now=now) is None
 
@@ -144,7 +146,10 @@ def test_tokens_stand_for_their_owner_until_revoked_or_expired(staff: Newsroom) 
     revoke_token(staff.engine, identity, view.id)
     with pytest.raises(AuthError, match="撤销"):
         token_identity(staff.engine, raw)
-    assert [a for a, _ in actions(staff) if a.startswith("auth.token")] == ["auth.token_issue", "auth.token_revoke"]
+    assert [a for a, _ in actions(staff) if a.startswith("auth.token")] == [
+        "auth.token_issue",
+        "auth.token_revoke",
+    ]
 
 
 runner = CliRunner()
@@ -166,7 +171,9 @@ def test_cli_login_stores_a_token_that_acts_and_logout_revokes_it(staff: Newsroo
     out = runner.invoke(app, ["logout", *root])
     assert out.exit_code == 0
     assert runner.invoke(app, ["whoami", *root]).exit_code == 1
-    assert ("auth.token_revoke", "1") in actions(staff) or any(a == "auth.token_revoke" for a, _ in actions(staff))
+    assert ("auth.token_revoke", "1") in actions(staff) or any(
+        a == "auth.token_revoke" for a, _ in actions(staff)
+    )
 
 
 def test_a_token_in_the_environment_serves_scripts_and_cannot_be_used_for_someone_else(
