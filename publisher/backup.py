@@ -593,6 +593,14 @@ def _load_postgresql(engine: Engine, snapshot: Path, head: str | None) -> None:
         raw = conn.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cursor:
+            # A migration may seed rows (0012: the engine's account); the dump holds them as they
+            # were at backup time, so the seeded copies make way (children first).
+            for table in reversed(order):
+                if table != "alembic_version":
+                    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+                    seeded = cursor.fetchone()
+                    if seeded is not None and seeded[0]:
+                        cursor.execute(f"DELETE FROM {table}")
             for table in order:
                 columns, data = blocks[table]
                 if table == "alembic_version":
