@@ -63,6 +63,7 @@ UNITS: dict[str, int] = {
     "publisher.doctor": FACES,
     "publisher.configdoc": FACES,
     "publisher.web": FACES,
+    "publisher.console": FACES,
     "publisher.demo": FACES,
     "publisher.demo_campaign": FACES,
     "publisher.__main__": FACES,

@@ -8,6 +8,7 @@ from publisher.cli import (
     articles_cmd,
     audit_cmd,
     backup_cmd,
+    console_cmd,
     core_cmd,
     db_cmd,
     doctor_cmd,
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 core_cmd.register(app)
 login_cmd.register(app)
+console_cmd.register(app)
 doctor_cmd.register(app)
 engine_cmd.register(app)
 site_cmd.register(app)

@@ -256,6 +256,12 @@ def register(root: typer.Typer) -> None:
     @root.command()
     def serve(
         port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8730,
+        with_console: Annotated[
+            bool,
+            typer.Option(
+                "--console", help="同一进程在 /console 提供工作台 / also serve the staff console at /console"
+            ),
+        ] = False,
         newsroom: NewsroomOpt = Path("."),
     ) -> None:
         """HTTP 服务（仅 127.0.0.1）：合作媒体订阅源与采用回执，文档在 /docs / the HTTP service."""
@@ -272,5 +278,11 @@ def register(root: typer.Typer) -> None:
         err_console.print(
             f"服务运行于 / serving on http://127.0.0.1:{port}/  （接口文档 / API docs: http://127.0.0.1:{port}/docs）"
         )
+        app = create_app(room)
+        if with_console:
+            from publisher.console.app import create_console_app
+
+            app.mount("/console", create_console_app(room))
+            err_console.print(f"工作台 / console: http://127.0.0.1:{port}/console/")
         # Bound to 127.0.0.1: partners reach it through the office's reverse proxy, never directly.
-        uvicorn.run(create_app(room), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

@@ -11,6 +11,7 @@ from publisher.store.engine import write_session
 from publisher.store.tables import NewsroomFlag
 
 PAUSE_FLAG = "paused"
+PAUSE_REASON_FLAG = "paused_reason"  # shown on every console page while paused
 
 
 def is_paused(session: Session) -> bool:
@@ -27,6 +28,11 @@ def set_paused(room: Newsroom, paused: bool, actor: str, reason: str | None = No
                 value="true" if paused else "false",
                 updated_by=actor,
                 updated_at=RealClock().now(),
+            )
+        )
+        session.merge(
+            NewsroomFlag(
+                key=PAUSE_REASON_FLAG, value=reason or "", updated_by=actor, updated_at=RealClock().now()
             )
         )
         audit.append(

@@ -1,0 +1,1 @@
+"""The staff console: a server-rendered web app (FastAPI + Jinja2) for writers, reviewers, leaders and the duty editor."""
