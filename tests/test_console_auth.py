@@ -206,3 +206,24 @@ def test_a_next_parameter_never_sends_anyone_to_another_site(staffed: Newsroom) 
             },
         )
         assert landed.status_code == 303 and landed.headers["location"] == "/"
+
+
+def test_one_client_trying_many_accounts_is_slowed_down(staffed: Newsroom) -> None:
+    from publisher.console.throttle import LoginThrottle
+
+    throttle = LoginThrottle(limit=3, window_seconds=600)
+    for _ in range(3):
+        throttle.failed("10.0.0.1", now=100.0)
+    assert throttle.blocked("10.0.0.1", now=101.0) and not throttle.blocked("10.0.0.2", now=101.0)
+    assert not throttle.blocked("10.0.0.1", now=701.0)  # the window has passed
+    with console_server(staffed) as base:
+        client = httpx.Client(base_url=base, timeout=30)
+        statuses = []
+        for name in ("wangxm", "lijing", "huangzq", "hejing") * 6:
+            token = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/login").text)
+            assert token
+            reply = client.post(
+                "/login", data={"username": name, "password": "123456", "login_csrf": token.group(1)}
+            )
+            statuses.append(reply.status_code)
+        assert statuses[:20] == [401] * 20 and statuses[20:] == [429] * 4

@@ -19,6 +19,7 @@ from publisher.auth.signin import (
     second_factor,
     sign_in,
 )
+from publisher.console.throttle import LoginThrottle
 from publisher.console.web import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -88,6 +89,10 @@ def login(
         raise CsrfRefused()
     room = room_of(request)
     destination = safe_next(next)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    if throttle.blocked(address):
+        return _login_page(request, destination, "登录尝试过于频繁，请稍后再试", status=429)
     try:
         result = sign_in(
             room.engine,
@@ -98,6 +103,7 @@ def login(
             tz_name=room.settings.newsroom.timezone,
         )
     except AuthError as exc:
+        throttle.failed(address)
         return _login_page(request, destination, str(exc), status=401)
     token, _live = open_session(
         room.engine,
