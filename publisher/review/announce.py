@@ -1,5 +1,6 @@
-"""Who hears of a review act: the people who may sign the stage that now waits (asked of
-`refusal_to_act`, the one rule), and the authors when their piece is sent back or approved."""
+"""Who hears of a review act: the people who may sign the stage that now waits (`queries.eligible`,
+which asks `refusal_to_act`, the one rule), and the authors when their piece is sent back or
+approved. Called inside the act's transaction, after the act is recorded."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from sqlmodel import Session, col, select
 
 from publisher.config import NotifySettings
 from publisher.notify import Announcement, NoticeKind, announce
+from publisher.review.queries import eligible
 from publisher.review.users import bylines_of, resolve_bylines
-from publisher.review.workflow import PlannedStage, refusal_to_act
+from publisher.review.workflow import PlannedStage
 from publisher.store.tables import Revision, StaffUser
 
 
@@ -34,13 +36,12 @@ def stage_waiting(
     settings: NotifySettings,
     slug: str,
     revision: Revision,
-    meta: dict[str, Any],
     stage: PlannedStage,
     cycle: int,
-    acted: dict[str, str],
     now: datetime,
 ) -> None:
-    signers = tuple(u.username for u in _staff(session) if refusal_to_act(u, stage, meta, acted) is None)
+    session.flush()  # the act just recorded counts: its signer may not sign the next stage too
+    signers = tuple(u.username for u in eligible(session, slug))
     announce(
         session,
         settings,

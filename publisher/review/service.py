@@ -268,9 +268,7 @@ class ReviewService:
                 comment=comment,
                 details={"plan": [s.name for s in stages], "warnings": [w.code for w in warnings]},
             )
-            announce.stage_waiting(
-                session, self.notify, slug, t.revision, t.meta, stages[0], cycle, {}, utc_now()
-            )
+            announce.stage_waiting(session, self.notify, slug, t.revision, stages[0], cycle, utc_now())
             # Told, not stored: an unknown byline needs no sign-off, but whoever submits should know
             # that the author rule cannot recognise that person.
             notices = unknown_bylines(session, t.meta)
@@ -313,8 +311,7 @@ class ReviewService:
         with write_session(self.newsroom.engine) as session:
             t = self._target(session, slug, username, revision_id)
             state, current = self._current_stage(t, stage, "签署")
-            signed = signed_in_cycle(session, state)
-            why = refusal_to_act(t.user, current, t.meta, signed)
+            why = refusal_to_act(t.user, current, t.meta, signed_in_cycle(session, state))
             if why:
                 raise ReviewRefused(why)
             stages = plan_from_json(state.plan_json)
@@ -366,15 +363,7 @@ class ReviewService:
                 )
             else:
                 announce.stage_waiting(
-                    session,
-                    self.notify,
-                    slug,
-                    t.revision,
-                    t.meta,
-                    stages[state.stage_index],
-                    state.cycle,
-                    signed | {username: current.name},
-                    utc_now(),
+                    session, self.notify, slug, t.revision, stages[state.stage_index], state.cycle, utc_now()
                 )
             next_stage = None if final else stages[state.stage_index].name
             result = ActResult(
