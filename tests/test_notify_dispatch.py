@@ -310,3 +310,21 @@ def test_bad_notify_settings_are_named(newsroom_dir: Path, table: str, words: li
         load_settings(newsroom_dir)
     text = "\n".join(str(p) for p in caught.value.problems)
     assert "notify" in text and all(w in text for w in words), text
+
+
+def test_a_running_worker_sends_notices_beside_its_rounds(nroom: Newsroom, mail: tuple[Mailbox, int]) -> None:
+    ReviewService(nroom).submit("article-1", "zhouwb")
+    worker = DeliveryWorker(nroom, worker_id="running")
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(mail[0].messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        worker.request_stop()
+        worker.shutdown()
+    assert len(mail[0].messages) == 2
+    assert {m.state for m in outbox(nroom)} == {OutboxState.SENT}
+    with Session(nroom.engine) as s:
+        actors = {e.actor for e in s.exec(select(AuditEvent).where(AuditEvent.action == "notify.sent"))}
+    assert actors == {"running"}
