@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope, Session
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 SIGN_WINDOW_MS = 3600 * 1000  # DingTalk refuses a timestamp more than an hour off
 
@@ -47,11 +47,29 @@ class Mailbox:
         return "250 OK"
 
 
+def _login(username: str, password: str) -> Any:
+    def authenticator(
+        server: Any, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            username.encode(),
+            password.encode(),
+        )
+        return AuthResult(success=ok, handled=False)
+
+    return authenticator
+
+
 @contextmanager
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+def smtp_server(login: tuple[str, str] | None = None) -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on 127.0.0.1; with `login`, one that requires that user and password
+    (over plain text: the test has no certificate, so STARTTLS itself is not exercised)."""
     mailbox = Mailbox()
     port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    auth: dict[str, Any] = {}
+    if login is not None:
+        auth = {"authenticator": _login(*login), "auth_required": True, "auth_require_tls": False}
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **auth)
     controller.start()
     try:
         yield mailbox, port

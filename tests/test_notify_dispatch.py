@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from publisher.cli import app
-from publisher.config import load_settings
+from publisher.config import SmtpSettings, load_settings
 from publisher.engine import scheduling
 from publisher.engine.clock import FixedClock
 from publisher.engine.worker import DeliveryWorker
@@ -24,7 +24,7 @@ from publisher.newsroom import Newsroom
 from publisher.notify import Announcement, Dispatcher, NoticeKind, OutboxState, announce, senders_for
 from publisher.notify.dispatch import Result, claim, record
 from publisher.notify.model import OutboxStep
-from publisher.notify.senders import dingtalk_signed
+from publisher.notify.senders import Outbound, SendError, SmtpSender, dingtalk_signed
 from publisher.review.service import ReviewService
 from publisher.store.engine import write_session
 from publisher.store.tables import AuditEvent, NoticeOutbox, StaffUser
@@ -328,3 +328,38 @@ def test_a_running_worker_sends_notices_beside_its_rounds(nroom: Newsroom, mail:
     with Session(nroom.engine) as s:
         actors = {e.actor for e in s.exec(select(AuditEvent).where(AuditEvent.action == "notify.sent"))}
     assert actors == {"running"}
+
+
+def outbound(to: str) -> Outbound:
+    return Outbound(to, "退回：《立法工作简报》在初审被退回", "意见：请核实数据", "/articles/x", ("王晓明",))
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_logs_in_with_the_password_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    with smtp_server(login=("robot", "s3cret")) as (mailbox, port):
+        settings = SmtpSettings(
+            host="127.0.0.1",
+            port=port,
+            username="robot",
+            password_env="NOTIFY_SMTP_PASSWORD",
+            from_address="newsroom@example.org",
+        )
+        monkeypatch.setenv("NOTIFY_SMTP_PASSWORD", "s3cret")
+        SmtpSender(settings).send(outbound("wangxm@example.org"))
+        assert mailbox.messages[0]["To"] == "王晓明 <wangxm@example.org>"
+        monkeypatch.setenv("NOTIFY_SMTP_PASSWORD", "wrong")
+        with pytest.raises(SendError) as refused:
+            SmtpSender(settings).send(outbound("wangxm@example.org"))
+        assert not refused.value.transient and "535" in refused.value.reason
+        monkeypatch.delenv("NOTIFY_SMTP_PASSWORD")
+        with pytest.raises(SendError, match="NOTIFY_SMTP_PASSWORD is not set") as unset:
+            SmtpSender(settings).send(outbound("wangxm@example.org"))
+        assert not unset.value.transient
+    assert len(mailbox.messages) == 1
+
+
+def test_a_mail_server_that_is_down_is_a_transient_error() -> None:
+    settings = SmtpSettings(host="127.0.0.1", port=free_port(), from_address="newsroom@example.org")
+    with pytest.raises(SendError) as down:
+        SmtpSender(settings).send(outbound("wangxm@example.org"))
+    assert down.value.transient and "unreachable" in down.value.reason

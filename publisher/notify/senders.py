@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import smtplib
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from publisher.errors import PublisherError
 from publisher.notify.model import EMAIL
 
 TIMEOUT = 10.0
+ROBOT_BODY_LIMIT = 1500  # characters: both robots refuse a markdown message past about 4 KB
 WECOM_RATE_LIMITED = 45009  # too many messages this minute: later
 DINGTALK_RATE_LIMITED = 130101
 
@@ -52,7 +54,8 @@ class Outbound:
         return self.body + (f"\n\n{self.link}" if self.link else "")
 
     def markdown(self) -> str:
-        lines = [f"**{self.title}**", "", self.body]
+        body = self.body if len(self.body) <= ROBOT_BODY_LIMIT else self.body[:ROBOT_BODY_LIMIT] + "……"
+        lines = [f"**{self.title}**", "", body]
         if self.to:
             lines += ["", "致：" + "、".join(self.to)]
         if self.link:
@@ -92,7 +95,8 @@ class SmtpSender:
         try:
             with smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds) as smtp:
                 if s.starttls:
-                    smtp.starttls()
+                    # smtplib's own default would accept any certificate: verify it like a browser.
+                    smtp.starttls(context=ssl.create_default_context())
                 if s.username:
                     password = _secret(s.password_env, "SMTP 密码 / SMTP password") if s.password_env else ""
                     smtp.login(s.username, password)

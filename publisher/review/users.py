@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlmodel import Session, col, select
 
 from publisher import audit
-from publisher.config import ROLES, UserSeed
+from publisher.config import ROLES, UserSeed, check_email
 from publisher.errors import NotFound, PublisherError
 from publisher.store.tables import StaffUser
 from publisher.timeutil import utc_now
@@ -113,6 +113,11 @@ def add_user(
     if session.exec(select(StaffUser).where(StaffUser.username == username)).first() is not None:
         raise UserError(f"用户已存在 / user {username!r} already exists")
     checked = _check_roles(roles)
+    if email is not None:
+        try:
+            check_email(email)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     committees = list(committees)
     if committees and "committee_reviewer" not in checked:
         raise UserError(
