@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from publisher.cli import app
 from publisher.config import SmtpSettings, load_settings
+from publisher.doctor import Level, check_notify
 from publisher.engine import scheduling
 from publisher.engine.clock import FixedClock
 from publisher.engine.worker import DeliveryWorker
@@ -363,3 +364,19 @@ def test_a_mail_server_that_is_down_is_a_transient_error() -> None:
     with pytest.raises(SendError) as down:
         SmtpSender(settings).send(outbound("wangxm@example.org"))
     assert down.value.transient and "unreachable" in down.value.reason
+
+
+def test_doctor_warns_of_missing_notify_secrets_and_unknown_duty_editors(
+    nroom: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = nroom.settings.notify
+    assert check_notify(settings, ["liangyu"]) == []  # NOTIFY_DINGTALK_SECRET is set by the fixture
+    monkeypatch.delenv("NOTIFY_DINGTALK_SECRET")
+    [finding] = check_notify(settings, ["liangyu"])
+    assert (
+        finding.level is Level.WARNING
+        and "NOTIFY_DINGTALK_SECRET" in finding.detail
+        and "duty" in finding.check
+    )
+    [stranger] = check_notify(settings.model_copy(update={"duty_editors": ["ghost"]}), ["liangyu", "x"])[1:]
+    assert "ghost" in stranger.detail
