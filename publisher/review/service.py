@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from publisher import audit
 from publisher.channels.checks import CHECKERS, CheckFactory
+from publisher.config import NotifySettings
 from publisher.errors import NotFound
 from publisher.newsroom import Newsroom
-from publisher.review import hooks
+from publisher.review import announce, hooks
 from publisher.review.checks import CheckLists, Finding, Subject, load_secrecy, load_terms, run_checks
 from publisher.review.queries import signed_in_cycle, unknown_bylines
 from publisher.review.register import load_register
@@ -66,6 +67,10 @@ class ReviewService:
     def __init__(self, newsroom: Newsroom, checkers: Mapping[str, CheckFactory] | None = None) -> None:
         self.newsroom = newsroom
         self.checkers = CHECKERS if checkers is None else checkers
+
+    @property
+    def notify(self) -> NotifySettings:
+        return self.newsroom.settings.notify
 
     @cached_property
     def lists(self) -> CheckLists:
@@ -135,6 +140,10 @@ class ReviewService:
 
     def _findings(self, subject: Subject) -> list[Finding]:
         return run_checks(subject, self.lists, self._channels_for(subject.meta))
+
+    @staticmethod
+    def _acted_on(t: _Target, state: ReviewState) -> announce.Acted:
+        return announce.Acted(t.article.slug, t.revision, t.meta, state.cycle, state.submitted_by)
 
     def _acted(self, session: Session, state: ReviewState) -> dict[str, str]:
         acts = session.exec(
@@ -263,6 +272,7 @@ class ReviewService:
                 comment=comment,
                 details={"plan": [s.name for s in stages], "warnings": [w.code for w in warnings]},
             )
+            announce.stage_waiting(session, self.notify, self._acted_on(t, state), stages[0], utc_now())
             # Told, not stored: an unknown byline needs no sign-off, but whoever submits should know
             # that the author rule cannot recognise that person.
             notices = unknown_bylines(session, t.meta)
@@ -351,6 +361,11 @@ class ReviewService:
                 comment=comment,
                 details={"acknowledged": acks, "final": final},
             )
+            if final:
+                announce.approved(session, self.notify, self._acted_on(t, state), utc_now())
+            else:
+                next_up = stages[state.stage_index]
+                announce.stage_waiting(session, self.notify, self._acted_on(t, state), next_up, utc_now())
             next_stage = None if final else stages[state.stage_index].name
             result = ActResult(
                 slug, t.revision.id, "approve", state.status, current.name, next_stage, warnings
@@ -385,6 +400,8 @@ class ReviewService:
             self._record(
                 session, t, "reject", state.cycle, stage=current, role=current.role, comment=comment.strip()
             )
+            acted = self._acted_on(t, state)
+            announce.rejected(session, self.notify, acted, current, t.user, comment.strip(), utc_now())
             return ActResult(slug, t.revision.id, "reject", "rejected", current.name, None)
 
     def withdraw(
