@@ -10,6 +10,7 @@ import pytest
 from publisher import audit
 from publisher.newsroom import Newsroom
 from publisher.store.engine import write_session
+from publisher.timeutil import local, utc_now
 from tests.console_helpers import console_server, seed_staff, sign_in
 from tests.test_audit import tamper
 
@@ -44,6 +45,9 @@ def test_the_log_filters_by_actor_action_object_and_date_and_pages_by_seq(staffe
         assert seqs(logins.text) and "auth.login" in logins.text and "user.add" not in logins.text
         by_object = client.get("/audit", params={"object": "user:lijing"})
         assert "<td>user:lijing</td>" in by_object.text and "<td>user:zhouwb</td>" not in by_object.text
+        today = local(utc_now(), staffed.settings.tz).date().isoformat()
+        dated = client.get("/audit", params={"since": today, "until": today, "actor": "zhouwb"})
+        assert "delivery.schedule" in dated.text
         none = client.get("/audit", params={"since": "2000-01-01", "until": "2000-01-02"})
         assert "没有符合条件的事件" in none.text
         like = client.get("/audit", params={"action": "auth_"})  # the underscore is no wildcard

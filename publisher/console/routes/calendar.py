@@ -8,7 +8,7 @@ scheduling warning reads)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -115,8 +115,7 @@ def _calendar_page(
 
 
 def _shift(view: str, day: date, step: int) -> date:
-    from datetime import timedelta
-
+    """The day shown by the previous (-1) or next (1) page: a week away, or the month's first."""
     if view == "week":
         return day + timedelta(days=7 * step)
     month = day.month - 1 + step
