@@ -207,19 +207,18 @@ def _view(
         key=lambda s: (s.due, s.campaign, s.number),
     )
     fillers: SlotEntries = defaultdict(list)
-    if slots:
-        for campaign, number, slug, review in session.execute(
-            sql_select(
-                col(Delivery.campaign), col(Delivery.slot_number), col(Article.slug), col(ReviewState.status)
-            )
-            .join(Article, col(Article.id) == col(Delivery.article_id))
-            .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id), isouter=True)
-            .where(col(Delivery.campaign).in_({s.campaign for s in slots}))
-            .where(col(Delivery.slot_number).in_({s.number for s in slots}))
-            .where(col(Delivery.status) != DeliveryState.CANCELED)
-            .order_by(col(Delivery.id))
-        ):
-            fillers[(campaign, number)].append((slug, review == "approved"))
+    for campaign, number, slug, review in session.execute(
+        sql_select(
+            col(Delivery.campaign), col(Delivery.slot_number), col(Article.slug), col(ReviewState.status)
+        )
+        .join(Article, col(Article.id) == col(Delivery.article_id))
+        .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id), isouter=True)
+        .where(col(Delivery.campaign).in_({s.campaign for s in slots}))
+        .where(col(Delivery.slot_number).in_({s.number for s in slots}))
+        .where(col(Delivery.status) != DeliveryState.CANCELED)
+        .order_by(col(Delivery.id))
+    ):
+        fillers[(campaign, number)].append((slug, review == "approved"))
     empty: dict[date, list[EmptySlot]] = defaultdict(list)
     for slot in slots:
         if slot_state(slot, fillers).state == "empty":
