@@ -178,6 +178,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_slot", "campaign", "slot_number"),
+        Index("ix_delivery_due_at", "due_at"),  # the console's calendar and week: releases by due time
     )
 
     id: int | None = Field(default=None, primary_key=True)
