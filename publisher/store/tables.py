@@ -231,6 +231,11 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_slot", "campaign", "slot_number"),
+        # The console: releases by due time (calendar, week), late and trouble counts by state and
+        # due time, the queue's counts by channel and state (answered from the index alone).
+        Index("ix_delivery_due_at", "due_at"),
+        Index("ix_delivery_status_due", "status", "due_at"),
+        Index("ix_delivery_channel_status", "channel", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

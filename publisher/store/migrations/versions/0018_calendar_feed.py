@@ -1,7 +1,7 @@
 """calendar_feed: per-person calendar subscription tokens (stored hashed, revocable)
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0012"
+down_revision = "0014"  # given as 0012; chained after the views branch's 0014 here
 branch_labels = None
 depends_on = None
 
