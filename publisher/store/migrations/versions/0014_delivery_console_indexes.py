@@ -2,7 +2,7 @@
 (late and held counts), by channel and state (the queue's counts, from the index alone)
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 revision = "0014"
 # The integrator re-chains this when other branches land their migrations first.
-down_revision = "0011"
+down_revision = "0012"  # re-chained on console_b after main's 0012
 branch_labels = None
 depends_on = None
 
