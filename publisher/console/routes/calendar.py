@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from publisher.auth.permissions import Act, may
 from publisher.auth.sessions import LiveSession
 from publisher.console.calendar_feed import feed_ics, feed_owner, feeds_of, issue_feed, revoke_feed
+from publisher.console.releases import STATE_LABELS, release_of
 from publisher.console.views.calendar import CalendarView, month_view, week_view
 from publisher.console.web import acting, page, permitted, redirect, room_of, staff, url
 from publisher.delivery.states import DeliveryAction
@@ -32,16 +33,6 @@ from publisher.timeutil import local, show, utc_now
 
 router = APIRouter()
 
-STATE_LABELS = {
-    "scheduled": "待发",
-    "claimed": "发送中",
-    "done": "已发",
-    "failed": "失败",
-    "held": "暂缓",
-    "missed": "错过",
-    "canceled": "已取消",
-    "unknown": "待核对",
-}
 PICK_LIMIT = 200  # approved articles offered for a slot, newest first
 
 
@@ -159,14 +150,14 @@ def schedule_into_slot(
     if not slug:
         return _calendar_page(request, live, view, day, error="请选择要排入时段的稿件", status=400)
     with read_session(room.engine) as session:
-        state = session.exec(
-            select(ReviewState.status)
-            .join(Article, col(Article.current_revision_id) == col(ReviewState.revision_id))
+        found = session.exec(
+            select(Article.id, ReviewState.status)
+            .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id), isouter=True)
             .where(Article.slug == slug)
         ).first()
-        if session.exec(select(Article.id).where(Article.slug == slug)).first() is None:
-            raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
-    if state != "approved":
+    if found is None:
+        raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
+    if found[1] != "approved":
         refusal = f"时段只接受审核通过的稿件，{slug} 未排入 / only approved articles go into a slot. {scheduling.NOT_APPROVED}"
         return _calendar_page(request, live, view, day, error=refusal, status=400)
     result = scheduling.schedule(
@@ -194,22 +185,15 @@ def move_release(
     permitted(live, Act.SCHEDULE)
     room = room_of(request)
     tz = room.settings.tz
-    with read_session(room.engine) as session:
-        found = session.exec(
-            select(Delivery, Article.slug)
-            .join(Article, col(Article.id) == col(Delivery.article_id))
-            .where(Delivery.id == delivery)
-        ).first()
-    if found is None:
-        raise NotFound(f"没有这项发布 / no release #{delivery}")
-    release, slug = found
+    release, slug = release_of(room, delivery)
     try:
-        due = datetime.fromisoformat(at.strip()).replace(tzinfo=tz)
+        typed = datetime.fromisoformat(at.strip())
     except ValueError:
         day = local(release.due_at, tz).date()
         return _calendar_page(
             request, live, view, day, error=f"新的发布时间格式有误：{at!r}（如 2026-12-04T09:00）", status=400
         )
+    due = typed if typed.tzinfo is not None else typed.replace(tzinfo=tz)  # the form's time is local
     result = scheduling.schedule(room, slug, [release.channel], due, live.identity.username, move=True)
     warnings = [*result.warnings, *_window_warnings(load_schedules(room), [release.channel], due)]
     return _done(

@@ -9,19 +9,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import col, select
 
 from publisher.auth.permissions import Act, may
 from publisher.auth.sessions import LiveSession
-from publisher.console.routes.calendar import STATE_LABELS
+from publisher.console.releases import STATE_LABELS, release_of
 from publisher.console.views.queue import channel_queue
 from publisher.console.web import acting, page, permitted, redirect, room_of, staff, url
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.engine import scheduling
 from publisher.engine.publish_now import Outcome, publish_now
-from publisher.errors import NotFound
 from publisher.store.engine import read_session
-from publisher.store.tables import Article, Delivery
 from publisher.timeutil import utc_now
 
 router = APIRouter()
@@ -75,24 +72,11 @@ def _page_link(request: Request, channel: str | None, states: list[str] | None, 
     return url(request, "/queue") + "?" + urlencode([*pairs, ("page", str(number))])
 
 
-def _release(request: Request, delivery: int) -> tuple[Delivery, str]:
-    room = room_of(request)
-    with read_session(room.engine) as session:
-        found = session.exec(
-            select(Delivery, Article.slug)
-            .join(Article, col(Article.id) == col(Delivery.article_id))
-            .where(Delivery.id == delivery)
-        ).first()
-    if found is None:
-        raise NotFound(f"没有这项发布 / no release #{delivery}")
-    return found[0], found[1]
-
-
 @router.post("/queue/{delivery}/retry")
 def retry(request: Request, delivery: int, live: Annotated[LiveSession, Depends(acting)]) -> Response:
     """Schedule the release again at once (`publisher schedule SLUG -c CHANNEL --now`)."""
     permitted(live, Act.SCHEDULE)
-    release, slug = _release(request, delivery)
+    release, slug = release_of(room_of(request), delivery)
     if release.action != DeliveryAction.PUBLISH or release.status not in RETRYABLE:
         return redirect(request, "/queue", msg=f"第 {delivery} 项不是失败、暂缓或错过的发布，无需重试")
     result = scheduling.schedule(room_of(request), slug, [release.channel], utc_now(), live.identity.username)
@@ -104,7 +88,7 @@ def retry(request: Request, delivery: int, live: Annotated[LiveSession, Depends(
 def cancel(request: Request, delivery: int, live: Annotated[LiveSession, Depends(acting)]) -> Response:
     """Cancel the article's releases not yet made on this channel (`publisher unschedule`)."""
     permitted(live, Act.SCHEDULE)
-    release, slug = _release(request, delivery)
+    release, slug = release_of(room_of(request), delivery)
     count = scheduling.unschedule(room_of(request), slug, live.identity.username, [release.channel])
     return redirect(
         request,
@@ -118,7 +102,7 @@ def cancel(request: Request, delivery: int, live: Annotated[LiveSession, Depends
 def publish(request: Request, delivery: int, live: Annotated[LiveSession, Depends(acting)]) -> Response:
     """Publish now through the engine (`publisher publish`): the gate, windows and pause apply."""
     permitted(live, Act.SCHEDULE)
-    release, slug = _release(request, delivery)
+    release, slug = release_of(room_of(request), delivery)
     report = publish_now(room_of(request), slug, [release.channel], live.identity.username)
     parts = [
         f"{c.channel}：{OUTCOME_LABELS[c.outcome]}" + (f"（{c.detail}）" if c.detail else "")
