@@ -15,7 +15,9 @@ REPO = Path(__file__).resolve().parents[1]
 # The walk-through leaves its screenshots here for a person to look at (var/ is git-ignored).
 SCREENSHOTS = Path(os.environ.get("PUBLISHER_SCREENSHOTS", REPO / "var" / "screenshots"))
 
-needs_chromium = pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Debian's chromium at /usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason="needs Debian's chromium at /usr/bin/chromium"
+)
 
 # Without the background-networking flags Chromium keeps dialling Google on a closed network.
 ARGS = [

@@ -11,7 +11,7 @@ from publisher.auth.identity import Identity
 from publisher.auth.sessions import revoke_user_sessions
 from publisher.auth.signin import AuthError, password_problem
 from publisher.auth.tokens import revoke_user_tokens
-from publisher.review.users import get_user, set_password, verify_password
+from publisher.review.users import disable_user, get_user, set_password, verify_password
 from publisher.store.engine import write_session
 from publisher.timeutil import utc_now
 
@@ -59,5 +59,33 @@ def reset_password(
         user.failed_logins = 0
         user.locked_until = None
         session.add(user)
+        revoke_user_sessions(session, username, actor=admin.username, now=now)
+        revoke_user_tokens(session, username, actor=admin.username, now=now)
+
+
+def revoke_access(
+    engine: Engine, admin: Identity, username: str, now: datetime | None = None
+) -> tuple[int, int]:
+    """An admin ends every console session and command-line token of a person (a lost laptop);
+    returns how many of each."""
+    if not admin.has_any("admin"):
+        raise AuthError("只有管理员可以撤销他人的登录 / only an admin revokes another person's sign-ins")
+    now = now or utc_now()
+    with write_session(engine) as session:
+        get_user(session, username)
+        sessions = revoke_user_sessions(session, username, actor=admin.username, now=now)
+        tokens = revoke_user_tokens(session, username, actor=admin.username, now=now)
+    return sessions, tokens
+
+
+def disable_account(engine: Engine, admin: Identity, username: str, now: datetime | None = None) -> None:
+    """An admin disables a person: they can no longer sign in, and what they were signed in with ends."""
+    if not admin.has_any("admin"):
+        raise AuthError("只有管理员可以停用账号 / only an admin disables an account")
+    if username == admin.username:
+        raise AuthError("不能停用自己的账号 / an admin cannot disable their own account")
+    now = now or utc_now()
+    with write_session(engine) as session:
+        disable_user(session, username, actor=admin.username)
         revoke_user_sessions(session, username, actor=admin.username, now=now)
         revoke_user_tokens(session, username, actor=admin.username, now=now)

@@ -12,7 +12,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from publisher import __version__
 from publisher.auth.signin import AuthError
-from publisher.console.routes import account, pause, signin
+from publisher.console.routes import (
+    account,
+    audit_log,
+    calendar,
+    pause,
+    queue,
+    retract,
+    signin,
+    supply,
+    users,
+)
 from publisher.console.throttle import LoginThrottle
 from publisher.console.web import (
     STATIC,
@@ -52,7 +62,7 @@ def create_console_app(room: Newsroom, *, secure_cookies: bool = False) -> FastA
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # One line per page area; a new page is a router module added here.
-    for module in (signin, account, pause):
+    for module in (signin, account, pause, calendar, queue, retract, supply, audit_log, users):
         app.include_router(module.router)
 
     @app.middleware("http")

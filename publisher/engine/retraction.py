@@ -140,6 +140,15 @@ def retract(
     return report
 
 
+def channels_holding(room: Newsroom, slug: str) -> list[str]:
+    """Where a retraction of the article would send takedowns now (what a person confirms first)."""
+    with read_session(room.engine) as session:
+        article = session.exec(select(Article).where(Article.slug == slug)).first()
+        if article is None or article.id is None:
+            raise NotFound(f"没有这篇稿件 / no article with slug {slug!r}")
+        return _holding(room, session, article.id)
+
+
 def _holding(room: Newsroom, session: Session, article_id: int) -> list[str]:
     """The enabled channels that hold (or may hold) the article: every channel of a kind that shows
     what the gate allows without a delivery (a website, its feeds), every channel a release went

@@ -24,6 +24,12 @@ ACTIVE = (S.SCHEDULED, S.CLAIMED, S.HELD, S.UNKNOWN)
 PENDING = tuple(Step.MOVE.sources)
 # How far in the past a time may lie and still mean "now" (the moment it took to type it).
 PAST_TOLERANCE = timedelta(minutes=1)
+# Said when an article not yet approved is planned: a warning here, a refusal where a face plans
+# only approved pieces (the console's calendar slots).
+NOT_APPROVED = (
+    "稿件尚未审核通过：到时由发布闸门判定，未通过则暂缓并报告，不会发出 / "
+    "not approved yet: at the due time it is held, never sent, unless approved by then"
+)
 
 
 class ScheduleError(PublisherError):
@@ -108,10 +114,7 @@ def schedule(
             raise ScheduleError(f"{slug}: " + "；".join(excluded))
         state = session.get(ReviewState, article.current_revision_id)
         if state is None or state.status != "approved":
-            warnings.append(
-                "稿件尚未审核通过：到时由发布闸门判定，未通过则暂缓并报告，不会发出 / "
-                "not approved yet: at the due time it is held, never sent, unless approved by then"
-            )
+            warnings.append(NOT_APPROVED)
         assert article.id is not None
         for channel in channels:
             key = idempotency_key(slug, channel, due)

@@ -168,6 +168,20 @@ class StaffToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
+class CalendarFeed(SQLModel, table=True):
+    """A person's calendar subscription (iCalendar): the URL holds a random token, the row its
+    sha256; revoked, the URL stops working."""
+
+    __tablename__ = "calendar_feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)  # shown on the page so a person can tell feeds apart
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
 class ReviewState(SQLModel, table=True):
     """Where one revision stands in the chain; written with every act, read by the publication gate."""
 
@@ -218,6 +232,11 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_slot", "campaign", "slot_number"),
+        # The console: releases by due time (calendar, week), late and trouble counts by state and
+        # due time, the queue's counts by channel and state (answered from the index alone).
+        Index("ix_delivery_due_at", "due_at"),
+        Index("ix_delivery_status_due", "status", "due_at"),
+        Index("ix_delivery_channel_status", "channel", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
