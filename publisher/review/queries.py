@@ -135,15 +135,18 @@ def inbox(session: Session, username: str) -> Inbox:
         signed[revision_id][signer] = stage_name or ""
     tasks: list[QueueItem] = []
     waiting: list[QueueItem] = []
+    plans: dict[str, list[PlannedStage]] = {}  # most revisions share a few plans
     for slug, revision_id, title, meta_json, status, index, plan_json, findings, submitter, since in rows:
         meta: dict[str, Any] = json.loads(meta_json)
-        warnings = len(json.loads(findings))
+        warnings = len(json.loads(findings)) if findings != "[]" else 0
         mine = is_author(user, meta) or submitter == username
         if status == "rejected":
             if mine:
                 tasks.append(QueueItem(slug, title, revision_id, "退回修改", since, warnings))
             continue
-        stage = plan_from_json(plan_json)[index]
+        if plan_json not in plans:
+            plans[plan_json] = plan_from_json(plan_json)
+        stage = plans[plan_json][index]
         item = QueueItem(slug, title, revision_id, stage.name, since, warnings)
         if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
             tasks.append(item)

@@ -66,16 +66,27 @@ def _filtered(filters: ArticleFilter, author_name: str | None) -> Select[int | N
         query = query.where(col(Revision.department) == filters.department)
     if filters.text and filters.text.strip():
         needle = filters.text.strip()
-        query = query.where(or_(col(Revision.title).contains(needle), col(Article.slug).ilike(f"%{needle}%")))
+        query = query.where(
+            or_(
+                col(Revision.title).contains(needle, autoescape=True),
+                func.lower(col(Article.slug)).contains(needle.lower(), autoescape=True),
+            )
+        )
     if filters.stage:
         # Narrowed here, decided by the standing: only a waiting review names a stage.
         query = query.join(
             ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id)
         ).where(col(ReviewState.status) == "in_review", col(ReviewState.plan_json).contains(filters.stage))
     if author_name is not None:
-        # Narrowed by the name as written; `is_author` decides (bylines are compared by identity).
-        query = query.where(col(Revision.meta_json).contains(author_name))
+        # Narrowed by the name's characters in order, anything between them (a byline may be
+        # written 王 晓明); `is_author` decides (bylines are compared by identity).
+        pattern = "%".join(_escaped(ch) for ch in author_name if not ch.isspace())
+        query = query.where(col(Revision.meta_json).like(f"%{pattern}%", escape="\\"))
     return query
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _ordered(query: Select[int | None]) -> Select[int | None]:
