@@ -31,16 +31,15 @@ from rich.table import Table
 from sqlalchemy import event
 from sqlmodel import col, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from console_seed import NOW, seed  # noqa: E402
-
-from publisher.console.app import create_console_app  # noqa: E402
-from publisher.newsroom import Newsroom  # noqa: E402
-from publisher.review.users import set_password  # noqa: E402
-from publisher.store.engine import read_session, write_session  # noqa: E402
-from publisher.store.tables import Article, ReviewState  # noqa: E402
-from publisher.timeutil import local  # noqa: E402
+from bench.console_seed import NOW, seed
+from publisher.console.app import create_console_app
+from publisher.newsroom import Newsroom
+from publisher.review.users import set_password
+from publisher.store.engine import read_session, write_session
+from publisher.store.tables import Article, ReviewState
+from publisher.timeutil import local
 
 console = Console(stderr=True)
 PASSWORD = "bench-password-2026"
@@ -167,7 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row("healthz", f"{floor.p50_ms:.1f}", f"{floor.p95_ms:.1f}", "1.0", str(floor.statements), "")
     for name, m in full.items():
         table.add_row(
-            name, f"{m.p50_ms:.1f}", f"{m.p95_ms:.1f}", f"{m.p95_ms / floor.p95_ms:.1f}", str(m.statements),
+            name,
+            f"{m.p50_ms:.1f}",
+            f"{m.p95_ms:.1f}",
+            f"{m.p95_ms / floor.p95_ms:.1f}",
+            str(m.statements),
             str(small[name].statements),
         )
     console.print(table)
