@@ -28,7 +28,8 @@ from publisher.channels.kinds import PartnerSettings, WechatSettings
 from publisher.channels.registry import Channel
 from publisher.config import ReviewStage, UserSeed
 from publisher.newsroom import Newsroom
-from publisher.review.users import committees_of, roles_of
+from publisher.review.staffing import Person, Severity, person_of
+from publisher.review.staffing import staffing as review_staffing
 from publisher.schedule.load import RULES_FILE
 from publisher.schedule.model import NewsroomRules
 from publisher.schedule.workdays import WorkingCalendar
@@ -58,15 +59,6 @@ class Finding:
 
     def as_dict(self) -> dict[str, str]:
         return {"check": self.check, "level": self.level.value, "detail": self.detail}
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Who may sign: a stored user, or a `[[users]]` entry not yet synced."""
-
-    username: str
-    roles: frozenset[str]
-    committees: frozenset[str]
 
 
 # -- database ----------------------------------------------------------------------------------------
@@ -262,64 +254,17 @@ def check_calendar(room: Newsroom, today: date) -> list[Finding]:
 
 
 # -- review staffing ---------------------------------------------------------------------------------
-def _chains(stages: list[ReviewStage]) -> list[tuple[str, list[str]]]:
-    """The roles of the longest chain, and of its sensitive form when a stage changes role for it."""
-    plain: list[str] = [s.role for s in stages]
-    sensitive: list[str] = [s.role_when_sensitive or s.role for s in stages]
-    chains = [("", plain)]
-    if sensitive != plain:
-        chains.append(("敏感稿件 / sensitive articles: ", sensitive))
-    return chains
-
-
-def _assign(roles: list[str], people: list[Person]) -> int:
-    """How many stages can get distinct signers (one person signs one stage: a bipartite matching)."""
-    holder: dict[int, int] = {}  # person index -> stage index
-
-    def place(stage: int, seen: set[int]) -> bool:
-        for i, person in enumerate(people):
-            if roles[stage] in person.roles and i not in seen:
-                seen.add(i)
-                if i not in holder or place(holder[i], seen):
-                    holder[i] = stage
-                    return True
-        return False
-
-    return sum(1 for stage in range(len(roles)) if place(stage, set()))
+_LEVELS = {Severity.BLOCKING: Level.BLOCKING, Severity.WARNING: Level.WARNING}
 
 
 def staffing(stages: list[ReviewStage], people: list[Person], committees: list[str]) -> list[Finding]:
-    found: list[Finding] = []
-    for label, roles in _chains(stages):
-        placed = _assign(roles, people)
-        if placed < len(roles):
-            need = {role: roles.count(role) for role in roles}
-            have = {role: sum(1 for p in people if role in p.roles) for role in need}
-            short = [
-                f"{role} 需要 {n} 人、现有 {have[role]} 人" for role, n in need.items() if have[role] < n
-            ]
-            detail = "；".join(short) or "同一人不能签两个环节，人手重叠 / people overlap across stages"
-            found.append(
-                Finding(
-                    "审核人员 / review staffing",
-                    Level.BLOCKING,
-                    f"{label}{len(roles)} 个环节只能安排 {placed} 名不同的人 / only {placed} distinct signers for "
-                    f"{len(roles)} stages: {detail}; 在 [[users]] 中补充后运行 publisher users sync，"
-                    "或 publisher users edit 调整角色",
-                )
-            )
-            break  # the sensitive form shares the plain chain's shortage: one fix, one line
-    if any(s.role == "committee_reviewer" for s in stages):
-        covered = {c for p in people if "committee_reviewer" in p.roles for c in p.committees}
-        lonely = [c for c in committees if c not in covered]
-        if lonely:
-            found.append(
-                Finding(
-                    "审核人员 / review staffing",
-                    Level.WARNING,
-                    f"这些专门委员会没有审核人，其稿件会停在专委会审核 / no reviewer for: {'、'.join(lonely)}",
-                )
-            )
+    """The review rule's findings (review/staffing.py) as doctor findings. A one-person role is a
+    risk the console's user page shows; it does not stop a release, so the doctor leaves it out."""
+    found = [
+        Finding("审核人员 / review staffing", _LEVELS[f.severity], f.message)
+        for f in review_staffing(stages, people, committees)
+        if f.severity in _LEVELS
+    ]
     if not found:
         found.append(
             Finding(
@@ -340,7 +285,7 @@ def _stored_people(room: Newsroom) -> list[Person] | None:
         return None
     finally:
         engine.dispose()
-    return [Person(u.username, frozenset(roles_of(u)), frozenset(committees_of(u))) for u in users]
+    return [person_of(u) for u in users]
 
 
 def _seeded(seeds: list[UserSeed]) -> list[Person]:

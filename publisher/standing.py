@@ -7,19 +7,22 @@ foundation's `articles` module only reads articles and revisions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Select, case, func
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col
+from sqlmodel.sql.expression import SelectOfScalar
 
 from publisher.articles import ArticleView
 from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.engine.release import PENDING as _PLANNED
 from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks
-from publisher.store.retractions import retracted_among
-from publisher.store.tables import Delivery, ReviewState, Revision
+from publisher.store.retractions import in_force_ids
+from publisher.store.tables import Article, Delivery, Retraction, ReviewState, Revision
 
 
 class ArticleState(StrEnum):
@@ -71,46 +74,83 @@ class Standing:
         return f"{zh} / {en}"
 
 
+Scope = SelectOfScalar[int] | Select[int | None]  # a subquery of article ids
+
+
 def standings(session: Session, views: Sequence[ArticleView]) -> dict[int, Standing]:
-    """The state of each article (by article id), in three queries whatever their number."""
-    ids = {v.article.id for v in views if v.article.id is not None}
-    states: dict[str, ReviewState] = {}
-    retracted = retracted_among(session, ids)
-    released: dict[int, int] = {}  # article -> newest revision number a channel released
-    sent: set[str] = set()  # revision ids a channel released
-    planned: set[int] = set()
-    for chunk in in_chunks(ids):
-        for row in session.exec(select(ReviewState).where(col(ReviewState.article_id).in_(chunk))):
-            states[row.revision_id] = row
-        for article_id, status, revision_id, number in session.exec(
-            select(Delivery.article_id, Delivery.status, Delivery.revision_id, Revision.number)
-            .join(Revision, col(Revision.id) == col(Delivery.revision_id), isouter=True)
-            .where(col(Delivery.article_id).in_(chunk), Delivery.action == DeliveryAction.PUBLISH)
-        ):
-            if status == DeliveryState.DONE and revision_id is not None and number is not None:
-                released[article_id] = max(number, released.get(article_id, 0))
-                sent.add(revision_id)
-            elif status in _PLANNED:
-                planned.add(article_id)
+    """The state of each article (by article id), in three queries per 500 articles."""
+    ids = [v.article.id for v in views if v.article.id is not None]
     out: dict[int, Standing] = {}
-    for v in views:
-        assert v.article.id is not None
-        article_id, number = v.article.id, v.revision.number
-        review_state = states.get(v.revision.id)
-        review = review_state.status if review_state is not None else None
-        stage = None
-        if review_state is not None and review_state.status == "in_review":
-            stage = plan_from_json(review_state.plan_json)[review_state.stage_index].name
-        live = released.get(article_id)
-        if article_id in retracted:
-            kind = ArticleState.RETRACTED
-        elif live is not None:
-            kind = ArticleState.LIVE if v.revision.id in sent else ArticleState.CORRECTION_PENDING
-        elif review == "approved":
-            kind = ArticleState.SCHEDULED if article_id in planned else ArticleState.APPROVED
-        elif review == "in_review":
-            kind = ArticleState.IN_REVIEW
-        else:
-            kind = ArticleState.DRAFT
-        out[article_id] = Standing(kind, number, review, stage, live)
+    for chunk in in_chunks(ids):
+        out.update(standings_in(session, chunk))
     return out
+
+
+def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, Standing]:
+    """The state of every article in `scope` (ids, or a subquery of ids such as a filtered list's):
+    three queries whatever their number; the deliveries are aggregated by the database."""
+    released = case((col(Delivery.status) == DeliveryState.DONE, col(Revision.number)))
+    current_sent = case(
+        (
+            (col(Delivery.status) == DeliveryState.DONE)
+            & (col(Delivery.revision_id) == col(Article.current_revision_id)),
+            1,
+        ),
+        else_=0,
+    )
+    planned = case((col(Delivery.status).in_(_PLANNED), 1), else_=0)
+    shipped: dict[int, tuple[int | None, bool, bool]] = {
+        article_id: (live, bool(sent), bool(plan))
+        for article_id, live, sent, plan in session.execute(
+            sql_select(
+                col(Delivery.article_id), func.max(released), func.max(current_sent), func.max(planned)
+            )
+            .join(Article, col(Article.id) == col(Delivery.article_id))
+            .join(Revision, col(Revision.id) == col(Delivery.revision_id), isouter=True)
+            .where(col(Delivery.article_id).in_(scope), col(Delivery.action) == DeliveryAction.PUBLISH)
+            .group_by(col(Delivery.article_id))
+        )
+    }
+    retracted = set(session.exec(in_force_ids().where(col(Retraction.article_id).in_(scope))))
+    out: dict[int, Standing] = {}
+    for article_id, number, review, stage_index, plan_json in session.execute(
+        sql_select(
+            col(Article.id),
+            col(Revision.number),
+            col(ReviewState.status),
+            col(ReviewState.stage_index),
+            col(ReviewState.plan_json),
+        )
+        .join(Revision, col(Revision.id) == col(Article.current_revision_id))
+        .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id), isouter=True)
+        .where(col(Article.id).in_(scope))
+    ):
+        stage = plan_from_json(plan_json)[stage_index].name if review == "in_review" else None
+        live, sent, plan = shipped.get(article_id, (None, False, False))
+        out[article_id] = classify(number, review, stage, live, sent, plan, article_id in retracted)
+    return out
+
+
+def classify(
+    number: int,
+    review: str | None,
+    stage: str | None,
+    live: int | None,
+    current_sent: bool,
+    planned: bool,
+    retracted: bool,
+) -> Standing:
+    """Where an article stands, from the facts: its current revision's number, review status and
+    waiting stage, the newest revision a channel released, whether the current one was released,
+    whether a release is planned, whether a retraction is in force."""
+    if retracted:
+        kind = ArticleState.RETRACTED
+    elif live is not None:
+        kind = ArticleState.LIVE if current_sent else ArticleState.CORRECTION_PENDING
+    elif review == "approved":
+        kind = ArticleState.SCHEDULED if planned else ArticleState.APPROVED
+    elif review == "in_review":
+        kind = ArticleState.IN_REVIEW
+    else:
+        kind = ArticleState.DRAFT
+    return Standing(kind, number, review, stage, live)

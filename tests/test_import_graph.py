@@ -63,7 +63,7 @@ UNITS: dict[str, int] = {
     "publisher.doctor": FACES,
     "publisher.configdoc": FACES,
     "publisher.web": FACES,
-    "publisher.console": FACES,
+    "publisher.console": FACES,  # the staff console and the read models its pages render
     "publisher.demo": FACES,
     "publisher.demo_campaign": FACES,
     "publisher.__main__": FACES,

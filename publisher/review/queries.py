@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from publisher.errors import NotFound
@@ -93,44 +94,58 @@ class QueueItem:
     warnings: int
 
 
-def queue(session: Session, username: str) -> list[QueueItem]:
-    """What waits on this user: stages they may sign now, and their own articles sent back."""
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    tasks: list[QueueItem]  # what waits on the user: stages they may sign, their pieces sent back
+    waiting: list[QueueItem]  # their own pieces in review, waiting on others (stage: where)
+
+
+def inbox(session: Session, username: str) -> Inbox:
+    """What waits on this user, and which of their own articles wait on others: three queries
+    whatever the number of open reviews."""
     user = get_user(session, username)
-    rows = session.exec(
-        select(Article, Revision, ReviewState)
+    rows = session.execute(
+        sql_select(
+            col(Article.slug), col(Revision.id), col(Revision.title), col(Revision.meta_json), ReviewState
+        )
         .join(Revision, col(Revision.id) == col(Article.current_revision_id))
         .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id))
         .where(col(ReviewState.status).in_(["in_review", "rejected"]))
         .order_by(col(ReviewState.updated_at))
     ).all()
-    items: list[QueueItem] = []
-    for article, revision, state in rows:
-        meta: dict[str, Any] = json.loads(revision.meta_json)
+    signed: dict[str, dict[str, str]] = defaultdict(dict)  # revision -> who signed which stage
+    for revision_id, signer, stage_name in session.execute(
+        sql_select(col(ReviewAct.revision_id), col(ReviewAct.username), col(ReviewAct.stage_name))
+        .join(
+            ReviewState,
+            (col(ReviewState.revision_id) == col(ReviewAct.revision_id))
+            & (col(ReviewState.cycle) == col(ReviewAct.cycle)),
+        )
+        .where(col(ReviewState.status) == "in_review", col(ReviewAct.act) == "approve")
+    ):
+        signed[revision_id][signer] = stage_name or ""
+    tasks: list[QueueItem] = []
+    waiting: list[QueueItem] = []
+    for slug, revision_id, title, meta_json, state in rows:
+        meta: dict[str, Any] = json.loads(meta_json)
         warnings = len(json.loads(state.findings_json))
+        mine = is_author(user, meta) or state.submitted_by == username
         if state.status == "rejected":
-            if is_author(user, meta) or state.submitted_by == username:
-                items.append(
-                    QueueItem(
-                        article.slug, revision.title, revision.id, "退回修改", state.updated_at, warnings
-                    )
-                )
+            if mine:
+                tasks.append(QueueItem(slug, title, revision_id, "退回修改", state.updated_at, warnings))
             continue
         stage = plan_from_json(state.plan_json)[state.stage_index]
-        acted = {
-            a.username: a.stage_name or ""
-            for a in session.exec(
-                select(ReviewAct).where(
-                    ReviewAct.revision_id == revision.id,
-                    ReviewAct.cycle == state.cycle,
-                    ReviewAct.act == "approve",
-                )
-            )
-        }
-        if refusal_to_act(user, stage, meta, acted) is None:
-            items.append(
-                QueueItem(article.slug, revision.title, revision.id, stage.name, state.updated_at, warnings)
-            )
-    return items
+        item = QueueItem(slug, title, revision_id, stage.name, state.updated_at, warnings)
+        if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
+            tasks.append(item)
+        elif mine:
+            waiting.append(item)
+    return Inbox(tasks, waiting)
+
+
+def queue(session: Session, username: str) -> list[QueueItem]:
+    """What waits on this user: stages they may sign now, and their own articles sent back."""
+    return inbox(session, username).tasks
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,7 +102,11 @@ def _deliveries(newsroom: Newsroom, campaigns: list[str]) -> dict[tuple[str, int
     return found
 
 
-def _state(slot: Slot, deliveries: dict[tuple[str, int], list[tuple[str, bool]]]) -> PlannedSlot:
+SlotEntries = dict[tuple[str, int], list[tuple[str, bool]]]  # (campaign, number) -> [(slug, approved)]
+
+
+def slot_state(slot: Slot, deliveries: SlotEntries) -> PlannedSlot:
+    """Filled (an approved article is planned in it), held for approval, or empty: the one rule."""
     entries = deliveries.get((slot.campaign, slot.number), [])
     slugs = tuple(dict.fromkeys(slug for slug, _ in entries))
     if not entries:
@@ -143,10 +147,10 @@ def build_plan(
         month = _opening_month((local_now.year, local_now.month), schedules, keys, as_of)
     lo, hi = month_bounds(month, schedules)
     deliveries = _deliveries(newsroom, keys)
-    rows = [_state(s, deliveries) for key in keys for s in schedules.slots(key, lo, hi)]
+    rows = [slot_state(s, deliveries) for key in keys for s in schedules.slots(key, lo, hi)]
     rows.sort(key=lambda p: (p.slot.due, p.slot.campaign, p.slot.number))
     until = as_of + timedelta(days=horizon)
-    soon = [_state(s, deliveries) for key in keys for s in schedules.slots(key, as_of, until)]
+    soon = [slot_state(s, deliveries) for key in keys for s in schedules.slots(key, as_of, until)]
     empty = sorted((p for p in soon if p.state == "empty"), key=lambda p: (p.slot.due, p.slot.campaign))
     return Plan(
         as_of=as_of,
@@ -265,4 +269,4 @@ def all_slots(schedules: Schedules, keys: list[str], month: tuple[int, int] | No
 
 def plan_states(newsroom: Newsroom, slots: list[Slot]) -> list[PlannedSlot]:
     deliveries = _deliveries(newsroom, sorted({s.campaign for s in slots}))
-    return [_state(s, deliveries) for s in slots]
+    return [slot_state(s, deliveries) for s in slots]

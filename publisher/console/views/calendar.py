@@ -1,0 +1,285 @@
+"""日历: a month or a week in the newsroom's timezone on the working-day calendar.
+
+Each day carries its flags (working day, holiday, 调休 working day, a guess where chinese-calendar
+has no data), the key dates and meetings that span it, its releases as tiles (channel, local time,
+state, article, the review stage of the revision it carries) and the campaign slots still empty.
+
+Queries per view: three (the day counts, the tiles, the slot fillers), whatever the number of
+releases: a day shows its first `TILES_PER_DAY` tiles and counts the rest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sql_select
+from sqlmodel import Session, col
+
+from publisher.delivery.states import DeliveryState
+from publisher.errors import PublisherError
+from publisher.review.workflow import plan_from_json
+from publisher.schedule.keydates import KeyDate
+from publisher.schedule.plan import SlotEntries, month_weeks, slot_state
+from publisher.schedule.schedules import Schedules, Slot
+from publisher.schedule.workdays import fallback_warning
+from publisher.store.tables import Article, Delivery, ReviewState, Revision
+from publisher.timeutil import local
+
+TILES_PER_DAY = 40  # a day's tiles beyond this are counted, not listed
+_REVIEW_LABELS = {"approved": "已通过", "rejected": "被退回", "withdrawn": "已撤回"}
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    key: str
+    name: str
+    kind: str  # the key date's kind: sc-meeting, congress-session, event, ...
+    meeting: str | None  # the register's meeting id, when it is a meeting
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    delivery_id: int
+    channel: str
+    time: str  # HH:MM, newsroom time
+    due_at: datetime  # UTC
+    state: str
+    action: str  # publish | kill (a takedown)
+    slug: str
+    title: str
+    review: str  # the review stage of the revision it carries (送审 stage, 已通过, 未送审, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class EmptySlot:
+    campaign: str
+    number: int
+    time: str  # HH:MM, newsroom time
+    due_at: datetime
+    channels: tuple[str, ...]
+    label: str
+    warning: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    day: date
+    in_period: bool  # False for the neighbouring months' days that fill a month's first and last week
+    working: bool
+    holiday: str | None  # the holiday's (or override's) name
+    makeup_workday: bool  # 调休: a weekend day that is a working day (班)
+    day_off: bool  # a holiday off (休)
+    guessed: bool  # no holiday data for the year: the fallback decided
+    markers: tuple[Marker, ...]
+    tiles: tuple[Tile, ...]
+    more: int  # releases that day beyond the tiles listed
+    empty_slots: tuple[EmptySlot, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarView:
+    kind: Literal["month", "week"]
+    first: date  # the period's first and last day
+    last: date
+    weeks: tuple[tuple[CalendarDay, ...], ...]  # Monday first
+    empty_slots: tuple[EmptySlot, ...]  # of the period, in time order
+    warnings: tuple[str, ...]
+
+
+def local_day(session: Session, tz: ZoneInfo, at: datetime) -> ColumnElement[Any]:
+    """A delivery's newsroom-local day as the database computes it (a date, or its ISO text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(tz.key, col(Delivery.due_at)))
+    # SQLite has no zones: the offset is fixed (Asia/Shanghai keeps no summer time).
+    offset = at.astimezone(tz).utcoffset() or timedelta(0)
+    return func.date(col(Delivery.due_at), f"{int(offset.total_seconds() // 60):+d} minutes")
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _review_label(status: str | None, stage_index: int | None, plan_json: str | None) -> str:
+    if status == "in_review" and plan_json is not None and stage_index is not None:
+        return f"{plan_from_json(plan_json)[stage_index].name}中"
+    return _REVIEW_LABELS.get(status or "", "未送审")
+
+
+def _markers(key_dates: dict[str, KeyDate], first: date, last: date) -> dict[date, list[Marker]]:
+    out: dict[date, list[Marker]] = defaultdict(list)
+    # A key date is listed under its aliases too, and a meeting also under its register id: once each.
+    unique: dict[str, KeyDate] = {}
+    for kd in sorted(key_dates.values(), key=lambda k: (k.meeting is not None and k.key == k.meeting, k.key)):
+        unique.setdefault(kd.meeting or kd.key, kd)
+    for kd in unique.values():
+        years = {first.year, last.year, first.year - 1}  # an annual span may start the year before
+        spans = [kd.span(None)] if not kd.annual else [kd.span(y) for y in sorted(years)]
+        for start, end in spans:
+            day = max(start, first)
+            while day <= min(end, last):
+                out[day].append(Marker(kd.key, kd.name, kd.kind, kd.meeting))
+                day += timedelta(days=1)
+    return out
+
+
+def _empty(slot: Slot, tz: ZoneInfo) -> EmptySlot:
+    return EmptySlot(
+        slot.campaign,
+        slot.number,
+        local(slot.due, tz).strftime("%H:%M"),
+        slot.due,
+        slot.channels,
+        slot.label,
+        slot.warning,
+    )
+
+
+def _view(
+    session: Session,
+    schedules: Schedules,
+    kind: Literal["month", "week"],
+    grid: list[list[date]],
+    first: date,
+    last: date,
+) -> CalendarView:
+    tz = schedules.tz
+    lo = datetime.combine(grid[0][0], time(0), tz).astimezone(UTC)
+    hi = datetime.combine(grid[-1][-1] + timedelta(days=1), time(0), tz).astimezone(UTC)
+    day = local_day(session, tz, lo)
+    shown = (
+        col(Delivery.due_at) >= lo,
+        col(Delivery.due_at) < hi,
+        col(Delivery.status) != DeliveryState.CANCELED,
+    )
+    totals = {
+        _as_date(d): n for d, n in session.execute(sql_select(day, func.count()).where(*shown).group_by(day))
+    }
+    ranked = (
+        sql_select(
+            col(Delivery.id).label("id"),
+            func.row_number()
+            .over(partition_by=day, order_by=(col(Delivery.due_at), col(Delivery.id)))
+            .label("n"),
+        )
+        .where(*shown)
+        .subquery()
+    )
+    carried = func.coalesce(col(Delivery.revision_id), col(Article.current_revision_id))
+    tiles: dict[date, list[Tile]] = defaultdict(list)
+    for d, slug, title, status, stage_index, plan_json in session.execute(
+        sql_select(
+            Delivery,
+            col(Article.slug),
+            col(Revision.title),
+            col(ReviewState.status),
+            col(ReviewState.stage_index),
+            col(ReviewState.plan_json),
+        )
+        .join(ranked, ranked.c.id == col(Delivery.id))
+        .join(Article, col(Article.id) == col(Delivery.article_id))
+        .join(Revision, col(Revision.id) == col(Article.current_revision_id), isouter=True)
+        .join(ReviewState, col(ReviewState.revision_id) == carried, isouter=True)
+        .where(ranked.c.n <= TILES_PER_DAY)
+        .order_by(col(Delivery.due_at), col(Delivery.id))
+    ):
+        assert d.id is not None
+        at = local(d.due_at, tz)
+        tiles[at.date()].append(
+            Tile(
+                d.id,
+                d.channel,
+                at.strftime("%H:%M"),
+                d.due_at,
+                d.status,
+                d.action,
+                slug,
+                title or slug,
+                _review_label(status, stage_index, plan_json),
+            )
+        )
+    slots = sorted(
+        (s for key in sorted(schedules.campaigns) for s in schedules.slots(key, lo, hi)),
+        key=lambda s: (s.due, s.campaign, s.number),
+    )
+    fillers: SlotEntries = defaultdict(list)
+    if slots:
+        for campaign, number, slug, review in session.execute(
+            sql_select(
+                col(Delivery.campaign), col(Delivery.slot_number), col(Article.slug), col(ReviewState.status)
+            )
+            .join(Article, col(Article.id) == col(Delivery.article_id))
+            .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id), isouter=True)
+            .where(col(Delivery.campaign).in_({s.campaign for s in slots}))
+            .where(col(Delivery.slot_number).in_({s.number for s in slots}))
+            .where(col(Delivery.status) != DeliveryState.CANCELED)
+            .order_by(col(Delivery.id))
+        ):
+            fillers[(campaign, number)].append((slug, review == "approved"))
+    empty: dict[date, list[EmptySlot]] = defaultdict(list)
+    for slot in slots:
+        if slot_state(slot, fillers).state == "empty":
+            empty[local(slot.due, tz).date()].append(_empty(slot, tz))
+    markers = _markers(schedules.key_dates, grid[0][0], grid[-1][-1])
+    calendar = schedules.calendar
+    weeks = []
+    guessed_years: set[int] = set()
+    for week in grid:
+        days = []
+        for d in week:
+            info = calendar.day(d)
+            if info.guessed:
+                guessed_years.add(d.year)
+            listed = tiles.get(d, [])
+            days.append(
+                CalendarDay(
+                    d,
+                    first <= d <= last,
+                    info.working,
+                    info.name,
+                    calendar.is_makeup_workday(d),
+                    calendar.is_holiday(d),
+                    info.guessed,
+                    tuple(markers.get(d, ())),
+                    tuple(listed),
+                    totals.get(d, 0) - len(listed),
+                    tuple(empty.get(d, ())),
+                )
+            )
+        weeks.append(tuple(days))
+    return CalendarView(
+        kind,
+        first,
+        last,
+        tuple(weeks),
+        tuple(e for d in sorted(empty) if first <= d <= last for e in empty[d]),
+        tuple(fallback_warning(y, calendar.settings.fallback) for y in sorted(guessed_years)),
+    )
+
+
+def month_view(session: Session, schedules: Schedules, year: int, month: int) -> CalendarView:
+    try:
+        first = date(year, month, 1)
+    except ValueError:
+        raise PublisherError(f"没有这个月份 / no such month: {year}-{month:02d}") from None
+    last = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    weeks = month_weeks((year, month))
+    # month_weeks leaves the neighbouring months' days out (None); the grid shows them greyed.
+    grid = []
+    for week in weeks:
+        monday = next(d for d in week if d is not None) - timedelta(
+            days=next(i for i, d in enumerate(week) if d is not None)
+        )
+        grid.append([monday + timedelta(days=i) for i in range(7)])
+    return _view(session, schedules, "month", grid, first, last)
+
+
+def week_view(session: Session, schedules: Schedules, day: date) -> CalendarView:
+    """The week (Monday to Sunday) that holds `day`."""
+    monday = day - timedelta(days=day.weekday())
+    grid = [[monday + timedelta(days=i) for i in range(7)]]
+    return _view(session, schedules, "week", grid, monday, monday + timedelta(days=6))
