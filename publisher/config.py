@@ -6,6 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -160,6 +161,141 @@ class UserSeed(Strict):
     roles: list[Role] = Field(min_length=1)
     committees: list[str] = []
     departments: list[str] = []
+    email: str | None = None  # where e-mail notifications to this person go
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else check_email(value)
+
+
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
+
+
+def check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"不是有效的电子邮件地址 / not an e-mail address: {value!r}")
+    return value
+
+
+def _env_name(value: str | None) -> str | None:
+    """Secrets stay out of the file: a setting names the environment variable that holds one."""
+    if value is not None and not _ENV_NAME.match(value):
+        raise ValueError(
+            f"须为环境变量名（大写字母、数字、下划线），不是密钥本身 / must name an environment variable "
+            f"(A-Z, 0-9, _), not hold the secret itself: {value[:4]}…"
+        )
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"须为 http(s) 网址 / must be an http(s) URL: {value!r}")
+    return value
+
+
+class SmtpSettings(Strict):
+    """The mail server notifications go out through (stdlib smtplib)."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False  # upgrade the connection with STARTTLS before logging in
+    username: str | None = None  # log in as this user (none: send without logging in)
+    password_env: str | None = None  # the environment variable holding the password
+    from_address: str  # the From: of every message
+    timeout_seconds: float = Field(default=10, gt=0)  # a server slower than this is tried again later
+
+    @field_validator("password_env")
+    @classmethod
+    def _password_env(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+    @field_validator("from_address")
+    @classmethod
+    def _from(cls, value: str) -> str:
+        return check_email(value)
+
+
+class WebhookSettings(Strict):
+    """A group robot that announces notices: WeCom (企业微信) or DingTalk (钉钉)."""
+
+    name: str  # how the outbox and the audit log name it
+    kind: Literal["wecom", "dingtalk"]  # 企业微信 or 钉钉 group robot
+    url: str | None = None  # the robot's webhook address
+    url_env: str | None = None  # or: the environment variable holding it (its key is a secret too)
+    secret_env: str | None = None  # DingTalk's signing secret (加签), by environment variable name
+    roles: list[Role] = []  # announce notices addressed to people with these roles
+    usernames: list[str] = []  # and notices addressed to these people
+
+    @field_validator("name")
+    @classmethod
+    def _ascii_key(cls, value: str) -> str:
+        if not _KEY.match(value):
+            raise ValueError(
+                "名称须为小写 ASCII 单词以连字符连接 / name must be lower-case ASCII words joined by '-'"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
+
+    @field_validator("url_env", "secret_env")
+    @classmethod
+    def _envs(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+    @model_validator(mode="after")
+    def _complete(self) -> WebhookSettings:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError(
+                f"机器人 {self.name} 须给出 url 或 url_env 之一 / give exactly one of url, url_env"
+            )
+        if self.secret_env is not None and self.kind != "dingtalk":
+            raise ValueError("secret_env 只用于钉钉加签 / secret_env is for DingTalk's signed robot only")
+        if not self.roles and not self.usernames:
+            raise ValueError(
+                f"机器人 {self.name} 须指定 roles 或 usernames / name the roles or usernames it announces to"
+            )
+        return self
+
+
+class NotifySettings(Strict):
+    """Who hears of what, and the outward channels notices also go through."""
+
+    duty_editors: list[str] = []  # usernames told of failed, held and missed releases
+    console_url: str | None = None  # the console's address, to make links in outward messages whole
+    smtp: SmtpSettings | None = None  # e-mail to each person's `email` (see [[users]])
+    webhooks: list[WebhookSettings] = []  # group robots (WeCom, DingTalk)
+    max_attempts: int = Field(default=5, ge=1)  # an outward message is given up after this many
+    backoff_base_seconds: float = Field(default=30, gt=0)  # the first retry's wait, doubled each time
+    backoff_max_seconds: float = Field(default=3600, gt=0)  # the longest wait between retries
+    batch: int = Field(default=20, ge=1)  # outward messages sent per round of the engine
+    lease_seconds: float = Field(default=60, gt=0)  # a dead sender's claims return after this
+
+    @field_validator("duty_editors")
+    @classmethod
+    def _usernames(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not _USERNAME.match(v)]
+        if bad:
+            raise ValueError(f"不是用户名 / not usernames: {bad}")
+        return value
+
+    @field_validator("console_url")
+    @classmethod
+    def _console(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value).rstrip("/")
+
+    @model_validator(mode="after")
+    def _unique_webhooks(self) -> NotifySettings:
+        names = [w.name for w in self.webhooks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"机器人名称重复 / duplicate webhook names: {names}")
+        return self
 
 
 # Settings that the environment may override. Others (the taxonomy, paths) belong to the newsroom's
@@ -189,6 +325,7 @@ class NewsroomSettings(BaseSettings):
     engine: EngineSettings = EngineSettings()
     auth: AuthSettings = AuthSettings()
     users: list[UserSeed] = []
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.kinds import PartnerSettings, WechatSettings
 from publisher.channels.registry import Channel
-from publisher.config import ReviewStage, UserSeed
+from publisher.config import NotifySettings, ReviewStage, UserSeed
 from publisher.newsroom import Newsroom
 from publisher.review.staffing import Person, Severity, person_of
 from publisher.review.staffing import staffing as review_staffing
@@ -140,6 +140,36 @@ def check_secrets(channels: Iterable[Channel]) -> list[Finding]:
                     f"请在服务的环境中设置（见 {channel.source}） / set them where publisher runs",
                 )
             )
+    return found
+
+
+def check_notify(settings: NotifySettings, known: Iterable[str]) -> list[Finding]:
+    """Notices cannot go out without their secrets, nor reach a duty editor who is no user: a
+    warning, since releases go on without them."""
+    found: list[Finding] = []
+    outward: list[tuple[str, BaseModel]] = [(w.name, w) for w in settings.webhooks]
+    if settings.smtp is not None:
+        outward.insert(0, ("smtp", settings.smtp))
+    for name, part in outward:
+        missing = [env for env in _secret_names(part) if not os.environ.get(env)]
+        if missing:
+            found.append(
+                Finding(
+                    f"通知 / notify: {name}",
+                    Level.WARNING,
+                    f"环境变量未设置 / not set in the environment: {', '.join(missing)}; "
+                    "该渠道的通知将发送失败 / its notices will fail",
+                )
+            )
+    unknown = sorted(set(settings.duty_editors) - set(known))
+    if unknown:
+        found.append(
+            Finding(
+                "通知 / notify: duty_editors",
+                Level.WARNING,
+                f"值班编辑不是已知用户 / duty editors who are no users: {', '.join(unknown)}",
+            )
+        )
     return found
 
 
@@ -374,6 +404,8 @@ def diagnose(room: Newsroom, today: date | None = None, timeout: float = PROBE_T
     findings += check_endpoints(enabled, timeout)
     findings += check_calendar(room, today or utc_now().astimezone(room.settings.tz).date())
     findings += check_staffing(room)
+    people = _stored_people(room) or _seeded(room.settings.users)
+    findings += check_notify(room.settings.notify, [p.username for p in people])
     findings += check_previews()
     findings += check_disk(room)
     return findings

@@ -39,6 +39,8 @@ UNITS: dict[str, int] = {
     "publisher.newsroom": CONTENT,
     "publisher.review": REVIEW,
     "publisher.auth": REVIEW,  # who is acting: sign-in, sessions, tokens, the permission table
+    # Notices: written by review acts and the engine, sent by the engine, read by the console.
+    "publisher.notify": REVIEW,
     "publisher.site": RENDER,
     # Markdown to HTML (and the images it shows) is the body's own rendered form: review checks
     # the text as rendered (promise 8), so the renderer sits with content, below review.

@@ -14,6 +14,7 @@ from publisher.cli import (
     doctor_cmd,
     engine_cmd,
     login_cmd,
+    notify_cmd,
     plan_cmd,
     publish_cmd,
     report_cmd,
@@ -49,6 +50,7 @@ app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(wechat_cmd.app, name="wechat")
 app.add_typer(supply_cmd.app, name="supply")
 app.add_typer(report_cmd.app, name="report")
+app.add_typer(notify_cmd.app, name="notify")
 backup_cmd.register(app)
 publish_cmd.register(app)
 

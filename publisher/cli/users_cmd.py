@@ -49,6 +49,9 @@ def add(
     ask_password: Annotated[
         bool, typer.Option("--password", help="交互输入密码 / prompt for a password")
     ] = False,
+    email: Annotated[
+        str | None, typer.Option("--email", help="接收通知的邮箱 / where e-mail notices go")
+    ] = None,
     newsroom: NewsroomOpt = Path("."),
 ) -> None:
     """新增用户 / add a user."""
@@ -66,6 +69,7 @@ def add(
                 roles=role,
                 committees=committee or [],
                 departments=department or [],
+                email=email,
                 password=password,
                 actor=ACTOR,
             )

@@ -22,11 +22,13 @@ from publisher import audit
 from publisher.channels.registry import Limits
 from publisher.delivery.contract import Ledger, PrefetchingLedger
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
+from publisher.engine.alerts import Trouble, TroubleAlerts
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery
 from publisher.timeutil import day_start, next_day_start
 
 CHANNEL_LOCK_BASE = 0x50554300
+MISSED_REASON = "超过补发宽限期 / past the grace period"
 DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
 D = DELIVERY.c
 
@@ -185,13 +187,21 @@ def claim_due(
     return claims
 
 
-def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetime) -> int:
-    """Record outcomes in one transaction, each with its audit event. A delivery whose lease this
-    worker lost (another worker reclaimed it) is left to its new holder. Returns how many landed."""
+def finish(
+    engine: Engine,
+    worker_id: str,
+    outcomes: list[Outcome],
+    now: datetime,
+    alerts: TroubleAlerts | None = None,
+) -> int:
+    """Record outcomes in one transaction, each with its audit event (and, for a release failed or
+    held, a notice to the duty editors). A delivery whose lease this worker lost (another worker
+    reclaimed it) is left to its new holder. Returns how many landed."""
     if not outcomes:
         return 0
     landed = 0
     events: list[audit.Entry] = []
+    troubles: list[Trouble] = []
     with write_session(engine) as session:
         wanted = {o.delivery.article_id for o in outcomes}
         pairs = session.execute(select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted)))
@@ -220,6 +230,8 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 continue
             landed += 1
+            if TroubleAlerts.concerns(o.status):
+                troubles.append(_trouble(o.delivery, o.status, o.error))
             if o.after is not None:
                 _write_ledger(session, o.after)
             if not o.action:
@@ -247,7 +259,14 @@ def finish(engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetim
                 )
             )
         audit.append_many(session, events)  # the group's events, chained in order, one head write
+        if alerts is not None:
+            alerts.tell(session, troubles, now)
     return landed
+
+
+def _trouble(d: Delivery, status: DeliveryState, reason: str | None) -> Trouble:
+    assert d.id is not None
+    return Trouble(d.id, d.article_id, d.channel, status, reason, d.due_at, d.attempts)
 
 
 def _prefetch_ledgers(session: Session, outcomes: list[Outcome]) -> None:
@@ -277,8 +296,11 @@ def _write_ledger(session: Session, write: Callable[[Session], None]) -> None:
                 raise
 
 
-def mark_missed(engine: Engine, cutoff: datetime, actor: str, now: datetime) -> int:
-    """Releases that fell due longer ago than the grace period, never attempted: a person decides."""
+def mark_missed(
+    engine: Engine, cutoff: datetime, actor: str, now: datetime, alerts: TroubleAlerts | None = None
+) -> int:
+    """Releases that fell due longer ago than the grace period, never attempted: a person decides
+    (and the duty editors are told)."""
     with write_session(engine) as session:
         rows = session.execute(
             update(Delivery)
@@ -289,11 +311,15 @@ def mark_missed(engine: Engine, cutoff: datetime, actor: str, now: datetime) -> 
                 # A takedown is never too late: it goes whenever it can.
                 col(Delivery.action) == DeliveryAction.PUBLISH,
             )
-            .values(
-                status=Step.MISS.target, updated_at=now, last_error="超过补发宽限期 / past the grace period"
-            )
+            .values(status=Step.MISS.target, updated_at=now, last_error=MISSED_REASON)
             .returning(D.id, D.channel, D.article_id, D.due_at)
         ).all()
+        if alerts is not None:
+            missed = [
+                Trouble(r.id, r.article_id, r.channel, Step.MISS.target, MISSED_REASON, r.due_at, 0)
+                for r in rows
+            ]
+            alerts.tell(session, missed, now)
         for row in rows:
             audit.append(
                 session,

@@ -18,6 +18,7 @@ from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor as LanePool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -36,6 +37,7 @@ from publisher.delivery.contract import (
 )
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.engine import claims
+from publisher.engine.alerts import TroubleAlerts
 from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
 from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, decide_due
@@ -43,6 +45,8 @@ from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
 from publisher.newsroom import Newsroom
+from publisher.notify import Dispatcher, Report, senders_for
+from publisher.notify.senders import close_all
 from publisher.review.gate import Gate
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, ReviewState, Revision, Worker
@@ -130,6 +134,15 @@ class DeliveryWorker:
         # non-zero on them, so that cron alerts someone. A long run keeps only the latest.
         self.troubles: deque[str] = deque(maxlen=TROUBLES_KEPT)
         self.trouble_count = 0
+        self.alerts = TroubleAlerts(
+            room.settings.notify, room.settings.tz, {n: c.title for n, c in room.channels.channels.items()}
+        )
+
+    @cached_property
+    def notices(self) -> Dispatcher:
+        return Dispatcher(
+            self.room.engine, self.room.settings.notify, self.id, senders_for(self.room.settings.notify)
+        )
 
     # -- life cycle -------------------------------------------------------------------------------
     def register(self) -> None:
@@ -161,13 +174,17 @@ class DeliveryWorker:
         self._recorder.start()
         scheduler = BackgroundScheduler(
             timezone="UTC",
-            executors={"default": ThreadPoolExecutor(4)},
+            # Notices go out on a thread of their own: a slow mail server never delays a release.
+            executors={"default": ThreadPoolExecutor(4), "notify": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
         scheduler.start()
         scheduler.add_job(self.watch, "interval", seconds=self.settings.poll_seconds, id="watch")
         scheduler.add_job(self.heartbeat, "interval", seconds=self.settings.heartbeat_seconds, id="heartbeat")
+        scheduler.add_job(
+            self.send_notices, "interval", seconds=self.settings.poll_seconds, id="notify", executor="notify"
+        )
         self.reconcile()
         self.dispatch()
 
@@ -196,6 +213,8 @@ class DeliveryWorker:
         for performer in self._performers.values():
             performer.close()
         self._performers.clear()
+        if "notices" in self.__dict__:
+            close_all(self.notices.senders)
 
     def run_once(self, only: Collection[int] | None = None) -> int:
         """Do what is due now and return (for cron); `only`: just these deliveries (a retraction's
@@ -209,14 +228,26 @@ class DeliveryWorker:
         finally:
             self._only = None
         claims.release(self.room.engine, self.id, self.clock.now())
+        if only is None:
+            self.send_notices()  # after the releases, so no release waits behind a message
         self.heartbeat("stopped")
         return done
+
+    def send_notices(self) -> Report:
+        """One bounded batch of outward notices (e-mail, group robots), never the releases' time."""
+        if self._stop.is_set():
+            return Report()
+        try:
+            return self.notices.run(self.clock.now())
+        except Exception:  # the outbox keeps them: the next round tries again
+            log.exception("sending notices failed")
+            return Report()
 
     # -- the clock --------------------------------------------------------------------------------
     def catch_up(self) -> int:
         now = self.clock.now()
         cutoff = now - timedelta(seconds=self.settings.grace_seconds)
-        missed = claims.mark_missed(self.room.engine, cutoff, self.id, now)
+        missed = claims.mark_missed(self.room.engine, cutoff, self.id, now, self.alerts)
         if missed:
             log.warning("%d releases missed while no worker ran", missed)
             with self._counting:
@@ -343,7 +374,7 @@ class DeliveryWorker:
         else:
             with LanePool(len(lanes), thread_name_prefix=f"lane-{self.id}") as pool:
                 done = sum(pool.map(lambda lane: self._lane(lane, unrecorded), lanes.values()))
-        claims.finish(self.room.engine, self.id, unrecorded, self.clock.now())
+        claims.finish(self.room.engine, self.id, unrecorded, self.clock.now(), self.alerts)
         return done
 
     def _lane(self, lane: list[Claim], unrecorded: list[Outcome]) -> int:
@@ -457,7 +488,7 @@ class DeliveryWorker:
                     break
                 group.append(item)
             try:
-                claims.finish(self.room.engine, self.id, group, self.clock.now())
+                claims.finish(self.room.engine, self.id, group, self.clock.now(), self.alerts)
             except Exception:  # a lost record is retried by the lease; the worker must live on
                 log.exception("recording %d outcomes failed", len(group))
 

@@ -13,9 +13,10 @@ from sqlmodel import Session, col, select
 
 from publisher import audit
 from publisher.channels.checks import CHECKERS, CheckFactory
+from publisher.config import NotifySettings
 from publisher.errors import NotFound
 from publisher.newsroom import Newsroom
-from publisher.review import hooks
+from publisher.review import announce, hooks
 from publisher.review.checks import CheckLists, Finding, Subject, load_secrecy, load_terms, run_checks
 from publisher.review.queries import signed_in_cycle, unknown_bylines
 from publisher.review.register import load_register
@@ -66,6 +67,10 @@ class ReviewService:
     def __init__(self, newsroom: Newsroom, checkers: Mapping[str, CheckFactory] | None = None) -> None:
         self.newsroom = newsroom
         self.checkers = CHECKERS if checkers is None else checkers
+
+    @property
+    def notify(self) -> NotifySettings:
+        return self.newsroom.settings.notify
 
     @cached_property
     def lists(self) -> CheckLists:
@@ -263,6 +268,7 @@ class ReviewService:
                 comment=comment,
                 details={"plan": [s.name for s in stages], "warnings": [w.code for w in warnings]},
             )
+            announce.stage_waiting(session, self.notify, slug, t.revision, stages[0], cycle, utc_now())
             # Told, not stored: an unknown byline needs no sign-off, but whoever submits should know
             # that the author rule cannot recognise that person.
             notices = unknown_bylines(session, t.meta)
@@ -351,6 +357,14 @@ class ReviewService:
                 comment=comment,
                 details={"acknowledged": acks, "final": final},
             )
+            if final:
+                announce.approved(
+                    session, self.notify, slug, t.revision, t.meta, state.cycle, state.submitted_by, utc_now()
+                )
+            else:
+                announce.stage_waiting(
+                    session, self.notify, slug, t.revision, stages[state.stage_index], state.cycle, utc_now()
+                )
             next_stage = None if final else stages[state.stage_index].name
             result = ActResult(
                 slug, t.revision.id, "approve", state.status, current.name, next_stage, warnings
@@ -384,6 +398,19 @@ class ReviewService:
             session.add(state)
             self._record(
                 session, t, "reject", state.cycle, stage=current, role=current.role, comment=comment.strip()
+            )
+            announce.rejected(
+                session,
+                self.notify,
+                slug,
+                t.revision,
+                t.meta,
+                state.cycle,
+                current,
+                t.user,
+                comment.strip(),
+                state.submitted_by,
+                utc_now(),
             )
             return ActResult(slug, t.revision.id, "reject", "rejected", current.name, None)
 

@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlmodel import Session, col, select
 
 from publisher import audit
-from publisher.config import ROLES, UserSeed
+from publisher.config import ROLES, UserSeed, check_email
 from publisher.errors import NotFound, PublisherError
 from publisher.store.tables import StaffUser
 from publisher.timeutil import utc_now
@@ -107,11 +107,17 @@ def add_user(
     committees: Iterable[str] = (),
     departments: Iterable[str] = (),
     password: str | None = None,
+    email: str | None = None,
     actor: str,
 ) -> StaffUser:
     if session.exec(select(StaffUser).where(StaffUser.username == username)).first() is not None:
         raise UserError(f"用户已存在 / user {username!r} already exists")
     checked = _check_roles(roles)
+    if email is not None:
+        try:
+            check_email(email)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     committees = list(committees)
     if committees and "committee_reviewer" not in checked:
         raise UserError(
@@ -128,6 +134,7 @@ def add_user(
         committees_json=json.dumps(committees, ensure_ascii=False),
         departments_json=json.dumps(list(departments), ensure_ascii=False),
         password_hash=_hasher.hash(password) if password else None,
+        email=email,
         created_at=utc_now(),
     )
     session.add(user)
@@ -251,6 +258,7 @@ def sync_users(session: Session, seeds: Iterable[UserSeed], actor: str) -> list[
                 roles=seed.roles,
                 committees=seed.committees,
                 departments=seed.departments,
+                email=seed.email,
                 actor=actor,
             )
             changed.append(seed.username)
@@ -260,9 +268,13 @@ def sync_users(session: Session, seeds: Iterable[UserSeed], actor: str) -> list[
             json.dumps(seed.committees, ensure_ascii=False),
             json.dumps(seed.departments, ensure_ascii=False),
             seed.name,
+            seed.email,
         )
-        if (user.roles_json, user.committees_json, user.departments_json, user.display_name) != wanted:
-            user.roles_json, user.committees_json, user.departments_json, user.display_name = wanted
+        held = (user.roles_json, user.committees_json, user.departments_json, user.display_name, user.email)
+        if held != wanted:
+            (user.roles_json, user.committees_json, user.departments_json, user.display_name, user.email) = (
+                wanted
+            )
             session.add(user)
             audit.append(
                 session,
@@ -270,7 +282,9 @@ def sync_users(session: Session, seeds: Iterable[UserSeed], actor: str) -> list[
                 action="user.update",
                 object_type="user",
                 object_id=seed.username,
-                details={"roles": list(seed.roles), "committees": seed.committees},
+                # The address itself stays out of the chain: it is personal data, not an act.
+                details={"roles": list(seed.roles), "committees": seed.committees}
+                | ({"email": "changed"} if held[4] != seed.email else {}),
             )
             changed.append(seed.username)
     return changed

@@ -124,6 +124,7 @@ class StaffUser(SQLModel, table=True):
     committees_json: str = Field(sa_column=Column(Text, nullable=False))  # for committee reviewers
     departments_json: str = Field(sa_column=Column(Text, nullable=False))  # empty: every department
     password_hash: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)  # where e-mail notifications go
     active: bool = True
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     # "person", or "service" for the engine's account: it signs its own deliveries, never a review.
@@ -410,3 +411,50 @@ class Adoption(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_by: str = Field(max_length=80)
     source: str = Field(max_length=16)  # callback | staff
+
+
+class Notice(SQLModel, table=True):
+    """One thing one person should know (a piece waits for their stage, a release failed): what the
+    console lists with its unread mark. `ref` names the event, so an event tells a person once."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("username", "ref", name="uq_notice_username_ref"),
+        Index("ix_notice_username_read", "username", "read_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    kind: str = Field(max_length=32)  # publisher.notify.model.NoticeKind
+    title: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, max_length=500)  # a console path, e.g. /articles/<slug>
+    ref: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class NoticeOutbox(SQLModel, table=True):
+    """One outward message (an e-mail, a group robot's post) of a notice, sent by the engine with
+    retries and a lease, like a delivery. One per channel, recipient and event."""
+
+    __tablename__ = "notice_outbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "recipient", "ref", name="uq_notice_outbox_message"),
+        Index("ix_notice_outbox_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    channel: str = Field(max_length=64)  # "email", or a webhook's name
+    recipient: str = Field(max_length=254)  # an e-mail address, or the webhook's name
+    ref: str = Field(max_length=200)
+    payload_json: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(max_length=16)  # publisher.notify.model.OutboxState
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
