@@ -141,6 +141,11 @@ class ReviewService:
     def _findings(self, subject: Subject) -> list[Finding]:
         return run_checks(subject, self.lists, self._channels_for(subject.meta))
 
+    def findings(self, revision: Revision) -> list[Finding]:
+        """Every automatic check on one revision, exactly as submission and final sign-off run them
+        (secrecy, terminology, meeting register, each target channel's limits): for a page to show."""
+        return self._findings(Subject(json.loads(revision.meta_json), revision.body))
+
     def _acted(self, session: Session, state: ReviewState) -> dict[str, str]:
         acts = session.exec(
             select(ReviewAct).where(

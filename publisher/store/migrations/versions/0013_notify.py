@@ -12,7 +12,7 @@ from alembic import op
 
 revision = "0013"
 # The integrator re-chains this when other branches land their migrations first.
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
