@@ -17,7 +17,7 @@ from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session
 from publisher.store.tables import AuditEvent, ReviewAct, ReviewState
 from publisher.timeutil import utc_now
-from tests.console_helpers import console_server, csrf_of, seed_staff, sign_in
+from tests.console_helpers import console_server, seed_staff, sign_in
 from tests.console_world import World, build
 from tests.factory import base_meta, write_article
 
@@ -217,7 +217,7 @@ def test_hostile_markdown_is_inert_on_every_page_and_in_previews(room: Newsroom,
     write_article(room.content_dir, "hostile.md", base_meta("hostile", title=HOSTILE_TITLE), HOSTILE_BODY)
     assert ingest(room).ok
     with console_server(room) as base:
-        editor, csrf = sign_in(base, "zhouwb")
+        editor, _csrf = sign_in(base, "zhouwb")
         pages = [
             editor.get("/articles", params={"q": "标题"}),
             editor.get("/articles/hostile"),
@@ -237,7 +237,6 @@ def test_hostile_markdown_is_inert_on_every_page_and_in_previews(room: Newsroom,
             body = preview.text
             assert "<script>alert" not in body and "onerror=" not in body
             assert 'href="javascript:' not in body
-        _ = csrf
 
 
 def test_a_shared_link_is_read_only_works_without_login_and_expires(room: Newsroom, world: World) -> None:
@@ -262,9 +261,7 @@ def test_a_shared_link_is_read_only_works_without_login_and_expires(room: Newsro
         assert inner.status_code == 200 and "sandbox" in inner.headers["content-security-policy"]
         assert httpx.post(link.group(1)).status_code == 405
         # An expired link shows nothing.
-        with read_session(room.engine) as session:
-            me = Identity("zhouwb", "周文博", ("editor",), Via.SESSION)
-        _ = session
+        me = Identity("zhouwb", "周文博", ("editor",), Via.SESSION)
         old = share_preview(room.engine, me, world.in_review, revision, 1, now=utc_now() - timedelta(hours=2))
         expired = httpx.get(f"{base}/p/{old}")
         assert expired.status_code == 404 and "已过期" in expired.text
