@@ -295,3 +295,47 @@ def test_notices_list_unread_and_mark_read(room: Newsroom, world: World) -> None
         assert stolen.status_code == 404
         author.post("/notices/read", data={"csrf_token": csrf})
         assert 'class="unread"' not in author.get("/notices").text
+
+
+def test_terminology_warnings_are_acknowledged_by_name_before_signing(room: Newsroom, world: World) -> None:
+    write_article(room.content_dir, "terms.md", base_meta("terms", title="监督一府两院工作"))
+    assert ingest(room).ok
+    with console_server(room) as base:
+        submitter, csrf = sign_in(base, "zhouwb")
+        revision = _hash_on(submitter.get("/review/terms").text)
+        submitter.post("/review/terms/submit", data={"csrf_token": csrf, "revision": revision})
+        editor, editor_csrf = sign_in(base, "liangyu")
+        page = editor.get("/review/terms").text
+        codes = re.findall(r'name="ack" value="([^"]+)"', page)
+        assert codes and "一府一委两院" in page
+        unacknowledged = editor.post(
+            "/review/terms/approve", data={"csrf_token": editor_csrf, "revision": revision}
+        )
+        assert unacknowledged.status_code == 400 and "逐条确认" in unacknowledged.text
+        assert ("liangyu", "approve") not in _acts(room, revision)
+        signed = editor.post(
+            "/review/terms/approve", data={"csrf_token": editor_csrf, "revision": revision, "ack": codes}
+        )
+        assert signed.status_code == 200 and "已签署「初审」" in signed.text
+    assert ("liangyu", "approve") in _acts(room, revision)
+
+
+def test_previews_are_of_the_exact_revision_with_images_inline(room: Newsroom, world: World) -> None:
+    with console_server(room) as base:
+        editor, _csrf = sign_in(base, "zhouwb")
+        revision = _hash_on(editor.get(f"/review/{world.scheduled}").text)
+        site = editor.get(f"/review/{world.scheduled}/preview/{revision}/website")
+        assert site.status_code == 200 and "data:image/png;base64," in site.text
+        assert 'src="/media/' not in site.text
+        wechat = editor.get(f"/review/{world.scheduled}/preview/{revision}/wechat")
+        assert wechat.status_code == 200 and 'class="phone"' in wechat.text
+        partner = editor.get(f"/review/{world.scheduled}/preview/{revision}/partner-provincial-daily")
+        assert partner.status_code == 200 and "&#34;revision&#34;: &#34;" + revision in partner.text.replace(
+            "&quot;", "&#34;"
+        )
+        unknown = editor.get(f"/review/{world.scheduled}/preview/{'0' * 64}/website")
+        assert unknown.status_code == 404
+        anonymous = httpx.get(
+            f"{base}/review/{world.scheduled}/preview/{revision}/website", follow_redirects=False
+        )
+        assert anonymous.status_code == 303

@@ -9,8 +9,10 @@ no script, load nothing from elsewhere and submit no form.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +57,11 @@ def _page(title: str, inner: str, css: str) -> str:
     )
 
 
+def _data_uri(data: bytes, name: str) -> str:
+    mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 _SITE_CSS = (
     "body{margin:0 auto;max-width:760px;padding:24px;font:16px/1.8 'Noto Sans SC','Microsoft YaHei',"
     "sans-serif;color:#222}h1{font-size:26px;line-height:1.4}.meta{color:#777;font-size:14px}"
@@ -69,13 +76,19 @@ def website(room: Newsroom, session: Session, channel: Channel, revision: Revisi
     if fresh is not None:
         fragments.add(key, fresh)
         fragments.flush()
+    body = fragment.html
+    for name in fragment.media:
+        # The site's media folder is not served here; the frame may show images only as data URIs.
+        path = fragments.media_cache / name
+        if path.is_file():
+            body = body.replace(f"{MEDIA_URL}{name}", _data_uri(path.read_bytes(), name))
     meta = json.loads(revision.meta_json)
     byline = "、".join(meta.get("authors", []))
     head = (
         f'<h1>{html.escape(revision.title)}</h1><p class="meta">{html.escape(room.column_name(revision.column))}'
         f" · {html.escape(show(revision.dated_at, room.settings.tz))} · {html.escape(byline)}</p>"
     )
-    return _page(revision.title, head + fragment.html, _SITE_CSS)
+    return _page(revision.title, head + body, _SITE_CSS)
 
 
 def wechat(room: Newsroom, session: Session, channel: Channel, revision: Revision) -> str:

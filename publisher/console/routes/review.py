@@ -47,7 +47,14 @@ def my_queue(request: Request, live: Annotated[LiveSession, Depends(staff)]) -> 
 
 
 def _review_page(
-    request: Request, live: LiveSession, slug: str, *, error: str = "", status_code: int = 200
+    request: Request,
+    live: LiveSession,
+    slug: str,
+    *,
+    error: str = "",
+    status_code: int = 200,
+    new_link: str = "",
+    lasting: int = 0,
 ) -> Response:
     room = room_of(request)
     now = utc_now()
@@ -80,7 +87,8 @@ def _review_page(
             }
             for s in shares
         ],
-        new_link=request.query_params.get("link", ""),
+        new_link=new_link,
+        lasting=lasting,
         when=lambda moment: show(moment, room.settings.tz),
         max_hours=MAX_HOURS,
         default_hours=DEFAULT_HOURS,
@@ -158,8 +166,10 @@ def share(
         raise
     except PublisherError as exc:
         return _review_page(request, live, slug, error=str(exc), status_code=400)
+    # Shown in this answer only, never put in a URL: a redirect would leave the token in the
+    # browser's history and the server's access log.
     link = str(request.base_url).rstrip("/") + url(request, f"/p/{raw}")
-    return redirect(request, f"/review/{slug}", msg=f"已生成预览链接（{lasting} 小时内有效）", link=link)
+    return _review_page(request, live, slug, new_link=link, lasting=lasting)
 
 
 @router.post("/review/{slug}/share/{share_id}/revoke")
