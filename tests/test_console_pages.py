@@ -12,14 +12,17 @@ from sqlmodel import col, select
 
 from publisher.auth.identity import Identity, Via
 from publisher.auth.shares import share_preview
+from publisher.engine.scheduling import schedule
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review.service import ReviewService
 from publisher.store.engine import read_session
 from publisher.store.tables import AuditEvent, ReviewAct, ReviewState
 from publisher.timeutil import utc_now
 from tests.console_helpers import console_server, seed_staff, sign_in
-from tests.console_world import World, build
+from tests.console_world import NOW, World, build
 from tests.factory import base_meta, write_article
+from tests.query_count import counting
 
 HOSTILE_TITLE = "<script>alert('t')</script>标题"
 HOSTILE_BODY = (
@@ -339,3 +342,29 @@ def test_previews_are_of_the_exact_revision_with_images_inline(room: Newsroom, w
             f"{base}/review/{world.scheduled}/preview/{revision}/website", follow_redirects=False
         )
         assert anonymous.status_code == 303
+
+
+PAGES = ("/", "/articles", "/articles?state=in_review", "/review", "/notices")
+
+
+def _statements(client: httpx.Client, room: Newsroom, path: str) -> int:
+    with counting(room.engine) as counted:
+        assert client.get(path).status_code == 200
+    return counted.count
+
+
+def test_the_pages_ask_the_database_a_fixed_number_of_times_whatever_the_data(
+    room: Newsroom, world: World
+) -> None:
+    with console_server(room) as base:
+        head, _csrf = sign_in(base, "zhouwb")
+        before = {path: _statements(head, room, path) for path in PAGES}
+        for i in range(12):
+            write_article(room.content_dir, f"more-{i}.md", base_meta(f"more-{i}", title=f"更多稿件{i}"))
+        assert ingest(room).ok
+        service = ReviewService(room)
+        for i in range(6):
+            service.submit(f"more-{i}", "zhouwb")
+        schedule(room, world.scheduled, ["wechat"], NOW + timedelta(days=3), "zhouwb", now=NOW)
+        after = {path: _statements(head, room, path) for path in PAGES}
+    assert after == before

@@ -18,6 +18,7 @@ from publisher.auth.sessions import LiveSession
 from publisher.auth.shares import DEFAULT_HOURS, MAX_HOURS, revoke_share, share_preview, shared, shares_of
 from publisher.auth.signin import AuthError
 from publisher.console.previews import PREVIEW_CSP, render_preview, targets
+from publisher.console.views.common import people, person
 from publisher.console.web import acting, page, redirect, room_of, staff, url
 from publisher.errors import NotFound, PublisherError
 from publisher.review.checks import Finding
@@ -63,6 +64,7 @@ def _review_page(
         state = status(session, slug)
         mine = {t.slug: t for t in inbox(session, live.identity.username).tasks}
         shares = [s for s in shares_of(session, slug) if s.live(now)]
+        known = people(session)
     task = mine.get(slug)
     acknowledged = set(state.acknowledged)
     open_warnings: list[Finding] = [w for w in state.warnings if w.code not in acknowledged]
@@ -90,6 +92,7 @@ def _review_page(
         new_link=new_link,
         lasting=lasting,
         when=lambda moment: show(moment, room.settings.tz),
+        name_of=lambda username: person(known, username).display_name,
         max_hours=MAX_HOURS,
         default_hours=DEFAULT_HOURS,
     )
