@@ -203,9 +203,9 @@ def seed_reviews(room: Newsroom, rng: random.Random, quiet: bool) -> tuple[list[
     with Session(room.engine) as session:
         users = [u for u in session.exec(select(StaffUser).order_by(col(StaffUser.id))) if u.active]
         rows = session.exec(
-            select(Article.id, Article.slug, Revision.id, Revision.meta_json).join(
-                Revision, col(Revision.id) == col(Article.current_revision_id)
-            )
+            select(Article.id, Article.slug, Revision.id, Revision.meta_json)
+            .join(Revision, col(Revision.id) == col(Article.current_revision_id))
+            .order_by(col(Article.id))  # the same draws on every backend
         ).all()
     by_role: dict[str, list[StaffUser]] = {}
     for user in users:

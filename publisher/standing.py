@@ -89,30 +89,41 @@ def standings(session: Session, views: Sequence[ArticleView]) -> dict[int, Stand
 def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, Standing]:
     """The state of every article in `scope` (ids, or a subquery of ids such as a filtered list's):
     three queries whatever their number; the deliveries are aggregated by the database."""
-    released = case((col(Delivery.status) == DeliveryState.DONE, col(Revision.number)))
-    current_sent = case(
-        (
-            (col(Delivery.status) == DeliveryState.DONE)
-            & (col(Delivery.revision_id) == col(Article.current_revision_id)),
-            1,
-        ),
-        else_=0,
-    )
+    # First per (article, revision) over the deliveries alone, then the few pairs joined to their
+    # revisions: a revision row (with its body) is read once per pair, not once per delivery.
+    done = case((col(Delivery.status) == DeliveryState.DONE, 1), else_=0)
     planned = case((col(Delivery.status).in_(_PLANNED), 1), else_=0)
+    pairs = (
+        sql_select(
+            col(Delivery.article_id).label("article_id"),
+            col(Delivery.revision_id).label("revision_id"),
+            func.max(done).label("done"),
+            func.max(planned).label("planned"),
+        )
+        .where(col(Delivery.article_id).in_(scope), col(Delivery.action) == DeliveryAction.PUBLISH)
+        .group_by(col(Delivery.article_id), col(Delivery.revision_id))
+        .subquery()
+    )
+    sent_done = pairs.c.done == 1
     shipped: dict[int, tuple[int | None, bool, bool]] = {
         article_id: (live, bool(sent), bool(plan))
         for article_id, live, sent, plan in session.execute(
             sql_select(
-                col(Delivery.article_id), func.max(released), func.max(current_sent), func.max(planned)
+                pairs.c.article_id,
+                func.max(case((sent_done, col(Revision.number)))),
+                func.max(
+                    case((sent_done & (pairs.c.revision_id == col(Article.current_revision_id)), 1), else_=0)
+                ),
+                func.max(pairs.c.planned),
             )
-            .join(Article, col(Article.id) == col(Delivery.article_id))
-            .join(Revision, col(Revision.id) == col(Delivery.revision_id), isouter=True)
-            .where(col(Delivery.article_id).in_(scope), col(Delivery.action) == DeliveryAction.PUBLISH)
-            .group_by(col(Delivery.article_id))
+            .join(Article, col(Article.id) == pairs.c.article_id)
+            .join(Revision, col(Revision.id) == pairs.c.revision_id, isouter=True)
+            .group_by(pairs.c.article_id)
         )
     }
     retracted = set(session.exec(in_force_ids().where(col(Retraction.article_id).in_(scope))))
     out: dict[int, Standing] = {}
+    plans: dict[str, list[str]] = {}  # plan_json -> stage names: most articles share a few plans
     for article_id, number, review, stage_index, plan_json in session.execute(
         sql_select(
             col(Article.id),
@@ -125,7 +136,11 @@ def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, 
         .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id), isouter=True)
         .where(col(Article.id).in_(scope))
     ):
-        stage = plan_from_json(plan_json)[stage_index].name if review == "in_review" else None
+        stage = None
+        if review == "in_review":
+            if plan_json not in plans:
+                plans[plan_json] = [s.name for s in plan_from_json(plan_json)]
+            stage = plans[plan_json][stage_index]
         live, sent, plan = shipped.get(article_id, (None, False, False))
         out[article_id] = classify(number, review, stage, live, sent, plan, article_id in retracted)
     return out

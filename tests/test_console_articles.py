@@ -8,9 +8,11 @@ from sqlmodel import Session
 from publisher.console.views.article_detail import article_detail
 from publisher.console.views.article_list import ArticleFilter, article_list
 from publisher.errors import NotFound, PublisherError
+from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.standing import ArticleState
 from tests.console_world import build
+from tests.factory import base_meta, write_article
 
 
 def test_the_list_shows_each_article_with_its_state_and_stage(room: Newsroom) -> None:
@@ -93,3 +95,16 @@ def test_an_unknown_article_is_not_found(room: Newsroom) -> None:
     build(room)
     with Session(room.engine) as session, pytest.raises(NotFound, match="no article"):
         article_detail(session, "nope")
+
+
+def test_the_author_filter_finds_a_byline_written_with_a_space_and_text_is_literal(room: Newsroom) -> None:
+    world = build(room)
+    write_article(
+        room.content_dir, "spaced.md", base_meta("spaced-byline", title="署名有空格", authors=["李　静"])
+    )
+    assert ingest(room).ok
+    with Session(room.engine) as session:
+        by_lijing = {r.slug for r in article_list(session, ArticleFilter(author="lijing")).rows}
+        percent = article_list(session, ArticleFilter(text="%")).rows
+    assert by_lijing == {world.rejected, "spaced-byline"}
+    assert percent == ()

@@ -81,7 +81,7 @@ def test_a_crowded_day_lists_its_first_tiles_and_counts_the_rest(
     build(room)
     late_evening = datetime(2026, 11, 27, 15, 30, tzinfo=NOW.tzinfo)  # 23:30 local on the 27th
     schedule(room, "article-1", ["wechat"], late_evening, "zhouwb", now=NOW)
-    monkeypatch.setattr(calendar, "TILES_PER_DAY", 1)
+    monkeypatch.setattr(calendar, "WEEK_TILES", 1)
     schedules = load_schedules(room)
     with Session(room.engine) as session:
         week = week_view(session, schedules, date(2026, 11, 27))

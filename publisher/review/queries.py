@@ -106,7 +106,16 @@ def inbox(session: Session, username: str) -> Inbox:
     user = get_user(session, username)
     rows = session.execute(
         sql_select(
-            col(Article.slug), col(Revision.id), col(Revision.title), col(Revision.meta_json), ReviewState
+            col(Article.slug),
+            col(Revision.id),
+            col(Revision.title),
+            col(Revision.meta_json),
+            col(ReviewState.status),
+            col(ReviewState.stage_index),
+            col(ReviewState.plan_json),
+            col(ReviewState.findings_json),
+            col(ReviewState.submitted_by),
+            col(ReviewState.updated_at),
         )
         .join(Revision, col(Revision.id) == col(Article.current_revision_id))
         .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id))
@@ -126,16 +135,19 @@ def inbox(session: Session, username: str) -> Inbox:
         signed[revision_id][signer] = stage_name or ""
     tasks: list[QueueItem] = []
     waiting: list[QueueItem] = []
-    for slug, revision_id, title, meta_json, state in rows:
+    plans: dict[str, list[PlannedStage]] = {}  # most revisions share a few plans
+    for slug, revision_id, title, meta_json, status, index, plan_json, findings, submitter, since in rows:
         meta: dict[str, Any] = json.loads(meta_json)
-        warnings = len(json.loads(state.findings_json))
-        mine = is_author(user, meta) or state.submitted_by == username
-        if state.status == "rejected":
+        warnings = len(json.loads(findings)) if findings != "[]" else 0
+        mine = is_author(user, meta) or submitter == username
+        if status == "rejected":
             if mine:
-                tasks.append(QueueItem(slug, title, revision_id, "退回修改", state.updated_at, warnings))
+                tasks.append(QueueItem(slug, title, revision_id, "退回修改", since, warnings))
             continue
-        stage = plan_from_json(state.plan_json)[state.stage_index]
-        item = QueueItem(slug, title, revision_id, stage.name, state.updated_at, warnings)
+        if plan_json not in plans:
+            plans[plan_json] = plan_from_json(plan_json)
+        stage = plans[plan_json][index]
+        item = QueueItem(slug, title, revision_id, stage.name, since, warnings)
         if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
             tasks.append(item)
         elif mine:

@@ -11,6 +11,7 @@ import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -45,6 +46,7 @@ def departments_of(user: StaffUser) -> list[str]:
     return departments
 
 
+@lru_cache(maxsize=4096)  # a queue compares the same few names thousands of times
 def normalize_name(name: str) -> str:
     """A person's name as the rules compare it: compatibility forms folded (NFKC), every space
     (ASCII, ideographic U+3000, no-break) and every invisible format character (Cf: zero-width

@@ -39,8 +39,15 @@ class WorkingCalendar:
 
     def __post_init__(self) -> None:
         self._overrides = {o.date: o for o in self.settings.override}
+        self._days: dict[date, DayInfo] = {}  # a calendar page asks each day three times
 
     def day(self, day: date) -> DayInfo:
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._decide(day)
+        return known
+
+    def _decide(self, day: date) -> DayInfo:
         override = self._overrides.get(day)
         if override is not None:
             return DayInfo(override.working, override.name or None)

@@ -28,6 +28,7 @@ from publisher.timeutil import day_start, local, show
 WEEK_DAYS = 8  # today and the next seven
 TODAY_ROWS = 200  # a day's releases listed one by one; the counts cover the rest
 TROUBLE_ROWS = 50
+TROUBLE_DAYS = 7  # the list: what went wrong this week (the counts cover every day)
 TROUBLE = (DeliveryState.HELD, DeliveryState.FAILED, DeliveryState.MISSED, DeliveryState.UNKNOWN)
 
 
@@ -74,7 +75,7 @@ class Dashboard:
     waiting: tuple[QueueItem, ...]  # my pieces in review, waiting on others
     week: tuple[DayReleases, ...]  # today first
     today: tuple[Release, ...]
-    trouble: tuple[Release, ...]  # held, failed, missed, unknown: newest change first
+    trouble: tuple[Release, ...]  # held, failed, missed, unknown due in the last 7 days, newest first
     trouble_counts: dict[str, int]
     workers: tuple[WorkerView, ...]  # the live ones
     pause: PauseState
@@ -158,8 +159,10 @@ def dashboard(
         release_of(row, tz)
         for row in session.execute(
             releases()
-            .where(col(Delivery.status).in_(TROUBLE))
-            .order_by(col(Delivery.updated_at).desc())
+            .where(
+                col(Delivery.status).in_(TROUBLE), col(Delivery.due_at) >= now - timedelta(days=TROUBLE_DAYS)
+            )
+            .order_by(col(Delivery.due_at).desc(), col(Delivery.id).desc())
             .limit(TROUBLE_ROWS)
         )
     )

@@ -1,7 +1,7 @@
 """preview_share: shareable, expiring, read-only preview links of one revision
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
