@@ -220,12 +220,26 @@ def test_hostile_markdown_is_inert_on_every_page_and_in_previews(room: Newsroom,
     write_article(room.content_dir, "hostile.md", base_meta("hostile", title=HOSTILE_TITLE), HOSTILE_BODY)
     assert ingest(room).ok
     with console_server(room) as base:
-        editor, _csrf = sign_in(base, "zhouwb")
+        editor, csrf = sign_in(base, "zhouwb")
         pages = [
             editor.get("/articles", params={"q": "标题"}),
             editor.get("/articles/hostile"),
             editor.get("/review/hostile"),
         ]
+        # A hostile rejection comment, shown on the article page and in the author's notices.
+        revision = _hash_on(pages[2].text)
+        editor.post("/review/hostile/submit", data={"csrf_token": csrf, "revision": revision})
+        reviewer, reviewer_csrf = sign_in(base, "liangyu")
+        rejected = reviewer.post(
+            "/review/hostile/reject",
+            data={
+                "csrf_token": reviewer_csrf,
+                "revision": revision,
+                "comment": "<script>alert('c')</script>改",
+            },
+        )
+        assert rejected.status_code == 200, rejected.text[:400]
+        pages += [editor.get("/articles/hostile"), editor.get("/notices")]
         for shown in pages:
             assert shown.status_code == 200, shown.text[:400]
             assert "<script>alert" not in shown.text and "&lt;script&gt;" in shown.text
@@ -263,6 +277,11 @@ def test_a_shared_link_is_read_only_works_without_login_and_expires(room: Newsro
         inner = httpx.get(base + frame.group(1))
         assert inner.status_code == 200 and "sandbox" in inner.headers["content-security-policy"]
         assert httpx.post(link.group(1)).status_code == 405
+        # The article changes: the link still shows the revision shared, and says so.
+        write_article(room.content_dir, "article-2.md", base_meta("article-2", title="测试稿件第2篇（改）"))
+        assert ingest(room).ok
+        later = httpx.get(link.group(1)).text
+        assert "已有更新的版本" in later and "测试稿件第2篇（改）" not in later
         # An expired link shows nothing.
         me = Identity("zhouwb", "周文博", ("editor",), Via.SESSION)
         old = share_preview(room.engine, me, world.in_review, revision, 1, now=utc_now() - timedelta(hours=2))

@@ -231,6 +231,8 @@ def shared_page(request: Request, token: str) -> Response:
     link = shared(room.engine, token)
     revision = _revision(link.slug, link.revision_id, request)
     meta = json.loads(revision.meta_json)
+    with read_session(room.engine) as session:
+        current = session.exec(select(Article.current_revision_id).where(Article.slug == link.slug)).first()
     return page(
         request,
         "preview/shared.html",
@@ -238,6 +240,7 @@ def shared_page(request: Request, token: str) -> Response:
         revision=revision,
         authors="、".join(meta.get("authors", [])),
         until=show(link.expires_at, room.settings.tz),
+        superseded=current != revision.id,
         previews=targets(room, revision),
     )
 
