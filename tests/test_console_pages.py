@@ -72,7 +72,7 @@ def test_the_dashboard_shows_my_tasks_my_sent_back_pieces_and_the_engine(
         assert "没有在线的发布进程" in board.text and "今天及未来 7 天的发布" in board.text
         author, _ = sign_in(base, "lijing")
         mine = author.get("/").text
-        assert "退回修改" in mine and f"/review/{world.rejected}" in mine
+        assert "退回修改" in mine and f"/review/{world.rejected}" in mine and "意见：导语太长，请压缩" in mine
         # 李静 was told of the rejection: the header shows the unread count on every page.
         assert 'class="bell"' in mine
 
