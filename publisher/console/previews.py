@@ -120,13 +120,16 @@ PREVIEWERS: dict[str, tuple[str, Previewer]] = {
 
 
 def targets(room: Newsroom, revision: Revision) -> list[Target]:
-    """The channels this revision goes to that have a preview, in the matrix's order."""
+    """The channels this revision goes to that have a preview: the website, WeChat, then partners
+    (the order of `PREVIEWERS`), each kind's channels in the matrix's order."""
     meta = json.loads(revision.meta_json)
-    return [
+    kinds = list(PREVIEWERS)
+    found = [
         Target(name, channel.title, channel.kind, PREVIEWERS[channel.kind][0])
         for name, channel in room.channels.channels.items()
         if channel.enabled and channel.kind in PREVIEWERS and channel_allowed(meta, name)
     ]
+    return sorted(found, key=lambda target: kinds.index(target.kind))
 
 
 def render_preview(room: Newsroom, session: Session, revision: Revision, channel_name: str) -> str:
