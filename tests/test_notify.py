@@ -14,12 +14,12 @@ from publisher.engine.worker import DeliveryWorker
 from publisher.errors import NotFound
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.notify import Announcement, NoticeKind, announce, mark_read, notices_for, unread_count
+from publisher.notify import Announcement, NoticeKind, announce, mark_read, notices_for, produce, unread_count
 from publisher.review import queries
 from publisher.review.service import ReviewService
 from publisher.review.users import disable_user
 from publisher.store.engine import write_session
-from publisher.store.tables import Notice, NoticeOutbox
+from publisher.store.tables import AuditEvent, Notice, NoticeOutbox
 from tests.review_helpers import approve, seed_users
 from tests.sink import Sink
 
@@ -167,3 +167,20 @@ def test_no_outward_channel_means_no_outbox(staffed: Newsroom) -> None:
     ReviewService(room).submit("article-1", "zhouwb")
     with Session(room.engine) as s:
         assert s.exec(select(NoticeOutbox)).all() == []
+
+
+def test_a_notice_that_cannot_be_written_never_undoes_the_act(
+    staffed: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = staffed
+
+    def broken(*args: object) -> list[Notice]:
+        raise RuntimeError("the notice tables are broken")
+
+    monkeypatch.setattr(produce, "_write", broken)
+    result = ReviewService(room).submit("article-1", "zhouwb")
+    assert result.status == "in_review"
+    with Session(room.engine) as s:
+        assert queries.status(s, "article-1").current is not None  # the act stands
+        assert [e.action for e in s.exec(select(AuditEvent))][-1] == "review.submit"
+    assert notices(room) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -380,3 +381,16 @@ def test_doctor_warns_of_missing_notify_secrets_and_unknown_duty_editors(
     )
     [stranger] = check_notify(settings.model_copy(update={"duty_editors": ["ghost"]}), ["liangyu", "x"])[1:]
     assert "ghost" in stranger.detail
+
+
+def test_two_senders_at_once_send_each_message_once(nroom: Newsroom, mail: tuple[Mailbox, int]) -> None:
+    service = ReviewService(nroom)
+    service.submit("article-1", "zhouwb")
+    service.approve("article-1", "zhouwb")
+    rows = len(outbox(nroom))
+    senders = [dispatcher(nroom, owner=f"s{i}", batch=1) for i in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda d: d.drain(T0), senders))
+    assert sum(r.sent for r in reports) == rows and all(r.failed == 0 for r in reports)
+    assert len(mail[0].messages) == len([m for m in outbox(nroom) if m.channel == "email"])
+    assert actions(nroom, "notify.") == ["notify.sent"] * rows

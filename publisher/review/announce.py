@@ -4,6 +4,7 @@ approved. Called inside the act's transaction, after the act is recorded."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,95 +18,77 @@ from publisher.review.workflow import PlannedStage
 from publisher.store.tables import Revision, StaffUser
 
 
-def _staff(session: Session) -> list[StaffUser]:
-    return list(session.exec(select(StaffUser).where(col(StaffUser.active).is_(True))))
+@dataclass(frozen=True, slots=True)
+class Acted:
+    """The revision an act was made on, in the cycle it belongs to."""
+
+    slug: str
+    revision: Revision
+    meta: dict[str, Any]
+    cycle: int
+    submitted_by: str
+
+    @property
+    def link(self) -> str:
+        return f"/articles/{self.slug}"
+
+    @property
+    def label(self) -> str:
+        return f"《{self.revision.title}》（第 {self.revision.number} 版）"
+
+    def ref(self, event: str, *more: str) -> str:
+        return ":".join([event, self.revision.id, str(self.cycle), *more])
 
 
-def _link(slug: str) -> str:
-    return f"/articles/{slug}"
-
-
-def _authors(session: Session, meta: dict[str, Any], fallback: str) -> tuple[str, ...]:
+def _authors(session: Session, acted: Acted) -> tuple[str, ...]:
     """The authors' usernames; the submitter when no byline names a known person, so someone hears."""
-    found = resolve_bylines(bylines_of(meta), _staff(session)).usernames
-    return tuple(sorted(found)) or (fallback,)
+    staff = session.exec(select(StaffUser).where(col(StaffUser.active).is_(True)))
+    found = resolve_bylines(bylines_of(acted.meta), staff).usernames
+    return tuple(sorted(found)) or (acted.submitted_by,)
 
 
 def stage_waiting(
-    session: Session,
-    settings: NotifySettings,
-    slug: str,
-    revision: Revision,
-    stage: PlannedStage,
-    cycle: int,
-    now: datetime,
+    session: Session, settings: NotifySettings, acted: Acted, stage: PlannedStage, now: datetime
 ) -> None:
     session.flush()  # the act just recorded counts: its signer may not sign the next stage too
-    signers = tuple(u.username for u in eligible(session, slug))
-    announce(
-        session,
-        settings,
-        Announcement(
-            kind=NoticeKind.REVIEW_WAITING,
-            recipients=signers,
-            title=f"待审：《{revision.title}》等待{stage.name}",
-            body=f"稿件《{revision.title}》（第 {revision.number} 版）已到「{stage.name}」环节，请审核。",
-            ref=f"review:{revision.id}:{cycle}:{stage.key}",
-            link=_link(slug),
-        ),
-        now,
+    news = Announcement(
+        kind=NoticeKind.REVIEW_WAITING,
+        recipients=tuple(u.username for u in eligible(session, acted.slug)),
+        title=f"待审：《{acted.revision.title}》等待{stage.name}",
+        body=f"稿件{acted.label}已到「{stage.name}」环节，请审核。",
+        ref=acted.ref("review", stage.key),
+        link=acted.link,
     )
+    announce(session, settings, news, now)
 
 
 def rejected(
     session: Session,
     settings: NotifySettings,
-    slug: str,
-    revision: Revision,
-    meta: dict[str, Any],
-    cycle: int,
+    acted: Acted,
     stage: PlannedStage,
     by: StaffUser,
     comment: str,
-    submitted_by: str,
     now: datetime,
 ) -> None:
-    announce(
-        session,
-        settings,
-        Announcement(
-            kind=NoticeKind.REJECTED,
-            recipients=_authors(session, meta, submitted_by),
-            title=f"退回：《{revision.title}》在{stage.name}被退回",
-            body=f"{by.display_name}在「{stage.name}」环节退回了《{revision.title}》（第 {revision.number} 版）。\n"
-            f"意见：{comment}",
-            ref=f"rejected:{revision.id}:{cycle}",
-            link=_link(slug),
-        ),
-        now,
+    news = Announcement(
+        kind=NoticeKind.REJECTED,
+        recipients=_authors(session, acted),
+        title=f"退回：《{acted.revision.title}》在{stage.name}被退回",
+        body=f"{by.display_name}在「{stage.name}」环节退回了{acted.label}。\n意见：{comment}",
+        ref=acted.ref("rejected"),
+        link=acted.link,
     )
+    announce(session, settings, news, now)
 
 
-def approved(
-    session: Session,
-    settings: NotifySettings,
-    slug: str,
-    revision: Revision,
-    meta: dict[str, Any],
-    cycle: int,
-    submitted_by: str,
-    now: datetime,
-) -> None:
-    announce(
-        session,
-        settings,
-        Announcement(
-            kind=NoticeKind.APPROVED,
-            recipients=_authors(session, meta, submitted_by),
-            title=f"通过：《{revision.title}》审核通过",
-            body=f"《{revision.title}》（第 {revision.number} 版）已通过全部审核环节，可以安排发布。",
-            ref=f"approved:{revision.id}:{cycle}",
-            link=_link(slug),
-        ),
-        now,
+def approved(session: Session, settings: NotifySettings, acted: Acted, now: datetime) -> None:
+    news = Announcement(
+        kind=NoticeKind.APPROVED,
+        recipients=_authors(session, acted),
+        title=f"通过：《{acted.revision.title}》审核通过",
+        body=f"{acted.label}已通过全部审核环节，可以安排发布。",
+        ref=acted.ref("approved"),
+        link=acted.link,
     )
+    announce(session, settings, news, now)

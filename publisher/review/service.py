@@ -146,6 +146,10 @@ class ReviewService:
         (secrecy, terminology, meeting register, each target channel's limits): for a page to show."""
         return self._findings(Subject(json.loads(revision.meta_json), revision.body))
 
+    @staticmethod
+    def _acted_on(t: _Target, state: ReviewState) -> announce.Acted:
+        return announce.Acted(t.article.slug, t.revision, t.meta, state.cycle, state.submitted_by)
+
     def _acted(self, session: Session, state: ReviewState) -> dict[str, str]:
         acts = session.exec(
             select(ReviewAct).where(
@@ -273,7 +277,7 @@ class ReviewService:
                 comment=comment,
                 details={"plan": [s.name for s in stages], "warnings": [w.code for w in warnings]},
             )
-            announce.stage_waiting(session, self.notify, slug, t.revision, stages[0], cycle, utc_now())
+            announce.stage_waiting(session, self.notify, self._acted_on(t, state), stages[0], utc_now())
             # Told, not stored: an unknown byline needs no sign-off, but whoever submits should know
             # that the author rule cannot recognise that person.
             notices = unknown_bylines(session, t.meta)
@@ -363,13 +367,10 @@ class ReviewService:
                 details={"acknowledged": acks, "final": final},
             )
             if final:
-                announce.approved(
-                    session, self.notify, slug, t.revision, t.meta, state.cycle, state.submitted_by, utc_now()
-                )
+                announce.approved(session, self.notify, self._acted_on(t, state), utc_now())
             else:
-                announce.stage_waiting(
-                    session, self.notify, slug, t.revision, stages[state.stage_index], state.cycle, utc_now()
-                )
+                next_up = stages[state.stage_index]
+                announce.stage_waiting(session, self.notify, self._acted_on(t, state), next_up, utc_now())
             next_stage = None if final else stages[state.stage_index].name
             result = ActResult(
                 slug, t.revision.id, "approve", state.status, current.name, next_stage, warnings
@@ -404,19 +405,8 @@ class ReviewService:
             self._record(
                 session, t, "reject", state.cycle, stage=current, role=current.role, comment=comment.strip()
             )
-            announce.rejected(
-                session,
-                self.notify,
-                slug,
-                t.revision,
-                t.meta,
-                state.cycle,
-                current,
-                t.user,
-                comment.strip(),
-                state.submitted_by,
-                utc_now(),
-            )
+            acted = self._acted_on(t, state)
+            announce.rejected(session, self.notify, acted, current, t.user, comment.strip(), utc_now())
             return ActResult(slug, t.revision.id, "reject", "rejected", current.name, None)
 
     def withdraw(
