@@ -14,11 +14,15 @@ from publisher import __version__
 from publisher.auth.signin import AuthError
 from publisher.console.routes import (
     account,
+    articles,
     audit_log,
     calendar,
+    dashboard,
+    notices,
     pause,
     queue,
     retract,
+    review,
     signin,
     supply,
     users,
@@ -62,7 +66,21 @@ def create_console_app(room: Newsroom, *, secure_cookies: bool = False) -> FastA
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # One line per page area; a new page is a router module added here.
-    for module in (signin, account, pause, calendar, queue, retract, supply, audit_log, users):
+    for module in (
+        signin,
+        account,
+        pause,
+        dashboard,
+        articles,
+        review,
+        notices,
+        calendar,
+        queue,
+        retract,
+        supply,
+        audit_log,
+        users,
+    ):
         app.include_router(module.router)
 
     @app.middleware("http")

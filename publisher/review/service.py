@@ -141,6 +141,11 @@ class ReviewService:
     def _findings(self, subject: Subject) -> list[Finding]:
         return run_checks(subject, self.lists, self._channels_for(subject.meta))
 
+    def findings(self, revision: Revision) -> list[Finding]:
+        """Every automatic check on one revision, exactly as submission and final sign-off run them
+        (secrecy, terminology, meeting register, each target channel's limits): for a page to show."""
+        return self._findings(Subject(json.loads(revision.meta_json), revision.body))
+
     @staticmethod
     def _acted_on(t: _Target, state: ReviewState) -> announce.Acted:
         return announce.Acted(t.article.slug, t.revision, t.meta, state.cycle, state.submitted_by)

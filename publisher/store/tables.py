@@ -480,3 +480,20 @@ class NoticeOutbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class PreviewShare(SQLModel, table=True):
+    """A read-only link to the previews of one exact revision (`/p/{token}`), for someone without
+    an account: stored as the token's sha256, expiring, revocable."""
+
+    __tablename__ = "preview_share"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    slug: str = Field(max_length=200, index=True)
+    revision_id: str = Field(max_length=64)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    revoked_by: str | None = Field(default=None, max_length=64)
