@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from publisher.cli import app
 from publisher.newsroom import Newsroom
 from tests.factory import base_meta, write_article
-from tests.review_helpers import seed_users
+from tests.review_helpers import cli_login, seed_users
 
 runner = CliRunner()
 
@@ -30,6 +30,7 @@ def test_submit_approve_show_queue_stats(room: Newsroom, db_url: str, newsroom_d
     )
     assert cli(env, "ingest")[0] == 0
     seed_users(room)
+    cli_login(room, "wangxm", "zhouwb", "hejing")
 
     code, out, _ = cli(env, "review", "submit", "cli", "--as", "wangxm", "-m", "请审")
     assert code == 0 and "已提交" in out and "下一环节 / next: 初审" in out and "一府两院" in out
@@ -75,6 +76,7 @@ def test_reject_requires_a_comment_option(room: Newsroom, db_url: str, newsroom_
     env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url}
     cli(env, "ingest")
     seed_users(room)
+    cli_login(room, "zhouwb", "liangyu")
     cli(env, "review", "submit", "article-1", "--as", "zhouwb")
     code, _out, _err = cli(env, "review", "reject", "article-1", "--as", "liangyu")
     assert code == 2  # typer: missing --comment

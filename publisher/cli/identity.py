@@ -15,6 +15,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from publisher.auth.identity import Identity
+from publisher.auth.permissions import Act, require
 from publisher.auth.signin import AuthError, SecondStep, sign_in
 from publisher.auth.tokens import token_identity
 from publisher.newsroom import Newsroom
@@ -157,3 +158,10 @@ def acting_user(room: Newsroom, as_: str | None) -> Identity:
         f"未登录 / not signed in{f' as {as_}' if as_ else ''}: 先运行 publisher login --as {who}，"
         f"或为脚本设置 {TOKEN_ENV} / run `publisher login --as {who}` first, or set {TOKEN_ENV} for scripts"
     )
+
+
+def authorized(room: Newsroom, as_: str | None, act: Act) -> Identity:
+    """The signed-in person, once the permission table allows them `act`."""
+    identity = acting_user(room, as_)
+    require(identity, act)
+    return identity
