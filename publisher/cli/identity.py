@@ -146,11 +146,20 @@ def acting_user(room: Newsroom, as_: str | None) -> Identity:
     if login is not None:
         name, token = login
         try:
-            return token_identity(room.engine, token)
+            identity = token_identity(room.engine, token)
         except AuthError:
             forget(room, name)
             if not sys.stdin.isatty():
                 raise
+        else:
+            # The token decides who acts, never the name it is filed under: a credentials file
+            # edited to file one person's token under another's name is refused, not obeyed.
+            if identity.username != name:
+                raise AuthError(
+                    f"保存的 {name} 的登录属于 {identity.username} / the login stored for {name} belongs to "
+                    f"{identity.username}: 请重新登录 / run `publisher login --as {name}` again"
+                )
+            return identity
     if sys.stdin.isatty():
         return ask_password(room, as_)
     who = as_ or "USER"
