@@ -80,3 +80,20 @@ def test_reject_requires_a_comment_option(room: Newsroom, db_url: str, newsroom_
     cli(env, "review", "submit", "article-1", "--as", "zhouwb")
     code, _out, _err = cli(env, "review", "reject", "article-1", "--as", "liangyu")
     assert code == 2  # typer: missing --comment
+
+
+def test_review_queue_without_as_shows_the_signed_in_persons_queue(
+    room: Newsroom, db_url: str, newsroom_dir: Path
+) -> None:
+    env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url, "COLUMNS": "200"}
+    cli(env, "ingest")
+    seed_users(room)
+    code, _out, err = cli(env, "review", "queue")
+    assert code == 1 and "not signed in" in " ".join(err.split())
+    cli_login(room, "zhouwb")
+    assert cli(env, "review", "submit", "article-1")[0] == 0  # as zhouwb, the editor signed in
+    code, out, _ = cli(env, "review", "queue", "--json")
+    assert code == 0 and [i["stage"] for i in json.loads(out)] == ["初审"]
+    # Naming someone reads their queue, and signs in nobody.
+    code, out, _ = cli(env, "review", "queue", "--as", "hejing", "--json")
+    assert code == 0 and json.loads(out) == []
