@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from publisher import articles
-from publisher.auth.identity import Identity
+from publisher.auth.identity import Identity, UserKind
 from publisher.auth.signin import AuthError, sign_in
 from publisher.demo_campaign import run_campaign
 from publisher.errors import NotFound
@@ -54,7 +54,7 @@ class DemoStaff:
     def seed(self) -> None:
         """One argon2 hash of the demo password for every person (hashing is slow by design)."""
         with write_session(self.room.engine) as session:
-            people = [u for u in list_users(session) if u.kind == "person"]
+            people = [u for u in list_users(session) if u.kind == UserKind.PERSON]
             if not people:
                 return
             set_password(session, people[0].username, DEMO_PASSWORD, actor="demo")

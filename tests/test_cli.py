@@ -110,6 +110,7 @@ def test_init_creates_a_newsroom_that_ingests(tmp_path: Path, db_url: str) -> No
     folder = tmp_path / "fresh"
     code, out, _ = run({"PUBLISHER_DATABASE_URL": db_url}, "init", str(folder), "--name", "测试新闻室")
     assert code == 0 and (folder / "publisher.toml").is_file()
+    assert "publisher users passwd admin" in out and "publisher login --as admin" in out
     write_article(folder / "content", "one.md", base_meta("one", column="工作动态"))
     env = {"PUBLISHER_NEWSROOM": str(folder), "PUBLISHER_DATABASE_URL": db_url}
     code, out, _ = run(env, "ingest")
