@@ -16,13 +16,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from publisher import articles
+from publisher.auth.identity import Identity, UserKind
+from publisher.auth.signin import AuthError, sign_in
 from publisher.demo_campaign import run_campaign
 from publisher.errors import NotFound
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review import integrity, walk
 from publisher.review.service import ReviewService
-from publisher.review.users import sync_users
+from publisher.review.users import get_user, list_users, set_password, sync_users
 from publisher.review.workflow import ReviewRefused
 from publisher.store.engine import read_session, write_session
 from publisher.timeutil import utc_now
@@ -33,6 +35,44 @@ COPIED = ("content", "channels", "schedules", "review")
 REJECTED = "wang-zhenhua-engineer"
 WRONG, RIGHT = "一府两院", "一府一委两院"
 SUBMITTER = "liangyu"
+# Every demo staff member's password in the demo copy (documented in README and printed at the end):
+# the demo signs each person in with it before they act, and staff sign in to the console with it.
+DEMO_PASSWORD = "jianglan-demo-2026"
+# The editor who schedules and supplies, and the logins the demo points to for the console.
+DEMO_EDITOR = "zhouwb"
+CONSOLE_LOGINS = (("zhouwb", "编辑 / editor"), ("hejing", "校对 / proofreader"), ("wangjh", "领导 / leader"))
+
+
+class DemoStaff:
+    """The demo copy's staff, each signed in once with the demo password (like a console session
+    kept for the run): every act the demo makes is made by a person who has authenticated."""
+
+    def __init__(self, room: Newsroom) -> None:
+        self.room = room
+        self._signed: dict[str, Identity] = {}
+
+    def seed(self) -> None:
+        """One argon2 hash of the demo password for every person (hashing is slow by design)."""
+        with write_session(self.room.engine) as session:
+            people = [u for u in list_users(session) if u.kind == UserKind.PERSON]
+            if not people:
+                return
+            set_password(session, people[0].username, DEMO_PASSWORD, actor="demo")
+            first = get_user(session, people[0].username)
+            for user in people[1:]:
+                user.password_hash = first.password_hash
+                session.add(user)
+
+    def act_as(self, username: str) -> str:
+        """Sign `username` in (once) and return the authenticated name to act as."""
+        if username not in self._signed:
+            result = sign_in(self.room.engine, self.room.settings.auth, username, DEMO_PASSWORD, where="demo")
+            if not result.complete:
+                raise AuthError(
+                    f"演示用户 {username} 需要动态验证码 / demo user {username} needs a second factor"
+                )
+            self._signed[username] = result.identity
+        return self._signed[username].username
 
 
 def prepare_sandbox(room: Newsroom) -> Path:
@@ -75,6 +115,8 @@ def run_demo(room: Newsroom, console: Console) -> bool:
     # 2. 审 — the review chain
     with write_session(sandbox.engine) as session:
         sync_users(session, sandbox.settings.users, "demo")
+    staff = DemoStaff(sandbox)
+    staff.seed()
     service = ReviewService(sandbox)
     console.print(
         "[bold]2. 审 · 三审三校[/] 审核链：" + " → ".join(s.name for s in sandbox.settings.review.stages)
@@ -85,16 +127,16 @@ def run_demo(room: Newsroom, console: Console) -> bool:
     blocked: list[tuple[str, str]] = []
     for slug in sorted(slugs):
         try:
-            service.submit(slug, SUBMITTER)
+            service.submit(slug, staff.act_as(SUBMITTER))
         except ReviewRefused as exc:
             lines = str(exc).splitlines()
             blocked.append((slug, lines[1].strip(" -") if len(lines) > 1 else lines[0]))
             continue
         if slug == REJECTED:
             continue
-        signed[slug] = walk.sign_through(service, slug, acknowledge=True)
+        signed[slug] = walk.sign_through(service, slug, acknowledge=True, sign_in=staff.act_as)
 
-    fixed = _reject_and_fix(sandbox, service, console)
+    fixed = _reject_and_fix(sandbox, service, staff, console)
     if fixed:
         signed[REJECTED] = fixed
 
@@ -123,17 +165,25 @@ def run_demo(room: Newsroom, console: Console) -> bool:
 
     # 4. 发 — the campaign released by the engine: website, feeds, WeChat (sandbox)
     console.print("[bold]4. 发 · 排期与发布[/]")
-    released = run_campaign(sandbox, console)
+    released = run_campaign(sandbox, console, staff.act_as(DEMO_EDITOR))
     console.print(f"   发出 {released.done} 项，尚在排期 {released.pending} 项（日期在本周之后）。")
     for slug, url in released.wechat_urls:
         console.print(f"   微信 / WeChat {slug}: {url}")
     console.print(f"   网站在 {sandbox.root / 'public'}/index.html")
-    supplied = run_supply_demo(sandbox, console)
+    supplied = run_supply_demo(sandbox, console, staff.act_as(DEMO_EDITOR))
 
     console.print()
     console.print("接下来可以看 / where to look next:")
+    console.print(
+        f"  [bold]publisher console -N {shown}[/]    →  http://127.0.0.1:8740/  工作台（网页控制台）"
+    )
+    logins = "，".join(f"{name}（{role}）" for name, role in CONSOLE_LOGINS)
+    console.print(f"    演示登录 / demo logins: {logins}；密码 / password: [bold]{DEMO_PASSWORD}[/]")
     console.print(f"  publisher preview --newsroom {shown}    →  http://127.0.0.1:8000/  演示网站")
     console.print(f"  publisher review show {REJECTED} --newsroom {shown}    退回、修改、重新审核的全过程")
+    console.print(
+        f"  publisher login --as zhouwb --newsroom {shown}    命令行登录（密码同上） / sign in (same password)"
+    )
     console.print(f"  publisher review queue --as zhouwb --newsroom {shown}")
     console.print(f"  publisher review stats --newsroom {shown}")
     console.print(f"  publisher audit log --newsroom {shown}")
@@ -145,7 +195,9 @@ def run_demo(room: Newsroom, console: Console) -> bool:
     return ok and released.done > 0 and bool(released.wechat_urls)
 
 
-def _reject_and_fix(room: Newsroom, service: ReviewService, console: Console) -> list[walk.Signature]:
+def _reject_and_fix(
+    room: Newsroom, service: ReviewService, staff: DemoStaff, console: Console
+) -> list[walk.Signature]:
     """Send one article back for a wrong term, play its author fixing the file, and review it again."""
     path = _source_of(room, REJECTED)
     if path is None:
@@ -154,20 +206,20 @@ def _reject_and_fix(room: Newsroom, service: ReviewService, console: Console) ->
     if signer is None:
         return []
     comment = f"请将“{WRONG}”改为“{RIGHT}”"
-    service.reject(REJECTED, signer[0], comment=comment)
+    service.reject(REJECTED, staff.act_as(signer[0]), comment=comment)
     console.print(f"   退回 / rejected {REJECTED}：{signer[1]}（初审）—— {comment}")
     path.write_text(re.sub(WRONG, RIGHT, path.read_text(encoding="utf-8")), encoding="utf-8")
     ingest(room, actor="demo")
-    service.submit(REJECTED, SUBMITTER, comment="已按初审意见修改")
+    service.submit(REJECTED, staff.act_as(SUBMITTER), comment="已按初审意见修改")
     console.print(f"   修改后重新提交 / fixed and resubmitted {REJECTED}：第 2 版，审核链从初审重新开始")
-    return walk.sign_through(service, REJECTED, acknowledge=True)
+    return walk.sign_through(service, REJECTED, acknowledge=True, sign_in=staff.act_as)
 
 
 # -- partner supply (供稿) --------------------------------------------------------------------------
 DEMO_PUSH, DEMO_PULL = "partner-provincial-daily", "partner-media-centre"
 
 
-def run_supply_demo(sandbox: Newsroom, console: Console) -> bool:
+def run_supply_demo(sandbox: Newsroom, console: Console, editor: str) -> bool:
     """Supply the approved demo articles to two sandbox partners (one push, one pull), record what
     they adopted, and print the month's supply report. Everything stays on 127.0.0.1."""
     import os
@@ -202,13 +254,13 @@ def run_supply_demo(sandbox: Newsroom, console: Console) -> bool:
                 and state.status == "approved"
             ]
         for slug in approved:
-            service.supply_article(room, slug, "demo")
-        DeliveryWorker(room, worker_id="demo-supply").run_once()
+            service.supply_article(room, slug, editor)
+        DeliveryWorker(room).run_once()
         console.print(
             f"[bold]5. 供 · 合作媒体[/] {len(approved)} 篇已审核稿件按各媒体的供稿范围发出："
             f"{DEMO_PUSH} 签名推送，收到 {len(partner.received)} 篇（验签失败 {len(partner.rejected)}，重复 {partner.duplicates}）"
         )
-        token = service.issue_token(room, DEMO_PULL, "demo").token
+        token = service.issue_token(room, DEMO_PULL, editor).token
         with serving(room) as base, httpx.Client(base_url=base) as client:
             auth = {"Authorization": f"Bearer {token}"}
             feed = client.get(f"/partners/{DEMO_PULL}/feed.ninjs", headers=auth)
@@ -236,7 +288,7 @@ def run_supply_demo(sandbox: Newsroom, console: Console) -> bool:
                 DEMO_PUSH,
                 slug,
                 f"https://jzrb.example/{slug}",
-                "demo",
+                editor,
                 "staff",
                 adopted_at=utc_now() + timedelta(hours=1),
             )

@@ -49,10 +49,11 @@ def _point_wechat_at(room: Newsroom, base: str) -> None:
     room.__dict__.pop("taxonomy", None)
 
 
-def run_campaign(room: Newsroom, console: Console) -> CampaignResult:
+def run_campaign(room: Newsroom, console: Console, editor: str) -> CampaignResult:
+    """`editor`: the signed-in person who schedules the releases (the engine then acts as itself)."""
     with running(State(app_id="wx-sandbox-jianglan", secret=None, publish_delay=0.2)) as base:
         _point_wechat_at(room, base)
-        return _run(room, console, base)
+        return _run(room, console, base, editor)
 
 
 def _approved(session: Session) -> list[str]:
@@ -65,7 +66,7 @@ def _approved(session: Session) -> list[str]:
     return list(rows)
 
 
-def _run(room: Newsroom, console: Console, base: str) -> CampaignResult:
+def _run(room: Newsroom, console: Console, base: str, editor: str) -> CampaignResult:
     schedules = load_schedules(room)
     slots = schedules.slots(CAMPAIGN)
     tz = room.settings.tz
@@ -87,13 +88,13 @@ def _run(room: Newsroom, console: Console, base: str) -> CampaignResult:
         if not channels:
             continue
         scheduling.schedule(
-            room, slug, channels, slot.due, "demo", campaign=CAMPAIGN, slot_number=slot.number, now=start
+            room, slug, channels, slot.due, editor, campaign=CAMPAIGN, slot_number=slot.number, now=start
         )
     for slug in others:
         due = max(views[slug].revision.dated_at, start)
         wanted = [c for c in ("website", "site-feed") if channel_allowed(views[slug].meta, c)]
         if wanted:
-            scheduling.schedule(room, slug, wanted, due, "demo", now=start)
+            scheduling.schedule(room, slug, wanted, due, editor, now=start)
 
     end = slots[-1].due + timedelta(minutes=5)
     speed = (end - start).total_seconds() / WALL_SECONDS

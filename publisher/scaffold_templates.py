@@ -157,7 +157,8 @@ role_when_sensitive = "principal_leader"
 # grace_seconds = 3600
 
 # 用户示例：每个角色至少一人；三校需要三名不同的校对。运行 publisher users sync 创建，
-# 再用 publisher users passwd 设置密码。请换成本单位的真实人员。
+# 先用 publisher users passwd admin 设置管理员密码（此时无需登录），管理员登录后再为其他人设置。
+# 请换成本单位的真实人员。
 # Example staff, one or more per role (three proofreaders for the three proofreading passes).
 [[users]]
 username = "author1"
@@ -502,7 +503,11 @@ README_MD = """\
 
 1. `publisher.toml`：单位全称、部门、专门委员会、栏目，以及 `[[users]]` 中的人员
    （示例人员覆盖每个角色；三校需要三名不同的校对）。然后运行 `publisher users sync`，
-   并为每人运行 `publisher users passwd 用户名` 设置密码。
+   再运行 `publisher users passwd admin` 设置首个管理员密码：在任何管理员有密码之前无需登录
+   （审计记为 bootstrap），此后用户管理须管理员登录。管理员 `publisher login --as admin` 后，
+   为每人运行 `publisher users passwd 用户名`；本人可随时用同一命令修改自己的密码。
+   The first admin password needs no login (audited as "bootstrap"); after that an admin
+   signs in and sets everyone else's, and each person may change their own.
 2. `channels/website.toml`：网站地址 `base_url`（现为 https://{domain}）。
 3. `channels/wechat.toml`：现在接本地沙箱。演练时在另一个终端运行 `publisher sandbox wechat`，
    并设置任意密钥 `export PUBLISHER_WECHAT_SECRET=sandbox`。上线前填写真实 `app_id`，删除
@@ -522,6 +527,7 @@ README_MD = """\
 publisher check          # 校验全部文件 / validate every file
 publisher doctor         # 上线前自检：数据库、密钥、接口、日历、审核人员 / preflight
 publisher ingest         # 入库 / ingest content
+publisher login --as editor1   # 登录并保存个人令牌 / sign in once, keep a personal token
 publisher review submit welcome-news --as editor1
 publisher plan           # 查看排期 / the plan
 publisher run            # 发布引擎 / the worker

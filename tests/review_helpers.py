@@ -2,13 +2,57 @@
 
 from __future__ import annotations
 
+from functools import cache
 from unittest.mock import patch
 
+from argon2 import PasswordHasher
+from typer.testing import CliRunner
+
+from publisher.cli import app
 from publisher.newsroom import Newsroom
 from publisher.review import walk
 from publisher.review.service import ReviewService
-from publisher.review.users import sync_users
+from publisher.review.users import get_user, sync_users
 from publisher.store.engine import write_session
+
+LOGIN_PASSWORD = "a-long-test-passphrase"
+
+
+@cache
+def _login_hash() -> str:
+    # One real argon2 hash for every test login: hashing is slow by design.
+    return PasswordHasher().hash(LOGIN_PASSWORD)
+
+
+def give_password(room: Newsroom, *usernames: str) -> None:
+    """Set LOGIN_PASSWORD for these (existing) users, as an admin's reset would."""
+    with write_session(room.engine) as session:
+        for username in usernames:
+            user = get_user(session, username)
+            user.password_hash = _login_hash()
+            session.add(user)
+
+
+def room_env(room: Newsroom) -> dict[str, str]:
+    """The environment a CLI run needs to open this newsroom and its database."""
+    return {"PUBLISHER_NEWSROOM": str(room.root), "PUBLISHER_DATABASE_URL": room.database_url}
+
+
+def cli_login(room: Newsroom, *usernames: str) -> None:
+    """`publisher login --as U --password-stdin` for each user, after giving them a password: the
+    token lands in this test's own config folder, so later CLI runs act as the last one signed in
+    (or the one named with --as)."""
+    seed_users(room)
+    give_password(room, *usernames)
+    runner = CliRunner()
+    for username in usernames:
+        result = runner.invoke(
+            app,
+            ["login", "--as", username, "--password-stdin"],
+            input=LOGIN_PASSWORD + "\n",
+            env=room_env(room),
+        )
+        assert result.exit_code == 0, result.stdout + result.stderr
 
 
 def seed_users(room: Newsroom) -> None:

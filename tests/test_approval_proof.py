@@ -23,7 +23,7 @@ from publisher.review.workflow import ReviewRefused
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Revision
 from tests.factory import base_meta, write_article
-from tests.review_helpers import seed_users, sign_through
+from tests.review_helpers import cli_login, seed_users, sign_through
 
 runner = CliRunner()
 
@@ -220,6 +220,7 @@ def test_an_approval_with_a_short_revision_prefix_is_refused(
         svc.approve("prefix", "zhouwb", revision_id="zzzzzzzzzzzzzz")
     with pytest.raises(ReviewRefused, match="no revision of prefix starts with"):
         svc.approve("prefix", "zhouwb", revision_id="0" * 12 if not rid.startswith("0" * 12) else "f" * 12)
+    cli_login(room, "zhouwb")
     code = runner.invoke(
         app,
         ["review", "approve", "prefix", "--as", "zhouwb", "--revision", rid[:6]],
@@ -248,6 +249,7 @@ def test_an_approval_without_a_revision_shows_what_it_signs_and_asks(
     svc.submit("asked", "wangxm")
     revision = current(room, "asked")
     env = env_of(room, db_url)
+    cli_login(room, "zhouwb", "hejing")
     declined = runner.invoke(app, ["review", "approve", "asked", "--as", "zhouwb"], env=env, input="n\n")
     assert declined.exit_code == 1
     for shown in ("常委会审议计划草案", "asked", f"第 {revision.number} 版", revision.id, "初审"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from publisher.cli import app
+from publisher.demo import CONSOLE_LOGINS, DEMO_PASSWORD
 from publisher.store import migrate
 from tests.factory import base_meta, write_article
 
@@ -108,6 +110,7 @@ def test_init_creates_a_newsroom_that_ingests(tmp_path: Path, db_url: str) -> No
     folder = tmp_path / "fresh"
     code, out, _ = run({"PUBLISHER_DATABASE_URL": db_url}, "init", str(folder), "--name", "测试新闻室")
     assert code == 0 and (folder / "publisher.toml").is_file()
+    assert "publisher users passwd admin" in out and "publisher login --as admin" in out
     write_article(folder / "content", "one.md", base_meta("one", column="工作动态"))
     env = {"PUBLISHER_NEWSROOM": str(folder), "PUBLISHER_DATABASE_URL": db_url}
     code, out, _ = run(env, "ingest")
@@ -149,3 +152,17 @@ def test_demo_runs_as_a_module_on_a_copy_of_the_repo(tmp_path: Path) -> None:
     assert (demo / "var" / "demo" / "public" / "index.html").exists()
     assert (demo / "var" / "demo" / "var" / "publisher.db").is_file()
     assert not (demo / "var" / "publisher.db").exists()  # the real newsroom's store is untouched
+    # The console is the first place the demo points to, with logins that work there.
+    where = out.split("where to look next:")[1].strip().splitlines()
+    assert "publisher console -N" in where[0]
+    assert DEMO_PASSWORD in where[1] and all(name in where[1] for name, _role in CONSOLE_LOGINS)
+    # Every review act and release the demo made was made by a person who had signed in first.
+    with sqlite3.connect(demo / "var" / "demo" / "var" / "publisher.db") as db:
+        events = db.execute("SELECT actor, action FROM audit_event ORDER BY seq").fetchall()
+    signed_in: set[str] = set()
+    for actor, action in events:
+        if action == "auth.login":
+            signed_in.add(actor)
+        elif action.startswith("review.") or action.startswith("delivery.schedule"):
+            assert actor in signed_in, (actor, action)
+    assert {"zhouwb", "liangyu", "chenlx"} <= signed_in

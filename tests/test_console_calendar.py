@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from publisher.console.views import calendar
-from publisher.console.views.calendar import month_view, week_view
+from publisher.console.views.calendar import CalendarView, month_view, week_view
 from publisher.engine.scheduling import schedule
 from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
@@ -69,7 +69,10 @@ def test_a_slot_with_a_release_planned_in_it_is_no_longer_empty(room: Newsroom) 
     )
     with Session(room.engine) as session:
         after = week_view(session, schedules, first.due.date())
-    numbered = lambda view: {(s.campaign, s.number) for s in view.empty_slots}  # noqa: E731
+
+    def numbered(view: CalendarView) -> set[tuple[str, int]]:
+        return {(s.campaign, s.number) for s in view.empty_slots}
+
     assert ("constitution-day", first.number) in numbered(before) - numbered(after)
     day = next(d for d in after.weeks[0] if d.day == first.due.astimezone(schedules.tz).date())
     assert {t.channel for t in day.tiles} >= set(first.channels)

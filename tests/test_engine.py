@@ -28,7 +28,7 @@ from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.store.tables import AuditEvent, Delivery, Revision, Worker
 from tests.factory import base_meta, write_article
-from tests.review_helpers import approve, seed_users
+from tests.review_helpers import approve, cli_login, seed_users
 from tests.sink import Sink
 
 T0 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai on Constitution Day
@@ -268,6 +268,7 @@ def test_run_finishes_and_releases_on_sigterm(eroom: Newsroom, db_url: str) -> N
 def test_queue_and_status_cli(eroom: Newsroom, db_url: str) -> None:
     approve(eroom, "article-1")
     env = {"PUBLISHER_NEWSROOM": str(eroom.root), "PUBLISHER_DATABASE_URL": db_url, "COLUMNS": "200"}
+    cli_login(eroom, "zhouwb")
     runner = CliRunner()
     result = runner.invoke(
         app, ["schedule", "article-2", "--channels", "sink", "--at", "2026-12-04 09:00"], env=env

@@ -14,17 +14,36 @@ from typer.testing import CliRunner
 from publisher.channels.wechat.sandbox import State, running
 from publisher.cli import app
 from publisher.config import DEFAULT_STAGES
-from publisher.doctor import Level, Person, check_calendar, staffing
+from publisher.doctor import Level, check_calendar, staffing
 from publisher.newsroom import Newsroom
+from publisher.review.staffing import Person
 from tests.factory import REPO
 
 runner = CliRunner()
 WECHAT_SECRET = "first-hour-secret"
 
 
-def run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env=env)
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env, input=stdin)
     return result.exit_code, result.stdout, result.stderr
+
+
+def sign_in_staff(env: dict[str, str], *usernames: str) -> None:
+    """As the README says: the first admin password without a login (bootstrap), the admin signs
+    in and sets each person's password, and each person signs in."""
+    secret = "first-hour-passphrase"
+    code, out, err = run(env, "users", "passwd", "admin", "--password-stdin", stdin=secret + "\n")
+    assert code == 0 and "bootstrap" in err, out + err
+    code, out, err = run(env, "login", "--as", "admin", "--password-stdin", stdin=secret + "\n")
+    assert code == 0, out + err
+    for username in usernames:
+        code, out, err = run(
+            env, "users", "passwd", username, "--as", "admin", "--password-stdin", stdin=secret + "\n"
+        )
+        assert code == 0 and "password reset" in out, out + err
+    for username in usernames:
+        code, out, err = run(env, "login", "--as", username, "--password-stdin", stdin=secret + "\n")
+        assert code == 0, out + err
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +136,7 @@ def test_init_from_an_empty_folder_to_a_live_article(fresh: tuple[Path, dict[str
     assert code == 0 and "新增 4 篇" in out, out + err
     code, out, err = run(env, "users", "sync")
     assert code == 0, out + err
+    sign_in_staff(env, "editor1", "proof1", "depthead1", "proof2", "proof3", "leader1")
     code, out, err = run(env, "review", "submit", "welcome-news", "--as", "editor1")
     assert code == 0, out + err
     for signer in ("editor1", "proof1", "depthead1", "proof2", "proof3", "leader1"):
@@ -139,6 +159,8 @@ def test_init_from_an_empty_folder_to_a_live_article(fresh: tuple[Path, dict[str
 def test_run_once_exits_non_zero_when_a_release_is_held(fresh: tuple[Path, dict[str, str]]) -> None:
     folder, env = fresh
     assert run(env, "ingest")[0] == 0
+    assert run(env, "users", "sync")[0] == 0
+    sign_in_staff(env, "editor1")
     now = datetime.now(UTC).isoformat(timespec="seconds")
     code, out, err = run(
         env, "schedule", "welcome-legislation", "-c", "website", "--at", now, "--as", "editor1"

@@ -16,7 +16,12 @@ from publisher.cli import app
 from publisher.engine import scheduling
 from publisher.newsroom import Newsroom
 from publisher.store.tables import AuditEvent, Delivery
-from tests.review_helpers import approve
+from tests.review_helpers import approve, cli_login
+
+
+@pytest.fixture(autouse=True)
+def signed_in(sink_room: Newsroom) -> None:
+    cli_login(sink_room, "zhouwb")
 
 
 def env_of(room: Newsroom, db_url: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.store.tables import AuditEvent, Delivery, Retraction
-from tests.review_helpers import seed_users
+from tests.review_helpers import cli_login, seed_users
 from tests.supply_support import approve
 from tests.wechat_helpers import APP_ID, fault, sandbox_state
 
@@ -160,6 +160,7 @@ def test_retract_reports_done_and_pending_per_channel_with_its_exit_code(
     scheduling.schedule(wroom, "article-3", ["wechat"], datetime.now(UTC), "zhouwb")
     assert DeliveryWorker(wroom).run_once() == 1
     env = {"PUBLISHER_NEWSROOM": str(wroom.root), "PUBLISHER_DATABASE_URL": db_url, "COLUMNS": "200"}
+    cli_login(wroom, "zhouwb")
 
     aim_wechat(wroom.root, closed_port())
     down = runner.invoke(app, ["retract", "article-3", "--reason", "事实有误", "--as", "zhouwb"], env=env)
@@ -192,6 +193,7 @@ def test_a_wechat_refusal_of_the_takedown_is_reported_as_failed_and_retracting_a
     scheduling.schedule(wroom, "article-2", ["wechat"], datetime.now(UTC), "zhouwb")
     assert DeliveryWorker(wroom).run_once() == 1
     env = {"PUBLISHER_NEWSROOM": str(wroom.root), "PUBLISHER_DATABASE_URL": db_url, "COLUMNS": "200"}
+    cli_login(wroom, "zhouwb")
     fault(sandbox, "freepublish/delete", errcode=48001, count=1)  # api unauthorized
 
     refused = runner.invoke(app, ["retract", "article-2", "--reason", "事实有误", "--as", "zhouwb"], env=env)

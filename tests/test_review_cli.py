@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from publisher.cli import app
 from publisher.newsroom import Newsroom
 from tests.factory import base_meta, write_article
-from tests.review_helpers import seed_users
+from tests.review_helpers import cli_login, seed_users
 
 runner = CliRunner()
 
@@ -30,6 +30,7 @@ def test_submit_approve_show_queue_stats(room: Newsroom, db_url: str, newsroom_d
     )
     assert cli(env, "ingest")[0] == 0
     seed_users(room)
+    cli_login(room, "wangxm", "zhouwb", "hejing")
 
     code, out, _ = cli(env, "review", "submit", "cli", "--as", "wangxm", "-m", "请审")
     assert code == 0 and "已提交" in out and "下一环节 / next: 初审" in out and "一府两院" in out
@@ -75,6 +76,24 @@ def test_reject_requires_a_comment_option(room: Newsroom, db_url: str, newsroom_
     env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url}
     cli(env, "ingest")
     seed_users(room)
+    cli_login(room, "zhouwb", "liangyu")
     cli(env, "review", "submit", "article-1", "--as", "zhouwb")
     code, _out, _err = cli(env, "review", "reject", "article-1", "--as", "liangyu")
     assert code == 2  # typer: missing --comment
+
+
+def test_review_queue_without_as_shows_the_signed_in_persons_queue(
+    room: Newsroom, db_url: str, newsroom_dir: Path
+) -> None:
+    env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url, "COLUMNS": "200"}
+    cli(env, "ingest")
+    seed_users(room)
+    code, _out, err = cli(env, "review", "queue")
+    assert code == 1 and "not signed in" in " ".join(err.split())
+    cli_login(room, "zhouwb")
+    assert cli(env, "review", "submit", "article-1")[0] == 0  # as zhouwb, the editor signed in
+    code, out, _ = cli(env, "review", "queue", "--json")
+    assert code == 0 and [i["stage"] for i in json.loads(out)] == ["初审"]
+    # Naming someone reads their queue, and signs in nobody.
+    code, out, _ = cli(env, "review", "queue", "--as", "hejing", "--json")
+    assert code == 0 and json.loads(out) == []

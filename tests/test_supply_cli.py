@@ -17,7 +17,7 @@ from publisher.engine.clock import FixedClock
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.supply.sandbox import SandboxPartner, parse_failures
-from tests.review_helpers import seed_users
+from tests.review_helpers import cli_login, seed_users
 from tests.supply_support import PULL, PUSH, SECRET, SECRET_ENV, aim_partners, approve, run_engine
 
 runner = CliRunner()
@@ -34,6 +34,7 @@ def cli_room(
         room = Newsroom(newsroom_dir)
         assert ingest(room).ok
         seed_users(room)
+        cli_login(room, "zhouwb")  # the duty editor
         env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": db_url, "COLUMNS": "200"}
         yield room, env, partner
         room.close()

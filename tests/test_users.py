@@ -76,7 +76,11 @@ def test_sync_creates_then_only_updates_what_changed(room: Newsroom) -> None:
 
 
 def test_users_cli(room: Newsroom, db_url: str) -> None:
-    env = {"PUBLISHER_NEWSROOM": str(room.root), "PUBLISHER_DATABASE_URL": db_url, "NEW_PW": "s3cret!"}
+    env = {
+        "PUBLISHER_NEWSROOM": str(room.root),
+        "PUBLISHER_DATABASE_URL": db_url,
+        "NEW_PW": "a-long-s3cret-phrase",
+    }
     result = runner.invoke(
         app,
         [

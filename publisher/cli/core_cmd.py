@@ -97,6 +97,11 @@ def register(app: typer.Typer) -> None:
             f"新闻室已就绪 / ready: 先读 {folder / 'README.md'}，然后运行 "
             f"[bold]publisher check[/] 与 [bold]publisher doctor[/]。"
         )
+        console.print(
+            "账号 / accounts: publisher users sync，再 publisher users passwd admin（首个管理员密码无需登录，"
+            "此后用户管理须管理员登录） / then set the first admin password (no login needed until an admin "
+            "has one), publisher login --as admin, and set each person's password"
+        )
 
     @app.command()
     def check(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:

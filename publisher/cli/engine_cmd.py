@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, select
 
+from publisher.auth.permissions import Act
 from publisher.cli.common import (
     JsonOpt,
     NewsroomOpt,
@@ -24,6 +25,7 @@ from publisher.cli.common import (
     print_json,
     staff_errors,
 )
+from publisher.cli.identity import AsOpt, authorized
 from publisher.delivery.states import DeliveryAction
 from publisher.engine import scheduling
 from publisher.engine.clock import CompressedClock, RealClock
@@ -83,12 +85,13 @@ def register(app: typer.Typer) -> None:
                 "--move", help="改期待发的发布，没有则报错 / move the pending release; an error if none"
             ),
         ] = False,
-        user: Annotated[str, typer.Option("--as", help="操作人 / acting user")] = "editor",
+        as_: AsOpt = None,
         newsroom: NewsroomOpt = Path("."),
     ) -> None:
         """安排发布 / schedule an article on channels."""
         with staff_errors():
             room = open_newsroom(newsroom)
+            user = authorized(room, as_, Act.SCHEDULE).username
             names = [c.strip() for c in (channels or "").split(",") if c.strip()]
             chosen = [x for x in (at, slot, next_slot, now) if x]
             if len(chosen) != 1:
@@ -129,12 +132,13 @@ def register(app: typer.Typer) -> None:
     def unschedule(
         slug: str,
         channels: Annotated[str | None, typer.Option("--channels", "-c", help="只取消这些渠道")] = None,
-        user: Annotated[str, typer.Option("--as", help="操作人 / acting user")] = "editor",
+        as_: AsOpt = None,
         newsroom: NewsroomOpt = Path("."),
     ) -> None:
         """取消尚未发出的发布 / cancel releases not yet performed."""
         with staff_errors():
             room = open_newsroom(newsroom)
+            user = authorized(room, as_, Act.SCHEDULE).username
             names = [c.strip() for c in channels.split(",")] if channels else None
             count = scheduling.unschedule(room, slug, user, names)
         console.print(f"已取消 {count} 项 / canceled {count}")
@@ -299,21 +303,21 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def pause(
         reason: Annotated[str | None, typer.Option("--reason")] = None,
-        user: Annotated[str, typer.Option("--as")] = "admin",
+        as_: AsOpt = None,
         newsroom: NewsroomOpt = Path("."),
     ) -> None:
         """紧急暂停全部发布 / emergency: stop every release, newsroom-wide."""
         with staff_errors():
-            set_paused(open_newsroom(newsroom), True, user, reason)
+            room = open_newsroom(newsroom)
+            set_paused(room, True, authorized(room, as_, Act.PAUSE).username, reason)
         console.print("[bold red]已暂停全部发布 / all releases paused[/]")
 
     @app.command()
-    def resume(
-        user: Annotated[str, typer.Option("--as")] = "admin", newsroom: NewsroomOpt = Path(".")
-    ) -> None:
+    def resume(as_: AsOpt = None, newsroom: NewsroomOpt = Path(".")) -> None:
         """恢复发布 / resume releases."""
         with staff_errors():
-            set_paused(open_newsroom(newsroom), False, user)
+            room = open_newsroom(newsroom)
+            set_paused(room, False, authorized(room, as_, Act.PAUSE).username)
         console.print("已恢复发布 / releases resumed")
 
 

@@ -15,6 +15,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from publisher.auth.identity import Identity
+from publisher.auth.permissions import Act, require
 from publisher.auth.signin import AuthError, SecondStep, sign_in
 from publisher.auth.tokens import token_identity
 from publisher.newsroom import Newsroom
@@ -145,11 +146,20 @@ def acting_user(room: Newsroom, as_: str | None) -> Identity:
     if login is not None:
         name, token = login
         try:
-            return token_identity(room.engine, token)
+            identity = token_identity(room.engine, token)
         except AuthError:
             forget(room, name)
             if not sys.stdin.isatty():
                 raise
+        else:
+            # The token decides who acts, never the name it is filed under: a credentials file
+            # edited to file one person's token under another's name is refused, not obeyed.
+            if identity.username != name:
+                raise AuthError(
+                    f"保存的 {name} 的登录属于 {identity.username} / the login stored for {name} belongs to "
+                    f"{identity.username}: 请重新登录 / run `publisher login --as {name}` again"
+                )
+            return identity
     if sys.stdin.isatty():
         return ask_password(room, as_)
     who = as_ or "USER"
@@ -157,3 +167,10 @@ def acting_user(room: Newsroom, as_: str | None) -> Identity:
         f"未登录 / not signed in{f' as {as_}' if as_ else ''}: 先运行 publisher login --as {who}，"
         f"或为脚本设置 {TOKEN_ENV} / run `publisher login --as {who}` first, or set {TOKEN_ENV} for scripts"
     )
+
+
+def authorized(room: Newsroom, as_: str | None, act: Act) -> Identity:
+    """The signed-in person, once the permission table allows them `act`."""
+    identity = acting_user(room, as_)
+    require(identity, act)
+    return identity

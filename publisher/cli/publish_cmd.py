@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from publisher.auth.permissions import Act
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
+from publisher.cli.identity import AsOpt, authorized
 from publisher.timeutil import show
-
-UserOpt = Annotated[str, typer.Option("--as", help="操作人 / acting user")]
 
 _SHOWN = {
     "done": "[green]已发布 / done[/]",
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         channels: Annotated[
             list[str], typer.Option("--channel", "-c", help="渠道（可重复） / a channel (repeatable)")
         ],
-        user: UserOpt = "editor",
+        as_: AsOpt = None,
         newsroom: NewsroomOpt = Path("."),
         as_json: JsonOpt = False,
     ) -> None:
@@ -40,6 +40,7 @@ def register(app: typer.Typer) -> None:
 
         with staff_errors():
             room = open_newsroom(newsroom)
+            user = authorized(room, as_, Act.SCHEDULE).username
             names = [n.strip() for c in channels for n in c.split(",") if n.strip()]
             report = publish_now(room, slug, names, user)
         if as_json:
@@ -83,7 +84,7 @@ def register(app: typer.Typer) -> None:
     def restore_article(
         slug: str,
         reason: Annotated[str, typer.Option("--reason", help="解除撤稿的理由（必填） / why")],
-        user: UserOpt = "editor",
+        as_: AsOpt = None,
         newsroom: NewsroomOpt = Path("."),
     ) -> None:
         """解除撤稿：稿件须重新送审，通过后才能再发布 / lift a retraction; the article goes back through review.
@@ -94,6 +95,7 @@ def register(app: typer.Typer) -> None:
 
         with staff_errors():
             room = open_newsroom(newsroom)
+            user = authorized(room, as_, Act.RETRACT).username
             done = retraction.reinstate(room, slug, reason, user)
         tz = room.settings.tz
         console.print(

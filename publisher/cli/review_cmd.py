@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
+from publisher.cli.identity import AsOpt, acting_user
 from publisher.newsroom import Newsroom
 from publisher.review import queries
 from publisher.review.service import ActResult, ReviewService
@@ -18,7 +19,6 @@ from publisher.timeutil import show
 
 app = typer.Typer(help="三审三校 / the review chain.", no_args_is_help=True)
 
-AsUser = Annotated[str, typer.Option("--as", help="以该用户身份操作 / act as this user")]
 Comment = Annotated[str | None, typer.Option("--comment", "-m", help="意见 / comment")]
 RevisionOpt = Annotated[
     str | None,
@@ -51,22 +51,22 @@ def _done(result: ActResult) -> None:
 @app.command()
 def submit(
     slug: str,
-    user: AsUser,
+    as_: AsOpt = None,
     comment: Comment = None,
     revision: RevisionOpt = None,
     newsroom: NewsroomOpt = Path("."),
 ) -> None:
     """提交审核 / submit the current revision for review."""
     with staff_errors():
-        _done(
-            ReviewService(open_newsroom(newsroom)).submit(slug, user, revision_id=revision, comment=comment)
-        )
+        room = open_newsroom(newsroom)
+        user = acting_user(room, as_).username
+        _done(ReviewService(room).submit(slug, user, revision_id=revision, comment=comment))
 
 
 @app.command()
 def approve(
     slug: str,
-    user: AsUser,
+    as_: AsOpt = None,
     comment: Comment = None,
     revision: RevisionOpt = None,
     stage: StageOpt = None,
@@ -85,6 +85,7 @@ def approve(
     """
     with staff_errors():
         room = open_newsroom(newsroom)
+        user = acting_user(room, as_).username
         if revision is None:
             revision = _confirm_signing(room, slug, yes)
         service = ReviewService(room)
@@ -111,38 +112,51 @@ def _confirm_signing(room: Newsroom, slug: str, yes: bool) -> str:
 @app.command()
 def reject(
     slug: str,
-    user: AsUser,
     comment: Annotated[str, typer.Option("--comment", "-m", help="退回理由（必填）")],
+    as_: AsOpt = None,
     revision: RevisionOpt = None,
     stage: StageOpt = None,
     newsroom: NewsroomOpt = Path("."),
 ) -> None:
     """退回作者修改 / send back to the author."""
     with staff_errors():
-        service = ReviewService(open_newsroom(newsroom))
+        room = open_newsroom(newsroom)
+        user = acting_user(room, as_).username
+        service = ReviewService(room)
         _done(service.reject(slug, user, comment=comment, revision_id=revision, stage=stage))
 
 
 @app.command()
 def withdraw(
     slug: str,
-    user: AsUser,
+    as_: AsOpt = None,
     comment: Comment = None,
     revision: RevisionOpt = None,
     newsroom: NewsroomOpt = Path("."),
 ) -> None:
     """撤回稿件 / withdraw from review (or from publication)."""
     with staff_errors():
-        _done(
-            ReviewService(open_newsroom(newsroom)).withdraw(slug, user, comment=comment, revision_id=revision)
-        )
+        room = open_newsroom(newsroom)
+        user = acting_user(room, as_).username
+        _done(ReviewService(room).withdraw(slug, user, comment=comment, revision_id=revision))
 
 
 @app.command()
-def queue(user: AsUser, newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
+def queue(
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="谁的待办（默认：已登录的本人） / whose queue (default: the signed-in person)"
+        ),
+    ] = None,
+    newsroom: NewsroomOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
     """我的待办 / what waits on me."""
     with staff_errors():
         room = open_newsroom(newsroom)
+        # Reading a queue acts on nothing: naming someone needs no login, only "mine" does.
+        user = user or acting_user(room, None).username
         with read_session(room.engine) as session:
             items = queries.queue(session, user)
     if as_json:

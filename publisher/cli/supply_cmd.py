@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, select
 
+from publisher.auth.permissions import Act
 from publisher.cli.common import (
     JsonOpt,
     NewsroomOpt,
@@ -21,6 +22,7 @@ from publisher.cli.common import (
     staff_errors,
 )
 from publisher.cli.engine_cmd import parse_time
+from publisher.cli.identity import AsOpt, authorized
 from publisher.errors import PublisherError
 from publisher.store.engine import read_session
 from publisher.store.tables import Article, Supply
@@ -30,7 +32,6 @@ from publisher.timeutil import show
 app = typer.Typer(help="合作媒体供稿 / partner supply.", no_args_is_help=True)
 token_app = typer.Typer(help="拉取订阅源令牌 / pull-feed tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-UserOpt = Annotated[str, typer.Option("--as", help="操作人 / acting user")]
 
 
 @app.command()
@@ -41,12 +42,13 @@ def send(
         typer.Option("--partners", "-p", help="合作媒体，逗号分隔（默认：所有接收此稿的） / partners"),
     ] = None,
     at: Annotated[str | None, typer.Option("--at", help="供稿时间（默认：现在） / when")] = None,
-    user: UserOpt = "editor",
+    as_: AsOpt = None,
     newsroom: NewsroomOpt = Path("."),
 ) -> None:
     """向合作媒体供稿（经发布引擎） / schedule an article to the partners that take it."""
     with staff_errors():
         room = open_newsroom(newsroom)
+        user = authorized(room, as_, Act.SUPPLY).username
         names = [p.strip() for p in partners.split(",") if p.strip()] if partners else None
         when = parse_time(at, room.settings.tz) if at else None
         plan = service.supply_article(room, slug, user, names=names, at=when)
@@ -60,10 +62,11 @@ def send(
 
 
 @app.command()
-def sync(user: UserOpt = "system", newsroom: NewsroomOpt = Path(".")) -> None:
+def sync(as_: AsOpt = None, newsroom: NewsroomOpt = Path(".")) -> None:
     """补发更正：把已审核通过的新版本发给持有旧版的合作媒体 / queue corrections not yet queued."""
     with staff_errors():
-        queued = service.follow_corrections(open_newsroom(newsroom), user)
+        room = open_newsroom(newsroom)
+        queued = service.follow_corrections(room, authorized(room, as_, Act.SUPPLY).username)
     for partner, slug in queued:
         console.print(f"更正 / correction: {slug} → {partner}")
     console.print(f"已排入 {len(queued)} 项更正 / {len(queued)} corrections queued")
@@ -121,12 +124,13 @@ def adopt(
     partner: str,
     url: Annotated[str, typer.Option("--url", help="刊发地址 / where it ran")],
     at: Annotated[str | None, typer.Option("--at", help="刊发时间（默认：现在） / when it ran")] = None,
-    user: UserOpt = "editor",
+    as_: AsOpt = None,
     newsroom: NewsroomOpt = Path("."),
 ) -> None:
     """登记合作媒体采用 / record that a partner ran an article."""
     with staff_errors():
         room = open_newsroom(newsroom)
+        user = authorized(room, as_, Act.SUPPLY).username
         when = parse_time(at, room.settings.tz) if at else None
         adopted = service.record_adoption(room, partner, slug, url, user, "staff", adopted_at=when)
     if adopted.created:
@@ -136,10 +140,11 @@ def adopt(
 
 
 @token_app.command("issue")
-def token_issue(partner: str, user: UserOpt = "admin", newsroom: NewsroomOpt = Path(".")) -> None:
+def token_issue(partner: str, as_: AsOpt = None, newsroom: NewsroomOpt = Path(".")) -> None:
     """签发拉取令牌（只显示一次） / issue a pull token (shown once)."""
     with staff_errors():
-        issued = service.issue_token(open_newsroom(newsroom), partner, user)
+        room = open_newsroom(newsroom)
+        issued = service.issue_token(room, partner, authorized(room, as_, Act.SUPPLY).username)
     err_console.print(f"令牌 #{issued.id} 已签发给 {partner}；只显示这一次，请妥善转交 / shown once:")
     console.print(issued.token)
 
@@ -148,12 +153,13 @@ def token_issue(partner: str, user: UserOpt = "admin", newsroom: NewsroomOpt = P
 def token_revoke(
     partner: str,
     token_id: Annotated[int | None, typer.Option("--id", help="只吊销这一个 / only this token")] = None,
-    user: UserOpt = "admin",
+    as_: AsOpt = None,
     newsroom: NewsroomOpt = Path("."),
 ) -> None:
     """吊销令牌（默认：该合作媒体的全部） / revoke tokens (default: all of the partner's)."""
     with staff_errors():
-        count = service.revoke_tokens(open_newsroom(newsroom), partner, user, token_id)
+        room = open_newsroom(newsroom)
+        count = service.revoke_tokens(room, partner, authorized(room, as_, Act.SUPPLY).username, token_id)
     console.print(f"已吊销 {count} 个令牌 / revoked {count}")
 
 
@@ -192,7 +198,7 @@ def register(root: typer.Typer) -> None:
     def retract(
         slug: str,
         reason: Annotated[str, typer.Option("--reason", help="撤稿理由（必填） / why")],
-        user: UserOpt = "editor",
+        as_: AsOpt = None,
         newsroom: NewsroomOpt = Path("."),
         as_json: JsonOpt = False,
     ) -> None:
@@ -204,6 +210,7 @@ def register(root: typer.Typer) -> None:
 
         with staff_errors():
             room = open_newsroom(newsroom)
+            user = authorized(room, as_, Act.RETRACT).username
             report = retraction.take_down_now(room, retraction.retract(room, slug, reason, user))
         code = 0 if report.complete else 1 if report.failed else 2
         if as_json:

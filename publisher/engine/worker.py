@@ -25,6 +25,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, col, select
 
+from publisher.auth.identity import SERVICE_ACCOUNT
 from publisher.channels.registry import Channel
 from publisher.delivery.contract import (
     BundlingPerformer,
@@ -109,7 +110,10 @@ class DeliveryWorker:
         self.clock = clock or RealClock()
         self.gate = newsroom_gate(room) if gate is None else gate
         self.windows = windows
-        self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        # The audit log names the account first: every act of a worker is the service account's.
+        self.id = (
+            worker_id or f"{SERVICE_ACCOUNT}@{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        )
         # Leases and look-ahead are wall-clock promises: under a compressed clock they stretch.
         self.lease = timedelta(seconds=self.settings.lease_seconds) * self.clock.speed
         self.limits = {name: c.limits for name, c in room.channels.channels.items()}

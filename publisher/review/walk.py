@@ -6,12 +6,17 @@ show the whole chain with the demo staff, every rule still enforced by the servi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
 from publisher.review import queries
 from publisher.review.service import ReviewService
+
+SignIn = Callable[[str], str]
+"""Authenticates the signer a walk picked (by username) and returns the name to act as: the demo
+signs each of its staff in with their password before they sign."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +34,14 @@ def next_signer(service: ReviewService, slug: str) -> tuple[str, str] | None:
 
 
 def sign_through(
-    service: ReviewService, slug: str, stages: int | None = None, acknowledge: bool = False
+    service: ReviewService,
+    slug: str,
+    stages: int | None = None,
+    acknowledge: bool = False,
+    sign_in: SignIn | None = None,
 ) -> list[Signature]:
-    """Approve stage after stage; with `acknowledge`, the first signer acknowledges every warning."""
+    """Approve stage after stage; with `acknowledge`, the first signer acknowledges every warning;
+    with `sign_in`, each signer is authenticated before their act."""
     signed: list[Signature] = []
     while stages is None or len(signed) < stages:
         with Session(service.newsroom.engine) as session:
@@ -42,6 +52,7 @@ def sign_through(
         if signer is None:
             raise LookupError(f"nobody may sign {slug} at {st.current.name}")
         open_warnings = [w.code for w in st.warnings if w.code not in st.acknowledged] if acknowledge else []
-        result = service.approve(slug, signer[0], ack=open_warnings)
+        username = sign_in(signer[0]) if sign_in is not None else signer[0]
+        result = service.approve(slug, username, ack=open_warnings)
         signed.append(Signature(result.stage or "", signer[0], signer[1]))
     return signed
