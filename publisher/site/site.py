@@ -40,6 +40,7 @@ KIND_LABELS = {
     "feature": "人物风采",
     "notice": "通知公告",
     "video": "视频",
+    "long_image": "长图",
 }
 STAGE_LABELS = {
     "inspection": "执法检查",
