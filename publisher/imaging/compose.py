@@ -16,6 +16,7 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
+from publisher.channels.kinds import ImageLimits
 from publisher.imaging.blocks import Block, Heading, ListBlock, Paragraph, Picture, Quote, Rule, Table
 from publisher.imaging.fonts import Face, font
 from publisher.imaging.qr import qr_image
@@ -26,13 +27,8 @@ ImageFormat = Literal["PNG", "JPEG"]
 Paint = Callable[[Image.Image, ImageDraw.ImageDraw, int], None]  # (canvas, draw, top)
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentLimits:
-    """What a channel takes as one image: the tallest segment, the most bytes, the format."""
-
-    max_height: int | None = None
-    max_bytes: int | None = None
-    format: ImageFormat = "PNG"
+# What a channel takes as one image; declared with the channel kinds, so a kind's settings say it.
+SegmentLimits = ImageLimits
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,16 +29,17 @@ class _Part(BaseModel):
 
 
 class Colours(_Part):
-    background: str = "#ffffff"
-    text: str = "#222222"
-    heading: str = "#8c1c13"
-    accent: str = "#b31b1b"
-    muted: str = "#6b6b6b"
-    banner: str = "#9e1b16"
+    # The demo website's palette (publisher/site/static/site.css): restrained red on warm paper.
+    background: str = "#fffdf8"
+    text: str = "#1f1f1f"
+    heading: str = "#7d1212"
+    accent: str = "#a61b1b"
+    muted: str = "#5c5c5c"
+    banner: str = "#a61b1b"
     banner_text: str = "#ffffff"
-    quote_background: str = "#f6f1ea"
-    table_rule: str = "#d9d2c5"
-    table_header: str = "#f3ece2"
+    quote_background: str = "#f6efe6"
+    table_rule: str = "#e2ddd5"
+    table_header: str = "#f4ece1"
 
     @field_validator("*")
     @classmethod
