@@ -18,8 +18,9 @@ from sqlmodel import Session, col, select
 
 from publisher.articles import history
 from publisher.channels.kinds import ImageLimits, WebsiteSettings
+from publisher.content.model import wants_long_image
 from publisher.errors import NotFound
-from publisher.imaging.service import Rendered, long_image, wants_long_image
+from publisher.imaging.service import Rendered, long_image
 from publisher.newsroom import Newsroom
 from publisher.site.site import article_url
 from publisher.store.engine import read_session

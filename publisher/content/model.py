@@ -235,6 +235,12 @@ def _taxonomy(info: ValidationInfo) -> Taxonomy | None:
     return None
 
 
+def wants_long_image(meta: Mapping[str, Any]) -> bool:
+    """Kind long_image, or a long image attached in the front matter (`long_image: true | NAME`):
+    the one rule of which articles have a long image, asked by every channel and the site."""
+    return meta.get("kind") == "long_image" or bool(meta.get("long_image"))
+
+
 def channel_allowed(meta: Mapping[str, Any], channel: str) -> bool:
     """The front matter's `channels:` restriction, the one rule every stage asks: an article that
     lists channels goes to those only; one that lists none goes wherever it is scheduled."""

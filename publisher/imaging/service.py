@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,17 +32,17 @@ CACHE = Path("cache") / "images"
 _EXTENSION: dict[ImageFormat, str] = {"PNG": "png", "JPEG": "jpg"}
 
 
-def wants_long_image(meta: Mapping[str, Any]) -> bool:
-    """Kind long_image, or a long image attached in the front matter (`long_image: true | NAME`)."""
-    return meta.get("kind") == "long_image" or bool(meta.get("long_image"))
-
-
 def template_for(room: Newsroom, revision: Revision, name: str | None = None) -> Template:
+    """The template named, or the one the front matter names (`long_image: NAME`), or the column's."""
     meta = json.loads(revision.meta_json)
     attached = meta.get("long_image")
     if name is None and isinstance(attached, str):
         name = attached
-    return choose(room.root, (revision.column, room.column_name(revision.column)), name)
+    return column_template(room, revision.column, name)
+
+
+def column_template(room: Newsroom, column: str, name: str | None = None) -> Template:
+    return choose(room.root, (column, room.column_name(column)), name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +129,7 @@ def _covers_folder(room: Newsroom, revision: Revision, template: Template, site:
 
 def og_card(room: Newsroom, revision: Revision, site: str) -> bytes:
     """The Open Graph image (1200x630) of a revision: title and column branding."""
-    template = template_for(room, revision)
+    template = column_template(room, revision.column)
     path = _covers_folder(room, revision, template, site) / "og.png"
     if not path.is_file():
         card: Card = og_image(revision.title, room.column_name(revision.column), site, template)
@@ -140,7 +139,7 @@ def og_card(room: Newsroom, revision: Revision, site: str) -> bytes:
 
 def cover_sheet(room: Newsroom, revision: Revision, site: str) -> CoverSheet:
     """WeChat's two covers of a revision in one image, with their crops."""
-    template = template_for(room, revision)
+    template = column_template(room, revision.column)
     folder = _covers_folder(room, revision, template, site)
     path, facts = folder / "wechat-cover.png", folder / "wechat-cover.json"
     if path.is_file() and facts.is_file():

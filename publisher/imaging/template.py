@@ -11,6 +11,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -142,12 +143,21 @@ def load_template(path: Path, root: Path) -> Template:
 
 
 def templates(root: Path) -> dict[str, Template]:
+    """Every template of the newsroom, read again only when a template file changed (a site
+    build asks once per article)."""
     folder = root / TEMPLATE_FOLDER
+    paths = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    return dict(_read_templates(root, stamp))
+
+
+@lru_cache(maxsize=32)
+def _read_templates(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, Template], ...]:
     found = {DEFAULT_NAME: BUILTIN}
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.toml")):
-            found[path.stem] = load_template(path, root)
-    return found
+    for name, _mtime, _size in stamp:
+        path = root / TEMPLATE_FOLDER / name
+        found[path.stem] = load_template(path, root)
+    return tuple(found.items())
 
 
 def choose(root: Path, column_keys: tuple[str, ...], name: str | None = None) -> Template:

@@ -44,8 +44,9 @@ from publisher.channels.wechat.client import (
 from publisher.channels.wechat.images import cover_crops, prepare
 from publisher.channels.wechat.limits import check_article
 from publisher.channels.wechat.render import GeneratedCover, ImageRef, WechatRendition, render_article
+from publisher.content.model import wants_long_image
 from publisher.errors import Problem, PublisherError
-from publisher.imaging.service import cover_sheet, wants_long_image
+from publisher.imaging.service import cover_sheet
 from publisher.newsroom import Newsroom
 from publisher.review.checks import Subject
 from publisher.review.gate import Gate, publication_gate
