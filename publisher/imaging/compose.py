@@ -434,6 +434,7 @@ class Composer:
             stroke=1,
             after=round(self.gap * 0.6),
             balance=True,
+            line_height=round(f.title_size * 1.4),
         )
         if sheet.byline:
             out += self._text(

@@ -18,7 +18,7 @@ class Face(StrEnum):
 
 
 def font_path(face: Face) -> Path:
-    return pylopdf_fonts_zh_cn.serif_path() if face is Face.SERIF else pylopdf_fonts_zh_cn.sans_path()
+    return pylopdf_fonts_zh_cn.serif_path() if face == Face.SERIF else pylopdf_fonts_zh_cn.sans_path()
 
 
 def layout_engine() -> ImageFont.Layout:

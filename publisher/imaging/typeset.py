@@ -124,7 +124,11 @@ def typeset(
     *,
     first_indent: int = 0,
     justify: bool = True,
+    phrase_slack: float | None = 1.5,
 ) -> Layout:
+    """`phrase_slack`: the most room, in ems, a line may leave empty to keep the next phrase whole;
+    past it the phrase is cut at an allowed character (避头尾 still holds), as running Chinese
+    text is, so a justified line never gapes. None keeps every phrase whole (titles)."""
     text = autospace(clean(text))
     breaks = phrase_breaks(text)
     if not breaks or breaks[-1] != len(text):
@@ -143,6 +147,13 @@ def typeset(
         if end is None:  # the next phrase alone is wider than the line: cut it by characters
             inside = [*char_breaks(text, start, candidates[0]), candidates[0]]
             end = _farthest(inside, start, room, width)
+        elif (
+            phrase_slack is not None
+            and end < len(text)
+            and room - width(start, end) > phrase_slack * font.size
+        ):
+            following = breaks[bisect.bisect_right(breaks, end)]
+            end = _farthest(char_breaks(text, end, following), start, room, width) or end
         if end is None:  # not one allowed position fits: cut where the measure ends
             end = start + 1
             while end < len(text) and width(start, end + 1) <= room:
@@ -161,17 +172,20 @@ def typeset(
 def balanced(text: str, font: ImageFont.FreeTypeFont, measure: int, line_height: int) -> Layout:
     """A title's lines evened out: the narrowest measure that still takes no more lines, so the
     last line is not one lonely character."""
-    layout = typeset(text, font, measure, line_height, justify=False)
+    layout = typeset(text, font, measure, line_height, justify=False, phrase_slack=None)
     if len(layout.lines) < 2:
         return layout
     low, high = measure // 2, measure
     while high - low > 8:
         middle = (low + high) // 2
-        if len(typeset(text, font, middle, line_height, justify=False).lines) <= len(layout.lines):
+        if len(typeset(text, font, middle, line_height, justify=False, phrase_slack=None).lines) <= len(
+            layout.lines
+        ):
             high = middle
         else:
             low = middle
-    return Layout(typeset(text, font, high, line_height, justify=False).lines, measure, line_height, font)
+    lines = typeset(text, font, high, line_height, justify=False, phrase_slack=None).lines
+    return Layout(lines, measure, line_height, font)
 
 
 def _farthest(positions: list[int], start: int, room: int, width: Callable[[int, int], float]) -> int | None:
