@@ -62,6 +62,7 @@ class Piece:
     height: int
     paint: Paint
     texts: tuple[tuple[Layout, int, int], ...] = ()  # (layout, left, top within the piece)
+    photo: bool = False  # holds a picture of the article's own (more colours than type and rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +374,7 @@ class Composer:
             canvas.paste(image, (left, top), image)
 
         gap = round(self.gap * 0.4) if caption else self.gap
-        return [Piece(image.height + gap, paint), *caption]
+        return [Piece(image.height + gap, paint, photo=True), *caption]
 
     def rule(self) -> list[Piece]:
         def paint(canvas: Image.Image, draw: ImageDraw.ImageDraw, top: int) -> None:
@@ -535,6 +536,15 @@ def _encode_within(composer: Composer, group: list[Piece], limits: SegmentLimits
     """One group as image bytes under the byte limit: JPEG quality steps down, then the group
     is halved between pieces, then (one piece alone) the image is scaled down."""
     canvas = composer.paint(group)
+    if limits.format == "PNG" and not any(piece.photo for piece in group):
+        # Type, rules and a QR code hold a few inks and their anti-aliased edges: a 256-colour
+        # palette keeps them exact to the eye, and the PNG is a third the size and faster to write.
+        # The palette is chosen from every third pixel (a quarter of the cost), then mapped whole.
+        sample = canvas.resize(
+            (max(1, canvas.width // 3), max(1, canvas.height // 3)), Image.Resampling.NEAREST
+        )
+        palette = sample.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        canvas = canvas.quantize(palette=palette, dither=Image.Dither.NONE)
     for quality in (90, 82, 74) if limits.format == "JPEG" else (0,):
         data = _encode(canvas, limits.format, quality)
         if limits.max_bytes is None or len(data) <= limits.max_bytes:
@@ -545,7 +555,8 @@ def _encode_within(composer: Composer, group: list[Piece], limits: SegmentLimits
             composer, group[middle:], limits
         )
     while True:
-        canvas = canvas.resize((canvas.width * 3 // 4, canvas.height * 3 // 4), Image.Resampling.LANCZOS)
+        size = (canvas.width * 3 // 4, canvas.height * 3 // 4)
+        canvas = canvas.convert("RGB").resize(size, Image.Resampling.LANCZOS)
         data = _encode(canvas, limits.format, 74)
         if limits.max_bytes is None or len(data) <= limits.max_bytes or canvas.width < 64:
             return [(Segment(data, canvas.width, canvas.height, limits.format),)]
@@ -554,9 +565,9 @@ def _encode_within(composer: Composer, group: list[Piece], limits: SegmentLimits
 def _encode(canvas: Image.Image, fmt: ImageFormat, quality: int) -> bytes:
     out = io.BytesIO()
     if fmt == "JPEG":
-        canvas.save(out, "JPEG", quality=quality, optimize=True, progressive=True, subsampling=0)
+        canvas.save(out, "JPEG", quality=quality, subsampling=0)
     else:
-        canvas.save(out, "PNG", optimize=False, compress_level=6)
+        canvas.save(out, "PNG", compress_level=3)
     return out.getvalue()
 
 
