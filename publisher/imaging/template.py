@@ -160,6 +160,18 @@ def _read_templates(root: Path, stamp: tuple[tuple[str, int, int], ...]) -> tupl
     return tuple(found.items())
 
 
+def template_problems(root: Path) -> list[Problem]:
+    """Every problem of every template file, for `publisher check` (one round, all files)."""
+    folder = root / TEMPLATE_FOLDER
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            load_template(path, root)
+        except ConfigError as exc:
+            problems += exc.problems
+    return problems
+
+
 def choose(root: Path, column_keys: tuple[str, ...], name: str | None = None) -> Template:
     """The named template, or the first whose columns include the article's, or the default."""
     found = templates(root)
