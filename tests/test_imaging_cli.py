@@ -14,7 +14,6 @@ from publisher.checkup import checkup
 from publisher.cli import app
 from publisher.imaging.service import long_image
 from publisher.imaging.template import load_template
-from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.scaffold import Answers, init_newsroom
 from publisher.store.engine import read_session
