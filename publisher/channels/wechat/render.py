@@ -128,7 +128,9 @@ def render_article(
     images = list(images)
     title = str(meta.get("title", ""))
     if long_image:
-        segments = "\n\n".join(
+        # One paragraph of images: they stack edge to edge as one picture (a lone image would be
+        # a figure with a caption and margins, cutting the long image into visible pieces).
+        segments = "".join(
             f"![{title}（长图 {n}/{len(long_image)}）]({segment.ref})"
             for n, segment in enumerate(long_image, 1)
         )
