@@ -3,6 +3,7 @@ by revision and template hash, and clear errors instead of tracebacks."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,28 @@ def test_a_new_newsroom_comes_with_a_long_image_template(tmp_path: Path) -> None
     template = load_template(tmp_path / "new" / "channels" / "templates" / "default.toml", tmp_path / "new")
     assert template.settings.source == "示例市人民代表大会常务委员会办公厅"
     assert "{editor}" in " ".join(template.settings.footer)
+
+
+def test_cards_draws_the_covers_of_an_article_without_one_and_review_show_lists_its_images(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert runner.invoke(app, ["ingest"], env=env).exit_code == 0
+    result = runner.invoke(app, ["image", "cards", "draw-me", "--out", str(tmp_path)], env=env)
+    assert result.exit_code == 0, result.output
+    with (
+        Image.open(tmp_path / "draw-me-og.png") as og,
+        Image.open(tmp_path / "draw-me-wechat-cover.png") as wx,
+    ):
+        assert og.size == (1200, 630) and wx.size == (900, 383 * 2)
+    covered = runner.invoke(app, ["image", "cards", "article-1", "--out", str(tmp_path / "c")], env=env)
+    assert covered.exit_code == 0 and "has a cover of its own" in covered.output
+
+    root = Path(env["PUBLISHER_NEWSROOM"])
+    meta = base_meta("draw-me", title="座谈会长图", kind="long_image")
+    write_article(root / "content", "draw-me.md", meta, BODY)
+    assert runner.invoke(app, ["ingest"], env=env).exit_code == 0
+    shown = runner.invoke(app, ["review", "show", "draw-me", "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    images = [Path(p) for p in json.loads(shown.stdout)["images"]]
+    assert [p.name.split("-")[-1] for p in images] == [images[0].name.split("-")[-1], "cover.png", "og.png"]
+    assert all(p.is_file() for p in images) and images[0].suffix == ".png"

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from publisher.articles import history
+from publisher.articles import assets_of, history
 from publisher.channels.kinds import ImageLimits, WebsiteSettings
 from publisher.content.model import wants_long_image
 from publisher.errors import NotFound
-from publisher.imaging.service import Rendered, long_image
+from publisher.imaging.service import Rendered, cover_sheet, long_image, og_card
 from publisher.newsroom import Newsroom
 from publisher.site.site import article_url
 from publisher.store.engine import read_session
@@ -99,6 +99,39 @@ def preview(
         shutil.copyfile(path, part)
         written.append(part)
     return written
+
+
+def cards(room: Newsroom, slug: str, *, revision: str | None = None, out: Path | None = None) -> list[Path]:
+    """`publisher image cards`: the covers an article without one would get, as files to look at:
+    WeChat's cover sheet (2.35:1 above, 1:1 below) and the website's Open Graph image."""
+    folder = out or room.var_dir / "preview" / "cards"
+    with read_session(room.engine) as session:
+        chosen = pick_revision(session, slug, revision)
+        has_cover = any(a.role == "cover" for a in assets_of(session, chosen.id))
+    if has_cover:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    site = next(
+        (c.title for c in room.channels.channels.values() if isinstance(c.settings, WebsiteSettings)),
+        room.settings.newsroom.name,
+    )
+    wechat, og = folder / f"{slug}-wechat-cover.png", folder / f"{slug}-og.png"
+    wechat.write_bytes(cover_sheet(room, chosen, room.settings.newsroom.name).card.data)
+    og.write_bytes(og_card(room, chosen, site))
+    return [wechat, og]
+
+
+def for_review(room: Newsroom, slug: str, revision_id: str) -> list[Path]:
+    """The images a reviewer of this revision should see beside its text: its long image, and the
+    covers drawn for it when it has none."""
+    shown: list[Path] = []
+    with read_session(room.engine) as session:
+        chosen = pick_revision(session, slug, revision_id)
+        meta = json.loads(chosen.meta_json)
+    if wants_long_image(meta):
+        target = room.var_dir / "preview" / "long-image" / f"{slug}-{revision_id[:12]}.png"
+        shown += preview(room, slug, revision=revision_id, out=target)
+    return shown + cards(room, slug, revision=revision_id)
 
 
 def after_approval(room: Newsroom, slug: str, actor: str) -> None:

@@ -45,3 +45,27 @@ def long_cmd(
         written = preview(room, slug, revision=revision, template=template, out=out, max_height=max_height)
     for path in written:
         console.print(f"长图已生成 / long image written: {path}")
+
+
+@app.command("cards")
+def cards_cmd(
+    slug: Annotated[str, typer.Argument(help="稿件 slug / the article's slug")],
+    newsroom: NewsroomOpt = Path("."),
+    revision: Annotated[
+        str | None,
+        typer.Option(help="版本号或版本 id 前缀 / revision number or id prefix (default: the current one)"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="输出目录 / folder (default var/preview/cards)")
+    ] = None,
+) -> None:
+    """稿件没有封面时生成的封面与分享图 / the covers and share card drawn for an article without a cover."""
+    from publisher.channels.long_images import cards
+
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        written = cards(room, slug, revision=revision, out=out)
+    if not written:
+        console.print("稿件有自己的封面，不生成 / the article has a cover of its own: nothing is drawn")
+    for path in written:
+        console.print(f"已生成 / written: {path}")
