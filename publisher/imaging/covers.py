@@ -86,7 +86,10 @@ def _panel(
 
 def _png(image: Image.Image) -> Card:
     out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
+    # Two inks on one ground: a palette keeps the card exact and small; zlib's "optimize" pass would
+    # cost ten times the drawing.
+    flat = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    flat.save(out, "PNG", compress_level=6)
     return Card(out.getvalue(), image.width, image.height)
 
 

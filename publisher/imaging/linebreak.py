@@ -12,7 +12,7 @@ text-autospace does, so "第3次" reads 第 3 次 instead of crowding the digit.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import budoux
 
@@ -62,8 +62,10 @@ def may_break(text: str, at: int) -> bool:
     return not (_WORD_CHAR.match(before) and _WORD_CHAR.match(after))
 
 
-def phrase_breaks(text: str) -> list[int]:
-    """Positions where a line may end and keep phrases whole: BudouX's boundaries that may_break allows."""
+@lru_cache(maxsize=4096)
+def phrase_breaks(text: str) -> tuple[int, ...]:
+    """Positions where a line may end and keep phrases whole: BudouX's boundaries that may_break
+    allows. Remembered: a title is set at several sizes and widths before it fits."""
     positions: list[int] = []
     at = 0
     for phrase in _parser().parse(text):
@@ -74,7 +76,7 @@ def phrase_breaks(text: str) -> list[int]:
     for index, char in enumerate(text):
         if char in BREAKABLE_SPACES and may_break(text, index + 1):
             positions.append(index + 1)
-    return sorted(set(positions))
+    return tuple(sorted(set(positions)))
 
 
 def char_breaks(text: str, start: int, end: int) -> list[int]:

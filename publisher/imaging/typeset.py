@@ -130,7 +130,7 @@ def typeset(
     past it the phrase is cut at an allowed character (避头尾 still holds), as running Chinese
     text is, so a justified line never gapes. None keeps every phrase whole (titles)."""
     text = autospace(clean(text))
-    breaks = phrase_breaks(text)
+    breaks = list(phrase_breaks(text))
     if not breaks or breaks[-1] != len(text):
         breaks.append(len(text))
 
