@@ -24,6 +24,7 @@ from publisher.imaging.template import Template
 from publisher.imaging.typeset import Layout, Line, balanced, typeset
 
 ImageFormat = Literal["PNG", "JPEG"]
+PICTURE_STRIP = 120  # pixels: how finely a picture may be cut between segments
 Paint = Callable[[Image.Image, ImageDraw.ImageDraw, int], None]  # (canvas, draw, top)
 
 
@@ -99,6 +100,7 @@ class Composer:
         self.line = round(f.body_size * f.line_height)
         self.small_line = round(self.small_size * f.line_height)
         self.gap = round(f.body_size * f.paragraph_spacing)
+        self._segment_height: int | None = None  # set by compose() / place() for one sheet
 
     # -- pieces ------------------------------------------------------------------------------------
     def _text(
@@ -129,7 +131,7 @@ class Composer:
         fill = colour or self.c.text
         left = self.s.margin + indent
         pieces = []
-        chunk = self._max_lines(height)
+        chunk = self._max_lines()
         lines = layout.lines
         for start in range(0, len(lines), chunk):
             part = Layout(
@@ -148,11 +150,11 @@ class Composer:
             )
         return pieces
 
-    def _max_lines(self, line_height: int) -> int:
-        limit = self._segment_height
-        return max(1, (limit - 2 * self.s.padding) // line_height) if limit else 1_000_000
-
-    _segment_height: int | None = None
+    def _max_lines(self) -> int:
+        """Lines per piece. When the image is cut into segments, a piece per line: segments are
+        shown edge to edge, so a cut may fall after any line and a segment is filled to its
+        limit instead of leaving a paragraph's height of blank paper above the next one."""
+        return 1 if self._segment_height else 1_000_000
 
     def banner(self, sheet: Sheet) -> list[Piece]:
         s = self.s
@@ -357,8 +359,7 @@ class Composer:
                 image = opened.convert("RGBA")
         except (UnidentifiedImageError, OSError):
             return []
-        limit = (self._segment_height or 10**9) - 2 * self.s.padding
-        scale = min(self.measure / image.width, limit / image.height, 2.0)
+        scale = min(self.measure / image.width, 2.0)
         image = image.resize(
             (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
             Image.Resampling.LANCZOS,
@@ -369,12 +370,23 @@ class Composer:
             if block.alt
             else []
         )
+        # Cut into strips when the image is cut into segments: a picture is no line of text, and
+        # the segments are shown edge to edge, so a strip boundary is never seen.
+        strip = PICTURE_STRIP if self._segment_height else image.height
+        pieces = []
+        for y in range(0, image.height, strip):
+            band = image.crop((0, y, image.width, min(image.height, y + strip)))
 
-        def paint(canvas: Image.Image, draw: ImageDraw.ImageDraw, top: int) -> None:
-            canvas.paste(image, (left, top), image)
+            def paint(
+                canvas: Image.Image, draw: ImageDraw.ImageDraw, top: int, band: Image.Image = band
+            ) -> None:
+                canvas.paste(band, (left, top), band)
 
+            pieces.append(Piece(band.height, paint, photo=True))
         gap = round(self.gap * 0.4) if caption else self.gap
-        return [Piece(image.height + gap, paint, photo=True), *caption]
+        last = pieces[-1]
+        pieces[-1] = Piece(last.height + gap, last.paint, photo=True)
+        return [*pieces, *caption]
 
     def rule(self) -> list[Piece]:
         def paint(canvas: Image.Image, draw: ImageDraw.ImageDraw, top: int) -> None:
@@ -525,11 +537,13 @@ def _cut(pieces: list[Piece], max_height: int | None) -> list[list[Piece]]:
     height = 0
     for piece in pieces:
         if groups[-1] and height + piece.height > max_height:
+            if piece.paint is _nothing:
+                continue  # blank space at a cut: the segments meet edge to edge, it would show as a gap
             groups.append([])
             height = 0
         groups[-1].append(piece)
         height += piece.height
-    return groups
+    return [group for group in groups if group]
 
 
 def _encode_within(composer: Composer, group: list[Piece], limits: SegmentLimits) -> list[tuple[Segment]]:
