@@ -100,3 +100,14 @@ def test_the_qr_code_decodes_back_to_the_article_url() -> None:
     with Image.open(io.BytesIO(segment.data)) as image:
         found = [code.text for code in zxingcpp.read_barcodes(image.convert("RGB"))]
     assert found == [URL]
+
+
+def test_a_banner_image_fills_the_banner(tmp_path: Path) -> None:
+    Image.new("RGB", (400, 100), (20, 120, 60)).save(tmp_path / "banner.png")
+    (tmp_path / "t.toml").write_text('banner_image = "banner.png"\nbanner_height = 160\n', encoding="utf-8")
+    template = load_template(tmp_path / "t.toml", tmp_path)
+    (segment,) = Composer(template).compose(sheet()).segments
+    with Image.open(io.BytesIO(segment.data)) as image:
+        corner = image.convert("RGB").getpixel((5, 5))
+        assert isinstance(corner, tuple) and abs(corner[1] - 120) < 8 and corner[0] < 40
+    assert template.sha256 != BUILTIN.sha256

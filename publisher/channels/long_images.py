@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from publisher.articles import assets_of, history
 from publisher.channels.kinds import ImageLimits, WebsiteSettings
-from publisher.content.model import wants_long_image
+from publisher.content.model import channel_allowed, wants_long_image
 from publisher.errors import NotFound
 from publisher.imaging.service import Rendered, cover_sheet, long_image, og_card
 from publisher.newsroom import Newsroom
@@ -146,10 +146,11 @@ def after_approval(room: Newsroom, slug: str, actor: str) -> None:
             )
         )
         latest = next((r for r in reversed(revisions) if r.id in approved), None)
-        if latest is None or not wants_long_image(json.loads(latest.meta_json)):
+        meta = json.loads(latest.meta_json) if latest is not None else {}
+        if latest is None or not wants_long_image(meta):
             return
         for channel in room.channels.channels.values():
             limits = channel.settings.image_limits()
-            if channel.enabled and limits is not None:
+            if channel.enabled and limits is not None and channel_allowed(meta, channel.name):
                 rendered = render_for(room, session, latest, limits)
                 log.info("long image of %s for %s: %d file(s)", slug, channel.name, len(rendered.paths))
