@@ -144,7 +144,8 @@ def load_template(path: Path, root: Path) -> Template:
 
 def templates(root: Path) -> dict[str, Template]:
     """Every template of the newsroom, read again only when a template file changed (a site
-    build asks once per article)."""
+    build asks once per article). A banner image replaced in place is seen once its template
+    file is touched, or by the next process."""
     folder = root / TEMPLATE_FOLDER
     paths = sorted(folder.glob("*.toml")) if folder.is_dir() else []
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
