@@ -15,6 +15,7 @@ from publisher import ingest
 from publisher.channels.registry import load_channels
 from publisher.config import CONFIG_FILE, Paths, salvage_settings
 from publisher.errors import Problem
+from publisher.imaging.template import template_problems
 from publisher.newsroom import Newsroom
 from publisher.review.checks import check_lists
 
@@ -50,4 +51,5 @@ def checkup(root: Path, progress: Callable[[int], None] | None = None) -> Checku
     report = ingest.check(room, progress=progress)
     problems += report.problems
     problems += check_lists(room.root / settings.paths.review, room.root)
+    problems += template_problems(room.root)
     return Checkup(problems, report, len(room.channels.channels))

@@ -19,6 +19,7 @@ from functools import singledispatch
 from pathlib import Path
 
 import httpx
+from PIL import ImageFont
 from pydantic import BaseModel
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +28,7 @@ from sqlmodel import Session, col, select
 from publisher.channels.kinds import PartnerSettings, WechatSettings
 from publisher.channels.registry import Channel
 from publisher.config import NotifySettings, ReviewStage, UserSeed
+from publisher.imaging.fonts import Face, font_path, layout_engine
 from publisher.newsroom import Newsroom
 from publisher.review.staffing import Person, Severity, person_of
 from publisher.review.staffing import staffing as review_staffing
@@ -342,8 +344,9 @@ def check_staffing(room: Newsroom) -> list[Finding]:
 
 # -- this machine ------------------------------------------------------------------------------------
 def check_previews() -> list[Finding]:
-    """Previews and long images need a CJK font and a browser; publishing does not."""
-    found: list[Finding] = []
+    """Browser previews need a system CJK font and a browser; publishing does not. Long images
+    and covers are set in the fonts the install ships, never a system font."""
+    found: list[Finding] = [_image_fonts()]
     fonts = ""
     if shutil.which("fc-list"):
         fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=10).stdout
@@ -354,7 +357,7 @@ def check_previews() -> list[Finding]:
             Finding(
                 "中文字体 / CJK fonts",
                 Level.WARNING,
-                "未找到中文字体，预览和长图会缺字 / no CJK font: install e.g. fonts-noto-cjk",
+                "未找到中文字体，浏览器预览会缺字 / no CJK font for browser previews: install e.g. fonts-noto-cjk",
             )
         )
     browsers = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -373,6 +376,20 @@ def check_previews() -> list[Finding]:
             )
         )
     return found
+
+
+def _image_fonts() -> Finding:
+    missing = [face.value for face in Face if not font_path(face).is_file()]
+    if missing:
+        return Finding(
+            "长图字体 / long-image fonts",
+            Level.WARNING,
+            f"缺少 {', '.join(missing)}，请重新安装 / missing: reinstall publisher (pylopdf-fonts-zh-cn)",
+        )
+    engine = "libraqm" if layout_engine() is ImageFont.Layout.RAQM else "basic"
+    return Finding(
+        "长图字体 / long-image fonts", Level.OK, f"Noto Sans SC / Serif SC，排版 / layout: {engine}"
+    )
 
 
 def check_disk(room: Newsroom) -> list[Finding]:

@@ -74,6 +74,7 @@ def _files(answers: Answers, now: datetime) -> dict[str, str]:
         "channels/website.toml": t.WEBSITE_TOML.format(**fields),
         "channels/site-feed.toml": t.FEED_TOML.format(**fields),
         "channels/wechat.toml": t.WECHAT_TOML.format(**fields),
+        "channels/templates/default.toml": t.LONG_IMAGE_TEMPLATE_TOML.format(**fields),
         "channels/partner-push.toml": t.PARTNER_PUSH_TOML,
         "channels/partner-pull.toml": t.PARTNER_PULL_TOML,
         "schedules/key-dates.toml": t.KEY_DATES_TOML.format(**fields),

@@ -279,9 +279,46 @@ mass_send = false
 # 静默时段（本地时间）是一个列表 / quiet hours are a LIST of "HH:MM-HH:MM" windows.
 quiet_hours = ["23:00-06:30"]
 max_articles = 8
-# 草稿须有封面；稿件没有封面时使用这张 / used when an article has no cover.
+# 草稿须有封面；稿件没有封面时按标题和栏目生成封面（generated_cover = false 则用这张）。
+# An article without a cover gets covers drawn from its title and column; with
+# generated_cover = false this one stands in.
 default_cover = "channels/assets/wechat-default-cover.jpg"
+generated_cover = true
+# 长图分段的最大高度（像素），每段为 1 MB 以内的 JPEG / a long image goes up in segments this tall.
+long_image_height = 4000
 source_url = "https://{domain}/articles/{{slug}}.html"
+"""
+
+LONG_IMAGE_TEMPLATE_TOML = """\
+# 长图模板 / the long-image template (publisher image long SLUG; kind: long_image articles).
+# 另建 channels/templates/NAME.toml 并写 columns = ["栏目键"] 即为某栏目专用。
+# Another file here with columns = ["key"] serves those columns; this one serves the rest.
+title = "默认长图"
+width = 1080
+margin = 72
+banner_text = "{{column}}"
+source = "{full_name}办公厅"
+# 可用 / fields: {{source}} {{editor}} {{authors}} {{date}} {{url}} {{review}}; 值为空的行不显示。
+footer = ["来源：{{source}}", "责任编辑：{{editor}}", "{{review}}"]
+review_line = "本文经三审三校后发布"
+qr = true
+qr_caption = "扫码阅读全文"
+
+[colours]
+background = "#fffdf8"
+text = "#1f1f1f"
+heading = "#7d1212"
+accent = "#a61b1b"
+muted = "#5c5c5c"
+banner = "#a61b1b"
+banner_text = "#ffffff"
+
+[fonts]
+# sans = Noto Sans SC, serif = Noto Serif SC (随软件安装 / installed with publisher)
+body = "sans"
+heading = "serif"
+title = "serif"
+body_size = 34
 """
 
 PARTNER_PUSH_TOML = """\

@@ -48,6 +48,7 @@ UNITS: dict[str, int] = {
     "publisher.site.quick_markdown": CONTENT,
     "publisher.site.media": CONTENT,
     "publisher.channels": RENDER,
+    "publisher.imaging": RENDER,  # long images and covers: read by the channels and the site
     "publisher.supply": RENDER,  # packaging and the partner performer: a channel kind
     "publisher.schedule": SCHEDULE,
     # The quiet-hours rule (a pure module of times and windows): the schedules and a channel's own

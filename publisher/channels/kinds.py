@@ -8,6 +8,7 @@ Each model is bound to its kind by a `ChannelKind` at the end, which pyproject.t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -23,6 +24,19 @@ _WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 # takes the old one down and publishes the corrected one.
 CorrectionPolicy = Literal["replace", "note", "republish"]
 
+# WeChat takes body images (a long image's segments among them) as JPEG or PNG under 1 MB.
+WECHAT_BODY_IMAGE_MAX_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ImageLimits:
+    """What a channel takes as one image of a long image (publisher/imaging): the tallest
+    segment, the most bytes, the format. None: no limit."""
+
+    max_height: int | None = None
+    max_bytes: int | None = None
+    format: Literal["PNG", "JPEG"] = "PNG"
+
 
 class KindSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -30,6 +44,14 @@ class KindSettings(BaseModel):
     def correction_policy(self) -> CorrectionPolicy | None:
         """None: the kind follows corrections itself (partners: supply/service.py) or not at all."""
         return None
+
+    def image_limits(self) -> ImageLimits | None:
+        """How the kind shows long images (长图); None: it shows none."""
+        return None
+
+    def generates_cards(self) -> bool:
+        """Whether an article without a cover gets a generated cover or share card here."""
+        return False
 
 
 class WebsiteSettings(KindSettings):
@@ -40,9 +62,17 @@ class WebsiteSettings(KindSettings):
     release: Literal["approved", "scheduled"] = "approved"
     output: str = "public"
     page_size: int = Field(default=20, ge=1, le=200)
+    # An article without a cover gets an Open Graph image (1200x630) drawn from its title and column.
+    og_image: bool = True
 
     def correction_policy(self) -> CorrectionPolicy | None:
         return "replace"
+
+    def image_limits(self) -> ImageLimits | None:
+        return ImageLimits(format="PNG")  # one image, as tall as it is; text stays sharp in PNG
+
+    def generates_cards(self) -> bool:
+        return self.og_image
 
 
 class FeedSettings(KindSettings):
@@ -72,6 +102,11 @@ class WechatSettings(KindSettings):
     max_articles: int = Field(default=8, ge=1, le=8)
     # draft/add needs a cover for every article; used when an article has none (newsroom-relative).
     default_cover: str | None = None
+    # An article without a cover gets its covers (2.35:1 and 1:1) drawn from its title and column;
+    # false: default_cover stands in, as before.
+    generated_cover: bool = True
+    # A long image goes up as segments no taller than this (pixels), each a JPEG under 1 MB.
+    long_image_height: int = Field(default=4000, ge=1000, le=20000)
     # 阅读原文: "{slug}" is replaced by the article's slug.
     source_url: str | None = Field(default=None, pattern=r"^https?://")
     open_comment: bool = False
@@ -91,6 +126,12 @@ class WechatSettings(KindSettings):
 
     def correction_policy(self) -> CorrectionPolicy | None:
         return self.on_correction
+
+    def image_limits(self) -> ImageLimits | None:
+        return ImageLimits(self.long_image_height, WECHAT_BODY_IMAGE_MAX_BYTES, "JPEG")
+
+    def generates_cards(self) -> bool:
+        return self.generated_cover
 
     @property
     def push_limit(self) -> int:

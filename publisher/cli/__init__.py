@@ -13,6 +13,7 @@ from publisher.cli import (
     db_cmd,
     doctor_cmd,
     engine_cmd,
+    image_cmd,
     login_cmd,
     notify_cmd,
     plan_cmd,
@@ -48,6 +49,7 @@ app.add_typer(review_cmd.app, name="review")
 plan_cmd.register(app)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(wechat_cmd.app, name="wechat")
+app.add_typer(image_cmd.app, name="image")
 app.add_typer(supply_cmd.app, name="supply")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(notify_cmd.app, name="notify")

@@ -192,10 +192,14 @@ def queue(
 @app.command("show")
 def show_(slug: str, newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
     """一篇稿件的审核情况 / every stage: who, when, comment, and what is open."""
+    from publisher.channels.long_images import for_review
+
     with staff_errors():
         room = open_newsroom(newsroom)
         with read_session(room.engine) as session:
             st = queries.status(session, slug)
+        # What readers will see besides the text (long image, drawn covers) is reviewed too.
+        images = for_review(room, slug, st.revision.id)
     tz = room.settings.tz
     if as_json:
         print_json(
@@ -218,6 +222,7 @@ def show_(slug: str, newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False
                 ],
                 "warnings": [w.as_dict() for w in st.warnings],
                 "acknowledged": st.acknowledged,
+                "images": [str(p) for p in images],
                 "history": [
                     {
                         "revision": r.id,
@@ -255,6 +260,8 @@ def show_(slug: str, newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False
     for w in st.warnings:
         by = st.acknowledged.get(w.code)
         console.print(f"  [yellow]警告[/] {escape(str(w))}" + (f"（已由 {by} 确认）" if by else "（未确认）"))
+    for path in images:
+        console.print(f"  图片 / image: {path}")
     if st.acts:
         console.print("审核记录 / history:")
         for r, a in st.acts:

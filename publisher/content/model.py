@@ -19,7 +19,9 @@ from pydantic import (
 
 from publisher.tomlproblems import did_you_mean
 
-Kind = Literal["news", "meeting_report", "interpretation", "feature", "notice", "video"]
+# long_image: the article is told as a long image (长图); WeChat posts the image, the website shows
+# it with the full text beneath (publisher/imaging).
+Kind = Literal["news", "meeting_report", "interpretation", "feature", "notice", "video", "long_image"]
 SeriesStage = Literal["inspection", "inquiry", "evaluation", "rectification", "other"]
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -122,6 +124,9 @@ class ArticleMeta(BaseModel):
     video: Video | None = None
     channels: list[str] | None = None
     embargo: datetime | None = None  # not to be published, on any channel, before this moment
+    # A long image (长图) rendered from the approved revision and shown with the article: true, or
+    # the name of a template in channels/templates/. Kind long_image has one whatever this says.
+    long_image: bool | str | None = None
 
     @field_validator("slug")
     @classmethod
@@ -228,6 +233,12 @@ def _taxonomy(info: ValidationInfo) -> Taxonomy | None:
         if isinstance(value, Taxonomy):
             return value
     return None
+
+
+def wants_long_image(meta: Mapping[str, Any]) -> bool:
+    """Kind long_image, or a long image attached in the front matter (`long_image: true | NAME`):
+    the one rule of which articles have a long image, asked by every channel and the site."""
+    return meta.get("kind") == "long_image" or bool(meta.get("long_image"))
 
 
 def channel_allowed(meta: Mapping[str, Any], channel: str) -> bool:

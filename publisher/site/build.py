@@ -33,6 +33,7 @@ from publisher.site import media
 from publisher.site.deploy import Manifest, Releases, link_or_copy, write_staged
 from publisher.site.feeds import FeedInfo, feed_outputs
 from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
+from publisher.site.images import image_outputs
 from publisher.site.media import Source
 from publisher.site.select import Item, Selection, load_current, load_shown, select_items
 from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page, warm_up
@@ -195,6 +196,7 @@ def _build_site(
         tz=room_settings.tz,
         columns=tuple((c.key, c.name, c.description) for c in room_settings.columns),
         feeds=bool(feed_channels),
+        cards=settings.generates_cards(),
     )
     fragments = fragment_cache(room, channel)
     every_item: dict[str, Item] = {i.revision_id: i for i in selection.items}
@@ -203,6 +205,7 @@ def _build_site(
     outputs: list[Output] = []
     if "website" in targets:
         outputs.extend(Website(info, selection.items, fragments, updated).outputs(keys))
+        outputs.extend(image_outputs(room, info, settings.image_limits(), selection.items))
     if "feeds" in targets:
         for feed in feed_channels:
             fs = cast(FeedSettings, feed.settings)

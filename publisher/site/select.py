@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
-from publisher.content.model import channel_refusal
+from publisher.content.model import channel_refusal, wants_long_image
 from publisher.review.gate import Gate, embargo_holds
 from publisher.site.media import Source
 from publisher.store.batch import in_chunks
@@ -43,6 +43,8 @@ class Item:
     series: dict[str, Any] | None
     video: dict[str, Any] | None
     sources: tuple[Source, ...]
+    # A long image shown with the text: True, or the template the front matter names.
+    long_image: bool | str = False
 
     @property
     def cover(self) -> Source | None:
@@ -300,5 +302,6 @@ def _item(row: Current, meta: dict[str, Any]) -> Item:
         series=meta.get("series"),
         video=meta.get("video"),
         sources=row.sources,
+        long_image=(meta.get("long_image") or True) if wants_long_image(meta) else False,
     )
     return item

@@ -40,6 +40,7 @@ KIND_LABELS = {
     "feature": "人物风采",
     "notice": "通知公告",
     "video": "视频",
+    "long_image": "长图",
 }
 STAGE_LABELS = {
     "inspection": "执法检查",
@@ -71,6 +72,7 @@ class SiteInfo:
     tz: ZoneInfo
     columns: tuple[tuple[str, str, str], ...]  # key, name, description
     feeds: bool  # whether a feed channel publishes beside this site
+    cards: bool = False  # an article without a cover gets a generated Open Graph image
 
 
 @cache
@@ -135,6 +137,18 @@ def render_page(template: str, context: dict[str, Any], fragment: Fragment | Non
 
 def article_url(slug: str) -> str:
     return f"/articles/{slug}.html"
+
+
+def long_image_url(slug: str, revision_id: str) -> str:
+    """An article's long image: named by revision, so a corrected revision is a new file."""
+    return f"/images/long/{slug}-{revision_id[:12]}.png"
+
+
+def og_image_url(slug: str, title: str, column: str) -> str:
+    """A share card shows the title and the column only: named by them, so a correction of the
+    text keeps the card (and its address) as it was."""
+    drawn = hashlib.sha256(f"{title}\0{column}".encode()).hexdigest()[:12]
+    return f"/images/og/{slug}-{drawn}.png"
 
 
 def column_url(key: str, page: int = 1) -> str:
@@ -271,11 +285,19 @@ class Website:
         """What of the site's settings an article page shows besides the site context."""
         if self._info_key is None:
             info = self.info
-            self._info_key = key_of("info", code_hash(), str(info.tz), info.base_url, info.columns, MEDIA_URL)
+            self._info_key = key_of(
+                "info", code_hash(), str(info.tz), info.base_url, info.columns, MEDIA_URL, info.cards
+            )
         return self._info_key
 
     def _with_page(self, url: str, context: dict[str, Any]) -> dict[str, Any]:
-        context["page"] = {"home": False, "column": None, "description": None, **context.get("page", {})}
+        context["page"] = {
+            "home": False,
+            "column": None,
+            "description": None,
+            "og_image": None,
+            **context.get("page", {}),
+        }
         context["page"]["url"] = url
         context["page"]["canonical"] = self.info.base_url + url
         return context
@@ -457,8 +479,19 @@ class Website:
                 "next": self.entry(parts[pos + 1]) if pos + 1 < len(parts) else None,
             }
         updated = self.updated.get(item.slug)
+        cover = self.cover(item)
+        share = (
+            cover["src"]
+            if cover
+            else (og_image_url(item.slug, item.title, item.column) if self.info.cards else None)
+        )
         context = {
-            "page": {"title": item.title, "column": item.column, "description": item.summary},
+            "page": {
+                "title": item.title,
+                "column": item.column,
+                "description": item.summary,
+                "og_image": self.info.base_url + share if share else None,
+            },
             "article": {
                 **self.entry(item),
                 "kind": KIND_LABELS.get(item.kind, item.kind),
@@ -467,8 +500,15 @@ class Website:
                 "authors": list(item.authors),
                 "editor": item.editor,
                 "tags": list(item.tags),
-                "cover": self.cover(item),
+                "cover": cover,
                 "video": item.video,
+                # The long image leads an article of kind long_image; one attached follows the text.
+                "long_image": {
+                    "src": long_image_url(item.slug, item.revision_id),
+                    "first": item.kind == "long_image",
+                }
+                if item.long_image
+                else None,
                 "updated": show_date(updated, self.info.tz) if updated else None,
                 "updated_datetime": w3c(updated, self.info.tz) if updated else None,
             },

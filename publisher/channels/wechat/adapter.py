@@ -28,11 +28,12 @@ from typing import Any
 
 import requests
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from wechatpy.exceptions import WeChatClientException
 
 from publisher import articles
 from publisher.channels.kinds import WechatSettings
+from publisher.channels.long_images import render_for
 from publisher.channels.registry import Channel
 from publisher.channels.wechat.client import (
     ApiClient,
@@ -42,8 +43,10 @@ from publisher.channels.wechat.client import (
 )
 from publisher.channels.wechat.images import cover_crops, prepare
 from publisher.channels.wechat.limits import check_article
-from publisher.channels.wechat.render import ImageRef, WechatRendition, render_article
+from publisher.channels.wechat.render import GeneratedCover, ImageRef, WechatRendition, render_article
+from publisher.content.model import wants_long_image
 from publisher.errors import Problem, PublisherError
+from publisher.imaging.service import cover_sheet
 from publisher.newsroom import Newsroom
 from publisher.review.checks import Subject
 from publisher.review.gate import Gate, publication_gate
@@ -217,18 +220,44 @@ class WechatAdapter:
         headline: bool = False,
     ) -> WechatRendition:
         """Pure: the same revision, images and settings give the same rendition (and sha256)."""
-        if assets is None:
-            with read_session(self.room.engine) as session:
+        meta = json.loads(revision.meta_json)
+        with read_session(self.room.engine) as session:
+            if assets is None:
                 assets = [ImageRef(a.ref, a.role, a.sha256) for a in articles.assets_of(session, revision.id)]
+            segments = self._long_image(session, revision, meta)
         return render_article(
-            json.loads(revision.meta_json),
+            meta,
             revision.body,
             assets,
             self.settings,
             revision_id=revision.id,
             priority=priority,
             headline=headline,
+            long_image=segments,
+            generated_cover=self._generated_cover(revision, assets),
         )
+
+    def _stored(self, data: bytes) -> str:
+        """Generated images go into the blob store like a revision's own: uploads read them by hash."""
+        sha = hashlib.sha256(data).hexdigest()
+        self.room.blobs.put(sha, data)
+        return sha
+
+    def _long_image(self, session: Session, revision: Revision, meta: dict[str, Any]) -> list[ImageRef]:
+        limits = self.settings.image_limits()
+        if limits is None or not wants_long_image(meta):
+            return []
+        rendered = render_for(self.room, session, revision, limits)
+        return [
+            ImageRef(path.name, "inline", self._stored(data))
+            for path, data in zip(rendered.paths, rendered.read(), strict=True)
+        ]
+
+    def _generated_cover(self, revision: Revision, assets: Sequence[ImageRef]) -> GeneratedCover | None:
+        if not self.settings.generates_cards() or any(a.role == "cover" for a in assets):
+            return None
+        sheet = cover_sheet(self.room, revision, self.room.settings.newsroom.name)
+        return GeneratedCover(self._stored(sheet.card.data), tuple(sorted(sheet.crops.items())))
 
     # -- deliver -----------------------------------------------------------------------------------
     def deliver(
@@ -349,6 +378,8 @@ class WechatAdapter:
     def _article(self, rendition: WechatRendition) -> dict[str, Any]:
         urls = {sha: self._body_image(sha) for sha in rendition.images}
         media_id, crops = self._cover(rendition.cover_sha256)
+        if rendition.cover_crops:
+            crops = dict(rendition.cover_crops)
         return {
             "title": rendition.title,
             "author": rendition.author,

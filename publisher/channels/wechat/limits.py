@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from publisher.channels.kinds import WechatSettings
+from publisher.channels.kinds import WECHAT_BODY_IMAGE_MAX_BYTES, WechatSettings
 from publisher.channels.registry import Channel
 from publisher.channels.wechat.html import UnhostedImage
 from publisher.channels.wechat.render import PLACEHOLDER, ImageRef, author_of, body_html
@@ -21,7 +21,7 @@ AUTHOR_MAX = 16
 DIGEST_MAX = 128
 CONTENT_MAX_CHARS = 20_000  # the content must be under this
 CONTENT_MAX_BYTES = 1024 * 1024
-BODY_IMAGE_MAX_BYTES = 1024 * 1024
+BODY_IMAGE_MAX_BYTES = WECHAT_BODY_IMAGE_MAX_BYTES
 BODY_IMAGE_FORMATS = frozenset({"JPEG", "PNG"})
 # An uploaded image's address is about this long; the check counts content as WeChat will see it.
 _TYPICAL_URL = "https://mmbiz.qpic.cn/mmbiz_jpg/" + "x" * 88 + "/0?wx_fmt=jpeg"

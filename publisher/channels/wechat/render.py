@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import html as html_lib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -52,6 +52,8 @@ class WechatRendition:
     priority: int = 0  # higher goes first in a bundle
     headline: bool = False  # the 头条: always first
     need_open_comment: bool = False
+    # A generated cover sheet holds both covers apart: WeChat's crops of each (else centred crops).
+    cover_crops: tuple[tuple[str, str], ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -67,6 +69,7 @@ class WechatRendition:
     def from_dict(cls, data: Mapping[str, Any]) -> WechatRendition:
         values = dict(data)
         values["images"] = tuple(values.get("images", ()))
+        values["cover_crops"] = tuple(tuple(pair) for pair in values.get("cover_crops", ()))
         return cls(**values)
 
     def content_with(self, urls: Mapping[str, str]) -> str:
@@ -100,6 +103,14 @@ def body_html(body: str, images: Iterable[ImageRef]) -> tuple[str, tuple[str, ..
     return content, tuple(used)
 
 
+@dataclass(frozen=True, slots=True)
+class GeneratedCover:
+    """A cover drawn for an article without one (publisher/imaging), stored by its hash."""
+
+    sha256: str
+    crops: tuple[tuple[str, str], ...]
+
+
 def render_article(
     meta: Mapping[str, Any],
     body: str,
@@ -109,15 +120,32 @@ def render_article(
     revision_id: str = "",
     priority: int = 0,
     headline: bool = False,
+    long_image: Sequence[ImageRef] = (),
+    generated_cover: GeneratedCover | None = None,
 ) -> WechatRendition:
+    """`long_image`: the segments of the article's long image, stored by hash. An article of kind
+    long_image is posted as that image alone; an article with one attached shows it after its text."""
     images = list(images)
+    title = str(meta.get("title", ""))
+    if long_image:
+        # One paragraph of images: they stack edge to edge as one picture (a lone image would be
+        # a figure with a caption and margins, cutting the long image into visible pieces).
+        segments = "".join(
+            f"![{title}（长图 {n}/{len(long_image)}）]({segment.ref})"
+            for n, segment in enumerate(long_image, 1)
+        )
+        body = segments if meta.get("kind") == "long_image" else f"{body}\n\n{segments}"
+        images = [*images, *long_image]
     content, used = body_html(body, images)
     slug = str(meta.get("slug", ""))
     cover = next((i.sha256 for i in images if i.role == "cover"), None)
+    crops: tuple[tuple[str, str], ...] = ()
+    if cover is None and generated_cover is not None:
+        cover, crops = generated_cover.sha256, generated_cover.crops
     return WechatRendition(
         slug=slug,
         revision_id=revision_id,
-        title=str(meta.get("title", "")),
+        title=title,
         author=author_of(meta),
         digest=str(meta.get("summary") or ""),
         content=content,
@@ -127,4 +155,5 @@ def render_article(
         priority=priority,
         headline=headline,
         need_open_comment=settings.open_comment,
+        cover_crops=crops,
     )

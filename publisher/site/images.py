@@ -1,0 +1,57 @@
+"""The website's long images and share cards as release files: each drawn (publisher/imaging)
+from the revision the page shows, keyed by that revision and its template's hash, so a build
+redraws only what a new revision or a changed template touched."""
+
+from __future__ import annotations
+
+import functools
+
+from publisher.channels.kinds import ImageLimits
+from publisher.imaging.service import RENDER_VERSION, column_template, long_image, og_card
+from publisher.newsroom import Newsroom
+from publisher.site.select import Item
+from publisher.site.site import Output, SiteInfo, article_url, file_of, key_of, long_image_url, og_image_url
+from publisher.store.engine import read_session
+from publisher.store.tables import Revision
+
+
+def image_outputs(
+    room: Newsroom, info: SiteInfo, limits: ImageLimits | None, items: list[Item]
+) -> list[Output]:
+    out: list[Output] = []
+    for item in items:
+        if item.long_image and limits is not None:
+            name = item.long_image if isinstance(item.long_image, str) else None
+            template = column_template(room, item.column, name)
+            url = info.base_url + article_url(item.slug)
+            out.append(
+                Output(
+                    file_of(long_image_url(item.slug, item.revision_id)),
+                    key_of("long-image", RENDER_VERSION, item.revision_id, template.sha256, url, str(limits)),
+                    functools.partial(_long_image, room, item.revision_id, url, limits, name),
+                )
+            )
+        if info.cards and item.cover is None:
+            template = column_template(room, item.column)
+            out.append(
+                Output(
+                    file_of(og_image_url(item.slug, item.title, item.column)),
+                    key_of("og-image", RENDER_VERSION, item.title, item.column, template.sha256, info.title),
+                    functools.partial(_og_image, room, item.revision_id, info.title),
+                )
+            )
+    return out
+
+
+def _long_image(room: Newsroom, revision_id: str, url: str, limits: ImageLimits, name: str | None) -> bytes:
+    with read_session(room.engine) as session:
+        revision = session.get(Revision, revision_id)
+        assert revision is not None, revision_id  # selected from the store a moment ago; revisions stay
+        return b"".join(long_image(room, session, revision, url=url, limits=limits, template=name).read())
+
+
+def _og_image(room: Newsroom, revision_id: str, site: str) -> bytes:
+    with read_session(room.engine) as session:
+        revision = session.get(Revision, revision_id)
+        assert revision is not None, revision_id
+        return og_card(room, revision, site)
