@@ -13,6 +13,7 @@ from publisher.cli import (
     db_cmd,
     doctor_cmd,
     engine_cmd,
+    inspect_cmd,
     login_cmd,
     plan_cmd,
     publish_cmd,
@@ -38,6 +39,7 @@ console_cmd.register(app)
 doctor_cmd.register(app)
 engine_cmd.register(app)
 site_cmd.register(app)
+inspect_cmd.register(app)
 supply_cmd.register(app)
 app.add_typer(articles_cmd.app, name="articles")
 app.add_typer(audit_cmd.app, name="audit")
