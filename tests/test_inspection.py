@@ -1,0 +1,233 @@
+"""Inspection (定期清查) of a real built site, served over real HTTP on 127.0.0.1: each kind of
+finding is seeded and found, and the untouched site has none."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from publisher.cli import app
+from publisher.errors import ConfigError
+from publisher.inspection import output
+from publisher.inspection.findings import Report
+from publisher.inspection.run import history, inspect
+from publisher.newsroom import Newsroom
+from publisher.store.engine import read_session
+from publisher.store.tables import AuditEvent
+from tests.inspection_support import ToLoopback, add_article, build, serving, write_demo
+from tests.site_support import set_retracted
+
+runner = CliRunner()
+VALID_ID = "11010519491231002X"  # GB 11643's own example: its checksum holds
+
+
+@pytest.fixture
+def demo(room: Newsroom) -> Newsroom:
+    write_demo(room.root, datetime.now(UTC))
+    return room
+
+
+def where(report: Report, rule: str) -> list[str]:
+    return sorted(
+        f"{s.finding.location}:{s.finding.line}" if s.finding.line else s.finding.location
+        for s in report.findings
+        if s.finding.rule == rule
+    )
+
+
+def test_the_untouched_demo_site_has_no_finding_on_disk_or_over_http(demo: Newsroom) -> None:
+    build(demo)
+    with serving(demo.root / "public") as live:
+        report = inspect(demo, live_url=live, record=False)
+    assert [s.finding for s in report.findings] == []
+    assert report.score == 100 and report.passed
+    assert report.checked["pages"] >= 10 and report.checked["live"] == 5
+
+
+def test_every_seeded_finding_is_found(demo: Newsroom) -> None:
+    add_article(demo, "leader-typo", "工作动态", "## 会议\n\n常委会主任陈力新出席会议并讲话。\n")
+    add_article(
+        demo, "personal-data", "工作动态", f"## 来信\n\n来信人身份证号{VALID_ID}，电话 138-1234-5678。\n"
+    )
+    add_article(demo, "not-an-id", "工作动态", "## 案号\n\n案件编号110105194912310021不是身份证号。\n")
+    old = (datetime.now(UTC) - timedelta(days=30)).isoformat(timespec="seconds")
+    add_article(demo, "back-dated", "工作动态", "## 旧闻\n\n正文。\n", date=old)
+    add_article(demo, "to-retract", "工作动态", "## 撤稿\n\n正文。\n")
+    (demo.root / "content" / "rdsd.md").unlink()  # a blank column
+    build(demo)
+    set_retracted(demo, "to-retract")  # retracted, and no build took it down
+    public = demo.root / "public"
+    page = public / "articles" / "news-piece.html"
+    tampered = page.read_bytes().replace("正文第一段".encode(), "被篡改的正文".encode())
+    page.unlink()  # a fresh inode: the other releases keep their own bytes
+    page.write_bytes(tampered)
+    (public / "articles" / "injected.html").write_text("<html lang='zh'><p>博彩</p></html>", encoding="utf-8")
+    home = public / "index.html"
+    hidden = home.read_text(encoding="utf-8").replace(
+        "</main>", '<div style="display:none"><a href="http://casino.invalid/">x</a></div></main>'
+    )
+    home.unlink()
+    home.write_text(hidden, encoding="utf-8")
+
+    with serving(public) as live:
+        report = inspect(demo, live_url=live, record=False)
+
+    assert "articles/news-piece.html" in where(report, "site.tampered")
+    assert f"{live}/articles/news-piece.html" in where(report, "site.tampered")
+    assert where(report, "site.injected") == ["articles/injected.html"]
+    assert any(w.startswith("index.html:") for w in where(report, "site.hidden-link"))
+    assert "articles/to-retract.html" in where(report, "site.retracted-live")
+    assert where(report, "freshness.blank-column") == ["columns/rdsd/"]
+    assert where(report, "content.leader-name") == ["articles/leader-typo.html:3"]
+    assert where(report, "content.personal-data") == [
+        "articles/personal-data.html:3",
+        "articles/personal-data.html:3",
+    ]
+    assert where(report, "content.backdated") == ["articles/back-dated.html"]
+    evidence = " ".join(s.finding.message for s in report.findings)
+    assert VALID_ID not in evidence and "110***********002X" in evidence  # masked in the report
+    assert not report.passed and report.vetoes >= 6
+
+
+def test_a_stale_column_and_homepage_by_their_class(demo: Newsroom) -> None:
+    build(demo)
+    later = datetime.now(UTC) + timedelta(days=15)
+    report = inspect(demo, now=later, record=False)
+    # 工作动态 is a news column (2 weeks); the others are "other" and have no deadline.
+    assert where(report, "freshness.column") == ["columns/news/"]
+    assert where(report, "freshness.homepage") == ["index.html"]
+    assert inspect(demo, now=datetime.now(UTC) + timedelta(days=10), record=False).findings == []
+
+
+def test_todays_lists_flag_what_was_published_before(demo: Newsroom) -> None:
+    add_article(demo, "marked", "工作动态", "## 文件\n\n机密★ 的文件摘录。\n\n各级人大议员出席。\n")
+    build(demo)  # a gate that lets it through: the inspection still reads it
+    report = inspect(demo, record=False)
+    assert where(report, "content.secrecy") == ["articles/marked.html:3"]
+    assert where(report, "content.terminology") == ["articles/marked.html:5"]
+    terms = demo.root / "review" / "terminology.toml"
+    terms.write_text(
+        terms.read_text(encoding="utf-8") + '\n[[term]]\nwrong = "文件摘录"\npreferred = "文件节选"\n'
+    )
+    again = inspect(demo, record=False)
+    assert where(again, "content.terminology") == ["articles/marked.html:3", "articles/marked.html:5"]
+
+
+def test_broken_links_are_found_with_page_and_line_politely_and_cached(
+    demo: Newsroom, tmp_path: Path
+) -> None:
+    external = tmp_path / "gov"
+    external.mkdir()
+    (external / "ok.html").write_text("<p>ok</p>", encoding="utf-8")
+    add_article(
+        demo,
+        "links",
+        "工作动态",
+        "## 链接\n\n[存在](https://www.gov.cn/ok.html)\n\n[失效](https://www.gov.cn/gone.html)\n\n"
+        "[站内失效](/articles/nowhere.html)\n\n[外站](https://evil.example.net/x.html)\n",
+    )
+    build(demo)
+    with serving(external) as gov:
+        mounts = {"https://www.gov.cn": ToLoopback(gov), "https://evil.example.net": ToLoopback(gov)}
+        report = inspect(demo, mounts=mounts, record=False)
+    broken = [s.finding for s in report.findings if s.finding.rule == "links.broken"]
+    assert sorted((f.location, f.evidence.split(" ")[0]) for f in broken) == [
+        ("articles/links.html", "/articles/nowhere.html"),
+        ("articles/links.html", "https://evil.example.net/x.html"),
+        ("articles/links.html", "https://www.gov.cn/gone.html"),
+    ]
+    assert all(f.line for f in broken)
+    assert [s.finding.evidence for s in report.findings if s.finding.rule == "site.hidden-link"] == [
+        "https://evil.example.net/x.html"  # a domain review/inspection.toml does not list
+    ]
+    # A day's cache: with the external host gone, the same answers come from var/inspection.
+    cached = inspect(demo, record=False)
+    assert where(cached, "links.broken") == where(report, "links.broken")
+
+
+def test_pages_carry_the_government_metadata_tags(demo: Newsroom) -> None:
+    build(demo)
+    page = (demo.root / "public" / "articles" / "news-piece.html").read_text(encoding="utf-8")
+    for tag in (
+        'name="SiteIDCode" content="3301000099"',
+        'name="ColumnName" content="工作动态"',
+        'name="ColumnType" content="动态要闻"',
+        'name="ArticleTitle"',
+        'name="PubDate"',
+        'name="ContentSource" content="研究室"',
+        'name="SiteDomain" content="www.jianglan-rd.example.gov.cn"',
+    ):
+        assert tag in page
+    stripped = page.replace('<meta name="PubDate"', '<meta name="Other"').replace(' lang="zh-CN"', "")
+    target = demo.root / "public" / "articles" / "news-piece.html"
+    target.unlink()
+    target.write_text(stripped, encoding="utf-8")
+    report = inspect(demo, record=False)
+    assert [s.finding.evidence for s in report.findings if s.finding.rule == "meta.missing"] == ["PubDate"]
+    assert where(report, "a11y.issue") == ["articles/news-piece.html:2"]
+
+
+def test_runs_are_audited_kept_for_the_trend_and_fixed_findings_close(demo: Newsroom) -> None:
+    build(demo)
+    injected = demo.root / "public" / "stray.html"
+    injected.write_text("<html lang='zh'></html>", encoding="utf-8")
+    first = inspect(demo)
+    assert where(first, "site.injected") == ["stray.html"]
+    injected.unlink()
+    second = inspect(demo)
+    assert second.findings == []
+    with read_session(demo.engine) as session:
+        actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.seq))]
+    found = len(first.findings)  # the stray page, and the metadata tags it lacks
+    assert found == 2
+    assert actions[-2 * found - 2 :] == [
+        "inspection.run",
+        *["inspection.finding"] * found,
+        "inspection.run",
+        *["inspection.fixed"] * found,
+    ]
+    runs = history(demo)
+    assert [r["findings"] for r in runs] == [found, 0]
+    html = output.to_html(second, runs, demo.settings.tz, "江澜人大")
+    assert "<svg" in html and "得分 100 分" in html
+    assert output.to_csv(first).splitlines()[1].startswith("veto,site.injected")
+
+
+def test_a_broken_inspection_toml_names_the_line(demo: Newsroom) -> None:
+    path = demo.root / "review" / "inspection.toml"
+    path.write_text(
+        'pass_mark = 60\n[freshness]\nhomepage_days = "两周"\nnews_dyas = 14\n[rules]\n'
+        '"site.tamperd" = { severity = "veto" }\n"links.broken" = { severity = "fatal" }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        inspect(demo, record=False)
+    lines = {(p.line, p.reason.split(" ")[0]) for p in caught.value.problems}
+    reasons = " ".join(p.reason for p in caught.value.problems)
+    assert {line for line, _ in lines} == {3, 4, 6, 7}
+    assert "news_days" in reasons and "site.tampered" in reasons  # did you mean
+    assert all(p.file == "review/inspection.toml" for p in caught.value.problems)
+
+
+def test_the_command_scores_writes_the_reports_and_fails_on_a_veto(demo: Newsroom, tmp_path: Path) -> None:
+    build(demo)
+    env = {"PUBLISHER_NEWSROOM": str(demo.root), "PUBLISHER_DATABASE_URL": demo.database_url}
+    result = runner.invoke(
+        app, ["inspect", "--html", str(tmp_path / "r.html"), "--csv", str(tmp_path / "r.csv")], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "100" in result.stdout and (tmp_path / "r.html").is_file() and (tmp_path / "r.csv").is_file()
+    (demo.root / "public" / "evil.html").write_text("<html lang='zh'></html>", encoding="utf-8")
+    result = runner.invoke(app, ["inspect", "--json"], env=env)
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["passed"] is False and data["findings"][0]["rule"] == "site.injected"
+    (demo.root / "review" / "inspection.toml").write_text("[links]\nper_host = 5\n", encoding="utf-8")
+    result = runner.invoke(app, ["inspect"], env=env)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "inspection.toml" in result.output and "2" in result.output
