@@ -33,8 +33,15 @@ def local(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def write_demo(root: Path, now: datetime) -> None:
-    """Replace the factory's articles with one recent article per column."""
+def write_demo(root: Path, now: datetime, wechat: str | None = None) -> None:
+    """Replace the factory's articles with one recent article per column; the WeChat account is
+    the sandbox at `wechat`, or switched off."""
+    account = root / "channels" / "wechat.toml"
+    text = account.read_text(encoding="utf-8")
+    if wechat is None:
+        account.write_text("enabled = false\n" + text, encoding="utf-8")
+    else:
+        account.write_text(text.replace("http://127.0.0.1:8710", wechat), encoding="utf-8")
     content = root / "content"
     for path in content.glob("*.md"):
         path.unlink()

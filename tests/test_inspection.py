@@ -4,6 +4,7 @@ finding is seeded and found, and the untouched site has none."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from publisher.channels.wechat.adapter import WechatAdapter
+from publisher.channels.wechat.sandbox import State
 from publisher.cli import app
 from publisher.errors import ConfigError
 from publisher.inspection import output
@@ -19,8 +22,10 @@ from publisher.inspection.run import history, inspect
 from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session
 from publisher.store.tables import AuditEvent
+from tests.conftest import reopen
 from tests.inspection_support import ToLoopback, add_article, build, serving, write_demo
 from tests.site_support import set_retracted
+from tests.wechat_helpers import adapter, bundle
 
 runner = CliRunner()
 VALID_ID = "11010519491231002X"  # GB 11643's own example: its checksum holds
@@ -231,3 +236,33 @@ def test_the_command_scores_writes_the_reports_and_fails_on_a_veto(demo: Newsroo
     result = runner.invoke(app, ["inspect"], env=env)
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "inspection.toml" in result.output and "2" in result.output
+
+
+def foreign_article(room: Newsroom, wechat: WechatAdapter) -> dict[str, object]:
+    article = wechat._article(bundle(room, wechat, "legislation-piece")[0])
+    article["title"] = "不是本系统发布的文章"
+    return article
+
+
+def test_the_wechat_account_against_what_the_system_posted(room: Newsroom, sb: tuple[State, str]) -> None:
+    write_demo(room.root, datetime.now(UTC), wechat=sb[1])
+    build(room)
+    demo = reopen(room)
+    wechat = adapter(demo, sb[1])
+    kept, deleted, to_retract = (
+        wechat.deliver(bundle(demo, wechat, slug))[0]
+        for slug in ("news-piece", "rdsd-piece", "deputies-piece")
+    )
+    assert inspect(demo, record=False).findings == []
+    wechat.client.freepublish.delete(deleted.article_id, 0)  # deleted outside the system
+    set_retracted(demo, "deputies-piece")  # retracted, and the takedown never ran
+    media = wechat.client.post("draft/add", data={"articles": [foreign_article(demo, wechat)]})["media_id"]
+    wechat.client.freepublish.submit(media)  # a post the system never made
+    time.sleep(0.5)  # the sandbox publishes after a moment, as WeChat does
+    report = inspect(demo, record=False)
+    assert where(report, "wechat.missing") == [f"wechat:{deleted.article_id}:1"]
+    assert where(report, "wechat.retracted-live") == [f"wechat:{to_retract.article_id}:1"]
+    assert len(where(report, "wechat.foreign-post")) == 1
+    assert kept.status == "published"
+    stale = inspect(demo, now=datetime.now(UTC) + timedelta(days=15), record=False)
+    assert where(stale, "wechat.stale") == ["wechat"]

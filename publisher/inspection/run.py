@@ -20,6 +20,7 @@ from publisher.inspection.findings import Finding, Report, score
 from publisher.inspection.freshness import column_findings
 from publisher.inspection.settings import InspectionSettings, load_inspection
 from publisher.inspection.website import article_path, inspect_website
+from publisher.inspection.wechat import inspect_wechat
 from publisher.newsroom import Newsroom
 from publisher.review.checks import load_secrecy, load_terms
 from publisher.review.leaders import load_leaders
@@ -93,6 +94,9 @@ def inspect(
                     if column not in latest or dated > latest[column]:
                         latest[column] = dated
             findings += column_findings(room.settings, settings, latest, channel.name, now)
+        for channel in room.channels.channels.values():
+            if channel.kind == "wechat" and channel.enabled:
+                findings += inspect_wechat(room, channel, settings, session, now)
         site_names = {c.name for c in sites} | followers
         live += [item for item in delivered(session) if item.channel not in site_names]
         checked["live"] = len(live)

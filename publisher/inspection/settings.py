@@ -64,6 +64,7 @@ RULES: dict[str, Rule] = {
     "wechat.foreign-post": _rule(V, due_days=1),
     "wechat.retracted-live": _rule(V, due_days=1),
     "wechat.missing": _rule(H, 5, 20, 1),
+    "wechat.unreachable": _rule(H, 5, 5, 1),
     "links.broken": _rule(M, 1, 10, 7),
     "meta.missing": _rule(L, 1, 5, 14),
     "a11y.issue": _rule(L, 0.5, 5, 30),
