@@ -4,6 +4,7 @@ finding is seeded and found, and the untouched site has none."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,13 +16,14 @@ from typer.testing import CliRunner
 from publisher.channels.wechat.adapter import WechatAdapter
 from publisher.channels.wechat.sandbox import State
 from publisher.cli import app
-from publisher.errors import ConfigError
-from publisher.inspection import output
+from publisher.engine.worker import DeliveryWorker
+from publisher.errors import ConfigError, PublisherError
+from publisher.inspection import output, tasks
 from publisher.inspection.findings import Report
 from publisher.inspection.run import history, inspect
 from publisher.newsroom import Newsroom
-from publisher.store.engine import read_session
-from publisher.store.tables import AuditEvent
+from publisher.store.engine import read_session, write_session
+from publisher.store.tables import AuditEvent, InspectionFinding, InspectionRun
 from tests.conftest import reopen
 from tests.inspection_support import ToLoopback, add_article, build, serving, write_demo
 from tests.site_support import set_retracted
@@ -266,3 +268,58 @@ def test_the_wechat_account_against_what_the_system_posted(room: Newsroom, sb: t
     assert kept.status == "published"
     stale = inspect(demo, now=datetime.now(UTC) + timedelta(days=15), record=False)
     assert where(stale, "wechat.stale") == ["wechat"]
+
+
+def test_the_scheduled_inspection_runs_once_across_workers_and_is_audited(demo: Newsroom) -> None:
+    build(demo)
+    (demo.root / "public" / "stray.html").write_text("<html lang='zh'></html>", encoding="utf-8")
+    workers = [DeliveryWorker(reopen(demo), worker_id=f"w{n}") for n in range(3)]
+    slot = datetime(2026, 11, 30, 6, 30, tzinfo=demo.settings.tz)
+    results: list[Report | None] = []
+    threads = [threading.Thread(target=lambda w=w: results.append(w.inspect_due(slot))) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    reports = [r for r in results if r is not None]
+    assert len(reports) == 1 and where(reports[0], "site.injected") == ["stray.html"]
+    with read_session(demo.engine) as session:
+        runs = session.exec(select(InspectionRun)).all()
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "inspection.run")).all()
+    assert [(r.id, r.passed) for r in runs] == [("scheduled-2026-11-30T06:30", False)]
+    assert [e.actor for e in events] == ["engine"]
+    for w in workers:
+        w.room.close()
+
+
+def test_a_worker_arms_the_times_schedules_newsroom_toml_names(demo: Newsroom) -> None:
+    worker = DeliveryWorker(demo, worker_id="armed")
+    worker.start()
+    try:
+        assert worker._scheduler is not None
+        assert worker._scheduler.get_job("inspection-0630") is not None
+    finally:
+        worker.shutdown()
+
+
+def test_findings_are_tasks_accepted_with_a_reason_and_closed_when_fixed(demo: Newsroom) -> None:
+    build(demo)
+    stray = demo.root / "public" / "stray.html"
+    stray.write_text("<html lang='zh'></html>", encoding="utf-8")
+    first = inspect(demo)
+    meta = next(s.finding.key for s in first.findings if s.finding.rule == "meta.missing")
+    injected = next(s.finding.key for s in first.findings if s.finding.rule == "site.injected")
+    now = datetime.now(UTC)
+    with write_session(demo.engine) as session:
+        with pytest.raises(PublisherError):
+            tasks.accept(session, meta, "  ", "admin", now)
+        tasks.accept(session, meta, "测试页，不对外", "admin", now)
+        tasks.assign(session, injected, "zhouwb", "admin", now)
+    second = inspect(demo)
+    assert [s.finding.rule for s in second.findings] == ["site.injected"]
+    assert second.checked["accepted"] == 1
+    stray.unlink()
+    inspect(demo)
+    with read_session(demo.engine) as session:
+        states = {row.key: (row.state, row.owner) for row in session.exec(select(InspectionFinding))}
+    assert states == {meta: ("accepted", None), injected: ("fixed", "zhouwb")}

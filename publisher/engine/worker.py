@@ -22,6 +22,7 @@ from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
@@ -42,8 +43,12 @@ from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, deci
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
+from publisher.errors import ConfigError
+from publisher.inspection.findings import Report
+from publisher.inspection.run import perform_scheduled
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate
+from publisher.schedule.load import load_schedules
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, ReviewState, Revision, Worker
 
@@ -65,6 +70,7 @@ FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 # idempotency key, so a receiver that honours it counts each once).
 MAX_UNRECORDED = 3 * FINISH_GROUP + 1
 TROUBLES_KEPT = 100  # failed or held releases a worker remembers for its report
+INSPECTION_GRACE_SECONDS = 600  # a worker that was busy at the minute still inspects within this
 
 
 class WindowPolicy(Protocol):
@@ -168,6 +174,7 @@ class DeliveryWorker:
         scheduler.start()
         scheduler.add_job(self.watch, "interval", seconds=self.settings.poll_seconds, id="watch")
         scheduler.add_job(self.heartbeat, "interval", seconds=self.settings.heartbeat_seconds, id="heartbeat")
+        self._arm_inspections(scheduler)
         self.reconcile()
         self.dispatch()
 
@@ -211,6 +218,39 @@ class DeliveryWorker:
         claims.release(self.room.engine, self.id, self.clock.now())
         self.heartbeat("stopped")
         return done
+
+    # -- inspection (定期清查) ----------------------------------------------------------------------
+    def _arm_inspections(self, scheduler: BackgroundScheduler) -> None:
+        """A job at each local time schedules/newsroom.toml names for `[inspection] at`. Every worker
+        arms them; the run's row is claimed once (`perform_scheduled`), so one worker inspects."""
+        try:
+            plan = load_schedules(self.room).inspection
+        except ConfigError as exc:  # `publisher check` names the problem; releases go on
+            log.warning("no scheduled inspection: %s", exc)
+            return
+        tz = self.room.settings.tz
+        for moment in plan.at:
+            scheduler.add_job(
+                self.inspect_due,
+                CronTrigger(hour=moment.hour, minute=moment.minute, timezone=tz),
+                id=f"inspection-{moment:%H%M}",
+                misfire_grace_time=INSPECTION_GRACE_SECONDS,
+            )
+
+    def inspect_due(self, slot: datetime | None = None) -> Report | None:
+        """Perform the inspection due at `slot` (this minute) unless another worker has."""
+        tz = self.room.settings.tz
+        slot = (slot or self.clock.now()).astimezone(tz).replace(second=0, microsecond=0)
+        try:
+            plan = load_schedules(self.room).inspection
+            report = perform_scheduled(self.room, slot, self.id, plan.live_url)
+        except Exception:  # an inspection never stops the releases
+            log.exception("inspection due at %s failed", slot.isoformat())
+            return None
+        if report is not None:
+            level = logging.INFO if report.passed else logging.WARNING
+            log.log(level, "inspection %s score %g vetoes %d", slot.isoformat(), report.score, report.vetoes)
+        return report
 
     # -- the clock --------------------------------------------------------------------------------
     def catch_up(self) -> int:

@@ -1,15 +1,15 @@
 """One inspection run: every website's release and pages, everything live re-checked with today's
-lists, freshness, the WeChat account; scored, kept for the trend, and audited (one event for the
-run, one for each finding that is new, one for each finding of the last run that is gone)."""
+lists, freshness, the WeChat account; scored, kept for the trend (`inspection_run`), its findings
+kept as tasks (`tasks.py`) and audited: one event for the run and one for each change of a task."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from publisher import audit
@@ -19,17 +19,14 @@ from publisher.inspection.fetch import Fetcher, LinkCache
 from publisher.inspection.findings import Finding, Report, score
 from publisher.inspection.freshness import column_findings
 from publisher.inspection.settings import InspectionSettings, load_inspection
+from publisher.inspection.tasks import accepted_keys, record_run
 from publisher.inspection.website import article_path, inspect_website
 from publisher.inspection.wechat import inspect_wechat
 from publisher.newsroom import Newsroom
 from publisher.review.checks import load_secrecy, load_terms
 from publisher.review.leaders import load_leaders
 from publisher.store.engine import read_session, write_session
-from publisher.store.tables import Article, Revision
-
-
-def runs_dir(room: Newsroom) -> Path:
-    return room.var_dir / "inspection" / "runs"
+from publisher.store.tables import Article, InspectionRun, Revision
 
 
 def load_settings(room: Newsroom) -> tuple[InspectionSettings, Lists]:
@@ -51,7 +48,11 @@ def inspect(
     mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     actor: str = SERVICE_ACCOUNT,
     record: bool = True,
+    run_id: str | None = None,
+    worker: str = "cli",
 ) -> Report:
+    """Inspect everything live and score it; with `record`, the run and its findings are kept as
+    tasks and audited. A scheduled run has claimed `run_id` already (`claim_run`)."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     settings, lists = load_settings(room)
     fetcher = Fetcher(settings.links, mounts)
@@ -102,92 +103,83 @@ def inspect(
         checked["live"] = len(live)
         findings += recheck(session, live, lists, settings)
     cache.save()
-    report = score(findings, settings, now)
-    report.checked = checked
+    with read_session(room.engine) as session:
+        accepted = accepted_keys(session)
+    kept = [f for f in findings if f.key not in accepted]
+    report = score(kept, settings, now)
+    report.checked = {**checked, "accepted": len(findings) - len(kept)}
     if record:
-        _record(room, report, actor)
+        if run_id is None:
+            run_id = now.strftime("manual-%Y%m%dT%H%M%S%f")
+            claim_run(room, run_id, worker, now)
+        _record(room, report, actor, run_id)
     return report
 
 
-def _previous(room: Newsroom) -> dict[str, object] | None:
-    folder = runs_dir(room)
-    if not folder.is_dir():
-        return None
-    runs = sorted(folder.glob("*.json"))
-    if not runs:
-        return None
-    data: dict[str, object] = json.loads(runs[-1].read_text(encoding="utf-8"))
-    return data
-
-
 def history(room: Newsroom) -> list[dict[str, object]]:
-    """Every run kept, oldest first: (time, score, vetoes, findings) for the trend chart."""
-    folder = runs_dir(room)
-    out = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        out.append(
-            {
-                "started_at": data["started_at"],
-                "score": data["score"],
-                "vetoes": data["vetoes"],
-                "findings": len(data["findings"]),
-            }
-        )
-    return out
-
-
-def _record(room: Newsroom, report: Report, actor: str) -> None:
-    previous = _previous(room)
-    before: dict[str, dict[str, object]] = {}
-    if previous is not None:
-        for item in previous.get("findings", []):  # type: ignore[attr-defined]
-            before[str(item["key"])] = item
-    now_keys = {s.finding.key for s in report.findings}
-    run_id = report.started_at.strftime("%Y%m%dT%H%M%S%f")
-    entries = [
-        audit.Entry(
-            actor,
-            "inspection.run",
-            "inspection",
-            run_id,
-            details={
-                "score": report.score,
-                "vetoes": report.vetoes,
-                "passed": report.passed,
-                "findings": len(report.findings),
-                "checked": report.checked,
-            },
-        )
+    """Every finished run, oldest first: (time, score, vetoes, findings) for the trend chart."""
+    with read_session(room.engine) as session:
+        runs = session.exec(
+            select(InspectionRun)
+            .where(col(InspectionRun.finished_at).is_not(None))
+            .order_by(col(InspectionRun.started_at))
+        ).all()
+    return [
+        {"started_at": r.started_at.isoformat(), "score": r.score, "vetoes": r.vetoes, "findings": r.findings}
+        for r in runs
     ]
-    for scored in report.findings:
-        if scored.finding.key in before:
-            continue
-        entries.append(
+
+
+def claim_run(room: Newsroom, run_id: str, worker: str, now: datetime) -> bool:
+    """Insert the run's row; False when another worker already holds this id (a scheduled slot)."""
+    try:
+        with write_session(room.engine) as session:
+            session.add(InspectionRun(id=run_id, worker=worker, started_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _record(room: Newsroom, report: Report, actor: str, run_id: str) -> None:
+    with write_session(room.engine) as session:
+        entries = [
             audit.Entry(
                 actor,
-                "inspection.finding",
-                "inspection_finding",
-                scored.finding.key,
-                details={**scored.as_dict(), "run": run_id},
+                "inspection.run",
+                "inspection",
+                run_id,
+                details={
+                    "score": report.score,
+                    "vetoes": report.vetoes,
+                    "passed": report.passed,
+                    "findings": len(report.findings),
+                    "checked": report.checked,
+                },
+            ),
+            *record_run(session, report, run_id, actor, report.started_at),
+        ]
+        run = session.get(InspectionRun, run_id)
+        if run is not None:
+            run.finished_at = datetime.now(UTC)
+            run.score, run.vetoes, run.passed, run.findings = (
+                report.score,
+                report.vetoes,
+                report.passed,
+                len(report.findings),
             )
-        )
-    for key, item in before.items():
-        if key not in now_keys:
-            # The next run closes what was fixed by itself.
-            entries.append(
-                audit.Entry(
-                    actor,
-                    "inspection.fixed",
-                    "inspection_finding",
-                    key,
-                    details={"rule": item.get("rule"), "location": item.get("location"), "run": run_id},
-                )
-            )
-    with write_session(room.engine) as session:
+            session.add(run)
         audit.append_many(session, entries)
-    folder = runs_dir(room)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{run_id}.json").write_text(
-        json.dumps(report.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
-    )
+
+
+def slot_id(slot: datetime, tz: ZoneInfo) -> str:
+    return "scheduled-" + slot.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def perform_scheduled(
+    room: Newsroom, slot: datetime, worker: str, live_url: str | None = None
+) -> Report | None:
+    """The inspection due at `slot`, by the first worker that claims it; None for the others."""
+    run_id = slot_id(slot, room.settings.tz)
+    if not claim_run(room, run_id, worker, datetime.now(UTC)):
+        return None
+    return inspect(room, live_url=live_url, run_id=run_id, worker=worker)

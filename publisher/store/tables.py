@@ -410,3 +410,42 @@ class Adoption(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_by: str = Field(max_length=80)
     source: str = Field(max_length=16)  # callback | staff
+
+
+class InspectionRun(SQLModel, table=True):
+    """One inspection (定期清查). A scheduled run's id is its slot, so the first worker to insert
+    the row performs it and every other worker finds it taken: once across workers."""
+
+    __tablename__ = "inspection_run"
+
+    id: str = Field(primary_key=True, max_length=64)
+    worker: str = Field(max_length=120)
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    score: float | None = None
+    vetoes: int | None = None
+    passed: bool | None = None
+    findings: int | None = None
+
+
+class InspectionFinding(SQLModel, table=True):
+    """A finding as a task: open until fixed (the next run that no longer finds it closes it) or
+    accepted with a reason; an owner answers for it."""
+
+    __tablename__ = "inspection_finding"
+
+    key: str = Field(primary_key=True, max_length=32)
+    rule: str = Field(max_length=40, index=True)
+    channel: str = Field(max_length=64)
+    location: str = Field(sa_column=Column(Text, nullable=False))
+    line: int | None = None
+    severity: str = Field(max_length=16)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(max_length=16, index=True)  # open | fixed | accepted
+    owner: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    first_run: str = Field(max_length=64)
+    last_run: str = Field(max_length=64)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
