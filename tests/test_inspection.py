@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from publisher.channels.wechat.adapter import WechatAdapter
 from publisher.channels.wechat.sandbox import State
+from publisher.checkup import checkup
 from publisher.cli import app
 from publisher.engine.worker import DeliveryWorker
 from publisher.errors import ConfigError, PublisherError
@@ -323,3 +324,14 @@ def test_findings_are_tasks_accepted_with_a_reason_and_closed_when_fixed(demo: N
     with read_session(demo.engine) as session:
         states = {row.key: (row.state, row.owner) for row in session.exec(select(InspectionFinding))}
     assert states == {meta: ("accepted", None), injected: ("fixed", "zhouwb")}
+
+
+def test_publisher_check_names_the_line_of_a_broken_leaders_or_inspection_file(demo: Newsroom) -> None:
+    review = demo.root / "review"
+    (review / "leaders.toml").write_text(
+        '[[leader]]\nname = "陈立新"\n\n[[leader]]\nname = "陈"\n', encoding="utf-8"
+    )
+    (review / "inspection.toml").write_text("[uptime]\nfailure_ratio = 5\n", encoding="utf-8")
+    problems = checkup(demo.root).problems
+    found = {(p.file, p.line) for p in problems}
+    assert ("review/leaders.toml", 5) in found and ("review/inspection.toml", 2) in found
