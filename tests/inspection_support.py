@@ -80,22 +80,22 @@ def serving(root: Path) -> Iterator[str]:
         server.server_close()
 
 
-class ToLoopback(httpx.AsyncBaseTransport):
+class ToLoopback(httpx.BaseTransport):
     """An "external" host answered by a server on 127.0.0.1: the request goes there, its Host
     header and path kept, so no test leaves the machine."""
 
     def __init__(self, base: str) -> None:
         self.target = httpx.URL(base)
-        self.inner = httpx.AsyncHTTPTransport()
+        self.inner = httpx.HTTPTransport()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.url = request.url.copy_with(
             scheme=self.target.scheme, host=self.target.host, port=self.target.port
         )
-        return await self.inner.handle_async_request(request)
+        return self.inner.handle_request(request)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    def close(self) -> None:
+        self.inner.close()
 
 
 def copy_release(room: Newsroom, into: Path) -> Path:

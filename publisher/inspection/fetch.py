@@ -8,20 +8,25 @@ servers on 127.0.0.1 (the client's transport mounts), so no test leaves the mach
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+import itertools
 import json
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 from publisher.inspection.settings import Links
 
 USER_AGENT = "publisher-inspect/1 (+government website inspection)"
+WORKERS = 16  # threads in all; each host still gets at most `per_host` of them at a time
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,74 +88,79 @@ class LinkCache:
 
 
 class Fetcher:
-    def __init__(self, settings: Links, mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None) -> None:
+    """Threads, each request under its host's semaphore: never more than `per_host` at one host."""
+
+    def __init__(self, settings: Links, mounts: Mapping[str, httpx.BaseTransport] | None = None) -> None:
         self.settings = settings
         self.mounts = dict(mounts or {})
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
+            lambda: threading.BoundedSemaphore(settings.per_host)
+        )
+        self._lock = threading.Lock()
 
-    def _client(self) -> httpx.AsyncClient:
-        # Semaphores belong to the event loop of one run.
-        per_host = self.settings.per_host
-        self._hosts = defaultdict(lambda: asyncio.Semaphore(per_host))
-        return httpx.AsyncClient(
+    def _client(self) -> httpx.Client:
+        return httpx.Client(
             timeout=self.settings.timeout_seconds,
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
             mounts=self.mounts or None,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=httpx.Limits(max_connections=WORKERS, max_keepalive_connections=WORKERS),
         )
 
-    async def _check(self, client: httpx.AsyncClient, url: str) -> Checked:
-        async with self._hosts[httpx.URL(url).host]:
+    def _host(self, url: str) -> threading.BoundedSemaphore:
+        with self._lock:
+            return self._hosts[httpx.URL(url).host]
+
+    def _check(self, client: httpx.Client, url: str) -> Checked:
+        with self._host(url):
             try:
-                answer = await client.head(url)
+                answer = client.head(url)
                 if answer.status_code < 400:
                     return Checked(url, answer.status_code)
             except httpx.HTTPError:
                 pass
             try:
-                async with client.stream("GET", url) as answer:
+                with client.stream("GET", url) as answer:
                     return Checked(url, answer.status_code)
             except httpx.HTTPError as exc:
                 return Checked(url, None, f"{type(exc).__name__}: {exc}"[:200])
 
-    async def _get(self, client: httpx.AsyncClient, url: str) -> Fetched:
-        async with self._hosts[httpx.URL(url).host]:
+    def _get(self, client: httpx.Client, url: str) -> Fetched:
+        with self._host(url):
             try:
-                answer = await client.get(url)
+                answer = client.get(url)
                 return Fetched(url, answer.status_code, answer.content)
             except httpx.HTTPError as exc:
                 return Fetched(url, None, b"", f"{type(exc).__name__}: {exc}"[:200])
 
+    def _many(self, work: Callable[[httpx.Client, str], T], urls: list[str]) -> list[T]:
+        if not urls:
+            return []
+        # Hosts interleaved, so that the threads are not all queued at one host's door.
+        by_host: dict[str, list[str]] = defaultdict(list)
+        for url in urls:
+            by_host[httpx.URL(url).host].append(url)
+        order = [u for group in itertools.zip_longest(*by_host.values()) for u in group if u is not None]
+        workers = min(WORKERS, len(by_host) * self.settings.per_host)
+        with self._client() as client, ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(lambda u: work(client, u), order))
+
     def check(self, urls: Iterable[str], cache: LinkCache | None = None) -> dict[str, Checked]:
         """Each URL's status, HEAD then GET, politely; cached results reused."""
-        wanted = sorted(set(urls))
         results: dict[str, Checked] = {}
         todo = []
-        for url in wanted:
+        for url in sorted(set(urls)):
             hit = cache.get(url) if cache is not None else None
             if hit is not None:
                 results[url] = hit
             else:
                 todo.append(url)
-
-        async def run() -> list[Checked]:
-            async with self._client() as client:
-                return await asyncio.gather(*(self._check(client, u) for u in todo))
-
-        if todo:
-            for result in asyncio.run(run()):
-                results[result.url] = result
-                if cache is not None:
-                    cache.put(result)
+        for result in self._many(self._check, todo):
+            results[result.url] = result
+            if cache is not None:
+                cache.put(result)
         return results
 
     def get_all(self, urls: Iterable[str]) -> dict[str, Fetched]:
         """The bytes each URL serves (the live site, page by page)."""
-        wanted = sorted(set(urls))
-
-        async def run() -> list[Fetched]:
-            async with self._client() as client:
-                return await asyncio.gather(*(self._get(client, u) for u in wanted))
-
-        return {f.url: f for f in asyncio.run(run())} if wanted else {}
+        return {f.url: f for f in self._many(self._get, sorted(set(urls)))}

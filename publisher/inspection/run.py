@@ -45,7 +45,7 @@ def inspect(
     *,
     live_url: str | None = None,
     now: datetime | None = None,
-    mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    mounts: Mapping[str, httpx.BaseTransport] | None = None,
     actor: str = SERVICE_ACCOUNT,
     record: bool = True,
     run_id: str | None = None,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import cast
@@ -21,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.kinds import WebsiteSettings
 from publisher.channels.registry import Channel
-from publisher.inspection.fetch import Fetcher, LinkCache
+from publisher.inspection.fetch import Fetched, Fetcher, LinkCache
 from publisher.inspection.findings import Finding
 from publisher.inspection.pages import ARTICLE_META, SITE_META, PageFacts, read_page
 from publisher.inspection.settings import InspectionSettings
@@ -115,6 +116,20 @@ def inspect_website(
         )
         return result
     manifest = site.manifest
+    retracted = _retracted_slugs(session)
+    # The live site is fetched while the release on disk is read and parsed.
+    pool = ThreadPoolExecutor(1)
+    fetching = (
+        pool.submit(
+            fetcher.get_all,
+            [
+                *(site.url(p, live_url) for p in manifest.files),
+                *(site.url(article_path(s), live_url) for s in retracted),
+            ],
+        )
+        if live_url
+        else None
+    )
     on_disk = set(site.files())
     for path in sorted(on_disk):
         data = (site.release / path).read_bytes()
@@ -151,7 +166,6 @@ def inspect_website(
             )
         )
 
-    retracted = _retracted_slugs(session)
     for slug in sorted(retracted):
         if article_path(slug) in on_disk:
             result.findings.append(
@@ -165,21 +179,24 @@ def inspect_website(
             )
     result.shown = {slug: rid for slug, rid in manifest.shown.items() if article_path(slug) in on_disk}
 
-    if live_url:
-        _inspect_live(site, live_url, retracted, fetcher, result)
-
-    _inspect_pages(site, settings, live_url, fetcher, cache, on_disk, result)
+    _inspect_pages(site, settings, live_url, fetcher, cache, on_disk, result, dict(result.pages))
+    if fetching is not None and live_url:
+        served = _inspect_live(site, live_url, retracted, fetching.result(), result)
+        # A page served with other bytes than the build's is read as served, links and all.
+        _inspect_pages(site, settings, live_url, fetcher, cache, on_disk, result, served, live_url)
+    pool.shutdown()
     return result
 
 
 def _inspect_live(
-    site: LiveSite, live_url: str, retracted: set[str], fetcher: Fetcher, result: SiteResult
-) -> None:
-    """The site as the public gets it: each file the build made, byte for byte, and retracted pages."""
+    site: LiveSite, live_url: str, retracted: set[str], fetched: Mapping[str, Fetched], result: SiteResult
+) -> dict[str, bytes]:
+    """The site as the public gets it: each file the build made, byte for byte, and retracted pages;
+    the pages served with other bytes than the build's."""
     name = site.channel.name
     wanted = {site.url(p, live_url): p for p in site.manifest.files}
     gone = {site.url(article_path(s), live_url): article_path(s) for s in retracted}
-    fetched = fetcher.get_all([*wanted, *gone])
+    served: dict[str, bytes] = {}
     for url, path in sorted(wanted.items()):
         got = fetched[url]
         expected = site.manifest.files[path][0]
@@ -204,7 +221,7 @@ def _inspect_live(
                 )
             )
             if path.endswith(".html"):
-                result.pages[path] = got.body  # its links are read as served
+                served[path] = got.body
     for url, path in sorted(gone.items()):
         got = fetched[url]
         if got.status is not None and got.status < 400 and path not in site.manifest.files:
@@ -217,6 +234,7 @@ def _inspect_live(
                     channel=name,
                 )
             )
+    return served
 
 
 def _host(url: str) -> str:
@@ -241,14 +259,19 @@ def _inspect_pages(
     cache: LinkCache | None,
     on_disk: set[str],
     result: SiteResult,
+    pages: Mapping[str, bytes],
+    served_from: str | None = None,
 ) -> None:
+    """Each page's links, hidden links, metadata and accessibility; `served_from`: the pages are
+    the live site's bytes, and findings name their URL."""
     name = site.channel.name
     own = {_host(site.base_url)} | ({_host(live_url)} if live_url else set())
     listed = [d.lower() for d in settings.site.allowed_domains]
     external: dict[str, list[tuple[str, int | None]]] = {}
     assert site.release is not None
-    for path, data in sorted(result.pages.items()):
+    for path, data in sorted(pages.items()):
         facts: PageFacts = read_page(data)
+        where = site.url(path, served_from) if served_from else path
         for link in facts.links:
             url = link.url
             if url.startswith(_SKIP_SCHEMES) or not url:
@@ -260,7 +283,7 @@ def _inspect_pages(
                 result.findings.append(
                     Finding(
                         "site.hidden-link",
-                        path,
+                        where,
                         "页面中有读者看不见的链接（暗链） / a link readers cannot see (hidden link)",
                         f"{link.hidden} → {url}",
                         link.line,
@@ -271,7 +294,7 @@ def _inspect_pages(
                 result.findings.append(
                     Finding(
                         "site.hidden-link",
-                        path,
+                        where,
                         "链接指向未登记的域名 / a link to a domain the newsroom does not list",
                         url,
                         link.line,
@@ -284,7 +307,7 @@ def _inspect_pages(
                     result.findings.append(
                         Finding(
                             "links.broken",
-                            path,
+                            where,
                             "站内链接指向不存在的页面 / an internal link to a page that does not exist",
                             url,
                             link.line,
@@ -292,17 +315,17 @@ def _inspect_pages(
                         )
                     )
             elif urlsplit(absolute).scheme in ("http", "https") and settings.links.check_external:
-                external.setdefault(absolute.split("#")[0], []).append((path, link.line))
-        _inspect_meta(path, facts, name, result)
+                external.setdefault(absolute.split("#")[0], []).append((where, link.line))
+        _inspect_meta(path, where, facts, name, result)
     checked = fetcher.check(external, cache)
-    for url, where in sorted(external.items()):
+    for url, places in sorted(external.items()):
         answer = checked[url]
         if answer.broken:
-            for path, line in where:
+            for page, line in places:
                 result.findings.append(
                     Finding(
                         "links.broken",
-                        path,
+                        page,
                         "外部链接无法访问 / an external link is broken",
                         f"{url} ({answer.said()})",
                         line,
@@ -311,7 +334,7 @@ def _inspect_pages(
                 )
 
 
-def _inspect_meta(path: str, facts: PageFacts, channel: str, result: SiteResult) -> None:
+def _inspect_meta(path: str, where: str, facts: PageFacts, channel: str, result: SiteResult) -> None:
     if path in ("404.html", "search.html"):
         return
     wanted = SITE_META + (ARTICLE_META if path.startswith("articles/") else ())
@@ -320,11 +343,11 @@ def _inspect_meta(path: str, facts: PageFacts, channel: str, result: SiteResult)
         result.findings.append(
             Finding(
                 "meta.missing",
-                path,
+                where,
                 "页面缺少政府网站元数据标签 / the page lacks government metadata tags",
                 ", ".join(missing),
                 channel=channel,
             )
         )
     for line, issue in facts.accessibility:
-        result.findings.append(Finding("a11y.issue", path, issue, "", line, channel))
+        result.findings.append(Finding("a11y.issue", where, issue, "", line, channel))
