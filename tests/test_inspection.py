@@ -14,7 +14,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from publisher.channels.wechat.adapter import WechatAdapter
-from publisher.channels.wechat.sandbox import State
+from publisher.channels.wechat.sandbox import State, free_port
 from publisher.checkup import checkup
 from publisher.cli import app
 from publisher.engine.worker import DeliveryWorker
@@ -22,6 +22,8 @@ from publisher.errors import ConfigError, PublisherError
 from publisher.inspection import output, tasks
 from publisher.inspection.findings import Report
 from publisher.inspection.run import history, inspect
+from publisher.inspection.settings import Uptime
+from publisher.inspection.uptime import interval, probe
 from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session, write_session
 from publisher.store.tables import AuditEvent, InspectionFinding, InspectionRun
@@ -335,3 +337,23 @@ def test_publisher_check_names_the_line_of_a_broken_leaders_or_inspection_file(d
     problems = checkup(demo.root).problems
     found = {(p.file, p.line) for p in problems}
     assert ("review/leaders.toml", 5) in found and ("review/inspection.toml", 2) in found
+
+
+def test_uptime_applies_the_weeks_failure_ratio_to_recorded_probes(demo: Newsroom, tmp_path: Path) -> None:
+    build(demo)
+    settings = Uptime()
+    start = datetime.now(UTC) - timedelta(days=1)
+    with serving(demo.root / "public") as live:
+        for n in range(19):
+            assert probe(demo, "website", live + "/", settings, start + interval(settings) * n) is not None
+        # Another worker's probe of the same slot is not recorded twice.
+        assert probe(demo, "website", live + "/", settings, start) is None
+    assert inspect(demo, record=False).findings == []
+    closed = f"http://127.0.0.1:{free_port()}/"
+    failed = probe(demo, "website", closed, settings, start + interval(settings) * 19)
+    assert failed is not None and not failed.ok and failed.error
+    report = inspect(demo, record=False)  # 1 of 20 failed: 5 %
+    assert where(report, "site.unreachable") == ["website"]
+    env = {"PUBLISHER_NEWSROOM": str(demo.root), "PUBLISHER_DATABASE_URL": demo.database_url}
+    result = runner.invoke(app, ["inspect", "--probe", "--live", closed], env=env)
+    assert result.exit_code == 1 and "down" in result.stdout

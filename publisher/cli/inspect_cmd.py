@@ -12,7 +12,7 @@ from rich.table import Table
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
 from publisher.inspection import output
 from publisher.inspection.findings import Report
-from publisher.inspection.run import history, inspect
+from publisher.inspection.run import history, inspect, probe_sites
 
 STYLES = {"veto": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
 
@@ -57,9 +57,25 @@ def register(app: typer.Typer) -> None:
         ] = None,
         html: Annotated[Path | None, typer.Option(help="写出 HTML 报告 / write the HTML report here")] = None,
         csv: Annotated[Path | None, typer.Option(help="写出 CSV / write the findings as CSV here")] = None,
+        probe: Annotated[
+            bool, typer.Option("--probe", help="只记录一次网站可用性探测 / record one uptime probe and stop")
+        ] = False,
         as_json: JsonOpt = False,
     ) -> None:
         """定期清查：网站与各渠道在线内容对照审定稿件与检查指标 / inspect everything live."""
+        if probe:
+            with staff_errors():
+                rows = probe_sites(open_newsroom(newsroom), live_url=live)
+            for row in rows:
+                state = (
+                    "[green]可访问 / up[/]"
+                    if row.ok
+                    else f"[red]不可访问 / down[/] {escape(row.error or '')}"
+                )
+                console.print(f"{row.channel} {row.url} {row.status or '-'} {row.seconds:.2f}s {state}")
+            if any(not row.ok for row in rows):
+                raise typer.Exit(1)
+            return
         with staff_errors():
             room = open_newsroom(newsroom)
             report = inspect(room, live_url=live)

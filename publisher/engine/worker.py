@@ -45,7 +45,7 @@ from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
 from publisher.errors import ConfigError
 from publisher.inspection.findings import Report
-from publisher.inspection.run import perform_scheduled
+from publisher.inspection.run import load_settings, perform_scheduled, probe_sites
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate
 from publisher.schedule.load import load_schedules
@@ -225,10 +225,14 @@ class DeliveryWorker:
         arms them; the run's row is claimed once (`perform_scheduled`), so one worker inspects."""
         try:
             plan = load_schedules(self.room).inspection
+            probes_per_day = load_settings(self.room)[0].uptime.probes_per_day
         except ConfigError as exc:  # `publisher check` names the problem; releases go on
             log.warning("no scheduled inspection: %s", exc)
             return
         tz = self.room.settings.tz
+        if plan.probe:
+            every = 86400 / probes_per_day
+            scheduler.add_job(self.probe_due, "interval", seconds=every, id="uptime-probe")
         for moment in plan.at:
             scheduler.add_job(
                 self.inspect_due,
@@ -251,6 +255,21 @@ class DeliveryWorker:
             level = logging.INFO if report.passed else logging.WARNING
             log.log(level, "inspection %s score %g vetoes %d", slot.isoformat(), report.score, report.vetoes)
         return report
+
+    def probe_due(self) -> None:
+        """Record this slot's uptime probe of each website, unless another worker has."""
+        try:
+            plan = load_schedules(self.room).inspection
+            for row in probe_sites(self.room, live_url=plan.live_url, now=self.clock.now()):
+                log.log(
+                    logging.INFO if row.ok else logging.WARNING,
+                    "probe %s %s %s",
+                    row.channel,
+                    row.url,
+                    row.status,
+                )
+        except Exception:  # a probe never stops the releases
+            log.exception("uptime probe failed")
 
     # -- the clock --------------------------------------------------------------------------------
     def catch_up(self) -> int:

@@ -14,19 +14,21 @@ from sqlmodel import col, select
 
 from publisher import audit
 from publisher.auth.identity import SERVICE_ACCOUNT
+from publisher.channels.kinds import WebsiteSettings
 from publisher.inspection.content import Lists, Live, delivered, recheck
 from publisher.inspection.fetch import Fetcher, LinkCache
 from publisher.inspection.findings import Finding, Report, score
 from publisher.inspection.freshness import column_findings
 from publisher.inspection.settings import InspectionSettings, load_inspection
 from publisher.inspection.tasks import accepted_keys, record_run
+from publisher.inspection.uptime import probe, uptime_findings
 from publisher.inspection.website import article_path, inspect_website
 from publisher.inspection.wechat import inspect_wechat
 from publisher.newsroom import Newsroom
 from publisher.review.checks import load_secrecy, load_terms
 from publisher.review.leaders import load_leaders
 from publisher.store.engine import read_session, write_session
-from publisher.store.tables import Article, InspectionRun, Revision
+from publisher.store.tables import Article, InspectionRun, Revision, UptimeProbe
 
 
 def load_settings(room: Newsroom) -> tuple[InspectionSettings, Lists]:
@@ -95,6 +97,7 @@ def inspect(
                     if column not in latest or dated > latest[column]:
                         latest[column] = dated
             findings += column_findings(room.settings, settings, latest, channel.name, now)
+            findings += uptime_findings(session, channel.name, settings.uptime, now)
         for channel in room.channels.channels.values():
             if channel.kind == "wechat" and channel.enabled:
                 findings += inspect_wechat(room, channel, settings, session, now)
@@ -183,3 +186,25 @@ def perform_scheduled(
     if not claim_run(room, run_id, worker, datetime.now(UTC)):
         return None
     return inspect(room, live_url=live_url, run_id=run_id, worker=worker)
+
+
+def probe_sites(
+    room: Newsroom,
+    *,
+    live_url: str | None = None,
+    now: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> list[UptimeProbe]:
+    """One reachability probe of each website (its live URL, else its base_url) for this slot; a
+    slot another worker recorded is skipped."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    settings, _ = load_settings(room)
+    done = []
+    for channel in room.channels.channels.values():
+        if not isinstance(channel.settings, WebsiteSettings) or not channel.enabled:
+            continue
+        url = live_url or channel.settings.base_url
+        row = probe(room, channel.name, url, settings.uptime, now, transport)
+        if row is not None:
+            done.append(row)
+    return done

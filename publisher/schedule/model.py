@@ -282,6 +282,8 @@ class InspectionSchedule(Strict):
 
     at: list[LocalTime] = []
     live_url: str | None = Field(default=None, pattern=r"^https?://")
+    # Uptime probes of the website (review/inspection.toml [uptime] says how many a day).
+    probe: bool = False
 
 
 class NewsroomRules(Strict):

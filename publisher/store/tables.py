@@ -449,3 +449,20 @@ class InspectionFinding(SQLModel, table=True):
     last_run: str = Field(max_length=64)
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class UptimeProbe(SQLModel, table=True):
+    """One reachability probe of a website (可用性监测). Its id names the channel and the slot, so
+    many workers probing on one schedule record it once."""
+
+    __tablename__ = "uptime_probe"
+    __table_args__ = (Index("ix_uptime_probe_channel_at", "channel", "at"),)
+
+    id: str = Field(primary_key=True, max_length=120)
+    channel: str = Field(max_length=64)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ok: bool
+    status: int | None = None
+    seconds: float
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

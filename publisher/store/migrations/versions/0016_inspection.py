@@ -1,4 +1,4 @@
-"""inspection: runs (a scheduled run's slot claimed once across workers) and findings as tasks
+"""inspection: runs (a scheduled run's slot claimed once across workers), findings as tasks, uptime probes
 
 Revision ID: 0016
 Revises: 0012
@@ -52,9 +52,26 @@ def upgrade() -> None:
     with op.batch_alter_table("inspection_finding", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_inspection_finding_rule"), ["rule"], unique=False)
         batch_op.create_index(batch_op.f("ix_inspection_finding_state"), ["state"], unique=False)
+    op.create_table(
+        "uptime_probe",
+        sa.Column("id", sa.String(length=120), nullable=False),
+        sa.Column("channel", sa.String(length=64), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("uptime_probe", schema=None) as batch_op:
+        batch_op.create_index("ix_uptime_probe_channel_at", ["channel", "at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("uptime_probe", schema=None) as batch_op:
+        batch_op.drop_index("ix_uptime_probe_channel_at")
+    op.drop_table("uptime_probe")
     with op.batch_alter_table("inspection_finding", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inspection_finding_state"))
         batch_op.drop_index(batch_op.f("ix_inspection_finding_rule"))
