@@ -26,9 +26,10 @@ from publisher.inspection.settings import Uptime
 from publisher.inspection.uptime import interval, probe
 from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session, write_session
-from publisher.store.tables import AuditEvent, InspectionFinding, InspectionRun
+from publisher.store.tables import Article, AuditEvent, InspectionFinding, InspectionRun, Supply
 from tests.conftest import reopen
 from tests.inspection_support import ToLoopback, add_article, build, serving, write_demo
+from tests.review_helpers import approve, seed_users
 from tests.site_support import set_retracted
 from tests.wechat_helpers import adapter, bundle
 
@@ -357,3 +358,41 @@ def test_uptime_applies_the_weeks_failure_ratio_to_recorded_probes(demo: Newsroo
     env = {"PUBLISHER_NEWSROOM": str(demo.root), "PUBLISHER_DATABASE_URL": demo.database_url}
     result = runner.invoke(app, ["inspect", "--probe", "--live", closed], env=env)
     assert result.exit_code == 1 and "down" in result.stdout
+
+
+def test_partner_holdings_must_be_approved_current_and_unretracted(demo: Newsroom) -> None:
+    build(demo)
+    seed_users(demo)
+    for slug in ("news-piece", "rdsd-piece"):
+        approve(demo, slug)
+    with read_session(demo.engine) as session:
+        articles = {a.slug: a for a in session.exec(select(Article))}
+    held = {
+        slug: articles[slug].current_revision_id for slug in ("news-piece", "rdsd-piece", "deputies-piece")
+    }
+    path = demo.root / "content" / "news.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("第二段。", "第二段（更正）。"), encoding="utf-8"
+    )
+    build(demo)
+    approve(demo, "news-piece")  # a correction approved, never sent to the partner
+    set_retracted(demo, "rdsd-piece")
+    now = datetime.now(UTC)
+    with write_session(demo.engine) as session:
+        for slug, revision in held.items():
+            assert revision is not None
+            session.add(
+                Supply(
+                    partner="partner-provincial-daily",
+                    article_id=articles[slug].id,
+                    revision_id=revision,
+                    first_revision_id=revision,
+                    pubstatus="usable",
+                    first_supplied_at=now,
+                    updated_at=now,
+                )
+            )
+    report = inspect(demo, record=False)
+    assert where(report, "partner.outdated") == ["partner-provincial-daily:news-piece"]
+    assert where(report, "partner.retracted-live") == ["partner-provincial-daily:rdsd-piece"]
+    assert where(report, "partner.unapproved") == ["partner-provincial-daily:deputies-piece"]

@@ -19,6 +19,7 @@ from publisher.inspection.content import Lists, Live, delivered, recheck
 from publisher.inspection.fetch import Fetcher, LinkCache
 from publisher.inspection.findings import Finding, Report, score
 from publisher.inspection.freshness import column_findings
+from publisher.inspection.partners import inspect_partners
 from publisher.inspection.settings import InspectionSettings, load_inspection
 from publisher.inspection.tasks import accepted_keys, record_run
 from publisher.inspection.uptime import probe, uptime_findings
@@ -101,6 +102,7 @@ def inspect(
         for channel in room.channels.channels.values():
             if channel.kind == "wechat" and channel.enabled:
                 findings += inspect_wechat(room, channel, settings, session, now)
+        findings += inspect_partners(session)
         site_names = {c.name for c in sites} | followers
         live += [item for item in delivered(session) if item.channel not in site_names]
         checked["live"] = len(live)
