@@ -28,6 +28,7 @@ from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session, write_session
 from publisher.store.tables import Article, AuditEvent, InspectionFinding, InspectionRun, Supply
 from tests.conftest import reopen
+from tests.console_helpers import console_server, seed_staff, sign_in
 from tests.inspection_support import ToLoopback, add_article, build, serving, write_demo
 from tests.review_helpers import approve, seed_users
 from tests.site_support import set_retracted
@@ -396,3 +397,28 @@ def test_partner_holdings_must_be_approved_current_and_unretracted(demo: Newsroo
     assert where(report, "partner.outdated") == ["partner-provincial-daily:news-piece"]
     assert where(report, "partner.retracted-live") == ["partner-provincial-daily:rdsd-piece"]
     assert where(report, "partner.unapproved") == ["partner-provincial-daily:deputies-piece"]
+
+
+def test_the_console_lists_the_findings_and_an_editor_accepts_and_assigns(demo: Newsroom) -> None:
+    build(demo)
+    (demo.root / "public" / "stray.html").write_text("<html lang='zh'></html>", encoding="utf-8")
+    report = inspect(demo)
+    injected = next(s.finding.key for s in report.findings if s.finding.rule == "site.injected")
+    seed_staff(demo)
+    with console_server(demo) as base:
+        author, author_csrf = sign_in(base, "wangxm")
+        listing = author.get("/inspection")
+        assert listing.status_code == 200 and "stray.html" in listing.text and "单项否决" in listing.text
+        refused = author.post(
+            f"/inspection/{injected}/accept", data={"reason": "x", "csrf_token": author_csrf}
+        )
+        assert refused.status_code == 403
+        editor, csrf = sign_in(base, "zhouwb")
+        blank = editor.post(f"/inspection/{injected}/accept", data={"reason": " ", "csrf_token": csrf})
+        assert blank.status_code >= 400 and "理由" in blank.text
+        editor.post(f"/inspection/{injected}/assign", data={"owner": "liangyu", "csrf_token": csrf})
+        done = editor.post(f"/inspection/{injected}/accept", data={"reason": "测试页面", "csrf_token": csrf})
+        assert done.status_code == 200 and "已接受：测试页面" in done.text and "liangyu" in done.text
+    with read_session(demo.engine) as session:
+        row = session.get(InspectionFinding, injected)
+        assert row is not None and (row.state, row.owner, row.reason) == ("accepted", "liangyu", "测试页面")

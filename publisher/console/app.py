@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from publisher import __version__
 from publisher.auth.signin import AuthError
-from publisher.console.routes import account, pause, signin
+from publisher.console.routes import account, inspection, pause, signin
 from publisher.console.web import (
     STATIC,
     CsrfRefused,
@@ -50,7 +50,7 @@ def create_console_app(room: Newsroom, *, secure_cookies: bool = False) -> FastA
     app.state.secure_cookies = secure_cookies
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # One line per page area; a new page is a router module added here.
-    for module in (signin, account, pause):
+    for module in (signin, account, pause, inspection):
         app.include_router(module.router)
 
     @app.middleware("http")
