@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from publisher import audit
 from publisher.auth.identity import SERVICE_ACCOUNT
-from publisher.channels.kinds import WebsiteSettings
+from publisher.channels.kinds import FeedSettings, WebsiteSettings, WechatSettings
 from publisher.inspection.content import Lists, Live, delivered, recheck
 from publisher.inspection.fetch import Fetcher, LinkCache
 from publisher.inspection.findings import Finding, Report, score
@@ -62,8 +62,11 @@ def inspect(
     cache = LinkCache(room.var_dir / "inspection" / "links.json", settings.links.cache_hours, now)
     findings: list[Finding] = []
     checked = {"pages": 0, "links": 0, "live": 0}
-    sites = [c for c in room.channels.channels.values() if c.kind == "website" and c.enabled]
-    followers = {c.name for c in room.channels.channels.values() if c.kind == "feed"}
+    # Each channel is inspected by what its settings model says it is: a website's release, a
+    # WeChat account's posts; feeds follow their site, and the others are read from deliveries.
+    channels = [c for c in room.channels.channels.values() if c.enabled]
+    sites = [c for c in channels if isinstance(c.settings, WebsiteSettings)]
+    followers = {c.name for c in room.channels.channels.values() if isinstance(c.settings, FeedSettings)}
     with read_session(room.engine) as session:
         live: list[Live] = []
         for channel in sites:
@@ -99,8 +102,8 @@ def inspect(
                         latest[column] = dated
             findings += column_findings(room.settings, settings, latest, channel.name, now)
             findings += uptime_findings(session, channel.name, settings.uptime, now)
-        for channel in room.channels.channels.values():
-            if channel.kind == "wechat" and channel.enabled:
+        for channel in channels:
+            if isinstance(channel.settings, WechatSettings):
                 findings += inspect_wechat(room, channel, settings, session, now)
         findings += inspect_partners(session)
         site_names = {c.name for c in sites} | followers
