@@ -591,6 +591,7 @@ days = 7
 "freshness.blank-columns" = { severity = "veto", deduct = 0, due_days = 7 }
 "wechat.stale" = { severity = "veto", deduct = 0, due_days = 3 }
 "wechat.foreign-post" = { severity = "veto", deduct = 0, due_days = 1 }
+"wechat.tampered" = { severity = "veto", deduct = 0, due_days = 1 }
 "wechat.retracted-live" = { severity = "veto", deduct = 0, due_days = 1 }
 "wechat.missing" = { severity = "high", deduct = 5, cap = 20, due_days = 1 }
 "wechat.unreachable" = { severity = "high", deduct = 5, cap = 5, due_days = 1 }

@@ -266,7 +266,10 @@ def test_the_wechat_account_against_what_the_system_posted(room: Newsroom, sb: t
     media = wechat.client.post("draft/add", data={"articles": [foreign_article(demo, wechat)]})["media_id"]
     wechat.client.freepublish.submit(media)  # a post the system never made
     time.sleep(0.5)  # the sandbox publishes after a moment, as WeChat does
+    edited = sb[0].posts[str(kept.article_id)].articles[0]
+    edited["content"] = str(edited["content"]).replace("正文第一段", "被改过的正文")  # edited on WeChat
     report = inspect(demo, record=False)
+    assert where(report, "wechat.tampered") == [f"wechat:{kept.article_id}:1"]
     assert where(report, "wechat.missing") == [f"wechat:{deleted.article_id}:1"]
     assert where(report, "wechat.retracted-live") == [f"wechat:{to_retract.article_id}:1"]
     assert len(where(report, "wechat.foreign-post")) == 1

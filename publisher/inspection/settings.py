@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {
     "freshness.blank-columns": _rule(V, due_days=7),
     "wechat.stale": _rule(V, due_days=3),
     "wechat.foreign-post": _rule(V, due_days=1),
+    "wechat.tampered": _rule(V, due_days=1),
     "wechat.retracted-live": _rule(V, due_days=1),
     "wechat.missing": _rule(H, 5, 20, 1),
     "wechat.unreachable": _rule(H, 5, 5, 1),

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
-from publisher.channels.wechat.adapter import WechatAdapter
+from publisher.channels.wechat.adapter import WechatAdapter, fingerprint
 from publisher.errors import PublisherError
 from publisher.inspection.findings import Finding
 from publisher.inspection.settings import InspectionSettings
@@ -69,6 +69,16 @@ def inspect_wechat(
             where = f"{name}:{post.article_id}:{index}"
             if entry.get("retracted"):
                 continue
+            if up and entry.get("fingerprint") and fingerprint(news[index - 1]) != entry["fingerprint"]:
+                findings.append(
+                    Finding(
+                        "wechat.tampered",
+                        where,
+                        "公众号上的文章与本系统发布的内容不符（可能被篡改） / the post differs from what we published",
+                        str(entry.get("slug")),
+                        channel=name,
+                    )
+                )
             if entry.get("slug") in retracted and up:
                 findings.append(
                     Finding(

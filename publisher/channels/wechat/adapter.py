@@ -703,13 +703,13 @@ class WechatAdapter:
 
     # -- reading -----------------------------------------------------------------------------------
     def live_posts(self) -> list[dict[str, Any]]:
-        """Every post the account shows now (`freepublish/batchget`, without content), for an
-        inspection to hold against the `wechat_post` rows."""
+        """Every post the account shows now (`freepublish/batchget`, with content: an inspection
+        holds each article's `fingerprint` to the one recorded in the `wechat_post` row)."""
         items: list[dict[str, Any]] = []
         offset = 0
         while True:
             try:
-                page = self.client.freepublish.batchget(offset, 20, 1)
+                page = self.client.freepublish.batchget(offset, 20, 0)
             except (WeChatClientException, requests.RequestException) as exc:
                 raise WechatRefused(
                     f"无法读取公众号已发表内容 / cannot list the account's posts (freepublish/batchget): {exc}"
