@@ -296,6 +296,9 @@ def test_the_scheduled_inspection_runs_once_across_workers_and_is_audited(demo: 
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "inspection.run")).all()
     assert [(r.id, r.passed) for r in runs] == [("scheduled-2026-11-30T06:30", False)]
     assert [e.actor for e in events] == ["engine"]
+    latest = demo.var_dir / "inspection"
+    assert "stray.html" in (latest / "latest.html").read_text(encoding="utf-8")
+    assert json.loads((latest / "latest.json").read_text(encoding="utf-8"))["passed"] is False
     for w in workers:
         w.room.close()
 

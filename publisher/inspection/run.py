@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from publisher import audit
 from publisher.auth.identity import SERVICE_ACCOUNT
 from publisher.channels.kinds import FeedSettings, WebsiteSettings, WechatSettings
+from publisher.inspection import output
 from publisher.inspection.content import Lists, Live, delivered, recheck
 from publisher.inspection.fetch import Fetcher, LinkCache
 from publisher.inspection.findings import Finding, Report, score
@@ -190,7 +191,14 @@ def perform_scheduled(
     run_id = slot_id(slot, room.settings.tz)
     if not claim_run(room, run_id, worker, datetime.now(UTC)):
         return None
-    return inspect(room, live_url=live_url, run_id=run_id, worker=worker)
+    report = inspect(room, live_url=live_url, run_id=run_id, worker=worker)
+    # Where staff find the latest report without a terminal: var/inspection/latest.{html,json}.
+    folder = room.var_dir / "inspection"
+    folder.mkdir(parents=True, exist_ok=True)
+    page = output.to_html(report, history(room), room.settings.tz, room.settings.newsroom.name)
+    (folder / "latest.html").write_text(page, encoding="utf-8")
+    (folder / "latest.json").write_text(output.to_json(report), encoding="utf-8")
+    return report
 
 
 def probe_sites(
