@@ -14,10 +14,12 @@ from pathlib import Path
 from publisher import ingest
 from publisher.channels.registry import load_channels
 from publisher.config import CONFIG_FILE, Paths, salvage_settings
-from publisher.errors import Problem
+from publisher.errors import ConfigError, Problem
 from publisher.imaging.template import template_problems
+from publisher.inspection.settings import load_inspection
 from publisher.newsroom import Newsroom
 from publisher.review.checks import check_lists
+from publisher.review.leaders import load_leaders
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,13 @@ def checkup(root: Path, progress: Callable[[int], None] | None = None) -> Checku
     room = Newsroom(root, settings)
     report = ingest.check(room, progress=progress)
     problems += report.problems
-    problems += check_lists(room.root / settings.paths.review, room.root)
+    review_dir = room.root / settings.paths.review
+    problems += check_lists(review_dir, room.root)
     problems += template_problems(room.root)
+    # The inspection's own files: its rules and thresholds, and the leaders' names.
+    for load in (load_inspection, load_leaders):
+        try:
+            load(review_dir, room.root)
+        except ConfigError as exc:
+            problems += exc.problems
     return Checkup(problems, report, len(room.channels.channels))

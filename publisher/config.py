@@ -30,6 +30,8 @@ class NewsroomInfo(Strict):
     city: str = ""
     timezone: str = "Asia/Shanghai"
     language: str = "zh-CN"
+    # 网站标识码: the government website identifier the site's pages carry (meta SiteIDCode).
+    site_id_code: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -45,6 +47,11 @@ class Column(Strict):
     key: str
     name: str = Field(min_length=1)
     description: str = ""
+    # The inspection checklist's column class: 动态/要闻 ("news", stale after 2 weeks), 通知公告/
+    # 政策文件 ("notice", stale after 6 months) or anything else ("other": blank is still a finding).
+    category: Literal["news", "notice", "other"] = Field(
+        default="other", description="news (动态/要闻) | notice (通知公告/政策文件) | other"
+    )
 
     @field_validator("key")
     @classmethod

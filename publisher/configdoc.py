@@ -27,7 +27,9 @@ from publisher import scaffold_templates as t
 from publisher.channels.registry import ChannelFile
 from publisher.config import NewsroomSettings
 from publisher.delivery.kinds import channel_kinds
+from publisher.inspection.settings import InspectionSettings
 from publisher.review.checks import SecrecyList, TermList
+from publisher.review.leaders import LeaderList
 from publisher.review.register import MeetingRegister
 from publisher.schedule.model import CampaignFile, KeyDatesFile, NewsroomRules
 
@@ -137,6 +139,18 @@ def _files() -> list[FileDoc]:
             "规范用语（含领导同志姓名职务）：审核人须确认的警告 / terminology warnings a reviewer acknowledges.",
             TermList,
             t.TERMINOLOGY_TOML.format(**fields),
+        ),
+        FileDoc(
+            "review/inspection.toml",
+            "定期清查的规则与阈值（检查指标的默认值） / the inspection's rules and thresholds.",
+            InspectionSettings,
+            t.INSPECTION_TOML,
+        ),
+        FileDoc(
+            "review/leaders.toml",
+            "领导同志姓名、职务与易错写法 / leaders' names, titles and known wrong forms.",
+            LeaderList,
+            t.LEADERS_TOML,
         ),
     ]
     return docs

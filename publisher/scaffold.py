@@ -82,6 +82,8 @@ def _files(answers: Answers, now: datetime) -> dict[str, str]:
         "schedules/newsroom.toml": t.RULES_TOML.format(**fields),
         "review/secrecy.toml": t.SECRECY_TOML,
         "review/terminology.toml": t.TERMINOLOGY_TOML.format(**fields),
+        "review/inspection.toml": t.INSPECTION_TOML,
+        "review/leaders.toml": t.LEADERS_TOML,
     }
     today = now.date()
     for column in t.COLUMNS:

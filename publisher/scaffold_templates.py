@@ -572,3 +572,87 @@ publisher run            # 发布引擎 / the worker
 
 每个文件、每个键的说明见项目文档 `docs/configuration.md`（`publisher config-docs` 生成）。
 """
+
+
+# Shipped with the checklist's values (国办秘函〔2019〕19号); the same as the demo's review/inspection.toml.
+INSPECTION_TOML = """\
+# 定期清查的规则与阈值，初始为检查指标的要求；可按本单位要求调整（publisher check 校验）。
+# Inspection (定期清查): the rules `publisher inspect` applies and their thresholds, shipped with the
+# values of the State Council checklist for government websites and new media (国办秘函〔2019〕19号,
+# 《政府网站与政务新媒体检查指标》). Edit a value here; `publisher check` validates the file.
+
+# A report scores deductions from 100; below `pass_mark` (or any single-veto finding) it fails.
+pass_mark = 60
+
+[freshness]
+homepage_days = 14        # 首页栏目 2 周未更新: single veto
+news_days = 14            # 动态、要闻类栏目 (publisher.toml columns with category = "news")
+notice_days = 183         # 通知公告、政策文件类栏目 (category = "notice"): 6 个月
+stale_columns_veto = 5    # 超过（含）5 个栏目未按要求更新: single veto
+unupdated_columns_veto = 10  # 应更新但长期未更新的栏目 10 个以上: single veto
+blank_columns_veto = 5    # 空白栏目 5 个以上: single veto
+wechat_days = 14          # 政务新媒体 2 周无更新: single veto
+
+[backdate]
+# 伪造发稿日期: a page dated this much earlier than its article's first approval.
+grace_hours = 72
+
+[site]
+# Domains a page of the website may link to besides its own (anything else is a hidden-link suspect).
+allowed_domains = ["www.gov.cn", "www.npc.gov.cn", "www.12377.cn", "beian.miit.gov.cn"]
+
+[links]
+per_host = 2              # polite: at most this many requests to one host at a time
+timeout_seconds = 15
+cache_hours = 24          # a link's result is reused for this long
+check_external = true
+
+[uptime]
+probes_per_day = 20
+timeout_seconds = 15
+failure_ratio = 0.05
+days = 7
+
+# Each rule: its severity (veto = 单项否决), points deducted per finding, at most `cap` in all, and
+# the days a finding has to be fixed in.
+[rules]
+"site.tampered" = { severity = "veto", deduct = 0, due_days = 1 }
+"site.injected" = { severity = "veto", deduct = 0, due_days = 1 }
+"site.missing" = { severity = "high", deduct = 2, cap = 10, due_days = 1 }
+"site.hidden-link" = { severity = "veto", deduct = 0, due_days = 1 }
+"site.retracted-live" = { severity = "veto", deduct = 0, due_days = 1 }
+"site.unreachable" = { severity = "veto", deduct = 0, due_days = 1 }
+"content.secrecy" = { severity = "veto", deduct = 0, due_days = 1 }
+"content.leader-name" = { severity = "veto", deduct = 0, due_days = 1 }
+"content.terminology" = { severity = "medium", deduct = 1, cap = 5, due_days = 7 }
+"content.personal-data" = { severity = "high", deduct = 5, cap = 20, due_days = 1 }
+"content.backdated" = { severity = "veto", deduct = 0, due_days = 3 }
+"freshness.homepage" = { severity = "veto", deduct = 0, due_days = 3 }
+"freshness.column" = { severity = "medium", deduct = 2, cap = 10, due_days = 7 }
+"freshness.columns" = { severity = "veto", deduct = 0, due_days = 7 }
+"freshness.blank-column" = { severity = "medium", deduct = 2, cap = 10, due_days = 7 }
+"freshness.blank-columns" = { severity = "veto", deduct = 0, due_days = 7 }
+"wechat.stale" = { severity = "veto", deduct = 0, due_days = 3 }
+"wechat.foreign-post" = { severity = "veto", deduct = 0, due_days = 1 }
+"wechat.tampered" = { severity = "veto", deduct = 0, due_days = 1 }
+"wechat.retracted-live" = { severity = "veto", deduct = 0, due_days = 1 }
+"wechat.missing" = { severity = "high", deduct = 5, cap = 20, due_days = 1 }
+"wechat.unreachable" = { severity = "high", deduct = 5, cap = 5, due_days = 1 }
+"partner.retracted-live" = { severity = "veto", deduct = 0, due_days = 1 }
+"partner.unapproved" = { severity = "veto", deduct = 0, due_days = 1 }
+"partner.outdated" = { severity = "medium", deduct = 1, cap = 5, due_days = 3 }
+"links.broken" = { severity = "medium", deduct = 1, cap = 10, due_days = 7 }
+"meta.missing" = { severity = "low", deduct = 1, cap = 5, due_days = 14 }
+"a11y.issue" = { severity = "low", deduct = 0.5, cap = 5, due_days = 30 }
+"""
+
+LEADERS_TOML = """\
+# 领导同志姓名、职务：`publisher inspect` 据此复查在线内容（姓名写错为单项否决的严重错别字）。
+# Leaders' names and titles: the inspection re-reads everything live against this list.
+# wrong 列出易错写法（同音、形近字）；名字前出现不属于该同志的职务也会报出。
+#
+# [[leader]]
+# name = "张三"
+# titles = ["主任", "常委会主任"]
+# wrong = ["张叁"]
+"""

@@ -59,6 +59,7 @@ UNITS: dict[str, int] = {
     "publisher.engine": ENGINE,
     "publisher.backup": ENGINE,  # 存: archives what every earlier stage stored
     "publisher.supply.report": ENGINE,  # reads what the engine delivered
+    "publisher.inspection": ENGINE,  # 清查: reads what every earlier stage stored and the live channels
     "publisher.standing": FACES,  # where an article stands: reads review and the engine's deliveries
     "publisher.cli": FACES,
     # Services of the faces that read every stage: `publisher check`, `doctor`, `config-docs`.

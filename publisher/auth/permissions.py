@@ -15,6 +15,7 @@ class Act(StrEnum):
     SUPPLY = "supply"  # partner supply by hand: adoptions, sync, partner tokens
     MANAGE_USERS = "manage_users"  # add, edit, disable, reset passwords, revoke others' tokens
     READ_AUDIT = "read_audit"  # the audit log and its verification
+    INSPECT = "inspect"  # 定期清查: accept a finding with a reason, assign its owner
 
 
 _LEADERS = frozenset({"leader", "principal_leader"})
@@ -25,6 +26,7 @@ ALLOWED: dict[Act, frozenset[str]] = {
     Act.SUPPLY: frozenset({"editor", "admin"}),
     Act.MANAGE_USERS: frozenset({"admin"}),
     Act.READ_AUDIT: frozenset({"admin", "department_head"}) | _LEADERS,
+    Act.INSPECT: frozenset({"editor", "department_head", "admin"}) | _LEADERS,
 }
 
 _NAMES = {
@@ -34,6 +36,7 @@ _NAMES = {
     Act.SUPPLY: "供稿管理",
     Act.MANAGE_USERS: "用户管理",
     Act.READ_AUDIT: "查看审计日志",
+    Act.INSPECT: "处理清查问题",
 }
 
 

@@ -14,6 +14,7 @@ from publisher.cli import (
     doctor_cmd,
     engine_cmd,
     image_cmd,
+    inspect_cmd,
     login_cmd,
     notify_cmd,
     plan_cmd,
@@ -40,6 +41,7 @@ console_cmd.register(app)
 doctor_cmd.register(app)
 engine_cmd.register(app)
 site_cmd.register(app)
+inspect_cmd.register(app)
 supply_cmd.register(app)
 app.add_typer(articles_cmd.app, name="articles")
 app.add_typer(audit_cmd.app, name="audit")

@@ -18,6 +18,7 @@ from publisher.console.routes import (
     audit_log,
     calendar,
     dashboard,
+    inspection,
     notices,
     pause,
     queue,
@@ -80,6 +81,7 @@ def create_console_app(room: Newsroom, *, secure_cookies: bool = False) -> FastA
         supply,
         audit_log,
         users,
+        inspection,
     ):
         app.include_router(module.router)
 

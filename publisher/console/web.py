@@ -149,6 +149,7 @@ NAV: tuple[tuple[str, str, Act | None], ...] = (
     ("/calendar", "日历", None),
     ("/queue", "发布", None),
     ("/supply", "供稿", Act.SUPPLY),
+    ("/inspection", "清查", None),
     ("/audit", "审计", Act.READ_AUDIT),
     ("/users", "用户", Act.MANAGE_USERS),
 )

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
 from publisher.auth.identity import SERVICE_ACCOUNT
@@ -45,10 +46,14 @@ from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, deci
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
+from publisher.errors import ConfigError
+from publisher.inspection.findings import Report as InspectionReport
+from publisher.inspection.run import load_settings, perform_scheduled, probe_sites
 from publisher.newsroom import Newsroom
 from publisher.notify import Dispatcher, Report, senders_for
 from publisher.notify.senders import close_all
 from publisher.review.gate import Gate
+from publisher.schedule.load import load_schedules
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, ReviewState, Revision, Worker
 
@@ -70,6 +75,7 @@ FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 # idempotency key, so a receiver that honours it counts each once).
 MAX_UNRECORDED = 3 * FINISH_GROUP + 1
 TROUBLES_KEPT = 100  # failed or held releases a worker remembers for its report
+INSPECTION_GRACE_SECONDS = 600  # a worker that was busy at the minute still inspects within this
 
 
 class WindowPolicy(Protocol):
@@ -189,6 +195,7 @@ class DeliveryWorker:
         scheduler.add_job(
             self.send_notices, "interval", seconds=self.settings.poll_seconds, id="notify", executor="notify"
         )
+        self._arm_inspections(scheduler)
         self.reconcile()
         self.dispatch()
 
@@ -246,6 +253,58 @@ class DeliveryWorker:
         except Exception:  # the outbox keeps them: the next round tries again
             log.exception("sending notices failed")
             return Report()
+
+    # -- inspection (定期清查) ----------------------------------------------------------------------
+    def _arm_inspections(self, scheduler: BackgroundScheduler) -> None:
+        """A job at each local time schedules/newsroom.toml names for `[inspection] at`. Every worker
+        arms them; the run's row is claimed once (`perform_scheduled`), so one worker inspects."""
+        try:
+            plan = load_schedules(self.room).inspection
+            probes_per_day = load_settings(self.room)[0].uptime.probes_per_day
+        except ConfigError as exc:  # `publisher check` names the problem; releases go on
+            log.warning("no scheduled inspection: %s", exc)
+            return
+        tz = self.room.settings.tz
+        if plan.probe:
+            every = 86400 / probes_per_day
+            scheduler.add_job(self.probe_due, "interval", seconds=every, id="uptime-probe")
+        for moment in plan.at:
+            scheduler.add_job(
+                self.inspect_due,
+                CronTrigger(hour=moment.hour, minute=moment.minute, timezone=tz),
+                id=f"inspection-{moment:%H%M}",
+                misfire_grace_time=INSPECTION_GRACE_SECONDS,
+            )
+
+    def inspect_due(self, slot: datetime | None = None) -> InspectionReport | None:
+        """Perform the inspection due at `slot` (this minute) unless another worker has."""
+        tz = self.room.settings.tz
+        slot = (slot or self.clock.now()).astimezone(tz).replace(second=0, microsecond=0)
+        try:
+            plan = load_schedules(self.room).inspection
+            report = perform_scheduled(self.room, slot, self.id, plan.live_url)
+        except Exception:  # an inspection never stops the releases
+            log.exception("inspection due at %s failed", slot.isoformat())
+            return None
+        if report is not None:
+            level = logging.INFO if report.passed else logging.WARNING
+            log.log(level, "inspection %s score %g vetoes %d", slot.isoformat(), report.score, report.vetoes)
+        return report
+
+    def probe_due(self) -> None:
+        """Record this slot's uptime probe of each website, unless another worker has."""
+        try:
+            plan = load_schedules(self.room).inspection
+            for row in probe_sites(self.room, live_url=plan.live_url, now=self.clock.now()):
+                log.log(
+                    logging.INFO if row.ok else logging.WARNING,
+                    "probe %s %s %s",
+                    row.channel,
+                    row.url,
+                    row.status,
+                )
+        except Exception:  # a probe never stops the releases
+            log.exception("uptime probe failed")
 
     # -- the clock --------------------------------------------------------------------------------
     def catch_up(self) -> int:

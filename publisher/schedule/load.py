@@ -501,6 +501,7 @@ def load_schedules(newsroom: Newsroom) -> Schedules:
         warnings=warnings,
         guessed_years=guessed_years,
         _slots=all_slots,
+        inspection=rules.inspection,
     )
 
 

@@ -277,6 +277,15 @@ class PlanSettings(Strict):
     horizon_days: int = Field(default=7, ge=0, le=366)
 
 
+class InspectionSchedule(Strict):
+    """When `publisher run` performs an inspection (定期清查): local times of day, once across workers."""
+
+    at: list[LocalTime] = []
+    live_url: str | None = Field(default=None, pattern=r"^https?://")
+    # Uptime probes of the website (review/inspection.toml [uptime] says how many a day).
+    probe: bool = False
+
+
 class NewsroomRules(Strict):
     paused: bool = False
     pause_reason: str = ""
@@ -284,3 +293,4 @@ class NewsroomRules(Strict):
     plan: PlanSettings = PlanSettings()
     quiet_hours: list[QuietHours] = []
     blackout: list[Blackout] = []
+    inspection: InspectionSchedule = InspectionSchedule()

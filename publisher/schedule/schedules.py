@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from publisher.errors import NotFound, Problem
 from publisher.schedule.keydates import KeyDate
+from publisher.schedule.model import InspectionSchedule
 from publisher.schedule.windows import BlackoutWindow, QuietWindow, Window, blocking, next_open
 from publisher.schedule.workdays import WorkingCalendar
 from publisher.timeutil import to_utc
@@ -55,6 +56,7 @@ class Schedules:
     # Per campaign, the years whose working days were guessed (chinese-calendar has no data yet).
     guessed_years: dict[str, frozenset[int]] = field(default_factory=dict)
     _slots: dict[str, tuple[Slot, ...]] = field(default_factory=dict, repr=False)
+    inspection: InspectionSchedule = field(default_factory=InspectionSchedule)
 
     def campaign(self, key: str) -> Campaign:
         try:

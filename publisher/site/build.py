@@ -197,6 +197,8 @@ def _build_site(
         columns=tuple((c.key, c.name, c.description) for c in room_settings.columns),
         feeds=bool(feed_channels),
         cards=settings.generates_cards(),
+        id_code=room_settings.newsroom.site_id_code,
+        column_types=tuple((c.key, c.category) for c in room_settings.columns),
     )
     fragments = fragment_cache(room, channel)
     every_item: dict[str, Item] = {i.revision_id: i for i in selection.items}
@@ -248,7 +250,13 @@ def _build_site(
             progress,
         )
         media_names = _media(selection.items, room, releases, fragments)
-        manifest = Manifest(files=files, published=published, media=sorted(media_names), exact=releases.exact)
+        manifest = Manifest(
+            files=files,
+            published=published,
+            media=sorted(media_names),
+            exact=releases.exact,
+            shown={i.slug: i.revision_id for i in selection.items},
+        )
         media_changed = set(media_names) != set(previous.media)
         report.files = len(files)
         report.pages = sum(1 for p in files if p.endswith(".html"))

@@ -39,11 +39,19 @@ class Manifest:
     published: dict[str, str] = field(default_factory=dict)  # slug -> first revision published
     media: list[str] = field(default_factory=list)
     exact: bool = False  # the release folder holds exactly `files` (and the media link)
+    # slug -> the revision this release shows: what an inspection holds the live page to.
+    shown: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         # No indent: json's C encoder only runs without one (ten times faster for 1,000s of files).
         return json.dumps(
-            {"files": self.files, "published": self.published, "media": self.media, "exact": self.exact},
+            {
+                "files": self.files,
+                "published": self.published,
+                "media": self.media,
+                "exact": self.exact,
+                "shown": self.shown,
+            },
             ensure_ascii=False,
             sort_keys=True,
             separators=(",", ":"),
@@ -57,6 +65,7 @@ class Manifest:
             published=data.get("published", {}),
             media=data.get("media", []),
             exact=bool(data.get("exact", False)),
+            shown=data.get("shown", {}),
         )
 
 

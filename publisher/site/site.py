@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,8 @@ KIND_LABELS = {
     "video": "视频",
     "long_image": "长图",
 }
+# The column category (publisher.toml `category`) as the ColumnType meta tag names it.
+COLUMN_TYPES = {"news": "动态要闻", "notice": "通知公告", "other": "其他"}
 STAGE_LABELS = {
     "inspection": "执法检查",
     "inquiry": "专题询问",
@@ -73,6 +76,8 @@ class SiteInfo:
     columns: tuple[tuple[str, str, str], ...]  # key, name, description
     feeds: bool  # whether a feed channel publishes beside this site
     cards: bool = False  # an article without a cover gets a generated Open Graph image
+    id_code: str = ""  # 网站标识码 (meta SiteIDCode)
+    column_types: tuple[tuple[str, str], ...] = ()  # column key -> its inspection category
 
 
 @cache
@@ -246,6 +251,11 @@ class Website:
             "lang": "zh-CN",
             "year": latest.astimezone(info.tz).year if latest else None,
             "columns": [{"key": k, "name": n, "url": column_url(k)} for k, n, _ in info.columns],
+            # The government page metadata (SiteName, SiteDomain, SiteIDCode, ColumnName, ColumnType).
+            "domain": urlsplit(info.base_url).netloc,
+            "id_code": info.id_code,
+            "column_names": {k: n for k, n, _ in info.columns},
+            "column_types": {k: COLUMN_TYPES[t] for k, t in info.column_types},
             "feeds": {"rss": "/feeds/all.rss.xml", "atom": "/feeds/all.atom.xml", "json": "/feeds/all.json"}
             if info.feeds
             else None,
@@ -495,6 +505,7 @@ class Website:
             "article": {
                 **self.entry(item),
                 "kind": KIND_LABELS.get(item.kind, item.kind),
+                "pubdate": f"{item.date.astimezone(self.info.tz):%Y-%m-%d %H:%M}",
                 "department": item.department,
                 "committee": item.committee,
                 "authors": list(item.authors),

@@ -497,3 +497,59 @@ class PreviewShare(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     revoked_by: str | None = Field(default=None, max_length=64)
+
+
+class InspectionRun(SQLModel, table=True):
+    """One inspection (定期清查). A scheduled run's id is its slot, so the first worker to insert
+    the row performs it and every other worker finds it taken: once across workers."""
+
+    __tablename__ = "inspection_run"
+
+    id: str = Field(primary_key=True, max_length=64)
+    worker: str = Field(max_length=120)
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    score: float | None = None
+    vetoes: int | None = None
+    passed: bool | None = None
+    findings: int | None = None
+
+
+class InspectionFinding(SQLModel, table=True):
+    """A finding as a task: open until fixed (the next run that no longer finds it closes it) or
+    accepted with a reason; an owner answers for it."""
+
+    __tablename__ = "inspection_finding"
+
+    key: str = Field(primary_key=True, max_length=32)
+    rule: str = Field(max_length=40, index=True)
+    channel: str = Field(max_length=64)
+    location: str = Field(sa_column=Column(Text, nullable=False))
+    line: int | None = None
+    severity: str = Field(max_length=16)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(max_length=16, index=True)  # open | fixed | accepted
+    owner: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    first_run: str = Field(max_length=64)
+    last_run: str = Field(max_length=64)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class UptimeProbe(SQLModel, table=True):
+    """One reachability probe of a website (可用性监测). Its id names the channel and the slot, so
+    many workers probing on one schedule record it once."""
+
+    __tablename__ = "uptime_probe"
+    __table_args__ = (Index("ix_uptime_probe_channel_at", "channel", "at"),)
+
+    id: str = Field(primary_key=True, max_length=120)
+    channel: str = Field(max_length=64)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ok: bool
+    status: int | None = None
+    seconds: float
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

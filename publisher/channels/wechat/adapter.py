@@ -733,6 +733,24 @@ class WechatAdapter:
         return self.receipts(post)[receipt.index - 1]
 
     # -- reading -----------------------------------------------------------------------------------
+    def live_posts(self) -> list[dict[str, Any]]:
+        """Every post the account shows now (`freepublish/batchget`, with content: an inspection
+        holds each article's `fingerprint` to the one recorded in the `wechat_post` row)."""
+        items: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            try:
+                page = self.client.freepublish.batchget(offset, 20, 0)
+            except (WeChatClientException, requests.RequestException) as exc:
+                raise WechatRefused(
+                    f"无法读取公众号已发表内容 / cannot list the account's posts (freepublish/batchget): {exc}"
+                ) from exc
+            got = page.get("item") or []
+            items.extend(dict(item) for item in got)
+            offset += len(got)
+            if not got or offset >= int(page.get("total_count", 0)):
+                return items
+
     def receipts(self, post: WechatPost) -> list[WechatReceipt]:
         """Each article's receipt, as the post stands in the store."""
         if post.state in ("drafted", "submitting", "unknown"):
