@@ -17,9 +17,12 @@ from sqlmodel import col, select
 from publisher.auth.sessions import LiveSession
 from publisher.auth.shares import DEFAULT_HOURS, MAX_HOURS, revoke_share, share_preview, shared, shares_of
 from publisher.auth.signin import AuthError
+from publisher.channels.kinds import ImageLimits
+from publisher.channels.long_images import render_for
 from publisher.console.previews import PREVIEW_CSP, render_preview, targets
 from publisher.console.views.common import people, person
 from publisher.console.web import acting, page, redirect, room_of, staff, url
+from publisher.content.model import wants_long_image
 from publisher.errors import NotFound, PublisherError
 from publisher.review.checks import Finding
 from publisher.review.queries import inbox, signing, status
@@ -80,6 +83,7 @@ def _review_page(
         may_withdraw=state.status in WITHDRAWABLE,
         open_warnings=open_warnings,
         previews=targets(room, state.revision),
+        long_image=_has_long_image(slug, about.revision_id, request),
         shares=[
             {
                 "id": s.id,
@@ -124,6 +128,10 @@ def _revision(slug: str, revision_id: str, request: Request) -> Revision:
     return found
 
 
+def _has_long_image(slug: str, revision_id: str, request: Request) -> bool:
+    return wants_long_image(json.loads(_revision(slug, revision_id, request).meta_json))
+
+
 def _preview_response(request: Request, revision: Revision, channel: str) -> Response:
     room = room_of(request)
     with read_session(room.engine) as session:
@@ -143,6 +151,24 @@ def preview(
     request: Request, slug: str, revision_id: str, channel: str, live: Annotated[LiveSession, Depends(staff)]
 ) -> Response:
     return _preview_response(request, _revision(slug, revision_id, request), channel)
+
+
+@router.get("/review/{slug}/long-image/{revision_id}.png")
+def long_image(
+    request: Request, slug: str, revision_id: str, live: Annotated[LiveSession, Depends(staff)]
+) -> Response:
+    """The long image (长图) of exactly this revision, as the channels will publish it (cached)."""
+    revision = _revision(slug, revision_id, request)
+    if not wants_long_image(json.loads(revision.meta_json)):
+        raise NotFound(f"{slug} 没有长图 / {slug} has no long image")
+    room = room_of(request)
+    with read_session(room.engine) as session:
+        rendered = render_for(room, session, revision, ImageLimits(format="PNG"))
+    return Response(
+        rendered.paths[0].read_bytes(),  # no height limit here: one segment
+        media_type="image/png",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
 
 
 @router.post("/review/{slug}/share")
