@@ -118,21 +118,27 @@ def _cached_plan(plan_json: str) -> tuple[PlannedStage, ...]:
     return tuple(plan_from_json(plan_json))
 
 
-def _may_concern(session: Session, user: StaffUser) -> ColumnElement[bool]:
-    """Which open reviews could concern `user`, for the database to narrow them: a stage waiting on
-    a role they hold, or an article they submitted or whose meta spells their name. A superset:
-    `refusal_to_act` and `is_author` decide, on these rows only."""
-    roles = set(roles_of(user))
-    waiting_on_role: list[ColumnElement[bool]] = []
+def _waiting_on_roles(session: Session, roles: set[str]) -> ColumnElement[bool]:
+    """Open reviews whose waiting stage needs one of `roles`, on the review state alone: the plans
+    open reviews wait on are few, so their stages are read here and the database matches the
+    (plan, stage) pairs."""
+    matches: list[ColumnElement[bool]] = []
     for plan_json, indexes in _open_stages(session).items():
         plan = _cached_plan(plan_json)
         matching = sorted(i for i in indexes if plan[i].role in roles)
         if matching:
-            waiting_on_role.append(
+            matches.append(
                 (col(ReviewState.plan_json) == plan_json) & col(ReviewState.stage_index).in_(matching)
             )
+    return (col(ReviewState.status) == "in_review") & or_(false(), *matches)
+
+
+def _may_concern(user: StaffUser, on_role: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Which open reviews could concern `user`, for the database to narrow them: a stage waiting on
+    a role they hold, or an article they submitted or whose meta spells their name. A superset:
+    `refusal_to_act` and `is_author` decide, on these rows only."""
     return or_(
-        (col(ReviewState.status) == "in_review") & or_(false(), *waiting_on_role),
+        on_role,
         col(ReviewState.submitted_by) == user.username,
         col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\"),
     )
@@ -150,12 +156,20 @@ def _open_stages(session: Session) -> dict[str, set[int]]:
     return stages
 
 
+def _current_of(state: type[ReviewState]) -> ColumnElement[bool]:
+    """The article whose current revision the review is of, found by its key: a planner then walks
+    the open reviews by their status index instead of every article."""
+    return (col(Article.id) == col(state.article_id)) & (
+        col(Article.current_revision_id) == col(state.revision_id)
+    )
+
+
 def inbox(session: Session, username: str) -> Inbox:
     """What waits on this user, and which of their own articles wait on others: four queries
     whatever the number of open reviews. The database narrows the open reviews to those that could
     concern the user (`_may_concern`); the rules of review/workflow.py decide on those."""
     user = get_user(session, username)
-    concern = _may_concern(session, user)
+    on_role = _waiting_on_roles(session, set(roles_of(user)))
     rows = session.execute(
         sql_select(
             col(Article.slug),
@@ -169,11 +183,14 @@ def inbox(session: Session, username: str) -> Inbox:
             col(ReviewState.submitted_by),
             col(ReviewState.updated_at),
         )
-        .join(Revision, col(Revision.id) == col(Article.current_revision_id))
-        .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id))
-        .where(col(ReviewState.status).in_(["in_review", "rejected"]), concern)
+        .select_from(ReviewState)
+        .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
+        .join(Article, _current_of(ReviewState))
+        .where(col(ReviewState.status).in_(["in_review", "rejected"]), _may_concern(user, on_role))
         .order_by(col(ReviewState.updated_at))
     ).all()
+    # Signatures matter only where the user holds the waiting stage's role: `refusal_to_act`
+    # refuses any other stage whatever was signed.
     signed: dict[str, dict[str, str]] = defaultdict(dict)  # revision -> who signed which stage
     for revision_id, signer, stage_name in session.execute(
         sql_select(col(ReviewAct.revision_id), col(ReviewAct.username), col(ReviewAct.stage_name))
@@ -182,9 +199,7 @@ def inbox(session: Session, username: str) -> Inbox:
             (col(ReviewState.revision_id) == col(ReviewAct.revision_id))
             & (col(ReviewState.cycle) == col(ReviewAct.cycle)),
         )
-        .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
-        .join(Article, col(Article.current_revision_id) == col(Revision.id))
-        .where(col(ReviewState.status) == "in_review", col(ReviewAct.act) == "approve", concern)
+        .where(col(ReviewAct.act) == "approve", on_role)
     ):
         signed[revision_id][signer] = stage_name or ""
     tasks: list[QueueItem] = []
