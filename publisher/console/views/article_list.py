@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from publisher.console.views.common import Page, page_request
 from publisher.review.users import bylines_of, get_user
 from publisher.review.workflow import is_author
-from publisher.standing import ArticleState, Standing, standings_in
+from publisher.standing import ArticleState, Standing, could_be, standings_in
 from publisher.store.tables import Article, ReviewState, Revision
 
 
@@ -59,13 +59,19 @@ class ArticleList:
 
 
 def _filtered(filters: ArticleFilter, author_name: str | None) -> Select[int | None]:
-    query = sql_select(col(Article.id)).join(Revision, col(Revision.id) == col(Article.current_revision_id))
+    text = filters.text.strip() if filters.text else ""
+    query = sql_select(col(Article.id))
+    if filters.column or filters.department or text or author_name is not None:
+        query = query.join(Revision, col(Revision.id) == col(Article.current_revision_id))
+    else:
+        # No revision column asked: the article rows alone, not a revision (with its body) each.
+        query = query.where(col(Article.current_revision_id).is_not(None))
     if filters.column:
         query = query.where(col(Revision.column) == filters.column)
     if filters.department:
         query = query.where(col(Revision.department) == filters.department)
-    if filters.text and filters.text.strip():
-        needle = filters.text.strip()
+    if text:
+        needle = text
         query = query.where(
             or_(
                 col(Revision.title).contains(needle, autoescape=True),
@@ -77,6 +83,8 @@ def _filtered(filters: ArticleFilter, author_name: str | None) -> Select[int | N
         query = query.join(
             ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id)
         ).where(col(ReviewState.status) == "in_review", col(ReviewState.plan_json).contains(filters.stage))
+    if filters.state is not None:
+        query = query.where(could_be(filters.state))  # narrowed here, decided by the standing
     if author_name is not None:
         # Narrowed by the name's characters in order, anything between them (a byline may be
         # written 王 晓明); `is_author` decides (bylines are compared by identity).
