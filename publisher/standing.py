@@ -121,7 +121,12 @@ def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, 
             .group_by(pairs.c.article_id)
         )
     }
-    retracted = set(session.exec(in_force_ids().where(col(Retraction.article_id).in_(scope))))
+    in_force = in_force_ids()
+    if isinstance(scope, Collection):
+        in_force = in_force.where(col(Retraction.article_id).in_(scope))
+    # For a subquery scope every retraction in force is read (a newsroom has few): cheaper than
+    # having the database work out the scope once more; only the scope's ids are looked up below.
+    retracted = set(session.exec(in_force))
     out: dict[int, Standing] = {}
     plans: dict[str, list[str]] = {}  # plan_json -> stage names: most articles share a few plans
     for article_id, number, review, stage_index, plan_json in session.execute(
