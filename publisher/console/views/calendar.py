@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, func, literal, union_all
+from sqlalchemy import ColumnElement, Select, case, func, literal, union_all
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col
 
@@ -117,16 +117,26 @@ def _shown(lo: datetime, hi: datetime) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def _day_totals(session: Session, bounds: list[tuple[date, datetime, datetime]]) -> dict[date, int]:
-    """Releases shown on each day: one statement, a count per day over the due-time index (a range
-    each, no per-row date arithmetic nor grouping)."""
-    counts = union_all(
-        *(
-            sql_select(literal(i).label("day"), func.count().label("n")).where(*_shown(lo, hi))
-            for i, (_d, lo, hi) in enumerate(bounds)
-        )
+def _day_of(ends: list[datetime], first: int, last: int) -> ColumnElement[int]:
+    """The index of the day (among days `first`..`last`, ending at `ends`) a due time falls in,
+    found by halving: a few comparisons a row, where a flat CASE would make one per day."""
+    if first == last:
+        return literal(first)
+    middle = (first + last) // 2
+    return case(
+        (col(Delivery.due_at) < ends[middle], _day_of(ends, first, middle)),
+        else_=_day_of(ends, middle + 1, last),
     )
-    return {bounds[i][0]: n for i, n in session.execute(sql_select(counts.subquery()))}
+
+
+def _day_totals(session: Session, bounds: list[tuple[date, datetime, datetime]]) -> dict[date, int]:
+    """Releases shown on each day: one range scan of the period, each due time put in its day by
+    comparing it with the days' UTC bounds (no per-row date arithmetic, exact in any zone)."""
+    day = _day_of([hi for _d, _lo, hi in bounds], 0, len(bounds) - 1)
+    counted = session.execute(
+        sql_select(day, func.count()).where(*_shown(bounds[0][1], bounds[-1][2])).group_by(day)
+    )
+    return {bounds[i][0]: n for i, n in counted}
 
 
 def _first_of_each_day(bounds: list[tuple[date, datetime, datetime]], per_day: int) -> Select[tuple[int]]:
