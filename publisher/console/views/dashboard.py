@@ -1,7 +1,7 @@
 """工作台: one user's tasks, the releases of today and the next seven days per channel, the
 releases that need a person (held, failed, missed), live workers and the pause switch.
 
-A fixed number of queries whatever the size of the store: the review inbox in three, the week's
+A fixed number of queries whatever the size of the store: the review inbox in four, the week's
 releases counted by the database, the lists bounded.
 """
 
