@@ -169,7 +169,7 @@ def dashboard(
     flag = session.get(NewsroomFlag, PAUSE_FLAG)
     pause = (
         PauseState(True, flag.updated_by, show(flag.updated_at, tz))
-        if is_paused(session) and flag is not None
+        if flag is not None and is_paused(session)  # the flag row is in the session by then
         else PauseState(False)
     )
     return Dashboard(
