@@ -200,10 +200,11 @@ def could_be(state: ArticleState, dialect: str) -> ColumnElement[bool]:
             return retracted
         case ArticleState.LIVE | ArticleState.CORRECTION_PENDING:
             return ~retracted & released
-        # Reviews narrow enough: the few of them that were also released are left to classify.
         case ArticleState.APPROVED | ArticleState.SCHEDULED:
-            return review_is("approved") & ~retracted
+            # Most approved articles went out since: without ~released, all of them are classified.
+            return review_is("approved") & ~released & ~retracted
         case ArticleState.IN_REVIEW:
+            # Open reviews narrow enough; the few of released articles (corrections) go to classify.
             return review_is("in_review") & ~retracted
         case ArticleState.DRAFT:
             # NOT EXISTS alone: a planner turns it into an anti-join (a negated IN it may not)
