@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Select, case, func
+from sqlalchemy import ColumnElement, Select, bindparam, case, exists, func
 from sqlalchemy import select as sql_select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -86,6 +88,14 @@ def standings(session: Session, views: Sequence[ArticleView]) -> dict[int, Stand
     return out
 
 
+def _among(column: Mapped[Any], scope: Collection[int] | Scope) -> ColumnElement[bool]:
+    """`column IN scope`; ids are written into the statement (integers, safe to inline), so a long
+    list meets no limit on bound parameters and the database reads them as constants."""
+    if isinstance(scope, Collection):
+        return column.in_(bindparam("scope_ids", sorted(scope), expanding=True, literal_execute=True))
+    return column.in_(scope)
+
+
 def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, Standing]:
     """The state of every article in `scope` (ids, or a subquery of ids such as a filtered list's):
     three queries whatever their number; the deliveries are aggregated by the database."""
@@ -100,7 +110,7 @@ def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, 
             func.max(done).label("done"),
             func.max(planned).label("planned"),
         )
-        .where(col(Delivery.article_id).in_(scope), col(Delivery.action) == DeliveryAction.PUBLISH)
+        .where(_among(col(Delivery.article_id), scope), col(Delivery.action) == DeliveryAction.PUBLISH)
         .group_by(col(Delivery.article_id), col(Delivery.revision_id))
         .subquery()
     )
@@ -121,7 +131,12 @@ def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, 
             .group_by(pairs.c.article_id)
         )
     }
-    retracted = set(session.exec(in_force_ids().where(col(Retraction.article_id).in_(scope))))
+    in_force = in_force_ids()
+    if isinstance(scope, Collection):
+        in_force = in_force.where(_among(col(Retraction.article_id), scope))
+    # For a subquery scope every retraction in force is read (a newsroom has few): cheaper than
+    # having the database work out the scope once more; only the scope's ids are looked up below.
+    retracted = set(session.exec(in_force))
     out: dict[int, Standing] = {}
     plans: dict[str, list[str]] = {}  # plan_json -> stage names: most articles share a few plans
     for article_id, number, review, stage_index, plan_json in session.execute(
@@ -134,7 +149,7 @@ def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, 
         )
         .join(Revision, col(Revision.id) == col(Article.current_revision_id))
         .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id), isouter=True)
-        .where(col(Article.id).in_(scope))
+        .where(_among(col(Article.id), scope))
     ):
         stage = None
         if review == "in_review":
@@ -144,6 +159,56 @@ def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, 
         live, sent, plan = shipped.get(article_id, (None, False, False))
         out[article_id] = classify(number, review, stage, live, sent, plan, article_id in retracted)
     return out
+
+
+def could_be(state: ArticleState, dialect: str) -> ColumnElement[bool]:
+    """A condition on `Article` that every article `classify` puts in `state` meets, for a database
+    to narrow a list before the standings are computed; `classify` still decides (the condition may
+    let through articles of a neighbouring state, as SCHEDULED for APPROVED). `dialect` (the
+    session's) picks the shape each planner does well with; the condition is the same."""
+    retracted = col(Article.id).in_(in_force_ids())
+    # A release made of a revision: what gives an article a live number (`live` in `classify`).
+    done = (
+        col(Delivery.action) == DeliveryAction.PUBLISH,
+        col(Delivery.status) == DeliveryState.DONE,
+        col(Delivery.revision_id).is_not(None),
+    )
+    released: ColumnElement[bool]
+    if dialect == "postgresql":
+        # An IN: negated it stays a hashed list, where a NOT EXISTS became an anti-join that,
+        # without statistics, rescanned the releases once per article.
+        released = col(Article.id).in_(sql_select(col(Delivery.article_id)).where(*done))
+    else:
+        # SQLite looks each article up in the (article, action, revision, state) index.
+        released = exists().where(col(Delivery.article_id) == col(Article.id), *done)
+
+    def review_exists(*statuses: str) -> ColumnElement[bool]:
+        return exists().where(
+            col(ReviewState.revision_id) == col(Article.current_revision_id),
+            col(ReviewState.status).in_(statuses),
+        )
+
+    def review_is(*statuses: str) -> ColumnElement[bool]:
+        # The IN walks the review states by their status index (a few thousand open ones), the
+        # EXISTS keeps the current revision's: without the first, every article is looked up.
+        return col(Article.id).in_(
+            sql_select(col(ReviewState.article_id)).where(col(ReviewState.status).in_(statuses))
+        ) & review_exists(*statuses)
+
+    match state:
+        case ArticleState.RETRACTED:
+            return retracted
+        case ArticleState.LIVE | ArticleState.CORRECTION_PENDING:
+            return ~retracted & released
+        case ArticleState.APPROVED | ArticleState.SCHEDULED:
+            # Most approved articles went out since: without ~released, all of them are classified.
+            return review_is("approved") & ~released & ~retracted
+        case ArticleState.IN_REVIEW:
+            # Open reviews narrow enough; the few of released articles (corrections) go to classify.
+            return review_is("in_review") & ~retracted
+        case ArticleState.DRAFT:
+            # NOT EXISTS alone: a planner turns it into an anti-join (a negated IN it may not)
+            return ~retracted & ~released & ~review_exists("in_review", "approved")
 
 
 def classify(

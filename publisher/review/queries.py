@@ -7,14 +7,16 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from publisher.errors import NotFound
 from publisher.review.checks import Finding
-from publisher.review.users import bylines_of, get_user, resolve_bylines
+from publisher.review.users import bylines_of, get_user, normalize_name, resolve_bylines, roles_of
 from publisher.review.workflow import PlannedStage, is_author, plan_from_json, refusal_to_act
 from publisher.store.tables import Article, ReviewAct, ReviewState, Revision, StaffUser
 
@@ -100,10 +102,74 @@ class Inbox:
     waiting: list[QueueItem]  # their own pieces in review, waiting on others (stage: where)
 
 
+def _byline_pattern(display_name: str) -> str:
+    """A LIKE pattern for text that may hold this name as a byline: the characters `normalize_name`
+    keeps, in order, anything between them (a byline may be written 王 晓明 or with an invisible
+    mark). A byline typed in compatibility forms (full-width Latin letters) is not found by it."""
+    escaped = (
+        ch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        for ch in normalize_name(display_name)
+    )
+    return "%" + "%".join(escaped) + "%"
+
+
+@lru_cache(maxsize=256)  # a plan is fixed at submission: open reviews share a handful of them
+def _cached_plan(plan_json: str) -> tuple[PlannedStage, ...]:
+    return tuple(plan_from_json(plan_json))
+
+
+def _waiting_on_roles(session: Session, roles: set[str]) -> ColumnElement[bool]:
+    """Open reviews whose waiting stage needs one of `roles`, on the review state alone: the plans
+    open reviews wait on are few, so their stages are read here and the database matches the
+    (plan, stage) pairs."""
+    matches: list[ColumnElement[bool]] = []
+    for plan_json, indexes in _open_stages(session).items():
+        plan = _cached_plan(plan_json)
+        matching = sorted(i for i in indexes if plan[i].role in roles)
+        if matching:
+            matches.append(
+                (col(ReviewState.plan_json) == plan_json) & col(ReviewState.stage_index).in_(matching)
+            )
+    return (col(ReviewState.status) == "in_review") & or_(false(), *matches)
+
+
+def _may_concern(user: StaffUser, on_role: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Which open reviews could concern `user`, for the database to narrow them: a stage waiting on
+    a role they hold, or an article they submitted or whose meta spells their name. A superset:
+    `refusal_to_act` and `is_author` decide, on these rows only."""
+    return or_(
+        on_role,
+        col(ReviewState.submitted_by) == user.username,
+        col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\"),
+    )
+
+
+def _open_stages(session: Session) -> dict[str, set[int]]:
+    """plan -> the stage indexes open reviews of that plan wait at: a few plans, a few stages."""
+    stages: dict[str, set[int]] = defaultdict(set)
+    for plan_json, index in session.execute(
+        sql_select(col(ReviewState.plan_json), col(ReviewState.stage_index))
+        .where(col(ReviewState.status) == "in_review")
+        .distinct()
+    ):
+        stages[plan_json].add(index)
+    return stages
+
+
+def _current_of(state: type[ReviewState]) -> ColumnElement[bool]:
+    """The article whose current revision the review is of, found by its key: a planner then walks
+    the open reviews by their status index instead of every article."""
+    return (col(Article.id) == col(state.article_id)) & (
+        col(Article.current_revision_id) == col(state.revision_id)
+    )
+
+
 def inbox(session: Session, username: str) -> Inbox:
-    """What waits on this user, and which of their own articles wait on others: three queries
-    whatever the number of open reviews."""
+    """What waits on this user, and which of their own articles wait on others: four queries
+    whatever the number of open reviews. The database narrows the open reviews to those that could
+    concern the user (`_may_concern`); the rules of review/workflow.py decide on those."""
     user = get_user(session, username)
+    on_role = _waiting_on_roles(session, set(roles_of(user)))
     rows = session.execute(
         sql_select(
             col(Article.slug),
@@ -117,11 +183,14 @@ def inbox(session: Session, username: str) -> Inbox:
             col(ReviewState.submitted_by),
             col(ReviewState.updated_at),
         )
-        .join(Revision, col(Revision.id) == col(Article.current_revision_id))
-        .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id))
-        .where(col(ReviewState.status).in_(["in_review", "rejected"]))
+        .select_from(ReviewState)
+        .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
+        .join(Article, _current_of(ReviewState))
+        .where(col(ReviewState.status).in_(["in_review", "rejected"]), _may_concern(user, on_role))
         .order_by(col(ReviewState.updated_at))
     ).all()
+    # Signatures matter only where the user holds the waiting stage's role: `refusal_to_act`
+    # refuses any other stage whatever was signed.
     signed: dict[str, dict[str, str]] = defaultdict(dict)  # revision -> who signed which stage
     for revision_id, signer, stage_name in session.execute(
         sql_select(col(ReviewAct.revision_id), col(ReviewAct.username), col(ReviewAct.stage_name))
@@ -130,12 +199,11 @@ def inbox(session: Session, username: str) -> Inbox:
             (col(ReviewState.revision_id) == col(ReviewAct.revision_id))
             & (col(ReviewState.cycle) == col(ReviewAct.cycle)),
         )
-        .where(col(ReviewState.status) == "in_review", col(ReviewAct.act) == "approve")
+        .where(col(ReviewAct.act) == "approve", on_role)
     ):
         signed[revision_id][signer] = stage_name or ""
     tasks: list[QueueItem] = []
     waiting: list[QueueItem] = []
-    plans: dict[str, list[PlannedStage]] = {}  # most revisions share a few plans
     for slug, revision_id, title, meta_json, status, index, plan_json, findings, submitter, since in rows:
         meta: dict[str, Any] = json.loads(meta_json)
         warnings = len(json.loads(findings)) if findings != "[]" else 0
@@ -144,9 +212,7 @@ def inbox(session: Session, username: str) -> Inbox:
             if mine:
                 tasks.append(QueueItem(slug, title, revision_id, "退回修改", since, warnings))
             continue
-        if plan_json not in plans:
-            plans[plan_json] = plan_from_json(plan_json)
-        stage = plans[plan_json][index]
+        stage = _cached_plan(plan_json)[index]
         item = QueueItem(slug, title, revision_id, stage.name, since, warnings)
         if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
             tasks.append(item)

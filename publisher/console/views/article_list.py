@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from publisher.console.views.common import Page, page_request
 from publisher.review.users import bylines_of, get_user
 from publisher.review.workflow import is_author
-from publisher.standing import ArticleState, Standing, standings_in
+from publisher.standing import ArticleState, Standing, could_be, standings_in
 from publisher.store.tables import Article, ReviewState, Revision
 
 
@@ -58,14 +58,20 @@ class ArticleList:
     filters: ArticleFilter
 
 
-def _filtered(filters: ArticleFilter, author_name: str | None) -> Select[int | None]:
-    query = sql_select(col(Article.id)).join(Revision, col(Revision.id) == col(Article.current_revision_id))
+def _filtered(filters: ArticleFilter, author_name: str | None, dialect: str) -> Select[int | None]:
+    text = filters.text.strip() if filters.text else ""
+    query = sql_select(col(Article.id))
+    if filters.column or filters.department or text or author_name is not None:
+        query = query.join(Revision, col(Revision.id) == col(Article.current_revision_id))
+    else:
+        # No revision column asked: the article rows alone, not a revision (with its body) each.
+        query = query.where(col(Article.current_revision_id).is_not(None))
     if filters.column:
         query = query.where(col(Revision.column) == filters.column)
     if filters.department:
         query = query.where(col(Revision.department) == filters.department)
-    if filters.text and filters.text.strip():
-        needle = filters.text.strip()
+    if text:
+        needle = text
         query = query.where(
             or_(
                 col(Revision.title).contains(needle, autoescape=True),
@@ -77,6 +83,8 @@ def _filtered(filters: ArticleFilter, author_name: str | None) -> Select[int | N
         query = query.join(
             ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id)
         ).where(col(ReviewState.status) == "in_review", col(ReviewState.plan_json).contains(filters.stage))
+    if filters.state is not None:
+        query = query.where(could_be(filters.state, dialect))  # narrowed here, decided by the standing
     if author_name is not None:
         # Narrowed by the name's characters in order, anything between them (a byline may be
         # written 王 晓明); `is_author` decides (bylines are compared by identity).
@@ -100,33 +108,32 @@ def article_list(
     the author's account), whatever the number of articles."""
     page, size = page_request(page, size)
     user = get_user(session, filters.author) if filters.author else None
-    scope = _filtered(filters, user.display_name if user else None)
+    scope = _filtered(filters, user.display_name if user else None, session.get_bind().dialect.name)
     known: dict[int, Standing] | None = None
     if not filters.narrows_after_sql():
         total = session.execute(sql_select(func.count()).select_from(scope.subquery())).scalar_one()
         ids = list(session.execute(_ordered(scope).limit(size).offset((page - 1) * size)).scalars())
     else:
-        known = standings_in(session, scope)
-        wanted = {
-            article_id
-            for article_id, standing in known.items()
-            if (filters.state is None or standing.state is filters.state)
-            and (filters.stage is None or standing.stage == filters.stage)
-        }
+        # The scope once, in order; its ids then go to the standings as constants, so the
+        # database does not work the filters out again for each of the standings' queries.
         if user is None:
-            ordered = [
-                article_id
-                for article_id in session.execute(_ordered(scope)).scalars()
-                if article_id in wanted
-            ]
+            candidates = list(session.execute(_ordered(scope)).scalars())
         else:
-            ordered = [
+            candidates = [
                 article_id
                 for article_id, meta_json in session.execute(
                     _ordered(scope.add_columns(col(Revision.meta_json)))
                 )
-                if article_id in wanted and is_author(user, json.loads(meta_json))
+                if is_author(user, json.loads(meta_json))
             ]
+        known = standings_in(session, [i for i in candidates if i is not None])
+        ordered = [
+            article_id
+            for article_id in candidates
+            if article_id is not None
+            and (filters.state is None or known[article_id].state is filters.state)
+            and (filters.stage is None or known[article_id].stage == filters.stage)
+        ]
         total = len(ordered)
         ids = ordered[(page - 1) * size : page * size]
     rows = _rows(session, ids, known)

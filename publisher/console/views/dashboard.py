@@ -1,7 +1,7 @@
 """工作台: one user's tasks, the releases of today and the next seven days per channel, the
 releases that need a person (held, failed, missed), live workers and the pause switch.
 
-A fixed number of queries whatever the size of the store: the review inbox in three, the week's
+A fixed number of queries whatever the size of the store: the review inbox in four, the week's
 releases counted by the database, the lists bounded.
 """
 
@@ -19,8 +19,8 @@ from sqlmodel import Session, col
 
 from publisher.console.views.common import NEWSROOM_TZ
 from publisher.delivery.states import DeliveryState
-from publisher.engine.pause import PAUSE_FLAG
-from publisher.engine.status import WorkerView, engine_status
+from publisher.engine.pause import PAUSE_FLAG, is_paused
+from publisher.engine.status import WorkerView, counts_in, worker_views
 from publisher.review.queries import QueueItem, inbox
 from publisher.store.tables import Article, Delivery, NewsroomFlag, Revision
 from publisher.timeutil import day_start, local, show
@@ -166,11 +166,10 @@ def dashboard(
             .limit(TROUBLE_ROWS)
         )
     )
-    status = engine_status(session, now, heartbeat)
     flag = session.get(NewsroomFlag, PAUSE_FLAG)
     pause = (
         PauseState(True, flag.updated_by, show(flag.updated_at, tz))
-        if status.paused and flag is not None
+        if flag is not None and is_paused(session)  # the flag row is in the session by then
         else PauseState(False)
     )
     return Dashboard(
@@ -180,7 +179,7 @@ def dashboard(
         week,
         today,
         trouble,
-        {state.value: status.counts.get(state, 0) for state in TROUBLE},
-        tuple(w for w in status.workers if w.alive),
+        counts_in(session, [state.value for state in TROUBLE]),
+        tuple(w for w in worker_views(session, now, heartbeat) if w.alive),
         pause,
     )
