@@ -1,7 +1,7 @@
 """Inspection benchmark: a generated 10,000-page site with 200 seeded broken links, served on
 127.0.0.1; our inspection and LinkChecker crawl the same site in the same run.
 
-    .venv/bin/python bench/inspect.py [--pages 10000] [--broken 200] [--keep DIR]
+    .venv/bin/python bench/inspection.py [--pages 10000] [--broken 200] [--keep DIR]
 
 The site is written as a deployed release of a website channel (a release folder, its manifest and
 the `public/` link, as publisher/site/deploy.py leaves them) so that `publisher inspect` reads it as
@@ -17,24 +17,19 @@ find exactly the 200 seeded broken links. Ends with one `RESULT key=value ...` l
 
 from __future__ import annotations
 
+import argparse
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
 from pathlib import Path
-
-# This file is named like the standard library's `inspect` (the issue names it): its folder must not
-# shadow the real one for everything imported after this line.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 LC_VENV = REPO / "var" / "bench-linkchecker-venv"
