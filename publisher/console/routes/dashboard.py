@@ -20,6 +20,8 @@ router = APIRouter()
 
 WEEKDAYS = "一二三四五六日"
 SENT_BACK = "退回修改"  # the stage `review.queries.inbox` gives an author's piece sent back
+# Rows per list on the page: the oldest first; the counts stay whole and the 审核 page has the rest.
+SHOWN = 30
 
 
 def rejection_comments(session: Session, revision_ids: list[str]) -> dict[str, str]:
@@ -45,7 +47,9 @@ def home(request: Request, live: Annotated[LiveSession, Depends(staff)]) -> Resp
         board = dashboard(
             session, live.identity.username, utc_now(), room.settings.engine.heartbeat_seconds, tz
         )
-        comments = rejection_comments(session, [t.revision_id for t in board.tasks if t.stage == SENT_BACK])
+        comments = rejection_comments(
+            session, [t.revision_id for t in board.tasks[:SHOWN] if t.stage == SENT_BACK]
+        )
     return page(
         request,
         "dashboard/home.html",
@@ -53,5 +57,6 @@ def home(request: Request, live: Annotated[LiveSession, Depends(staff)]) -> Resp
         weekdays=WEEKDAYS,
         sent_back=SENT_BACK,
         comments=comments,
+        shown=SHOWN,
         since=lambda moment: show(moment, tz),
     )
