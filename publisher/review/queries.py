@@ -113,6 +113,12 @@ def _byline_pattern(display_name: str) -> str:
     return "%" + "%".join(escaped) + "%"
 
 
+@lru_cache(maxsize=20_000)  # a revision is immutable (its id is the hash of its text); read-only here
+def _cached_meta(revision_id: str, meta_json: str) -> dict[str, Any]:
+    meta: dict[str, Any] = json.loads(meta_json)
+    return meta
+
+
 @lru_cache(maxsize=256)  # a plan is fixed at submission: open reviews share a handful of them
 def _cached_plan(plan_json: str) -> tuple[PlannedStage, ...]:
     return tuple(plan_from_json(plan_json))
@@ -205,7 +211,7 @@ def inbox(session: Session, username: str) -> Inbox:
     tasks: list[QueueItem] = []
     waiting: list[QueueItem] = []
     for slug, revision_id, title, meta_json, status, index, plan_json, findings, submitter, since in rows:
-        meta: dict[str, Any] = json.loads(meta_json)
+        meta = _cached_meta(revision_id, meta_json)
         warnings = len(json.loads(findings)) if findings != "[]" else 0
         mine = is_author(user, meta) or submitter == username
         if status == "rejected":

@@ -31,19 +31,21 @@ class UserError(PublisherError):
     pass
 
 
+@lru_cache(maxsize=1024)  # the rules ask for one person's roles once per open review
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
 def roles_of(user: StaffUser) -> list[str]:
-    roles: list[str] = json.loads(user.roles_json)
-    return roles
+    return list(_names(user.roles_json))
 
 
 def committees_of(user: StaffUser) -> list[str]:
-    committees: list[str] = json.loads(user.committees_json)
-    return committees
+    return list(_names(user.committees_json))
 
 
 def departments_of(user: StaffUser) -> list[str]:
-    departments: list[str] = json.loads(user.departments_json)
-    return departments
+    return list(_names(user.departments_json))
 
 
 @lru_cache(maxsize=4096)  # a queue compares the same few names thousands of times
