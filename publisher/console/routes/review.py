@@ -83,7 +83,7 @@ def _review_page(
         may_withdraw=state.status in WITHDRAWABLE,
         open_warnings=open_warnings,
         previews=targets(room, state.revision),
-        long_image=_has_long_image(slug, about.revision_id, request),
+        long_image=wants_long_image(json.loads(state.revision.meta_json)),
         shares=[
             {
                 "id": s.id,
@@ -126,10 +126,6 @@ def _revision(slug: str, revision_id: str, request: Request) -> Revision:
     if found is None:
         raise NotFound(f"稿件 {slug} 没有这个版本 / no such revision of {slug}")
     return found
-
-
-def _has_long_image(slug: str, revision_id: str, request: Request) -> bool:
-    return wants_long_image(json.loads(_revision(slug, revision_id, request).meta_json))
 
 
 def _preview_response(request: Request, revision: Revision, channel: str) -> Response:
