@@ -553,3 +553,89 @@ class UptimeProbe(SQLModel, table=True):
     status: int | None = None
     seconds: float
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Consultation(SQLModel, table=True):
+    """A draft regulation open for comment (征求意见), declared in the draft article's front matter;
+    its window, clauses and questions are those of the revision that opened it."""
+
+    __tablename__ = "consultation"
+
+    slug: str = Field(primary_key=True, max_length=120)
+    revision_id: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    opens_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    name_required: bool = False
+    # [{"key": "3", "label": "第三条", "heading": "..."}, ...]: the clauses a comment may name.
+    clauses_json: str = Field(sa_column=Column(Text, nullable=False))
+    questions_json: str = Field(sa_column=Column(Text, nullable=False))
+    feedback_slug: str | None = Field(default=None, max_length=120)
+    # The contact purge clock starts when the feedback report is published.
+    feedback_published_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    contacts_purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ConsultationComment(SQLModel, table=True):
+    """One comment on a consultation. Who wrote it and how to reach them live apart
+    (`ConsultationContact`); the text is stored before the citizen gets a receipt number."""
+
+    __tablename__ = "consultation_comment"
+    __table_args__ = (Index("ix_consultation_comment_slug_received", "slug", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt: str = Field(max_length=32, unique=True)  # 受理编号
+    slug: str = Field(max_length=120)
+    clause: str | None = Field(default=None, max_length=40)  # a clause key; None: the draft as a whole
+    commenter_type: str = Field(max_length=24)  # CommenterType
+    name: str | None = Field(default=None, max_length=80)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    # sha256 of the normalised text: identical comments share it; near-identical ones share a group.
+    fingerprint: str = Field(max_length=64, index=True)
+    group_id: int | None = Field(default=None, index=True)
+    source: str = Field(max_length=16)  # Source
+    # The client's key for one submission: a double click stores one comment.
+    submission_key: str | None = Field(default=None, max_length=64, unique=True)
+    address_hash: str | None = Field(default=None, max_length=64)
+    screening_json: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    moderation: str = Field(default="pending", max_length=16)  # Moderation
+    topic: str | None = Field(default=None, max_length=80)
+    disposition: str | None = Field(default=None, max_length=24)  # Disposition
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    committee: str | None = Field(default=None, max_length=80)
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    answered_by: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_by: str | None = Field(default=None, max_length=64)
+
+
+class ConsultationContact(SQLModel, table=True):
+    """A commenter's phone or e-mail: never published, kept apart from the text and deleted a
+    configured time after the feedback report is published."""
+
+    __tablename__ = "consultation_contact"
+
+    comment_id: int = Field(primary_key=True, foreign_key="consultation_comment.id")
+    kind: str = Field(max_length=8)  # phone | email
+    value: str = Field(max_length=200)
+    # sha256 of the normalised contact: rate limits and receipt look-ups without reading the value.
+    contact_hash: str = Field(max_length=64, index=True)
+
+
+class ConsultationAttachment(SQLModel, table=True):
+    """A file sent with a comment (PDF, DOCX, JPEG, PNG; type read from the bytes), kept in the
+    newsroom's blob store by its hash."""
+
+    __tablename__ = "consultation_attachment"
+
+    comment_id: int = Field(primary_key=True, foreign_key="consultation_comment.id")
+    filename: str = Field(max_length=200)
+    media_type: str = Field(max_length=80)
+    size: int
+    sha256: str = Field(max_length=64)
