@@ -33,6 +33,23 @@ def mask(value: str) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
+def masked_text(text: str) -> str:
+    """The text with every 身份证号 (valid checksum) and mobile number masked, for anything shown
+    beyond the staff who handle it: public excerpts, exports marked public, feedback reports.
+    Numbers are found in the folded text, so full-width digits cannot carry one past the mask."""
+    folded = fold(text)
+    spans = [m.span() for m in _ID.finditer(folded) if id_number_valid(m.group())]
+    spans += [m.span() for m in _MOBILE.finditer(folded)]
+    # Folding keeps one character per character for digits and punctuation; where it did not,
+    # the folded text is shown rather than risk a mask in the wrong place.
+    out = list(text if len(folded) == len(text) else folded)
+    for start, end in spans:
+        positions = [i for i in range(start, end) if folded[i].isalnum()]
+        for i in positions[3:-4]:  # as `mask`: the first three and the last four stay readable
+            out[i] = "*"
+    return "".join(out)
+
+
 def check_personal(subject: Subject) -> list[Finding]:
     texts: list[tuple[int | None, str]] = [(None, fold(text)) for _, text in shown_fields(subject.meta)]
     texts += [(n, fold(source_view_text(line))) for n, line in enumerate(subject.body.split("\n"), 1)]
