@@ -18,7 +18,7 @@ from rich.table import Table
 from publisher import articles
 from publisher.auth.identity import Identity, UserKind
 from publisher.auth.signin import AuthError, sign_in
-from publisher.demo_campaign import run_campaign
+from publisher.demo_campaign import WALL_SECONDS, run_campaign
 from publisher.errors import NotFound
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
@@ -96,7 +96,9 @@ def _source_of(room: Newsroom, slug: str) -> Path | None:
             return None
 
 
-def run_demo(room: Newsroom, console: Console) -> bool:
+def run_demo(room: Newsroom, console: Console, wall_seconds: float = WALL_SECONDS) -> bool:
+    """The whole pipeline on a copy under var/demo; `wall_seconds`: how long the campaign week takes
+    to watch (a test asks for less)."""
     name = room.settings.newsroom.full_name or room.settings.newsroom.name
     console.rule(f"[bold]{name} · 演示 / demo")
     sandbox = Newsroom(prepare_sandbox(room))
@@ -165,7 +167,7 @@ def run_demo(room: Newsroom, console: Console) -> bool:
 
     # 4. 发 — the campaign released by the engine: website, feeds, WeChat (sandbox)
     console.print("[bold]4. 发 · 排期与发布[/]")
-    released = run_campaign(sandbox, console, staff.act_as(DEMO_EDITOR))
+    released = run_campaign(sandbox, console, staff.act_as(DEMO_EDITOR), wall_seconds)
     console.print(f"   发出 {released.done} 项，尚在排期 {released.pending} 项（日期在本周之后）。")
     for slug, url in released.wechat_urls:
         console.print(f"   微信 / WeChat {slug}: {url}")

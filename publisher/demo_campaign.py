@@ -1,6 +1,14 @@
 """The demo's release step: plan the Constitution Day campaign, schedule the approved articles,
 and run the engine on a compressed clock so a week of releases goes out in well under a minute,
-to the website (and its feeds) and to the WeChat account in its local sandbox."""
+to the website (and its feeds) and to the WeChat account in its local sandbox.
+
+The demo is a story set in the week before Constitution Day 2026, and it keeps to its own time:
+every article is released at the date it shows (the ones dated before the week first, on a clock
+that stands at each date), so nothing on the site is back-dated; the moment the week ends is written
+into the copy's review/inspection.toml (`as_of`), so `publisher inspect` judges the demo's freshness
+at the story's time whatever today's date is. The WeChat sandbox lives only while the demo runs, so
+the copy's account is switched off afterwards rather than left pointing at a closed port.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +25,11 @@ from publisher import articles
 from publisher.channels.wechat.sandbox import State, running
 from publisher.content.model import channel_allowed
 from publisher.engine import scheduling
-from publisher.engine.clock import CompressedClock
+from publisher.engine.clock import CompressedClock, FixedClock
 from publisher.engine.worker import DeliveryWorker
 from publisher.newsroom import Newsroom
 from publisher.schedule import load_schedules
+from publisher.schedule.schedules import Schedules, Slot
 from publisher.store.tables import Article, Delivery, ReviewState
 from publisher.timeutil import show
 
@@ -49,11 +58,40 @@ def _point_wechat_at(room: Newsroom, base: str) -> None:
     room.__dict__.pop("taxonomy", None)
 
 
-def run_campaign(room: Newsroom, console: Console, editor: str) -> CampaignResult:
-    """`editor`: the signed-in person who schedules the releases (the engine then acts as itself)."""
+def _switch_off_wechat(room: Newsroom) -> None:
+    """After the demo the sandbox account is gone: the copy says so instead of naming a dead port
+    (an inspection of the copy would otherwise report an account it cannot reach)."""
+    path = room.channels_dir / "wechat.toml"
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    note = "# 演示结束，沙箱公众号已关闭 / the demo's sandbox account closed when the demo ended\n"
+    path.write_text(note + "enabled = false\n" + text, encoding="utf-8")
+    room.__dict__.pop("channels", None)
+    room.__dict__.pop("taxonomy", None)
+
+
+def record_story_time(room: Newsroom, moment: datetime) -> None:
+    """Write the demo's moment into the copy's review/inspection.toml as `as_of` (a top-level key,
+    so it goes before the first table)."""
+    path = room.root / room.settings.paths.review / "inspection.toml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    stamp = moment.astimezone(room.settings.tz).isoformat(timespec="seconds")
+    note = "# 演示的时间：清查按此刻评判 / the demo's time: the inspection judges as of this moment\n"
+    path.write_text(f"{note}as_of = {stamp}\n\n{text}", encoding="utf-8")
+
+
+def run_campaign(
+    room: Newsroom, console: Console, editor: str, wall_seconds: float = WALL_SECONDS
+) -> CampaignResult:
+    """`editor`: the signed-in person who schedules the releases (the engine then acts as itself);
+    `wall_seconds`: how long the campaign week takes to watch."""
     with running(State(app_id="wx-sandbox-jianglan", secret=None, publish_delay=0.2)) as base:
         _point_wechat_at(room, base)
-        return _run(room, console, base, editor)
+        result, ended = _run(room, console, base, editor, wall_seconds)
+    _switch_off_wechat(room)
+    record_story_time(room, ended)
+    return result
 
 
 def _approved(session: Session) -> list[str]:
@@ -66,7 +104,39 @@ def _approved(session: Session) -> list[str]:
     return list(rows)
 
 
-def _run(room: Newsroom, console: Console, base: str, editor: str) -> CampaignResult:
+def _slot_for(dated: datetime, free: list[Slot]) -> Slot | None:
+    """The campaign slot a themed piece takes: the last free one not after its date (so the date it
+    shows has come when it goes out), else the first free one."""
+    before = [s for s in free if s.due <= dated]
+    return before[-1] if before else (free[0] if free else None)
+
+
+def _archive(
+    room: Newsroom,
+    console: Console,
+    schedules: Schedules,
+    editor: str,
+    releases: dict[str, tuple[datetime, list[str]]],  # slug -> (its date, its site channels)
+) -> set[int]:
+    """Release the pieces dated before the campaign week on the site at their own dates, the engine's
+    clock standing at each date in turn: the site's history is what it would have been."""
+    for slug, (due, channels) in releases.items():
+        if channels:
+            scheduling.schedule(room, slug, channels, due, editor, now=due - timedelta(minutes=1))
+    dues = sorted({due for due, _ in releases.values()})
+    if not dues:
+        return set()
+    clock = FixedClock(dues[0])
+    worker = DeliveryWorker(room, clock=clock, windows=schedules)
+    for due in dues:
+        clock.moment = due
+        worker.run_once()
+    return _report_new(room, console, set(), room.settings.tz)
+
+
+def _run(
+    room: Newsroom, console: Console, base: str, editor: str, wall_seconds: float
+) -> tuple[CampaignResult, datetime]:
     schedules = load_schedules(room)
     slots = schedules.slots(CAMPAIGN)
     tz = room.settings.tz
@@ -78,11 +148,33 @@ def _run(room: Newsroom, console: Console, base: str, editor: str) -> CampaignRe
     with Session(room.engine) as session:
         approved = _approved(session)
         views = {v.article.slug: v for v in articles.list_articles(session)}
+    dated = {slug: views[slug].revision.dated_at for slug in approved}
+    # Pieces dated before the week were published at their dates: released first, in date order.
+    earlier = {slug: at for slug, at in dated.items() if at < start}
+    console.print(f"   此前的稿件按各自日期发布 / {len(earlier)} earlier pieces released at their own dates")
+    site = ("website", "site-feed")
+    seen = _archive(
+        room,
+        console,
+        schedules,
+        editor,
+        {s: (at, [c for c in site if channel_allowed(views[s].meta, c)]) for s, at in earlier.items()},
+    )
     # Constitution-week pieces take the campaign's slots; every other approved piece is released on
-    # the site at its own date (at once if that has passed).
-    themed = [s for s in approved if "constitution" in s or "secrecy" in s or "exhibition" in s]
-    others = [s for s in approved if s not in themed]
-    for slot, slug in zip(slots, themed, strict=False):
+    # the site at its own date.
+    themed = [
+        s
+        for s in approved
+        if s not in earlier and ("constitution" in s or "secrecy" in s or "exhibition" in s)
+    ]
+    others = [s for s in approved if s not in themed and s not in earlier]
+    free = list(slots)
+    for slug in sorted(themed, key=lambda s: dated[s]):
+        slot = _slot_for(dated[slug], free)
+        if slot is None:
+            others.append(slug)
+            continue
+        free.remove(slot)
         meta = views[slug].meta
         channels = [c for c in slot.channels if c in RELEASE_CHANNELS and channel_allowed(meta, c)]
         if not channels:
@@ -91,19 +183,17 @@ def _run(room: Newsroom, console: Console, base: str, editor: str) -> CampaignRe
             room, slug, channels, slot.due, editor, campaign=CAMPAIGN, slot_number=slot.number, now=start
         )
     for slug in others:
-        due = max(views[slug].revision.dated_at, start)
-        wanted = [c for c in ("website", "site-feed") if channel_allowed(views[slug].meta, c)]
+        wanted = [c for c in site if channel_allowed(views[slug].meta, c)]
         if wanted:
-            scheduling.schedule(room, slug, wanted, due, editor, now=start)
+            scheduling.schedule(room, slug, wanted, dated[slug], editor, now=start)
 
     end = slots[-1].due + timedelta(minutes=5)
-    speed = (end - start).total_seconds() / WALL_SECONDS
+    speed = (end - start).total_seconds() / wall_seconds
     clock = CompressedClock(start, speed)
     worker = DeliveryWorker(room, clock=clock, windows=schedules)
     console.print(
-        f"   引擎以 {speed:,.0f} 倍速运行 / the engine runs {speed:,.0f}x fast: 一周约 {WALL_SECONDS:.0f} 秒"
+        f"   引擎以 {speed:,.0f} 倍速运行 / the engine runs {speed:,.0f}x fast: 一周约 {wall_seconds:.0f} 秒"
     )
-    seen: set[int] = set()
     worker.start()
     try:
         while clock.now() < end:
@@ -129,7 +219,7 @@ def _run(room: Newsroom, console: Console, base: str, editor: str) -> CampaignRe
         for d, a in rows
         if d.channel == "wechat" and d.status == "done"
     ]
-    return CampaignResult(done, pending, urls)
+    return CampaignResult(done, pending, urls), end
 
 
 def _open_due(room: Newsroom, end: datetime) -> bool:

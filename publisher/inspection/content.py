@@ -4,6 +4,12 @@ date shown earlier than the article was first approved (伪造发稿日期).
 
 The checks are review's own (`review/checks.py`, `leaders.py`, `personal.py`, all reading text
 through `review/normalize.py`); this module only decides what is live and names where.
+
+Back-dating is judged against the moment the article was first made public: its first release on
+any channel the engine recorded (a correction or a later channel, such as a partner taking up an
+older piece, keeps the article's date honestly). Without a release on record (a site built through
+another gate) the first approval stands in, and without that the first ingestion: publication can
+come no earlier than either.
 """
 
 from __future__ import annotations
@@ -84,6 +90,24 @@ def _first_approvals(session: Session, article_ids: set[int]) -> dict[int, datet
     return found
 
 
+def _first_releases(session: Session, article_ids: set[int]) -> dict[int, datetime]:
+    found: dict[int, datetime] = {}
+    for chunk in in_chunks(article_ids):
+        for article_id, at in session.exec(
+            select(Delivery.article_id, func.min(Delivery.done_at))
+            .where(
+                col(Delivery.article_id).in_(chunk),
+                Delivery.status == DeliveryState.DONE.value,
+                Delivery.action == DeliveryAction.PUBLISH.value,
+                col(Delivery.done_at).is_not(None),
+            )
+            .group_by(col(Delivery.article_id))
+        ):
+            if at is not None:
+                found[article_id] = at
+    return found
+
+
 def recheck(session: Session, live: list[Live], lists: Lists, settings: InspectionSettings) -> list[Finding]:
     """Each live revision checked once, its findings reported at every place it is live."""
     by_revision: dict[str, list[Live]] = defaultdict(list)
@@ -94,8 +118,8 @@ def recheck(session: Session, live: list[Live], lists: Lists, settings: Inspecti
         for revision in session.exec(select(Revision).where(col(Revision.id).in_(chunk))):
             revisions[revision.id] = revision
     articles = {r.article_id for r in revisions.values()}
+    released = _first_releases(session, articles)
     approved = _first_approvals(session, articles)
-    # Without an approval on record (a site built through another gate), the first ingestion.
     created: dict[int, datetime] = {}
     for ids in in_chunks(articles):
         for article_id, at in session.exec(
@@ -117,7 +141,11 @@ def recheck(session: Session, live: list[Live], lists: Lists, settings: Inspecti
             *check_leaders(subject, lists.leaders),
             *check_personal(subject),
         ]
-        first = approved.get(revision.article_id) or created.get(revision.article_id)
+        first = (
+            released.get(revision.article_id)
+            or approved.get(revision.article_id)
+            or created.get(revision.article_id)
+        )
         for place in places:
             for found in checked:
                 findings.append(
@@ -136,8 +164,8 @@ def recheck(session: Session, live: list[Live], lists: Lists, settings: Inspecti
                     Finding(
                         "content.backdated",
                         place.location,
-                        "发稿日期早于稿件首次审定时间（倒签日期） / the date shown is earlier than the "
-                        "article's first approval (back-dated)",
+                        "发稿日期早于稿件首次发布时间（倒签日期） / the date shown is earlier than the "
+                        "article was first published (back-dated)",
                         f"{place.slug}: {revision.dated_at.isoformat()} < {first.isoformat()}",
                         channel=place.channel,
                     )

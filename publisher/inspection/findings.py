@@ -53,10 +53,13 @@ class Report:
     vetoes: int = 0
     passed: bool = True
     checked: dict[str, int] = field(default_factory=dict)  # what was looked at: pages, links, ...
+    # The moment the rules judged against when it is not the run's own (inspection.toml `as_of`).
+    as_of: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "started_at": self.started_at.isoformat(),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "score": self.score,
             "vetoes": self.vetoes,
             "passed": self.passed,

@@ -56,11 +56,16 @@ def inspect(
     worker: str = "cli",
 ) -> Report:
     """Inspect everything live and score it; with `record`, the run and its findings are kept as
-    tasks and audited. A scheduled run has claimed `run_id` already (`claim_run`)."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    tasks and audited. A scheduled run has claimed `run_id` already (`claim_run`).
+
+    The rules judge at `now` (injected), else at the newsroom's recorded moment (inspection.toml
+    `as_of`: the demo's story time), else at the clock; the run itself is kept at its real time."""
     settings, lists = load_settings(room)
+    started = (now or datetime.now(UTC)).astimezone(UTC)
+    now = (now or settings.as_of or started).astimezone(UTC)
     fetcher = Fetcher(settings.links, mounts)
-    cache = LinkCache(room.var_dir / "inspection" / "links.json", settings.links.cache_hours, now)
+    # Links answer for the real world, so their day-long cache runs on the run's own clock.
+    cache = LinkCache(room.var_dir / "inspection" / "links.json", settings.links.cache_hours, started)
     findings: list[Finding] = []
     checked = {"pages": 0, "links": 0, "live": 0}
     # Each channel is inspected by what its settings model says it is: a website's release, a
@@ -117,10 +122,12 @@ def inspect(
     kept = [f for f in findings if f.key not in accepted]
     report = score(kept, settings, now)
     report.checked = {**checked, "accepted": len(findings) - len(kept)}
+    if now != started:
+        report.started_at, report.as_of = started, now
     if record:
         if run_id is None:
-            run_id = now.strftime("manual-%Y%m%dT%H%M%S%f")
-            claim_run(room, run_id, worker, now)
+            run_id = started.strftime("manual-%Y%m%dT%H%M%S%f")
+            claim_run(room, run_id, worker, started)
         _record(room, report, actor, run_id)
     return report
 

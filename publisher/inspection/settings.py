@@ -12,7 +12,7 @@ import tomllib
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from publisher.errors import ConfigError, Problem, display_path
 from publisher.tomlproblems import TomlSource, did_you_mean, validation_problems
@@ -109,6 +109,10 @@ class Uptime(_Strict):
 
 class InspectionSettings(_Strict):
     pass_mark: float = Field(default=60, ge=0, le=100)
+    # A newsroom whose story is set at a fixed time (the demo copy `publisher demo` makes, a training
+    # room) is judged as of that moment: its freshness and ages do not go stale with the calendar.
+    # A real newsroom leaves it out and is judged by the clock.
+    as_of: AwareDatetime | None = None
     freshness: Freshness = Freshness()
     backdate: Backdate = Backdate()
     site: SiteRules = SiteRules()
