@@ -58,6 +58,20 @@ def _point_wechat_at(room: Newsroom, base: str) -> None:
     room.__dict__.pop("taxonomy", None)
 
 
+class UntilEnd:
+    """The compressed clock, standing still at the story's end: the week's releases finish, and
+    what falls due after it stays scheduled (the demo's story does not run on while it waits)."""
+
+    def __init__(self, inner: CompressedClock, end: datetime) -> None:
+        self.inner, self.end, self.speed = inner, end, inner.speed
+
+    def now(self) -> datetime:
+        return min(self.inner.now(), self.end)
+
+    def to_wall(self, moment: datetime) -> datetime:
+        return self.inner.to_wall(moment)
+
+
 def _switch_off_wechat(room: Newsroom) -> None:
     """After the demo the sandbox account is gone: the copy says so instead of naming a dead port
     (an inspection of the copy would otherwise report an account it cannot reach)."""
@@ -189,7 +203,7 @@ def _run(
 
     end = slots[-1].due + timedelta(minutes=5)
     speed = (end - start).total_seconds() / wall_seconds
-    clock = CompressedClock(start, speed)
+    clock = UntilEnd(CompressedClock(start, speed), end)
     worker = DeliveryWorker(room, clock=clock, windows=schedules)
     console.print(
         f"   引擎以 {speed:,.0f} 倍速运行 / the engine runs {speed:,.0f}x fast: 一周约 {wall_seconds:.0f} 秒"

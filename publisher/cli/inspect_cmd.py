@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -12,17 +13,23 @@ from rich.table import Table
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
 from publisher.inspection import output
 from publisher.inspection.findings import Report
-from publisher.inspection.run import history, inspect, probe_sites
+from publisher.inspection.run import history, inspect, keep_latest, probe_sites
+from publisher.timeutil import show
 
 STYLES = {"veto": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
 
 
-def print_report(report: Report, limit: int = 50) -> None:
+def print_report(report: Report, tz: ZoneInfo, limit: int = 50) -> None:
     verdict = "[green]合格 / pass[/]" if report.passed else "[bold red]不合格 / fail[/]"
     console.print(
-        f"得分 / score [bold]{report.score:g}[/]，单项否决 / vetoes {report.vetoes}，{verdict}  "
-        f"（{'，'.join(f'{k} {v}' for k, v in report.checked.items())}）"
+        f"得分 / score [bold]{report.score:g}[/]，单项否决 / vetoes {report.vetoes}，{verdict}"
     )
+    console.print(f"检查范围 / checked: {escape(output.checked_summary(report))}")
+    if report.as_of is not None:
+        console.print(
+            f"按 {show(report.as_of, tz)} 评判（review/inspection.toml 的 as_of：演示或培训新闻室的固定时间）"
+            f" / judged as of {show(report.as_of, tz)}, the newsroom's fixed time (as_of)"
+        )
     if not report.findings:
         console.print("[green]未发现问题 / nothing found[/]")
         return
@@ -32,9 +39,9 @@ def print_report(report: Report, limit: int = 50) -> None:
     for scored in report.findings[:limit]:
         f = scored.finding
         where = f.location + (f":{f.line}" if f.line else "")
-        style = STYLES[scored.severity.value]
+        level = scored.severity.value
         table.add_row(
-            f"[{style}]{scored.severity.value}[/]",
+            f"[{STYLES[level]}]{output.SEVERITY_LABELS[level]} {level}[/]",
             f.rule,
             escape(f"{f.channel} {where}".strip()),
             escape(f.message),
@@ -79,6 +86,7 @@ def register(app: typer.Typer) -> None:
         with staff_errors():
             room = open_newsroom(newsroom)
             report = inspect(room, live_url=live)
+            latest = keep_latest(room, report)
             if html is not None:
                 html.write_text(
                     output.to_html(report, history(room), room.settings.tz, room.settings.newsroom.name),
@@ -89,8 +97,12 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(report.as_dict())
         else:
-            print_report(report)
-            if html is not None:
-                console.print(f"HTML 报告 / report: {html}")
+            print_report(report, room.settings.tz)
+            console.print(f"HTML 报告（含历次得分） / report with the trend: {html or latest}")
+            if report.findings:
+                console.print(
+                    "问题已记为整改任务，在控制台「清查」页处理 / the findings are tasks on the console's "
+                    f"清查 page: publisher console -N {newsroom} → /inspection"
+                )
         if not report.passed:
             raise typer.Exit(1)

@@ -27,6 +27,19 @@ CSV_FIELDS = (
 )
 
 
+# What `Report.checked` counts, as staff read it.
+CHECKED_LABELS = {
+    "pages": "页面 / pages",
+    "links": "链接 / links",
+    "live": "在线稿件 / live items",
+    "accepted": "已接受不计 / accepted, not counted",
+}
+
+
+def checked_summary(report: Report) -> str:
+    return "，".join(f"{CHECKED_LABELS.get(k, k)} {v}" for k, v in report.checked.items())
+
+
 def to_json(report: Report) -> str:
     return json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
 
@@ -66,6 +79,11 @@ def _trend(runs: Sequence[dict[str, object]]) -> str:
 def to_html(report: Report, runs: Sequence[dict[str, object]], tz: ZoneInfo, title: str) -> str:
     when = report.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     verdict = "合格" if report.passed else "不合格"
+    as_of = (
+        f"；按 {report.as_of.astimezone(tz):%Y-%m-%d %H:%M} 评判（inspection.toml as_of，演示或培训用的固定时间）"
+        if report.as_of
+        else ""
+    )
     rows = "".join(
         "<tr>"
         f"<td>{SEVERITY_LABELS[s.severity.value]}</td><td>{escape(s.finding.rule)}</td>"
@@ -83,9 +101,9 @@ def to_html(report: Report, runs: Sequence[dict[str, object]], tz: ZoneInfo, tit
 </head>
 <body>
 <h1>{escape(title)} 定期清查报告</h1>
-<p>检查时间：{when}（{escape(str(tz))}）</p>
+<p>检查时间：{when}（{escape(str(tz))}）{as_of}</p>
 <p class="{"pass" if report.passed else "fail"}"><strong>得分 {report.score:g} 分，单项否决 {report.vetoes} 项：{verdict}</strong></p>
-<p>检查范围：{"，".join(f"{k} {v}" for k, v in report.checked.items())}</p>
+<p>检查范围：{escape(checked_summary(report))}</p>
 <h2>历次得分</h2>
 {_trend(runs)}
 <h2>问题清单（{len(report.findings)} 项）</h2>

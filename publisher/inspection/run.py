@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -199,13 +200,19 @@ def perform_scheduled(
     if not claim_run(room, run_id, worker, datetime.now(UTC)):
         return None
     report = inspect(room, live_url=live_url, run_id=run_id, worker=worker)
-    # Where staff find the latest report without a terminal: var/inspection/latest.{html,json}.
+    keep_latest(room, report)
+    return report
+
+
+def keep_latest(room: Newsroom, report: Report) -> Path:
+    """Where staff find the latest report without a terminal: var/inspection/latest.{html,json}
+    (the scheduled runs and `publisher inspect` alike); returns the HTML file."""
     folder = room.var_dir / "inspection"
     folder.mkdir(parents=True, exist_ok=True)
     page = output.to_html(report, history(room), room.settings.tz, room.settings.newsroom.name)
     (folder / "latest.html").write_text(page, encoding="utf-8")
     (folder / "latest.json").write_text(output.to_json(report), encoding="utf-8")
-    return report
+    return folder / "latest.html"
 
 
 def probe_sites(
