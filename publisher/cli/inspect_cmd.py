@@ -21,9 +21,7 @@ STYLES = {"veto": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
 
 def print_report(report: Report, tz: ZoneInfo, limit: int = 50) -> None:
     verdict = "[green]合格 / pass[/]" if report.passed else "[bold red]不合格 / fail[/]"
-    console.print(
-        f"得分 / score [bold]{report.score:g}[/]，单项否决 / vetoes {report.vetoes}，{verdict}"
-    )
+    console.print(f"得分 / score [bold]{report.score:g}[/]，单项否决 / vetoes {report.vetoes}，{verdict}")
     console.print(f"检查范围 / checked: {escape(output.checked_summary(report))}")
     if report.as_of is not None:
         console.print(
