@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -164,6 +164,7 @@ _NAMES: dict[Any, str] = {
     bool: "boolean",
     dt.date: "date",
     dt.datetime: "datetime",
+    AwareDatetime: "datetime with UTC offset",
     dt.time: "time",
     type(None): "none",
     Any: "any",

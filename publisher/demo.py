@@ -189,6 +189,9 @@ def run_demo(room: Newsroom, console: Console, wall_seconds: float = WALL_SECOND
     console.print(f"  publisher review queue --as zhouwb --newsroom {shown}")
     console.print(f"  publisher review stats --newsroom {shown}")
     console.print(f"  publisher audit log --newsroom {shown}")
+    console.print(
+        f"  publisher inspect --newsroom {shown}    定期清查（按演示的时间评判，报告写入 {shown}/var/inspection/latest.html）"
+    )
     month = utc_now().astimezone(room.settings.tz).strftime("%Y-%m")
     console.print(f"  publisher report supply --month {month} --newsroom {shown}    供稿与采用月报")
     console.print(f"  publisher supply holdings --newsroom {shown}")

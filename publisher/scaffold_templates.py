@@ -584,6 +584,10 @@ INSPECTION_TOML = """\
 # A report scores deductions from 100; below `pass_mark` (or any single-veto finding) it fails.
 pass_mark = 60
 
+# Judge as of a fixed moment instead of the clock: only for a newsroom whose story is set at a fixed
+# time (`publisher demo` writes it into its copy). A real newsroom leaves it out.
+# as_of = 2026-12-04T09:05:00+08:00
+
 [freshness]
 homepage_days = 14        # 首页栏目 2 周未更新: single veto
 news_days = 14            # 动态、要闻类栏目 (publisher.toml columns with category = "news")
@@ -594,7 +598,8 @@ blank_columns_veto = 5    # 空白栏目 5 个以上: single veto
 wechat_days = 14          # 政务新媒体 2 周无更新: single veto
 
 [backdate]
-# 伪造发稿日期: a page dated this much earlier than its article's first approval.
+# 伪造发稿日期: a page dated this much earlier than its article was first published (its first
+# release on any channel; without one on record, its first approval).
 grace_hours = 72
 
 [site]
