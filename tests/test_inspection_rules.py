@@ -4,10 +4,14 @@ scoring."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
+
+from publisher.errors import ConfigError
 from publisher.inspection.findings import Finding, score
 from publisher.inspection.pages import read_page
-from publisher.inspection.settings import InspectionSettings
+from publisher.inspection.settings import InspectionSettings, load_inspection
 from publisher.review.checks import Subject
 from publisher.review.leaders import Leader, LeaderList, check_leaders
 from publisher.review.personal import check_personal, id_number_valid
@@ -75,3 +79,18 @@ def test_scores_deduct_per_rule_up_to_its_cap_and_a_veto_fails_whatever_the_scor
     assert report.score == 90 and report.passed  # 1 each, capped at 10
     vetoed = score([Finding("site.injected", "x.html", "injected")], settings, now)
     assert vetoed.score == 100 and vetoed.vetoes == 1 and not vetoed.passed
+
+
+def test_a_fixed_inspection_time_must_carry_its_offset_and_a_wrong_one_names_its_line(
+    tmp_path: Path,
+) -> None:
+    review = tmp_path / "review"
+    review.mkdir()
+    (review / "inspection.toml").write_text("pass_mark = 60\nas_of = 2026-12-04T09:05:00\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_inspection(review, tmp_path)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.field) == ("review/inspection.toml", 2, "as_of")
+    (review / "inspection.toml").write_text("as_of = 2026-12-04T09:05:00+08:00\n", encoding="utf-8")
+    assert load_inspection(review, tmp_path).as_of == datetime(2026, 12, 4, 1, 5, tzinfo=UTC)
+    assert load_inspection(tmp_path / "elsewhere", tmp_path).as_of is None  # a real newsroom: the clock
