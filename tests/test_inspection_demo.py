@@ -121,11 +121,12 @@ def test_publisher_inspect_on_the_demo_prints_a_clean_chinese_summary_and_the_re
     assert "得分 / score 100，单项否决 / vetoes 0，合格 / pass" in out
     assert "未发现问题 / nothing found" in out
     assert "检查范围 / checked: 页面 / pages" in out and "在线稿件 / live items" in out
-    assert "按 2026-12-04 09:05 +0800 评判" in out
+    assert "评判时间 / judged as of 2026-12-04 09:05 +0800" in out
     latest = demo.root / "var" / "inspection" / "latest.html"
     assert f"HTML 报告（含历次得分） / report with the trend: {latest}" in out.replace("\n", "")
     page = latest.read_text(encoding="utf-8")
-    assert "得分 100 分，单项否决 0 项：合格" in page and "按 2026-12-04 09:05 评判" in page
+    assert "得分 100 分，单项否决 0 项：合格" in page and "评判时间 2026-12-04 09:05" in page
+    assert "未发现问题" in page and "<table" not in page  # no empty table of findings
     assert "Traceback" not in result.output
 
 

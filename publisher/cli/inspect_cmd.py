@@ -25,8 +25,8 @@ def print_report(report: Report, tz: ZoneInfo, limit: int = 50) -> None:
     console.print(f"检查范围 / checked: {escape(output.checked_summary(report))}")
     if report.as_of is not None:
         console.print(
-            f"按 {show(report.as_of, tz)} 评判（review/inspection.toml 的 as_of：演示或培训新闻室的固定时间）"
-            f" / judged as of {show(report.as_of, tz)}, the newsroom's fixed time (as_of)"
+            f"评判时间 / judged as of {show(report.as_of, tz)}（review/inspection.toml 的 as_of："
+            "固定时间的演示或培训新闻室 / a newsroom set at a fixed time）"
         )
     if not report.findings:
         console.print("[green]未发现问题 / nothing found[/]")

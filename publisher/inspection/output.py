@@ -54,8 +54,8 @@ def to_csv(report: Report) -> str:
 
 
 def _trend(runs: Sequence[dict[str, object]]) -> str:
-    if not runs:
-        return ""
+    if len(runs) < 2:  # one dot is no trend: say when there will be one
+        return "<p>这是第一次检查；再检查一次后，这里显示历次得分的走势。</p>"
     width, height, pad = 600, 160, 24
     step = (width - 2 * pad) / max(1, len(runs) - 1)
     points = []
@@ -80,7 +80,8 @@ def to_html(report: Report, runs: Sequence[dict[str, object]], tz: ZoneInfo, tit
     when = report.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     verdict = "合格" if report.passed else "不合格"
     as_of = (
-        f"；按 {report.as_of.astimezone(tz):%Y-%m-%d %H:%M} 评判（inspection.toml as_of，演示或培训用的固定时间）"
+        f"；评判时间 {report.as_of.astimezone(tz):%Y-%m-%d %H:%M}"
+        "（review/inspection.toml 的 as_of：固定时间的演示或培训新闻室）"
         if report.as_of
         else ""
     )
@@ -94,6 +95,7 @@ def to_html(report: Report, runs: Sequence[dict[str, object]], tz: ZoneInfo, tit
         "</tr>"
         for s in report.findings
     )
+    table = _table(rows)
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><title>{escape(title)} 检查报告 {when}</title>
@@ -107,10 +109,14 @@ def to_html(report: Report, runs: Sequence[dict[str, object]], tz: ZoneInfo, tit
 <h2>历次得分</h2>
 {_trend(runs)}
 <h2>问题清单（{len(report.findings)} 项）</h2>
-<table>
-<thead><tr><th scope="col">等级</th><th scope="col">规则</th><th scope="col">渠道</th><th scope="col">位置</th><th scope="col">问题</th><th scope="col">证据</th><th scope="col">扣分</th><th scope="col">整改期限</th></tr></thead>
-<tbody>{rows}</tbody>
-</table>
+{table if report.findings else "<p>未发现问题。</p>"}
 </body>
 </html>
 """
+
+
+def _table(rows: str) -> str:
+    return f"""<table>
+<thead><tr><th scope="col">等级</th><th scope="col">规则</th><th scope="col">渠道</th><th scope="col">位置</th><th scope="col">问题</th><th scope="col">证据</th><th scope="col">扣分</th><th scope="col">整改期限</th></tr></thead>
+<tbody>{rows}</tbody>
+</table>"""
