@@ -17,6 +17,8 @@ from publisher.channels.wechat.adapter import WechatAdapter
 from publisher.channels.wechat.sandbox import State, free_port
 from publisher.checkup import checkup
 from publisher.cli import app
+from publisher.engine import scheduling
+from publisher.engine.clock import FixedClock
 from publisher.engine.worker import DeliveryWorker
 from publisher.errors import ConfigError, PublisherError
 from publisher.inspection import output, tasks
@@ -29,7 +31,7 @@ from publisher.store.engine import read_session, write_session
 from publisher.store.tables import Article, AuditEvent, InspectionFinding, InspectionRun, Supply
 from tests.conftest import reopen
 from tests.console_helpers import console_server, seed_staff, sign_in
-from tests.inspection_support import ToLoopback, add_article, build, serving, write_demo
+from tests.inspection_support import ToLoopback, add_article, build, local, serving, write_demo
 from tests.review_helpers import approve, seed_users
 from tests.site_support import set_retracted
 from tests.wechat_helpers import adapter, bundle
@@ -114,6 +116,23 @@ def test_a_stale_column_and_homepage_by_their_class(demo: Newsroom) -> None:
     assert where(report, "freshness.column") == ["columns/news/"]
     assert where(report, "freshness.homepage") == ["index.html"]
     assert inspect(demo, now=datetime.now(UTC) + timedelta(days=10), record=False).findings == []
+
+
+def test_back_dating_is_judged_against_the_first_release_not_a_later_approval(demo: Newsroom) -> None:
+    """A piece the engine released at the date it shows stays honest however late it was approved
+    (an archive brought in, the demo's history); one first out weeks after its date is back-dated."""
+    old = datetime.now(UTC) - timedelta(days=30)
+    for slug in ("on-time", "late"):
+        add_article(demo, slug, "工作动态", "## 旧闻\n\n正文。\n", date=local(old))
+    build(demo)
+    seed_users(demo)
+    for slug in ("on-time", "late"):
+        approve(demo, slug)  # both approved today
+    scheduling.schedule(demo, "on-time", ["website"], old, "zhouwb", now=old - timedelta(minutes=1))
+    assert DeliveryWorker(demo, clock=FixedClock(old)).run_once() == 1  # released at its date
+    build(demo)  # the site shows every piece again
+    report = inspect(demo, record=False)
+    assert where(report, "content.backdated") == ["articles/late.html"]
 
 
 def test_todays_lists_flag_what_was_published_before(demo: Newsroom) -> None:
