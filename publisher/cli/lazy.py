@@ -11,7 +11,7 @@ click resolves the command to run it (or to show its own help, or to complete it
 from __future__ import annotations
 
 import importlib
-from typing import Literal, NamedTuple, Protocol, cast
+from typing import Any, Literal, NamedTuple, Protocol, cast
 
 import typer
 import typer.main
@@ -77,14 +77,12 @@ class LazyGroup(TyperGroup):
 
     catalog: tuple[Listed, ...] = ()
 
-    def __init__(self, **attrs: object) -> None:
-        super().__init__(**attrs)  # type: ignore[arg-type]
+    def __init__(self, **attrs: Any) -> None:  # Typer passes TyperGroup's own settings
+        super().__init__(**attrs)
         for entry in self.catalog:
             self.commands[entry.name] = ListedCommand(entry)
 
-    def resolve_command(
-        self, ctx: Context, args: list[str]
-    ) -> tuple[str | None, Command | None, list[str]]:
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
         listed = self.commands.get(args[0]) if args else None
         if isinstance(listed, ListedCommand):
             self.commands[listed.entry.name] = build(listed.entry)
