@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from publisher.cli import CATALOG, app
-from publisher.cli.lazy import Listed, build
+from publisher.cli.lazy import Listed, _built, build
 
 CLI = Path(__file__).resolve().parent.parent / "publisher" / "cli"
 
@@ -42,14 +43,18 @@ def test_every_command_a_module_declares_is_in_the_catalog() -> None:
     assert declared - listed == set()
     assert declared | grouped == listed
     # A sub-app entry names a module that has one.
-    assert all(hasattr(importlib.import_module(f"publisher.cli.{e.module}"), "app") for e in CATALOG if e.group)
+    assert all(
+        hasattr(importlib.import_module(f"publisher.cli.{e.module}"), "app") for e in CATALOG if e.group
+    )
 
 
 def test_root_help_lists_every_command_in_catalog_order_with_its_help() -> None:
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     lines = [line.strip("│ ").split(" ", 1) for line in result.output.splitlines() if line.startswith("│ ")]
-    shown = [(parts[0], parts[1].strip()) for parts in lines if len(parts) == 2 and not parts[0].startswith("-")]
+    shown = [
+        (parts[0], parts[1].strip()) for parts in lines if len(parts) == 2 and not parts[0].startswith("-")
+    ]
     assert shown == [(entry.name, entry.help) for entry in CATALOG]
 
 
@@ -71,3 +76,9 @@ def test_a_module_that_registers_several_commands_is_imported_once() -> None:
     first = build(Listed("queue", "engine_cmd", ""))
     assert build(Listed("queue", "engine_cmd", "")) is first
     assert build(Listed("status", "engine_cmd", "")) is not first
+
+
+def test_the_garbage_collector_runs_again_once_a_command_module_is_imported() -> None:
+    _built.clear()
+    build(Listed("report", "report_cmd", "", group=True))
+    assert gc.isenabled()

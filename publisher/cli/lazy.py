@@ -10,6 +10,7 @@ click resolves the command to run it (or to show its own help, or to complete it
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import Any, Literal, NamedTuple, Protocol, cast
 
@@ -53,7 +54,7 @@ def build(entry: Listed) -> Command:
     key = (entry.module, entry.group)
     commands = _built.get(key)
     if commands is None:
-        module = importlib.import_module(f"{PACKAGE}.{entry.module}")
+        module = _import_quietly(f"{PACKAGE}.{entry.module}")
         holder = typer.Typer(rich_markup_mode=RICH_MARKUP, pretty_exceptions_enable=False)
         if entry.group:
             holder.add_typer(cast(HasApp, module).app, name=entry.name)
@@ -62,6 +63,19 @@ def build(entry: Listed) -> Command:
         commands = dict(typer.main.get_group(holder).commands)
         _built[key] = commands
     return commands[entry.name]
+
+
+def _import_quietly(name: str) -> object:
+    """Import with the cyclic garbage collector paused: a command's imports (the store, pydantic)
+    allocate hundreds of thousands of objects that all stay alive, and the collections they
+    trigger find nothing to free; pausing them cuts about a tenth of the import time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return importlib.import_module(name)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ListedCommand(TyperCommand):
