@@ -119,8 +119,8 @@ def pelican_python() -> Path:
     return python
 
 
-def corpus(out: Path, fmt: str, count: int, seed: int) -> None:
-    args = [sys.executable, str(CORPUS_SCRIPT), str(out), "--count", str(count), "--seed", str(seed)]
+def corpus(script: Path, out: Path, fmt: str, count: int, seed: int) -> None:
+    args = [sys.executable, str(script), str(out), "--count", str(count), "--seed", str(seed)]
     subprocess.run([*args, "--format", fmt, "--images", "--quiet"], check=True)
 
 
@@ -196,8 +196,8 @@ def main() -> int:
     shutil.copytree(REPO / "channels", ours_root / "channels")
     (pelican_root / "pelicanconf.py").write_text(PELICAN_CONF, encoding="utf-8")
     say(f"generating {args.count} articles twice (yaml, pelican) with images in {work} …")
-    corpus(ours_root / "content", "yaml", args.count, args.seed)
-    corpus(pelican_root / "content", "pelican", args.count, args.seed)
+    corpus(args.corpus_script, ours_root / "content", "yaml", args.count, args.seed)
+    corpus(args.corpus_script, pelican_root / "content", "pelican", args.count, args.seed)
     python = pelican_python()
     os.environ.pop("PUBLISHER_DATABASE_URL", None)
 

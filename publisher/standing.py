@@ -19,8 +19,7 @@ from sqlmodel import Session, col
 from sqlmodel.sql.expression import SelectOfScalar
 
 from publisher.articles import ArticleView
-from publisher.delivery.states import DeliveryAction, DeliveryState
-from publisher.engine.release import PENDING as _PLANNED
+from publisher.delivery.states import PLANNED, DeliveryAction, DeliveryState
 from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks
 from publisher.store.retractions import in_force_ids
@@ -102,7 +101,7 @@ def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, 
     # First per (article, revision) over the deliveries alone, then the few pairs joined to their
     # revisions: a revision row (with its body) is read once per pair, not once per delivery.
     done = case((col(Delivery.status) == DeliveryState.DONE, 1), else_=0)
-    planned = case((col(Delivery.status).in_(_PLANNED), 1), else_=0)
+    planned = case((col(Delivery.status).in_(PLANNED), 1), else_=0)
     pairs = (
         sql_select(
             col(Delivery.article_id).label("article_id"),

@@ -1,5 +1,8 @@
 """The import graph of `publisher/` follows the flow: no cycle between packages, and no import from
-a later stage into an earlier one (content → review → render → schedule → engine → faces).
+a later stage into an earlier one (content → review → render → schedule → engine → faces). And a
+command loads only what it uses: what `publisher --help`, `publisher articles` and `publisher queue`
+import is checked in a fresh process (`sys.modules`, never a time), so an eager import that slows
+every command down fails here.
 
 Written with `ast` (import-linter is not on the package mirror): every `import` counts, at module
 level or inside a function (a lazy import is an import all the same), except those under
@@ -10,9 +13,18 @@ allowed only in ALLOWED, with the reason it is there.
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import NamedTuple
+
+import pytest
+
+from publisher.ingest import ingest
+from publisher.newsroom import Newsroom
 
 PACKAGE = Path(__file__).resolve().parent.parent / "publisher"
 
@@ -223,3 +235,70 @@ def test_the_engine_and_the_partner_performer_do_not_import_each_other() -> None
     edges = graph()
     assert ("publisher.engine", "publisher.supply") not in edges
     assert ("publisher.supply", "publisher.engine") not in edges
+
+
+# Run a command as `publisher` would in a fresh interpreter, then print the modules it loaded.
+LOADED = """
+import json, sys
+sys.argv = ["publisher", *sys.argv[1:]]
+from publisher.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\n" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_by(*args: str) -> set[str]:
+    env = {**os.environ, "COLUMNS": "120"}
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    modules: list[str] = json.loads(done.stdout.rstrip().splitlines()[-1])
+    return set(modules)
+
+
+def among(modules: set[str], *packages: str) -> list[str]:
+    """The loaded modules that are one of `packages` or inside one."""
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in packages))
+
+
+# What only some commands use: the web stack, rendering, images, the channels' clients, migrations.
+HEAVY = ("fastapi", "starlette", "PIL", "markdown", "jinja2", "nh3", "wechatpy", "httpx", "alembic")
+
+
+def test_publisher_help_loads_neither_the_store_nor_pydantic_nor_any_command_module() -> None:
+    modules = loaded_by("--help")
+    assert among(modules, *HEAVY, "sqlalchemy", "sqlmodel", "pydantic", "argon2", "apscheduler") == []
+    assert among(modules, "publisher") == ["publisher", "publisher.cli", "publisher.cli.lazy"]
+
+
+def test_a_group_help_loads_only_its_own_command_module() -> None:
+    modules = loaded_by("review", "--help")
+    assert [m for m in modules if m.endswith("_cmd")] == ["publisher.cli.review_cmd"]
+
+
+@pytest.mark.parametrize("command", ["articles", "queue"])
+def test_listing_articles_or_the_queue_loads_no_web_render_image_or_worker_code(
+    room: Newsroom, command: str
+) -> None:
+    assert ingest(room, actor="test").ok
+    modules = loaded_by(command, "--newsroom", str(room.root))
+    assert among(modules, *HEAVY, "apscheduler", "argon2") == []
+    assert (
+        among(
+            modules,
+            "publisher.site",
+            "publisher.channels.wechat",
+            "publisher.engine.worker",
+            "publisher.schedule",
+        )
+        == []
+    )
+    assert among(modules, "publisher.web", "publisher.console", "publisher.review.checks") == []
+    assert [m for m in modules if m.endswith("_cmd")] == [
+        f"publisher.cli.{command.replace('queue', 'engine')}_cmd"
+    ]

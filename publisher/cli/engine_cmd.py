@@ -33,12 +33,12 @@ from publisher.engine.pause import set_paused
 from publisher.engine.status import engine_status
 from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
-from publisher.schedule import Slot, load_schedules
 from publisher.store.engine import read_session
 from publisher.store.tables import Delivery
 
 if TYPE_CHECKING:
     from publisher.engine.worker import WindowPolicy
+    from publisher.schedule import Slot
 from publisher.timeutil import show
 
 STATUS = {
@@ -341,11 +341,15 @@ def _refuse_when_doctor_blocks(room: Newsroom) -> None:
 
 def _windows(room: Newsroom) -> WindowPolicy:
     """Quiet hours, blackout windows and the file pause switch, from schedules/."""
+    from publisher.schedule import load_schedules  # read by `run` and `schedule`, not by `queue`
+
     return load_schedules(room)
 
 
 def _resolve_slot(room: Newsroom, slot: str | None, next_slot: str | None) -> Slot:
     """`CAMPAIGN#N`, or the first future slot of CAMPAIGN that no release fills yet."""
+    from publisher.schedule import load_schedules
+
     schedules = load_schedules(room)
     if slot:
         key, _, number = slot.partition("#")

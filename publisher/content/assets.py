@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from PIL import Image, UnidentifiedImageError
-
 IMAGE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -96,6 +94,8 @@ def inspect_image(target: Path, root: Path) -> tuple[Asset, bytes]:
         raise AssetError("图片路径是目录 / image path is a folder") from None
     except OSError as exc:
         raise AssetError(f"图片无法读取 / image cannot be read ({exc.strerror})") from None
+    from PIL import Image, UnidentifiedImageError  # Pillow loads when an image is read, not with the store
+
     try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = probe.format or ""

@@ -42,6 +42,17 @@ class DeliveryAction(StrEnum):
     TAKE_DOWN = "kill"
 
 
+# A delivery planned and not performed yet (a release not shown before it is performed): the
+# release rule (engine/release.py) and where an article stands (standing.py) both ask this.
+PLANNED = (
+    DeliveryState.SCHEDULED,
+    DeliveryState.CLAIMED,
+    DeliveryState.HELD,
+    DeliveryState.MISSED,
+    DeliveryState.UNKNOWN,
+)
+
+
 class IllegalTransition(Exception):
     pass
 

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
-from publisher.delivery.states import DeliveryAction, DeliveryState
+from publisher.delivery.states import PLANNED, DeliveryAction, DeliveryState
 from publisher.newsroom import Newsroom
 from publisher.review.checks import load_secrecy
 from publisher.review.gate import Gate, GateDecision, GateSubject, PublicationGate, for_many, keeping
@@ -34,13 +34,7 @@ from publisher.store.tables import Delivery, ReviewState, Revision
 from publisher.timeutil import show
 
 # A release of the article planned on the site and not performed yet: not shown before it.
-PENDING = (
-    DeliveryState.SCHEDULED,
-    DeliveryState.CLAIMED,
-    DeliveryState.HELD,
-    DeliveryState.MISSED,
-    DeliveryState.UNKNOWN,
-)
+PENDING = PLANNED
 
 
 def newsroom_gate(room: Newsroom) -> PublicationGate:

@@ -12,10 +12,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlmodel import Session, col, select
 
 from publisher import audit
@@ -24,7 +22,16 @@ from publisher.errors import NotFound, PublisherError
 from publisher.store.tables import StaffUser
 from publisher.timeutil import utc_now
 
-_hasher = PasswordHasher()
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    # argon2 loads its C bindings; made on the first password, not by every command that reads users.
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 class UserError(PublisherError):
@@ -137,7 +144,7 @@ def add_user(
         roles_json=json.dumps(checked, ensure_ascii=False),
         committees_json=json.dumps(committees, ensure_ascii=False),
         departments_json=json.dumps(list(departments), ensure_ascii=False),
-        password_hash=_hasher.hash(password) if password else None,
+        password_hash=_hasher().hash(password) if password else None,
         email=email,
         created_at=utc_now(),
     )
@@ -156,7 +163,7 @@ def add_user(
 
 def set_password(session: Session, username: str, password: str, actor: str) -> None:
     user = get_user(session, username)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = _hasher().hash(password)
     session.add(user)
     audit.append(session, actor=actor, action="user.password", object_type="user", object_id=username)
 
@@ -164,8 +171,10 @@ def set_password(session: Session, username: str, password: str, actor: str) -> 
 def verify_password(user: StaffUser, password: str) -> bool:
     if not user.active or not user.password_hash:
         return False
+    from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher().verify(user.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
 

@@ -1,7 +1,5 @@
 """The tables. Alembic migrations in `migrations/versions` create exactly these."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
@@ -10,7 +8,14 @@ from sqlmodel import Field, SQLModel
 from publisher.store.types import UTCDateTime
 
 
-class Article(SQLModel, table=True):
+class Table(SQLModel):
+    """The base of every table: pydantic builds a table's validator the first time one is used,
+    not when this module loads (most commands never validate a row; every command loads these)."""
+
+    model_config = {"defer_build": True}
+
+
+class Article(Table, table=True):
     """A manuscript's identity (its slug) and which revision is current."""
 
     __tablename__ = "article"
@@ -24,7 +29,7 @@ class Article(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Revision(SQLModel, table=True):
+class Revision(Table, table=True):
     """An immutable snapshot. Its id is the sha256 of normalised front matter, body and asset hashes."""
 
     __tablename__ = "revision"
@@ -49,7 +54,7 @@ class Revision(SQLModel, table=True):
     created_by: str = Field(max_length=80)
 
 
-class RevisionAsset(SQLModel, table=True):
+class RevisionAsset(Table, table=True):
     """An image a revision references, by the hash of the bytes it had then."""
 
     __tablename__ = "revision_asset"
@@ -68,7 +73,7 @@ class RevisionAsset(SQLModel, table=True):
     format: str = Field(max_length=16)
 
 
-class SourceStamp(SQLModel, table=True):
+class SourceStamp(Table, table=True):
     """What a source file looked like when last ingested: the fast path for unchanged files."""
 
     __tablename__ = "source_stamp"
@@ -84,7 +89,7 @@ class SourceStamp(SQLModel, table=True):
     checked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(Table, table=True):
     """Append-only, hash-chained: each row's hash covers its content and the previous row's hash."""
 
     __tablename__ = "audit_event"
@@ -102,7 +107,7 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64, unique=True)
 
 
-class AuditHead(SQLModel, table=True):
+class AuditHead(Table, table=True):
     """The chain's last link, kept beside it so that deleting the newest rows is detected too."""
 
     __tablename__ = "audit_head"
@@ -112,7 +117,7 @@ class AuditHead(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-class StaffUser(SQLModel, table=True):
+class StaffUser(Table, table=True):
     """A member of staff who acts in the review chain (and, later, logs in to the console)."""
 
     __tablename__ = "staff_user"
@@ -135,7 +140,7 @@ class StaffUser(SQLModel, table=True):
     password_changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
-class StaffSession(SQLModel, table=True):
+class StaffSession(Table, table=True):
     """A console login: the cookie holds a random token, the row its sha256; revocable, expiring."""
 
     __tablename__ = "staff_session"
@@ -152,7 +157,7 @@ class StaffSession(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=300)
 
 
-class StaffToken(SQLModel, table=True):
+class StaffToken(Table, table=True):
     """A personal command-line token (`publisher login`), stored as its sha256; revocable."""
 
     __tablename__ = "staff_token"
@@ -168,7 +173,7 @@ class StaffToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
-class CalendarFeed(SQLModel, table=True):
+class CalendarFeed(Table, table=True):
     """A person's calendar subscription (iCalendar): the URL holds a random token, the row its
     sha256; revoked, the URL stops working."""
 
@@ -182,7 +187,7 @@ class CalendarFeed(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
-class ReviewState(SQLModel, table=True):
+class ReviewState(Table, table=True):
     """Where one revision stands in the chain; written with every act, read by the publication gate."""
 
     __tablename__ = "review_state"
@@ -200,7 +205,7 @@ class ReviewState(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class ReviewAct(SQLModel, table=True):
+class ReviewAct(Table, table=True):
     """One act of review, bound to the revision it was made on. Append-only."""
 
     __tablename__ = "review_act"
@@ -220,7 +225,7 @@ class ReviewAct(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Delivery(SQLModel, table=True):
+class Delivery(Table, table=True):
     """One article due on one channel at one time: the unit the engine claims, performs and finishes.
 
     The database is the truth of what is due. A delivery names the article, not a revision: at the
@@ -266,7 +271,7 @@ class Delivery(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
-class Worker(SQLModel, table=True):
+class Worker(Table, table=True):
     """A running `publisher run` process, known by its heartbeat."""
 
     __tablename__ = "worker"
@@ -280,7 +285,7 @@ class Worker(SQLModel, table=True):
     processed: int = 0
 
 
-class NewsroomFlag(SQLModel, table=True):
+class NewsroomFlag(Table, table=True):
     """Switches every worker reads at once, such as the emergency pause."""
 
     __tablename__ = "newsroom_flag"
@@ -291,7 +296,7 @@ class NewsroomFlag(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class WechatToken(SQLModel, table=True):
+class WechatToken(Table, table=True):
     """An official account's access token, shared by every worker so it is refreshed once for all."""
 
     __tablename__ = "wechat_token"
@@ -303,7 +308,7 @@ class WechatToken(SQLModel, table=True):
     fetches: int = 0
 
 
-class WechatMedia(SQLModel, table=True):
+class WechatMedia(Table, table=True):
     """An image already on WeChat's host, by the sha256 of its source: uploaded once per account."""
 
     __tablename__ = "wechat_media"
@@ -318,7 +323,7 @@ class WechatMedia(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class WechatPost(SQLModel, table=True):
+class WechatPost(Table, table=True):
     """One push (a draft of up to 8 articles, free-published) and where it stands.
 
     Its key is the bundle's idempotency key: a retried delivery finds the row and continues from
@@ -346,7 +351,7 @@ class WechatPost(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Retraction(SQLModel, table=True):
+class Retraction(Table, table=True):
     """An article taken down everywhere (撤稿). The publication gate refuses it on every channel."""
 
     __tablename__ = "retraction"
@@ -359,7 +364,7 @@ class Retraction(SQLModel, table=True):
     retracted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Reinstatement(SQLModel, table=True):
+class Reinstatement(Table, table=True):
     """A retraction lifted (撤稿解除), append-only: the `Retraction` row stays as it was, and this
     row says which retraction a person lifted, when and why. A retraction is in force unless a
     reinstatement came at or after it (`publisher.store.retractions`)."""
@@ -377,7 +382,7 @@ class Reinstatement(SQLModel, table=True):
     reinstated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class PartnerToken(SQLModel, table=True):
+class PartnerToken(Table, table=True):
     """A pull-feed token of one partner. Only its sha256 is kept: a stolen database opens no feed."""
 
     __tablename__ = "partner_token"
@@ -392,7 +397,7 @@ class PartnerToken(SQLModel, table=True):
     revoked_by: str | None = Field(default=None, max_length=64)
 
 
-class Supply(SQLModel, table=True):
+class Supply(Table, table=True):
     """What one partner has of one article: the version it holds, usable or canceled (撤稿).
 
     Written by the partner performer after each delivery; pull feeds are read from here, and a
@@ -419,7 +424,7 @@ class Supply(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Adoption(SQLModel, table=True):
+class Adoption(Table, table=True):
     """A partner ran a supplied article (采用): reported by its callback or recorded by staff."""
 
     __tablename__ = "adoption"
@@ -435,7 +440,7 @@ class Adoption(SQLModel, table=True):
     source: str = Field(max_length=16)  # callback | staff
 
 
-class Notice(SQLModel, table=True):
+class Notice(Table, table=True):
     """One thing one person should know (a piece waits for their stage, a release failed): what the
     console lists with its unread mark. `ref` names the event, so an event tells a person once."""
 
@@ -456,7 +461,7 @@ class Notice(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
-class NoticeOutbox(SQLModel, table=True):
+class NoticeOutbox(Table, table=True):
     """One outward message (an e-mail, a group robot's post) of a notice, sent by the engine with
     retries and a lease, like a delivery. One per channel, recipient and event."""
 
@@ -482,7 +487,7 @@ class NoticeOutbox(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
-class PreviewShare(SQLModel, table=True):
+class PreviewShare(Table, table=True):
     """A read-only link to the previews of one exact revision (`/p/{token}`), for someone without
     an account: stored as the token's sha256, expiring, revocable."""
 
@@ -499,7 +504,7 @@ class PreviewShare(SQLModel, table=True):
     revoked_by: str | None = Field(default=None, max_length=64)
 
 
-class InspectionRun(SQLModel, table=True):
+class InspectionRun(Table, table=True):
     """One inspection (定期清查). A scheduled run's id is its slot, so the first worker to insert
     the row performs it and every other worker finds it taken: once across workers."""
 
@@ -515,7 +520,7 @@ class InspectionRun(SQLModel, table=True):
     findings: int | None = None
 
 
-class InspectionFinding(SQLModel, table=True):
+class InspectionFinding(Table, table=True):
     """A finding as a task: open until fixed (the next run that no longer finds it closes it) or
     accepted with a reason; an owner answers for it."""
 
@@ -538,7 +543,7 @@ class InspectionFinding(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class UptimeProbe(SQLModel, table=True):
+class UptimeProbe(Table, table=True):
     """One reachability probe of a website (可用性监测). Its id names the channel and the slot, so
     many workers probing on one schedule record it once."""
 
@@ -555,7 +560,7 @@ class UptimeProbe(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-class Consultation(SQLModel, table=True):
+class Consultation(Table, table=True):
     """A draft regulation open for comment (征求意见), declared in the draft article's front matter;
     its window, clauses and questions are those of the revision that opened it."""
 
@@ -580,7 +585,7 @@ class Consultation(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class ConsultationComment(SQLModel, table=True):
+class ConsultationComment(Table, table=True):
     """One comment on a consultation. Who wrote it and how to reach them live apart
     (`ConsultationContact`); the text is stored before the citizen gets a receipt number."""
 
@@ -615,7 +620,7 @@ class ConsultationComment(SQLModel, table=True):
     updated_by: str | None = Field(default=None, max_length=64)
 
 
-class ConsultationContact(SQLModel, table=True):
+class ConsultationContact(Table, table=True):
     """A commenter's phone or e-mail: never published, kept apart from the text and deleted a
     configured time after the feedback report is published."""
 
@@ -628,7 +633,7 @@ class ConsultationContact(SQLModel, table=True):
     contact_hash: str = Field(max_length=64, index=True)
 
 
-class ConsultationAttachment(SQLModel, table=True):
+class ConsultationAttachment(Table, table=True):
     """A file sent with a comment (PDF, DOCX, JPEG, PNG; type read from the bytes), kept in the
     newsroom's blob store by its hash."""
 
