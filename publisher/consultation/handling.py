@@ -8,7 +8,7 @@ and which dispositions need a reason, is said here once (`MODERATION_STEPS`, `re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -111,7 +111,7 @@ def _act(
     comment_id: int,
     whole_group: bool,
     now: datetime,
-    change: dict[str, object],
+    change: Mapping[str, object],
     check: Callable[[ConsultationComment], None] | None = None,
 ) -> Done:
     """Apply `change` (column -> value) to the comment or its group in one transaction with one
