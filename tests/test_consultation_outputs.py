@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from apscheduler.schedulers.background import BackgroundScheduler
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
@@ -21,6 +22,8 @@ from publisher.consultation.exports import Format, Scope, export
 from publisher.consultation.purge import purge
 from publisher.consultation.report import ReportRefused, draft_report
 from publisher.consultation.states import Disposition
+from publisher.engine.clock import FixedClock
+from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session, write_session
@@ -214,3 +217,22 @@ def test_contacts_are_kept_until_the_retention_after_publication_then_deleted_wi
     assert len(events) == 1 and events[0].actor == "engine"
     with read_session(room.engine) as session:
         assert audit.verify(session).ok
+
+
+def test_the_engine_purges_contacts_at_the_newsrooms_inspection_times(room: Newsroom) -> None:
+    make_consultation(room)
+    add_comment(room)
+    published = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
+    with write_session(room.engine) as session:
+        consultation = session.get(Consultation, "property-draft")
+        assert consultation is not None
+        consultation.feedback_slug, consultation.feedback_published_at = "article-2", published
+        session.add(consultation)
+    worker = DeliveryWorker(room, clock=FixedClock(published + timedelta(days=180)), worker_id="w-purge")
+    scheduler = BackgroundScheduler(timezone="UTC")
+    worker._arm_inspections(scheduler)
+    assert "consultation-purge-0630" in {job.id for job in scheduler.get_jobs()}
+    assert [p.contacts for p in worker.purge_contacts_due()] == [1]
+    with read_session(room.engine) as session:
+        assert session.exec(select(ConsultationContact)).all() == []
+    assert [e.actor for e in _actions(room, "consultation.purged")] == ["engine"]

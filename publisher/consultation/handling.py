@@ -20,10 +20,11 @@ from publisher import audit
 from publisher.auth.identity import Identity
 from publisher.auth.permissions import Act, require
 from publisher.consultation.clauses import clauses
+from publisher.consultation.queries import get_consultation
 from publisher.consultation.states import Disposition, Moderation
 from publisher.errors import NotFound, PublisherError
 from publisher.store.engine import write_session
-from publisher.store.tables import Consultation, ConsultationComment
+from publisher.store.tables import ConsultationComment
 
 TOPIC_MAX = 80
 ANSWER_MAX = 5000
@@ -89,13 +90,6 @@ def _targets(session: Session, slug: str, comment_id: int, whole_group: bool) ->
     )
 
 
-def _consultation(session: Session, slug: str) -> Consultation:
-    found = session.get(Consultation, slug)
-    if found is None:
-        raise NotFound(f"找不到征求意见 / no consultation {slug!r}")
-    return found
-
-
 def _clean(value: str | None, field: str, limit: int) -> str | None:
     text = (value or "").strip()
     if len(text) > limit:
@@ -118,7 +112,7 @@ def _act(
     audit event; `check(comment)` may refuse before anything is written."""
     require(actor, Act.CONSULT)
     with write_session(engine) as session:
-        _consultation(session, slug)
+        get_consultation(session, slug)
         comments = _targets(session, slug, comment_id, whole_group)
         if check is not None:
             for comment in comments:
@@ -192,7 +186,7 @@ def classify(
 ) -> Done:
     """File the comment under a clause of the draft (None: the draft as a whole) and a topic."""
     with write_session(engine) as session:
-        keys = [c.key for c in clauses(_consultation(session, slug))]
+        keys = [c.key for c in clauses(get_consultation(session, slug))]
     clause = (clause or "").strip() or None
     if clause is not None and clause not in keys:
         raise HandlingRefused(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlmodel import Session, col, select
@@ -73,7 +74,7 @@ class Drafted:
     missing: Missing
 
 
-def missing(session: Session, consultation: Consultation, now: datetime, tz: Any) -> Missing:
+def missing(session: Session, consultation: Consultation, now: datetime, tz: ZoneInfo) -> Missing:
     result = Missing()
     if window(consultation, now) is not Window.CLOSED:
         result.still_open = local(consultation.closes_at, tz).strftime("%Y-%m-%d %H:%M")
@@ -103,7 +104,7 @@ def _draft_revision(session: Session, consultation: Consultation) -> tuple[Revis
 
 
 def _front_matter(
-    consultation: Consultation, revision: Revision, slug: str, actor: Identity, now: datetime, tz: Any
+    consultation: Consultation, revision: Revision, slug: str, actor: Identity, now: datetime, tz: ZoneInfo
 ) -> dict[str, Any]:
     meta = json.loads(revision.meta_json)
     front: dict[str, Any] = {
@@ -135,7 +136,7 @@ def _excerpt(text: str) -> str:
     return one_line if len(one_line) <= EXCERPT_MAX else one_line[:EXCERPT_MAX] + "……"
 
 
-def _body(session: Session, consultation: Consultation, gaps: Missing, tz: Any) -> str:
+def _body(session: Session, consultation: Consultation, gaps: Missing, tz: ZoneInfo) -> str:
     known = clauses(consultation)
     valid = [
         c
