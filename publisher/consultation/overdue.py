@@ -5,7 +5,7 @@ both ask this module, so the rule cannot drift between them."""
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from publisher.consultation.states import Moderation
@@ -23,6 +23,13 @@ def falls_due(received_at: datetime, tz: ZoneInfo, months: int = ANSWER_MONTHS) 
     year, month = here.year + total // 12, total % 12 + 1
     day = min(here.day, calendar.monthrange(year, month)[1])
     return to_utc(here.replace(year=year, month=month, day=day))
+
+
+def received_before_bound(now: datetime, months: int = ANSWER_MONTHS) -> datetime:
+    """A bound for the database: every overdue comment was received before it (no run of `months`
+    calendar months is shorter than 28 days each), so a query may narrow to these and then ask
+    `is_overdue` of each; it never leaves an overdue comment out."""
+    return to_utc(now) - timedelta(days=28 * months)
 
 
 def counts(comment: ConsultationComment) -> bool:

@@ -10,10 +10,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from publisher.consultation.overdue import ANSWER_MONTHS, counts, falls_due, is_overdue
+from publisher.consultation.overdue import ANSWER_MONTHS, counts, falls_due, is_overdue, received_before_bound
+from publisher.consultation.states import Moderation
 from publisher.errors import NotFound
 from publisher.store.tables import Consultation, ConsultationComment, ConsultationContact
 from publisher.timeutil import local, to_utc
@@ -49,30 +51,35 @@ class Summary:
 
 
 def summaries(session: Session, now: datetime, tz: ZoneInfo, months: int = ANSWER_MONTHS) -> list[Summary]:
-    """Every consultation, newest first, with its counts (one query for the counts)."""
+    """Every consultation, newest first, with its counts: one grouped query for the counts, and the
+    overdue rule asked only of valid unanswered comments old enough to be overdue."""
     consultations = session.exec(select(Consultation).order_by(col(Consultation.opens_at).desc())).all()
-    totals: Counter[str] = Counter()
-    hidden: Counter[str] = Counter()
-    undisposed: Counter[str] = Counter()
-    unanswered: Counter[str] = Counter()
-    overdue: Counter[str] = Counter()
-    for c in session.exec(select(ConsultationComment)):
-        totals[c.slug] += 1
-        hidden[c.slug] += not counts(c)
-        undisposed[c.slug] += counts(c) and c.disposition is None
-        unanswered[c.slug] += counts(c) and c.answered_at is None
-        overdue[c.slug] += is_overdue(c, now, tz, months)
-    return [
-        Summary(
-            k,
-            window(k, now),
-            totals[k.slug],
-            hidden[k.slug],
-            undisposed[k.slug],
-            unanswered[k.slug],
-            overdue[k.slug],
+    valid = col(ConsultationComment.moderation) != Moderation.HIDDEN.value
+    unanswered = and_(valid, col(ConsultationComment.answered_at).is_(None))
+    # Five columns: SQLAlchemy's select (SQLModel's stops at four).
+    grouped = session.execute(
+        sa_select(
+            col(ConsultationComment.slug),
+            func.count(),
+            func.count(case((col(ConsultationComment.moderation) == Moderation.HIDDEN.value, 1))),
+            func.count(case((and_(valid, col(ConsultationComment.disposition).is_(None)), 1))),
+            func.count(case((unanswered, 1))),
+        ).group_by(col(ConsultationComment.slug))
+    ).all()
+    tallies = {
+        slug: (total, hidden, undisposed, waiting) for slug, total, hidden, undisposed, waiting in grouped
+    }
+    overdue: Counter[str] = Counter(
+        c.slug
+        for c in session.exec(
+            select(ConsultationComment).where(
+                unanswered, ConsultationComment.received_at < received_before_bound(now, months)
+            )
         )
-        for k in consultations
+        if is_overdue(c, now, tz, months)
+    )
+    return [
+        Summary(k, window(k, now), *tallies.get(k.slug, (0, 0, 0, 0)), overdue[k.slug]) for k in consultations
     ]
 
 
@@ -156,7 +163,10 @@ def comments(
     query = query.order_by(col(ConsultationComment.received_at), col(ConsultationComment.id))
     sizes = group_sizes(session, slug)
     if chosen.overdue:
-        query = query.where(col(ConsultationComment.answered_at).is_(None))
+        query = query.where(
+            col(ConsultationComment.answered_at).is_(None),
+            ConsultationComment.received_at < received_before_bound(now, months),
+        )
         matching = [c for c in session.exec(query) if is_overdue(c, now, tz, months)]
         total = len(matching)
         page = max(1, min(page, max(1, -(-total // per_page))))

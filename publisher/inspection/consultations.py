@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from publisher.consultation.overdue import is_overdue
+from publisher.consultation.overdue import is_overdue, received_before_bound
 from publisher.consultation.states import Moderation
 from publisher.inspection.findings import Finding
 from publisher.inspection.settings import InspectionSettings
@@ -25,6 +25,7 @@ def inspect_consultations(
         select(ConsultationComment).where(
             col(ConsultationComment.answered_at).is_(None),
             ConsultationComment.moderation != Moderation.HIDDEN.value,
+            ConsultationComment.received_at < received_before_bound(now, months),
         )
     ).all()
     overdue = Counter(c.slug for c in waiting if is_overdue(c, now, tz, months))
