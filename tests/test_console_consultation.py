@@ -170,3 +170,15 @@ def test_a_handler_disposes_a_comment_in_chromium(handled: Handled) -> None:
     with read_session(room.engine) as session:
         stored = session.get(ConsultationComment, made[1].id)
         assert stored is not None and (stored.disposition, stored.updated_by) == ("partly_adopted", "dengzy")
+
+
+def test_a_comment_address_that_is_no_number_is_a_page_not_found(handled: Handled) -> None:
+    _room, base, _ = handled
+    client, csrf = sign_in(base, "dengzy")
+    for path in ("/consultations/property-draft/comments/abc", "/consultations/nope/comments/1"):
+        missing = client.get(path)
+        assert missing.status_code == 404 and "找不到" in missing.text
+    posted = client.post(
+        "/consultations/property-draft/comments/abc/answered", data={"csrf_token": csrf, "answer": "x"}
+    )
+    assert posted.status_code == 404

@@ -154,19 +154,20 @@ def _label(enum: Any, value: str | None) -> str:
 
 @router.get("/consultations/{slug}/comments/{comment_id}", response_class=HTMLResponse)
 def comment_page(
-    request: Request, slug: str, comment_id: int, live: Annotated[LiveSession, Depends(staff)]
+    request: Request, slug: str, comment_id: str, live: Annotated[LiveSession, Depends(staff)]
 ) -> Response:
+    number = _comment_number(slug, comment_id)
     room = room_of(request)
     tz = room.settings.tz
     handler = may(live.identity, Act.CONSULT)
     with read_session(room.engine) as session:
         consultation = get_consultation(session, slug)
-        comment = session.get(ConsultationComment, comment_id)
+        comment = session.get(ConsultationComment, number)
         if comment is None or comment.slug != slug:
             raise NotFound(f"找不到意见 / no comment {comment_id} in {slug}")
         size = group_sizes(session, slug).get(comment.group_id, 1) if comment.group_id is not None else 1
-        contact = contacts_of(session, [comment_id]).get(comment_id) if handler else None
-        attachment = session.get(ConsultationAttachment, comment_id)
+        contact = contacts_of(session, [number]).get(number) if handler else None
+        attachment = session.get(ConsultationAttachment, number)
     known = clauses(consultation)
     return page(
         request,
@@ -194,9 +195,10 @@ def comment_page(
 
 @router.post("/consultations/{slug}/comments/{comment_id}/{act}")
 async def handle(
-    request: Request, slug: str, comment_id: int, act: str, live: Annotated[LiveSession, Depends(acting)]
+    request: Request, slug: str, comment_id: str, act: str, live: Annotated[LiveSession, Depends(acting)]
 ) -> Response:
     permitted(live, Act.CONSULT)
+    number = _comment_number(slug, comment_id)
     room = room_of(request)
     chosen = ACTS.get(act)
     if chosen is None:
@@ -211,29 +213,29 @@ async def handle(
     now, who, engine = now_of(request), live.identity, room.engine
     if chosen is handling.HandlingAct.MODERATE:
         to = _choice(Moderation, field("moderation"), "公开摘录 / moderation")
-        done = handling.moderate(engine, who, slug, comment_id, to, now, whole_group=group)
+        done = handling.moderate(engine, who, slug, number, to, now, whole_group=group)
     elif chosen is handling.HandlingAct.CLASSIFY:
         done = handling.classify(
-            engine, who, slug, comment_id, field("clause"), field("topic"), now, whole_group=group
+            engine, who, slug, number, field("clause"), field("topic"), now, whole_group=group
         )
     elif chosen is handling.HandlingAct.DISPOSE:
         disposition = _choice(Disposition, field("disposition"), "办理结果 / disposition")
         done = handling.dispose(
-            engine, who, slug, comment_id, disposition, field("reason"), now, whole_group=group
+            engine, who, slug, number, disposition, field("reason"), now, whole_group=group
         )
     elif chosen is handling.HandlingAct.ASSIGN:
         done = handling.assign(
             engine,
             who,
             slug,
-            comment_id,
+            number,
             field("committee"),
             room.settings.committees,
             now,
             whole_group=group,
         )
     else:
-        done = handling.answer(engine, who, slug, comment_id, field("answer"), now, whole_group=group)
+        done = handling.answer(engine, who, slug, number, field("answer"), now, whole_group=group)
     what = {"moderated": "已更新公开摘录状态", "classified": "已归类", "disposed": "已记录办理结果"}
     what |= {"assigned": "已交办", "answered": "已答复"}
     return redirect(
@@ -241,6 +243,13 @@ async def handle(
         f"/consultations/{slug}/comments/{comment_id}",
         msg=f"{what[chosen.value]}（{len(done.receipts)} 条）",
     )
+
+
+def _comment_number(slug: str, comment_id: str) -> int:
+    """A comment's number from the path; anything else is a page not found, never a 422."""
+    if not comment_id.isdigit() or len(comment_id) > 18:
+        raise NotFound(f"找不到意见 / no comment {comment_id!r} in {slug}")
+    return int(comment_id)
 
 
 def _choice(enum: Any, value: str, name: str) -> Any:
