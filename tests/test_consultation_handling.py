@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from publisher.auth.identity import Identity, Via
 from publisher.auth.signin import AuthError
 from publisher.consultation import handling
-from publisher.consultation.overdue import falls_due
+from publisher.consultation.overdue import falls_due, received_before_bound
 from publisher.consultation.queries import Filter, comments, summaries
 from publisher.consultation.states import Disposition, Moderation
 from publisher.inspection.consultations import inspect_consultations
@@ -171,3 +171,13 @@ def test_the_overdue_rule_is_a_single_veto_kept_in_the_inspection_settings(room:
     assert settings.consultation.answer_months == 3
     text = (room.root / "review" / "inspection.toml").read_text(encoding="utf-8")
     assert "consultation.overdue" in text and "answer_months = 3" in text
+
+
+def test_the_databases_bound_never_leaves_an_overdue_comment_out() -> None:
+    # For every day of a leap and a common year: a comment due before `now` was received before
+    # the bound, so narrowing in the database then asking is_overdue loses nothing.
+    start = datetime(2027, 11, 1, 16, 0, tzinfo=UTC)
+    for day in range(800):
+        received = start + timedelta(days=day)
+        due = falls_due(received, TZ)
+        assert received < received_before_bound(due + timedelta(seconds=1))
