@@ -8,6 +8,9 @@ import calendar
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlmodel import Session, col, select
+
 from publisher.consultation.states import Moderation
 from publisher.store.tables import ConsultationComment
 from publisher.timeutil import local, to_utc
@@ -26,10 +29,58 @@ def falls_due(received_at: datetime, tz: ZoneInfo, months: int = ANSWER_MONTHS) 
 
 
 def received_before_bound(now: datetime, months: int = ANSWER_MONTHS) -> datetime:
-    """A bound for the database: every overdue comment was received before it (no run of `months`
-    calendar months is shorter than 28 days each), so a query may narrow to these and then ask
-    `is_overdue` of each; it never leaves an overdue comment out."""
+    """Every overdue comment was received before this (no calendar month is shorter than 28
+    days), so a query may narrow to these and ask `falls_due` of each: nothing is left out."""
     return to_utc(now) - timedelta(days=28 * months)
+
+
+def surely_overdue_before(now: datetime, months: int = ANSWER_MONTHS) -> datetime:
+    """A valid unanswered comment received before this is overdue whatever the calendar (no month
+    is longer than 31 days): the database counts these alone, only the few days between the two
+    bounds are asked of `falls_due` one by one."""
+    return to_utc(now) - timedelta(days=31 * months)
+
+
+def _waiting(slug: str | None) -> ColumnElement[bool]:
+    """Valid (not hidden as spam) and unanswered, optionally of one consultation."""
+    where = and_(
+        col(ConsultationComment.answered_at).is_(None),
+        col(ConsultationComment.moderation) != Moderation.HIDDEN.value,
+    )
+    return where if slug is None else and_(where, col(ConsultationComment.slug) == slug)
+
+
+def overdue_where(
+    session: Session, now: datetime, tz: ZoneInfo, months: int = ANSWER_MONTHS, slug: str | None = None
+) -> ColumnElement[bool]:
+    """A condition selecting exactly the overdue comments: the surely overdue by date, and those
+    between the bounds that `falls_due` says are overdue, by id."""
+    surely, maybe = surely_overdue_before(now, months), received_before_bound(now, months)
+    band = session.exec(
+        select(ConsultationComment.id, ConsultationComment.received_at).where(
+            _waiting(slug),
+            col(ConsultationComment.received_at) >= surely,
+            col(ConsultationComment.received_at) < maybe,
+        )
+    ).all()
+    ids = [i for i, received in band if i is not None and to_utc(now) > falls_due(received, tz, months)]
+    late = col(ConsultationComment.received_at) < surely
+    return and_(_waiting(slug), or_(late, col(ConsultationComment.id).in_(ids)) if ids else late)
+
+
+def overdue_by_consultation(
+    session: Session, now: datetime, tz: ZoneInfo, months: int = ANSWER_MONTHS
+) -> dict[str, int]:
+    """How many comments of each consultation are overdue (consultations with none are absent)."""
+    where = overdue_where(session, now, tz, months)
+    return {
+        slug: n
+        for slug, n in session.exec(
+            select(ConsultationComment.slug, func.count())
+            .where(where)
+            .group_by(col(ConsultationComment.slug))
+        )
+    }
 
 
 def counts(comment: ConsultationComment) -> bool:

@@ -14,7 +14,14 @@ from sqlalchemy import and_, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from publisher.consultation.overdue import ANSWER_MONTHS, counts, falls_due, is_overdue, received_before_bound
+from publisher.consultation.overdue import (
+    ANSWER_MONTHS,
+    counts,
+    falls_due,
+    is_overdue,
+    overdue_by_consultation,
+    overdue_where,
+)
 from publisher.consultation.states import Moderation
 from publisher.errors import NotFound
 from publisher.store.tables import Consultation, ConsultationComment, ConsultationContact
@@ -69,17 +76,10 @@ def summaries(session: Session, now: datetime, tz: ZoneInfo, months: int = ANSWE
     tallies = {
         slug: (total, hidden, undisposed, waiting) for slug, total, hidden, undisposed, waiting in grouped
     }
-    overdue: Counter[str] = Counter(
-        c.slug
-        for c in session.exec(
-            select(ConsultationComment).where(
-                unanswered, ConsultationComment.received_at < received_before_bound(now, months)
-            )
-        )
-        if is_overdue(c, now, tz, months)
-    )
+    overdue = overdue_by_consultation(session, now, tz, months)
     return [
-        Summary(k, window(k, now), *tallies.get(k.slug, (0, 0, 0, 0)), overdue[k.slug]) for k in consultations
+        Summary(k, window(k, now), *tallies.get(k.slug, (0, 0, 0, 0)), overdue.get(k.slug, 0))
+        for k in consultations
     ]
 
 
@@ -163,18 +163,10 @@ def comments(
     query = query.order_by(col(ConsultationComment.received_at), col(ConsultationComment.id))
     sizes = group_sizes(session, slug)
     if chosen.overdue:
-        query = query.where(
-            col(ConsultationComment.answered_at).is_(None),
-            ConsultationComment.received_at < received_before_bound(now, months),
-        )
-        matching = [c for c in session.exec(query) if is_overdue(c, now, tz, months)]
-        total = len(matching)
-        page = max(1, min(page, max(1, -(-total // per_page))))
-        chosen_rows = matching[(page - 1) * per_page : page * per_page]
-    else:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        page = max(1, min(page, max(1, -(-total // per_page))))
-        chosen_rows = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)))
+        query = query.where(overdue_where(session, now, tz, months, slug))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    chosen_rows = list(session.exec(query.offset((page - 1) * per_page).limit(per_page)))
     rows = [
         Row(
             c,

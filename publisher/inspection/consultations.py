@@ -4,31 +4,21 @@ checklist allows is a single-veto finding, one per consultation. When a comment 
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from publisher.consultation.overdue import is_overdue, received_before_bound
-from publisher.consultation.states import Moderation
+from publisher.consultation.overdue import overdue_by_consultation
 from publisher.inspection.findings import Finding
 from publisher.inspection.settings import InspectionSettings
-from publisher.store.tables import ConsultationComment
 
 
 def inspect_consultations(
     session: Session, settings: InspectionSettings, now: datetime, tz: ZoneInfo
 ) -> list[Finding]:
     months = settings.consultation.answer_months
-    waiting = session.exec(
-        select(ConsultationComment).where(
-            col(ConsultationComment.answered_at).is_(None),
-            ConsultationComment.moderation != Moderation.HIDDEN.value,
-            ConsultationComment.received_at < received_before_bound(now, months),
-        )
-    ).all()
-    overdue = Counter(c.slug for c in waiting if is_overdue(c, now, tz, months))
+    overdue = overdue_by_consultation(session, now, tz, months)
     # The location names the consultation and the evidence stays empty, so the finding keeps its
     # key from run to run while the count in the message changes (an accepted finding stays so).
     return [
