@@ -181,3 +181,20 @@ def test_the_databases_bound_never_leaves_an_overdue_comment_out() -> None:
         received = start + timedelta(days=day)
         due = falls_due(received, TZ)
         assert received < received_before_bound(due + timedelta(seconds=1))
+
+
+def test_hiding_a_group_hides_the_members_not_yet_hidden_and_names_only_those(room: Newsroom) -> None:
+    make_consultation(room)
+    members = [add_comment(room, body=f"刷屏{i}", group_id=9) for i in range(3)]
+    first, second = members[0].id, members[1].id
+    assert first is not None and second is not None
+    handling.moderate(room.engine, HANDLER, "property-draft", second, Moderation.HIDDEN, NOW)
+    done = handling.moderate(
+        room.engine, HANDLER, "property-draft", first, Moderation.HIDDEN, NOW, whole_group=True
+    )
+    assert set(done.receipts) == {members[0].receipt, members[2].receipt}
+    assert {_comment(room, c.id).moderation for c in members} == {"hidden"}
+    with pytest.raises(handling.HandlingRefused, match="已是"):
+        handling.moderate(
+            room.engine, HANDLER, "property-draft", first, Moderation.HIDDEN, NOW, whole_group=True
+        )

@@ -23,7 +23,7 @@ from publisher.consultation.clauses import clauses
 from publisher.consultation.queries import get_consultation
 from publisher.consultation.states import Disposition, Moderation
 from publisher.errors import NotFound, PublisherError
-from publisher.store.engine import write_session
+from publisher.store.engine import read_session, write_session
 from publisher.store.tables import ConsultationComment
 
 TOPIC_MAX = 80
@@ -106,17 +106,20 @@ def _act(
     whole_group: bool,
     now: datetime,
     change: Mapping[str, object],
-    check: Callable[[ConsultationComment], None] | None = None,
+    refusal: Callable[[ConsultationComment], str | None] | None = None,
 ) -> Done:
     """Apply `change` (column -> value) to the comment or its group in one transaction with one
-    audit event; `check(comment)` may refuse before anything is written."""
+    audit event. `refusal(comment)` says why a comment cannot take the change: the comment alone
+    is then refused; a group goes ahead with the members that can, refused only if none can."""
     require(actor, Act.CONSULT)
     with write_session(engine) as session:
         get_consultation(session, slug)
         comments = _targets(session, slug, comment_id, whole_group)
-        if check is not None:
-            for comment in comments:
-                check(comment)
+        if refusal is not None:
+            reasons = [refusal(c) for c in comments]
+            if all(reasons):
+                raise HandlingRefused(str(reasons[0]))
+            comments = [c for c, why in zip(comments, reasons, strict=True) if why is None]
         before = {c.receipt: {k: getattr(c, k) for k in change} for c in comments}
         for comment in comments:
             for key, value in change.items():
@@ -153,12 +156,13 @@ def moderate(
 ) -> Done:
     """Shown in public excerpts or not; a comment already in that state is refused, not re-audited."""
 
-    def allowed(comment: ConsultationComment) -> None:
+    def allowed(comment: ConsultationComment) -> str | None:
         here = Moderation(comment.moderation)
-        if (here, to) not in MODERATION_STEPS:
-            raise HandlingRefused(
-                f"意见 {comment.receipt} 已是「{here.label}」 / comment {comment.receipt} is already {here.value}"
-            )
+        if (here, to) in MODERATION_STEPS:
+            return None
+        return (
+            f"意见 {comment.receipt} 已是「{here.label}」 / comment {comment.receipt} is already {here.value}"
+        )
 
     return _act(
         engine,
@@ -185,7 +189,7 @@ def classify(
     whole_group: bool = False,
 ) -> Done:
     """File the comment under a clause of the draft (None: the draft as a whole) and a topic."""
-    with write_session(engine) as session:
+    with read_session(engine) as session:
         keys = [c.key for c in clauses(get_consultation(session, slug))]
     clause = (clause or "").strip() or None
     if clause is not None and clause not in keys:

@@ -41,12 +41,14 @@ def surely_overdue_before(now: datetime, months: int = ANSWER_MONTHS) -> datetim
     return to_utc(now) - timedelta(days=31 * months)
 
 
+def valid() -> ColumnElement[bool]:
+    """`counts` as a condition for the database: not hidden as spam or abuse."""
+    return col(ConsultationComment.moderation) != Moderation.HIDDEN.value
+
+
 def _waiting(slug: str | None) -> ColumnElement[bool]:
-    """Valid (not hidden as spam) and unanswered, optionally of one consultation."""
-    where = and_(
-        col(ConsultationComment.answered_at).is_(None),
-        col(ConsultationComment.moderation) != Moderation.HIDDEN.value,
-    )
+    """Valid and unanswered, optionally of one consultation."""
+    where = and_(col(ConsultationComment.answered_at).is_(None), valid())
     return where if slug is None else and_(where, col(ConsultationComment.slug) == slug)
 
 

@@ -10,19 +10,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, not_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from publisher.consultation.overdue import (
     ANSWER_MONTHS,
-    counts,
     falls_due,
     is_overdue,
     overdue_by_consultation,
     overdue_where,
+    valid,
 )
-from publisher.consultation.states import Moderation
 from publisher.errors import NotFound
 from publisher.store.tables import Consultation, ConsultationComment, ConsultationContact
 from publisher.timeutil import local, to_utc
@@ -61,15 +60,14 @@ def summaries(session: Session, now: datetime, tz: ZoneInfo, months: int = ANSWE
     """Every consultation, newest first, with its counts: one grouped query for the counts, and the
     overdue rule asked only of valid unanswered comments old enough to be overdue."""
     consultations = session.exec(select(Consultation).order_by(col(Consultation.opens_at).desc())).all()
-    valid = col(ConsultationComment.moderation) != Moderation.HIDDEN.value
-    unanswered = and_(valid, col(ConsultationComment.answered_at).is_(None))
+    unanswered = and_(valid(), col(ConsultationComment.answered_at).is_(None))
     # Five columns: SQLAlchemy's select (SQLModel's stops at four).
     grouped = session.execute(
         sa_select(
             col(ConsultationComment.slug),
             func.count(),
-            func.count(case((col(ConsultationComment.moderation) == Moderation.HIDDEN.value, 1))),
-            func.count(case((and_(valid, col(ConsultationComment.disposition).is_(None)), 1))),
+            func.count(case((not_(valid()), 1))),
+            func.count(case((and_(valid(), col(ConsultationComment.disposition).is_(None)), 1))),
             func.count(case((unanswered, 1))),
         ).group_by(col(ConsultationComment.slug))
     ).all()
@@ -204,20 +202,30 @@ class Stats:
 
 
 def stats(session: Session, slug: str, tz: ZoneInfo) -> Stats:
-    """Counts of the valid comments (hidden ones are not counted), the day on the local calendar."""
+    """Counts of the valid comments (hidden ones are not counted), the day on the local calendar.
+    Plain columns, not rows as objects: a big consultation is read in a fraction of the time."""
     result = Stats()
     seen_groups: set[int] = set()
-    for c in session.exec(select(ConsultationComment).where(ConsultationComment.slug == slug)):
-        if not counts(c):
-            continue
+    for clause, commenter_type, received_at, disposition, group_id in session.execute(
+        sa_select(
+            col(ConsultationComment.clause),
+            col(ConsultationComment.commenter_type),
+            col(ConsultationComment.received_at),
+            col(ConsultationComment.disposition),
+            col(ConsultationComment.group_id),
+        ).where(
+            col(ConsultationComment.slug) == slug,
+            valid(),
+        )
+    ):
         result.total += 1
-        if c.group_id is None or c.group_id not in seen_groups:
+        if group_id is None or group_id not in seen_groups:
             result.groups += 1
-            if c.group_id is not None:
-                seen_groups.add(c.group_id)
-        result.by_clause[c.clause] += 1
-        result.by_type[c.commenter_type] += 1
-        result.by_day[local(c.received_at, tz).date()] += 1
-        result.by_disposition[c.disposition] += 1
-        result.by_clause_disposition[(c.clause, c.disposition)] += 1
+            if group_id is not None:
+                seen_groups.add(group_id)
+        result.by_clause[clause] += 1
+        result.by_type[commenter_type] += 1
+        result.by_day[local(received_at, tz).date()] += 1
+        result.by_disposition[disposition] += 1
+        result.by_clause_disposition[(clause, disposition)] += 1
     return result
