@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from sqlalchemy import create_engine, text
 
 from publisher.channels.wechat.sandbox import State, running
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review import users
+from publisher.store.engine import make_engine
+from publisher.store.migrate import upgrade
 from tests.factory import make_newsroom
+from tests.pg_schemas import SchemaPool, url_of
 from tests.review_helpers import seed_users
 from tests.sink import Sink
 from tests.wechat_helpers import APP_ID, reset
@@ -23,6 +30,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow end-to-end tests first: xdist hands tests out in order, so a long one started last
     would keep one worker busy after the other has finished."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2 is slow by design (0.3 s or more per hash and per check on this machine, and most
+    tests sign someone in). Tests hash with the library's cheapest parameters; a hash carries
+    its own, so checking it is cheap too, here and in a `publisher` subprocess. The product's
+    parameters are held by tests/test_users.py."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -36,18 +54,54 @@ def _own_credentials(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
 PG_URL = os.environ.get("PUBLISHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite store migrated to head per test process; each test gets a copy of the file
+    (a copy takes a millisecond, running the migrations a tenth of a second)."""
+    path = tmp_path_factory.mktemp("template") / "store.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, _migrated_sqlite: Path) -> Iterator[str]:
+    """A database at the current schema, on each backend."""
+    if request.param == "sqlite":
+        shutil.copyfile(_migrated_sqlite, tmp_path / "store.db")
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    schema = _pg_pool.take()
+    try:
+        yield url_of(PG_URL, schema)
+    finally:
+        _pg_pool.give_back(schema)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pg_pool_closed() -> Iterator[None]:
+    yield
+    _pg_pool.close()
+
+
+_pg_pool = SchemaPool(PG_URL)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database never migrated, for the tests of migrating one."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    # A schema per test keeps tests independent and lets them run in parallel on one database.
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        yield url_of(PG_URL, schema)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

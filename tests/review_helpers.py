@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import cache
 from unittest.mock import patch
 
-from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from publisher.cli import app
 from publisher.newsroom import Newsroom
-from publisher.review import walk
+from publisher.review import users, walk
 from publisher.review.service import ReviewService
 from publisher.review.users import get_user, sync_users
 from publisher.store.engine import write_session
@@ -20,8 +19,8 @@ LOGIN_PASSWORD = "a-long-test-passphrase"
 
 @cache
 def _login_hash() -> str:
-    # One real argon2 hash for every test login: hashing is slow by design.
-    return PasswordHasher().hash(LOGIN_PASSWORD)
+    # One hash for every test login, with the hasher the tests use (see conftest).
+    return users._hasher.hash(LOGIN_PASSWORD)
 
 
 def give_password(room: Newsroom, *usernames: str) -> None:

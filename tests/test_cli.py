@@ -97,7 +97,8 @@ def test_channels_listed_and_broken_channel_reported(env: dict[str, str], newsro
     assert code == 1 and "channels/weibo.toml" in err and "未知渠道类型" in err
 
 
-def test_db_upgrade_is_idempotent(env: dict[str, str]) -> None:
+def test_db_upgrade_is_idempotent(newsroom_dir: Path, empty_db_url: str) -> None:
+    env = {"PUBLISHER_NEWSROOM": str(newsroom_dir), "PUBLISHER_DATABASE_URL": empty_db_url}
     code, out, _ = run(env, "db", "upgrade")
     head = migrate.head_revision()
     assert head == migrate.HEAD, "migrate.HEAD must name the newest migration (it skips Alembic at head)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from sqlmodel import Session, col, select
@@ -131,3 +133,15 @@ def test_users_cli(room: Newsroom, db_url: str) -> None:
         "has_password": True,
     }
     assert len(listed) == len(room.settings.users) + 1
+
+
+def test_the_product_hashes_passwords_with_argon2s_recommended_cost() -> None:
+    """The tests hash cheaply (conftest); the product itself must not: asked in a fresh process,
+    the hasher uses at least RFC 9106's low-memory profile (argon2id, t=3, 64 MiB)."""
+    probe = (
+        "from publisher.review.users import _hasher as h; "
+        "print(h.type.name, h.time_cost, h.memory_cost, h.parallelism)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    kind, time_cost, memory_kib, _ = out.split()
+    assert kind == "ID" and int(time_cost) >= 3 and int(memory_kib) >= 65536

@@ -97,3 +97,4 @@ def downgrade() -> None:
     op.drop_index("ix_consultation_comment_fingerprint", table_name="consultation_comment")
     op.drop_index("ix_consultation_comment_slug_received", table_name="consultation_comment")
     op.drop_table("consultation_comment")
+    op.drop_table("consultation")
