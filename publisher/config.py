@@ -305,6 +305,14 @@ class NotifySettings(Strict):
         return self
 
 
+class ConsultationSettings(Strict):
+    """Public consultation (征求意见): how long what identifies a commenter is kept."""
+
+    # Contacts (and attachments' original file names) are deleted this many days after the feedback
+    # report (采纳情况说明) is published; the comments themselves are kept.
+    contact_retention_days: int = Field(default=180, ge=0, le=3650)
+
+
 # Settings that the environment may override. Others (the taxonomy, paths) belong to the newsroom's
 # files alone; PUBLISHER_NEWSROOM, for one, names a folder and must not be read as [newsroom].
 ENV_OVERRIDABLE = frozenset({"database_url"})
@@ -333,6 +341,7 @@ class NewsroomSettings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     users: list[UserSeed] = []
     notify: NotifySettings = NotifySettings()
+    consultation: ConsultationSettings = ConsultationSettings()
 
     @classmethod
     def settings_customise_sources(

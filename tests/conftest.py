@@ -39,7 +39,8 @@ def _cheap_password_hashing() -> Iterator[None]:
     its own, so checking it is cheap too, here and in a `publisher` subprocess. The product's
     parameters are held by tests/test_users.py."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(users, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+        cheap = PasswordHasher.from_parameters(CHEAPEST)
+        patch.setattr(users, "_hasher", lambda: cheap)
         yield
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import httpx
 
 from publisher.console.app import create_console_app
+from publisher.engine.clock import Clock
 from publisher.newsroom import Newsroom
 from publisher.review.users import get_user, list_users, set_password
 from publisher.store.engine import write_session
@@ -33,8 +34,8 @@ def seed_staff(room: Newsroom, password: str = PASSWORD) -> None:
 
 
 @contextmanager
-def console_server(room: Newsroom) -> Iterator[str]:
-    with serving(room, create_console_app(room)) as base:
+def console_server(room: Newsroom, clock: Clock | None = None) -> Iterator[str]:
+    with serving(room, create_console_app(room, clock=clock)) as base:
         yield base
 
 

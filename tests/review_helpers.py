@@ -20,7 +20,7 @@ LOGIN_PASSWORD = "a-long-test-passphrase"
 @cache
 def _login_hash() -> str:
     # One hash for every test login, with the hasher the tests use (see conftest).
-    return users._hasher.hash(LOGIN_PASSWORD)
+    return users._hasher().hash(LOGIN_PASSWORD)
 
 
 def give_password(room: Newsroom, *usernames: str) -> None:
@@ -51,7 +51,7 @@ def cli_login(room: Newsroom, *usernames: str) -> None:
             input=LOGIN_PASSWORD + "\n",
             env=room_env(room),
         )
-        assert result.exit_code == 0, result.stdout + result.stderr
+        assert result.exit_code == 0, result.stdout + result.stderr + repr(result.exception)
 
 
 def seed_users(room: Newsroom) -> None:

@@ -53,6 +53,9 @@ UNITS: dict[str, int] = {
     "publisher.auth": REVIEW,  # who is acting: sign-in, sessions, tokens, the permission table
     # Notices: written by review acts and the engine, sent by the engine, read by the console.
     "publisher.notify": REVIEW,
+    # 征求意见: comments handled by authenticated staff (the permission table, personal-data masking);
+    # read by the inspection, the engine's purge job and the faces.
+    "publisher.consultation": REVIEW,
     "publisher.site": RENDER,
     # Markdown to HTML (and the images it shows) is the body's own rendered form: review checks
     # the text as rendered (promise 8), so the renderer sits with content, below review.

@@ -139,7 +139,7 @@ def test_the_product_hashes_passwords_with_argon2s_recommended_cost() -> None:
     """The tests hash cheaply (conftest); the product itself must not: asked in a fresh process,
     the hasher uses at least RFC 9106's low-memory profile (argon2id, t=3, 64 MiB)."""
     probe = (
-        "from publisher.review.users import _hasher as h; "
+        "from publisher.review.users import _hasher; h = _hasher(); "
         "print(h.type.name, h.time_cost, h.memory_cost, h.parallelism)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

@@ -16,6 +16,9 @@ class Act(StrEnum):
     MANAGE_USERS = "manage_users"  # add, edit, disable, reset passwords, revoke others' tokens
     READ_AUDIT = "read_audit"  # the audit log and its verification
     INSPECT = "inspect"  # 定期清查: accept a finding with a reason, assign its owner
+    # 征求意见: handle comments (moderate, classify, dispose, answer, assign), see contacts, export
+    # for the legislative committee, draft the feedback report, purge contacts.
+    CONSULT = "consult"
 
 
 _LEADERS = frozenset({"leader", "principal_leader"})
@@ -27,6 +30,9 @@ ALLOWED: dict[Act, frozenset[str]] = {
     Act.MANAGE_USERS: frozenset({"admin"}),
     Act.READ_AUDIT: frozenset({"admin", "department_head"}) | _LEADERS,
     Act.INSPECT: frozenset({"editor", "department_head", "admin"}) | _LEADERS,
+    # The legislative affairs office (department heads) and editors handle comments; a special
+    # committee's reviewer answers those assigned to it. Authors and proofreaders do not.
+    Act.CONSULT: frozenset({"editor", "department_head", "committee_reviewer", "admin"}) | _LEADERS,
 }
 
 _NAMES = {
@@ -37,6 +43,7 @@ _NAMES = {
     Act.MANAGE_USERS: "用户管理",
     Act.READ_AUDIT: "查看审计日志",
     Act.INSPECT: "处理清查问题",
+    Act.CONSULT: "办理征求意见",
 }
 
 

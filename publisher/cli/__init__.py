@@ -114,6 +114,9 @@ CATALOG: tuple[Listed, ...] = (
     Listed("supply", "supply_cmd", "合作媒体供稿 / partner supply.", group=True),
     Listed("report", "report_cmd", "报表 / reports.", group=True),
     Listed("notify", "notify_cmd", "通知 / notices to staff, in the console and outward.", group=True),
+    Listed(
+        "consultation", "consultation_cmd", "征求意见 / public consultation on draft regulations.", group=True
+    ),
 )
 
 app = typer.Typer(

@@ -17,6 +17,7 @@ from publisher.console.routes import (
     articles,
     audit_log,
     calendar,
+    consultation,
     dashboard,
     inspection,
     notices,
@@ -39,6 +40,7 @@ from publisher.console.web import (
     safe_next,
     url,
 )
+from publisher.engine.clock import Clock, RealClock
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
 
@@ -57,13 +59,17 @@ def _relative(request: Request) -> str:
     return path + (f"?{request.url.query}" if request.url.query else "")
 
 
-def create_console_app(room: Newsroom, *, secure_cookies: bool = False) -> FastAPI:
+def create_console_app(
+    room: Newsroom, *, secure_cookies: bool = False, clock: Clock | None = None
+) -> FastAPI:
     name = room.settings.newsroom.full_name or room.settings.newsroom.name
     app = FastAPI(
         title=f"{name} · 工作台", version=__version__, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.room = room
     app.state.secure_cookies = secure_cookies
+    # What time it is for pages that judge by it (overdue comments); tests pass a FixedClock.
+    app.state.clock = clock or RealClock()
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # One line per page area; a new page is a router module added here.
@@ -82,6 +88,7 @@ def create_console_app(room: Newsroom, *, secure_cookies: bool = False) -> FastA
         audit_log,
         users,
         inspection,
+        consultation,
     ):
         app.include_router(module.router)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from publisher.auth.identity import Identity
 from publisher.auth.permissions import Act, may
 from publisher.auth.sessions import LiveSession, live_session
+from publisher.engine.clock import Clock
 from publisher.engine.pause import PAUSE_FLAG, PAUSE_REASON_FLAG
 from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session
@@ -70,6 +72,12 @@ def environment() -> jinja2.Environment:
 def room_of(request: Request) -> Newsroom:
     room: Newsroom = request.app.state.room
     return room
+
+
+def now_of(request: Request) -> datetime:
+    """The console's clock (`create_console_app(clock=...)`): real time, or a test's fixed one."""
+    clock: Clock = request.app.state.clock
+    return clock.now()
 
 
 def url(request: Request, path: str, **query: Any) -> str:
@@ -149,6 +157,7 @@ NAV: tuple[tuple[str, str, Act | None], ...] = (
     ("/calendar", "日历", None),
     ("/queue", "发布", None),
     ("/supply", "供稿", Act.SUPPLY),
+    ("/consultations", "征求意见", None),
     ("/inspection", "清查", None),
     ("/audit", "审计", Act.READ_AUDIT),
     ("/users", "用户", Act.MANAGE_USERS),

@@ -26,8 +26,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, col, select
 
-from publisher.auth.identity import SERVICE_ACCOUNT
+from publisher.auth.identity import SERVICE_ACCOUNT, service_identity
 from publisher.channels.registry import Channel
+from publisher.consultation.purge import Purged
+from publisher.consultation.purge import purge as purge_contacts
 from publisher.delivery.contract import (
     BundlingPerformer,
     Deferred,
@@ -275,6 +277,14 @@ class DeliveryWorker:
                 id=f"inspection-{moment:%H%M}",
                 misfire_grace_time=INSPECTION_GRACE_SECONDS,
             )
+            # The consultation purge rides on the inspection's times: a daily housekeeping slot the
+            # newsroom already chose. Every worker may run it; the purge is idempotent.
+            scheduler.add_job(
+                self.purge_contacts_due,
+                CronTrigger(hour=moment.hour, minute=moment.minute, timezone=tz),
+                id=f"consultation-purge-{moment:%H%M}",
+                misfire_grace_time=INSPECTION_GRACE_SECONDS,
+            )
 
     def inspect_due(self, slot: datetime | None = None) -> InspectionReport | None:
         """Perform the inspection due at `slot` (this minute) unless another worker has."""
@@ -290,6 +300,18 @@ class DeliveryWorker:
             level = logging.INFO if report.passed else logging.WARNING
             log.log(level, "inspection %s score %g vetoes %d", slot.isoformat(), report.score, report.vetoes)
         return report
+
+    def purge_contacts_due(self) -> list[Purged]:
+        """Delete consultation contacts whose retention after the feedback report has run out."""
+        try:
+            days = self.room.settings.consultation.contact_retention_days
+            done, _ = purge_contacts(self.room.engine, service_identity(), days, self.clock.now())
+        except Exception:  # housekeeping never stops the releases
+            log.exception("consultation contact purge failed")
+            return []
+        for item in done:
+            log.info("consultation %s: %d contacts purged", item.slug, item.contacts)
+        return done
 
     def probe_due(self) -> None:
         """Record this slot's uptime probe of each website, unless another worker has."""

@@ -17,6 +17,7 @@ from publisher import audit
 from publisher.auth.identity import SERVICE_ACCOUNT
 from publisher.channels.kinds import FeedSettings, WebsiteSettings, WechatSettings
 from publisher.inspection import output
+from publisher.inspection.consultations import inspect_consultations
 from publisher.inspection.content import Lists, Live, delivered, recheck
 from publisher.inspection.fetch import Fetcher, LinkCache
 from publisher.inspection.findings import Finding, Report, score
@@ -113,6 +114,7 @@ def inspect(
             if isinstance(channel.settings, WechatSettings):
                 findings += inspect_wechat(room, channel, settings, session, now)
         findings += inspect_partners(session)
+        findings += inspect_consultations(session, settings, now, room.settings.tz)
         site_names = {c.name for c in sites} | followers
         live += [item for item in delivered(session) if item.channel not in site_names]
         checked["live"] = len(live)

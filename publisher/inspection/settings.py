@@ -72,6 +72,7 @@ RULES: dict[str, Rule] = {
     "links.broken": _rule(M, 1, 10, 7),
     "meta.missing": _rule(L, 1, 5, 14),
     "a11y.issue": _rule(L, 0.5, 5, 30),
+    "consultation.overdue": _rule(V, due_days=7),
 }
 
 
@@ -107,6 +108,11 @@ class Uptime(_Strict):
     days: int = Field(default=7, ge=1)
 
 
+class Consultations(_Strict):
+    # 留言办理: a valid comment unanswered this many months is a single veto (the checklist: 3).
+    answer_months: int = Field(default=3, ge=1, le=24)
+
+
 class InspectionSettings(_Strict):
     pass_mark: float = Field(default=60, ge=0, le=100)
     # A newsroom whose story is set at a fixed time (the demo copy `publisher demo` makes, a training
@@ -118,6 +124,7 @@ class InspectionSettings(_Strict):
     site: SiteRules = SiteRules()
     links: Links = Links()
     uptime: Uptime = Uptime()
+    consultation: Consultations = Consultations()
     rules: dict[str, Rule] = {}
 
     def rule(self, rule_id: str) -> Rule:
