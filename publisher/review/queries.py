@@ -10,14 +10,21 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, case, false, func, or_
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from publisher.errors import NotFound
 from publisher.review.checks import Finding
 from publisher.review.users import bylines_of, get_user, normalize_name, resolve_bylines, roles_of
-from publisher.review.workflow import PlannedStage, is_author, plan_from_json, refusal_to_act
+from publisher.review.workflow import (
+    PlannedStage,
+    is_author,
+    may_act_where,
+    needs_the_rule,
+    plan_from_json,
+    refusal_to_act,
+)
 from publisher.store.tables import Article, ReviewAct, ReviewState, Revision, StaffUser
 
 
@@ -98,14 +105,15 @@ class QueueItem:
 
 @dataclass(frozen=True, slots=True)
 class Inbox:
-    tasks: list[QueueItem]  # what waits on the user: stages they may sign, their pieces sent back
+    tasks: list[QueueItem]  # what waits on the user (the oldest `shown` when asked for fewer)
     waiting: list[QueueItem]  # their own pieces in review, waiting on others (stage: where)
+    task_count: int  # every task, shown or not
 
 
 def _byline_pattern(display_name: str) -> str:
-    """A LIKE pattern for text that may hold this name as a byline: the characters `normalize_name`
-    keeps, in order, anything between them (a byline may be written 王 晓明 or with an invisible
-    mark). A byline typed in compatibility forms (full-width Latin letters) is not found by it."""
+    """A LIKE pattern for meta text that may hold this name as a byline, for reviews stored before
+    their bylines were (`ReviewState.bylines` None): the characters `normalize_name` keeps, in
+    order, anything between them. A byline typed in compatibility forms is not found by it."""
     escaped = (
         ch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         for ch in normalize_name(display_name)
@@ -124,30 +132,19 @@ def _cached_plan(plan_json: str) -> tuple[PlannedStage, ...]:
     return tuple(plan_from_json(plan_json))
 
 
-def _waiting_on_roles(session: Session, roles: set[str]) -> ColumnElement[bool]:
-    """Open reviews whose waiting stage needs one of `roles`, on the review state alone: the plans
+def _waiting_on(session: Session) -> dict[str, ColumnElement[bool]]:
+    """role -> the open reviews whose waiting stage needs it, on the review state alone: the plans
     open reviews wait on are few, so their stages are read here and the database matches the
     (plan, stage) pairs."""
-    matches: list[ColumnElement[bool]] = []
+    pairs: dict[str, list[ColumnElement[bool]]] = defaultdict(list)
     for plan_json, indexes in _open_stages(session).items():
         plan = _cached_plan(plan_json)
-        matching = sorted(i for i in indexes if plan[i].role in roles)
-        if matching:
-            matches.append(
+        for role in sorted({plan[i].role for i in indexes}):
+            matching = sorted(i for i in indexes if plan[i].role == role)
+            pairs[role].append(
                 (col(ReviewState.plan_json) == plan_json) & col(ReviewState.stage_index).in_(matching)
             )
-    return (col(ReviewState.status) == "in_review") & or_(false(), *matches)
-
-
-def _may_concern(user: StaffUser, on_role: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Which open reviews could concern `user`, for the database to narrow them: a stage waiting on
-    a role they hold, or an article they submitted or whose meta spells their name. A superset:
-    `refusal_to_act` and `is_author` decide, on these rows only."""
-    return or_(
-        on_role,
-        col(ReviewState.submitted_by) == user.username,
-        col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\"),
-    )
+    return {role: (col(ReviewState.status) == "in_review") & or_(*found) for role, found in pairs.items()}
 
 
 def _open_stages(session: Session) -> dict[str, set[int]]:
@@ -170,34 +167,67 @@ def _current_of(state: type[ReviewState]) -> ColumnElement[bool]:
     )
 
 
-def inbox(session: Session, username: str) -> Inbox:
-    """What waits on this user, and which of their own articles wait on others: four queries
-    whatever the number of open reviews. The database narrows the open reviews to those that could
-    concern the user (`_may_concern`); the rules of review/workflow.py decide on those."""
-    user = get_user(session, username)
-    on_role = _waiting_on_roles(session, set(roles_of(user)))
-    rows = session.execute(
-        sql_select(
-            col(Article.slug),
-            col(Revision.id),
-            col(Revision.title),
-            col(Revision.meta_json),
-            col(ReviewState.status),
-            col(ReviewState.stage_index),
-            col(ReviewState.plan_json),
-            col(ReviewState.findings_json),
-            col(ReviewState.submitted_by),
-            col(ReviewState.updated_at),
-        )
+_ROW = (
+    col(Article.slug),
+    col(Revision.id),
+    col(Revision.title),
+    col(Revision.meta_json),
+    col(ReviewState.status),
+    col(ReviewState.stage_index),
+    col(ReviewState.plan_json),
+    col(ReviewState.findings_json),
+    col(ReviewState.submitted_by),
+    col(ReviewState.updated_at),
+)
+
+
+def _open_reviews(*columns: Any) -> Any:
+    """Reviews of articles' current revisions, with the revision (the stage's conditions read it)."""
+    return (
+        sql_select(*columns)
         .select_from(ReviewState)
         .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
         .join(Article, _current_of(ReviewState))
-        .where(col(ReviewState.status).in_(["in_review", "rejected"]), _may_concern(user, on_role))
-        .order_by(col(ReviewState.updated_at))
+    )
+
+
+def inbox(session: Session, username: str, shown: int | None = None) -> Inbox:
+    """What waits on this user (the oldest `shown` of it, and how much there is), and which of their
+    own articles wait on others: six queries whatever the number of open reviews.
+
+    The database counts and lists the stages it can judge (`workflow.may_act_where`, the rule in
+    SQL); `refusal_to_act` and `is_author` decide the rows shown and the user's own pieces (those
+    they submitted or whose bylines may name them), so the rule runs on `shown` rows and the user's
+    own, not on every review waiting on their role."""
+    user = get_user(session, username)
+    waiting_on = _waiting_on(session)
+    on_role = or_(false(), *(found for role, found in waiting_on.items() if role in roles_of(user)))
+    judged = may_act_where(user, waiting_on)
+    task_count = session.execute(_open_reviews(func.count()).where(judged)).scalar_one()
+    listed = _open_reviews(*_ROW).where(judged).order_by(col(ReviewState.updated_at), col(Revision.id))
+    judged_rows = session.execute(listed if shown is None else listed.limit(shown)).all()
+    # Their own pieces (and reviews without stored bylines, as before those were stored).
+    own_rows = session.execute(
+        _open_reviews(*_ROW, case((judged, 1), else_=0))
+        .where(
+            col(ReviewState.status).in_(["in_review", "rejected"]),
+            or_(
+                col(ReviewState.submitted_by) == username,
+                needs_the_rule(user)
+                & (
+                    col(ReviewState.bylines).is_not(None)
+                    | on_role
+                    | col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\")
+                ),
+            ),
+        )
+        .order_by(col(ReviewState.updated_at), col(Revision.id))
     ).all()
-    # Signatures matter only where the user holds the waiting stage's role: `refusal_to_act`
-    # refuses any other stage whatever was signed.
-    signed: dict[str, dict[str, str]] = defaultdict(dict)  # revision -> who signed which stage
+    asked = [row[1] for row in judged_rows] + [
+        row[1] for row in own_rows if row[4] == "in_review" and not row[-1]
+    ]
+    # Who signed which stage, for the rows the rule decides: `refusal_to_act` refuses a second stage.
+    signed: dict[str, dict[str, str]] = defaultdict(dict)
     for revision_id, signer, stage_name in session.execute(
         sql_select(col(ReviewAct.revision_id), col(ReviewAct.username), col(ReviewAct.stage_name))
         .join(
@@ -205,26 +235,42 @@ def inbox(session: Session, username: str) -> Inbox:
             (col(ReviewState.revision_id) == col(ReviewAct.revision_id))
             & (col(ReviewState.cycle) == col(ReviewAct.cycle)),
         )
-        .where(col(ReviewAct.act) == "approve", on_role)
+        .where(col(ReviewAct.act) == "approve", col(ReviewAct.revision_id).in_(asked))
     ):
         signed[revision_id][signer] = stage_name or ""
+
     tasks: list[QueueItem] = []
+    for slug, revision_id, title, meta_json, _status, index, plan_json, findings, _by, since in judged_rows:
+        stage = _cached_plan(plan_json)[index]
+        # The rule has the last word on what is shown; the tests hold the database to it.
+        if refusal_to_act(user, stage, _cached_meta(revision_id, meta_json), signed[revision_id]) is None:
+            tasks.append(QueueItem(slug, title, revision_id, stage.name, since, _warnings(findings)))
+    more: list[QueueItem] = []  # tasks the database left to the rule
     waiting: list[QueueItem] = []
-    for slug, revision_id, title, meta_json, status, index, plan_json, findings, submitter, since in rows:
+    for row in own_rows:
+        slug, revision_id, title, meta_json, status, index, plan_json, findings, submitter, since, counted = (
+            row
+        )
         meta = _cached_meta(revision_id, meta_json)
-        warnings = len(json.loads(findings)) if findings != "[]" else 0
-        mine = is_author(user, meta) or submitter == username
+        mine = submitter == username or is_author(user, meta)
         if status == "rejected":
             if mine:
-                tasks.append(QueueItem(slug, title, revision_id, "退回修改", since, warnings))
+                more.append(QueueItem(slug, title, revision_id, "退回修改", since, _warnings(findings)))
             continue
+        if counted:
+            continue  # a task the database judged: counted, and listed above if among the oldest
         stage = _cached_plan(plan_json)[index]
-        item = QueueItem(slug, title, revision_id, stage.name, since, warnings)
+        item = QueueItem(slug, title, revision_id, stage.name, since, _warnings(findings))
         if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
-            tasks.append(item)
+            more.append(item)
         elif mine:
             waiting.append(item)
-    return Inbox(tasks, waiting)
+    tasks = sorted(tasks + more, key=lambda t: (t.since, t.revision_id))
+    return Inbox(tasks if shown is None else tasks[:shown], waiting, task_count + len(more))
+
+
+def _warnings(findings_json: str) -> int:
+    return len(json.loads(findings_json)) if findings_json != "[]" else 0
 
 
 def queue(session: Session, username: str) -> list[QueueItem]:

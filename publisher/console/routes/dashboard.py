@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
 from publisher.auth.sessions import LiveSession
-from publisher.console.views.dashboard import dashboard
+from publisher.console.views.dashboard import TASKS_SHOWN, dashboard
 from publisher.console.web import page, room_of, staff
 from publisher.store.engine import read_session
 from publisher.store.tables import ReviewAct
@@ -21,7 +21,7 @@ router = APIRouter()
 WEEKDAYS = "一二三四五六日"
 SENT_BACK = "退回修改"  # the stage `review.queries.inbox` gives an author's piece sent back
 # Rows per list on the page: the oldest first; the counts stay whole and the 审核 page has the rest.
-SHOWN = 30
+SHOWN = TASKS_SHOWN
 
 
 def rejection_comments(session: Session, revision_ids: list[str]) -> dict[str, str]:
