@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, or_
+from sqlalchemy import ColumnElement, case, false, func, or_, true
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -108,6 +108,7 @@ class Inbox:
     tasks: list[QueueItem]  # what waits on the user (the oldest `shown` when asked for fewer)
     waiting: list[QueueItem]  # their own pieces in review, waiting on others (stage: where)
     task_count: int  # every task, shown or not
+    waiting_count: int
 
 
 def _byline_pattern(display_name: str) -> str:
@@ -192,41 +193,108 @@ def _open_reviews(*columns: Any) -> Any:
 
 
 def inbox(session: Session, username: str, shown: int | None = None) -> Inbox:
-    """What waits on this user (the oldest `shown` of it, and how much there is), and which of their
-    own articles wait on others: six queries whatever the number of open reviews.
+    """What waits on this user and which of their own articles wait on others (the oldest `shown`
+    of each, and how many there are): four queries whatever the number of open reviews.
 
-    The database counts and lists the stages it can judge (`workflow.may_act_where`, the rule in
-    SQL); `refusal_to_act` and `is_author` decide the rows shown and the user's own pieces (those
-    they submitted or whose bylines may name them), so the rule runs on `shown` rows and the user's
-    own, not on every review waiting on their role."""
+    The database counts and lists what it can judge: the stages the user may sign
+    (`workflow.may_act_where`, the rule in SQL), the pieces they submitted that were sent back or
+    wait on others. `refusal_to_act` and `is_author` decide the rows shown and the reviews whose
+    bylines may name the user (`workflow.needs_the_rule`), so the rule runs on a page of rows and
+    the user's own articles, not on every open review of their role or their submissions."""
     user = get_user(session, username)
     waiting_on = _waiting_on(session)
     on_role = or_(false(), *(found for role, found in waiting_on.items() if role in roles_of(user)))
     judged = may_act_where(user, waiting_on)
-    task_count = session.execute(_open_reviews(func.count()).where(judged)).scalar_one()
-    listed = _open_reviews(*_ROW).where(judged).order_by(col(ReviewState.updated_at), col(Revision.id))
-    judged_rows = session.execute(listed if shown is None else listed.limit(shown)).all()
-    # Their own pieces (and reviews without stored bylines, as before those were stored).
-    own_rows = session.execute(
-        _open_reviews(*_ROW, case((judged, 1), else_=0))
-        .where(
-            col(ReviewState.status).in_(["in_review", "rejected"]),
-            or_(
-                col(ReviewState.submitted_by) == username,
-                needs_the_rule(user)
-                & (
+    by_rule = needs_the_rule(user)
+    submitter = col(ReviewState.submitted_by) == username
+    status = col(ReviewState.status)
+    # Each open review that could concern the user, sorted once: a task the database judged, a
+    # piece of theirs waiting on others, or one the rule must decide (bylines that may name them;
+    # none stored: as narrowed before, by the waiting stage's role or the name in the meta).
+    kind = case(
+        (
+            by_rule,
+            case(
+                (
                     col(ReviewState.bylines).is_not(None)
                     | on_role
-                    | col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\")
-                ),
+                    | submitter
+                    | col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\"),
+                    _RULED,
+                )
             ),
+        ),
+        (status == "rejected", case((submitter, _TASK))),
+        (judged, _TASK),
+        (submitter, _WAITING),
+    )
+    order = (col(ReviewState.updated_at), col(ReviewState.revision_id))
+    # Sorted in two steps: each row's kind decided once, then placed and counted within its kind.
+    kinds = (
+        _open_reviews(
+            col(ReviewState.revision_id).label("revision_id"),
+            col(ReviewState.updated_at).label("updated_at"),
+            kind.label("kind"),
         )
-        .order_by(col(ReviewState.updated_at), col(Revision.id))
+        .where(status.in_(["in_review", "rejected"]), on_role | submitter | by_rule)
+        .subquery()
+    )
+    in_kind = {"partition_by": kinds.c.kind, "order_by": (kinds.c.updated_at, kinds.c.revision_id)}
+    sorted_out = sql_select(
+        kinds.c.revision_id,
+        kinds.c.kind,
+        func.row_number().over(**in_kind).label("place"),
+        func.count().over(**in_kind, rows=(None, None)).label("of"),
+    ).subquery()
+    wanted = sorted_out.c.kind == _RULED
+    wanted |= sorted_out.c.kind.in_([_TASK, _WAITING]) & (
+        true() if shown is None else sorted_out.c.place <= shown
+    )
+    rows = session.execute(
+        _open_reviews(*_ROW, sorted_out.c.kind, sorted_out.c.of)
+        .join(sorted_out, sorted_out.c.revision_id == col(ReviewState.revision_id))
+        .where(wanted)
+        .order_by(*order)
     ).all()
-    asked = [row[1] for row in judged_rows] + [
-        row[1] for row in own_rows if row[4] == "in_review" and not row[-1]
-    ]
-    # Who signed which stage, for the rows the rule decides: `refusal_to_act` refuses a second stage.
+    counted = {kind_: of for *_row, kind_, of in rows if kind_ != _RULED}
+    task_count, waiting_count = counted.get(_TASK, 0), counted.get(_WAITING, 0)
+    signed = _signed(session, [row[1] for row in rows])
+
+    tasks: list[QueueItem] = []
+    waiting: list[QueueItem] = []
+    ruled_tasks = ruled_waiting = 0
+    for slug, revision_id, title, meta_json, state, index, plan_json, findings, by, since, kind_, _of in rows:
+        certain = kind_ != _RULED
+        meta = _cached_meta(revision_id, meta_json)
+        mine = by == username or is_author(user, meta)
+        if state == "rejected":
+            if mine:
+                tasks.append(QueueItem(slug, title, revision_id, SENT_BACK, since, _warnings(findings)))
+                ruled_tasks += not certain
+            continue
+        stage = _cached_plan(plan_json)[index]
+        item = QueueItem(slug, title, revision_id, stage.name, since, _warnings(findings))
+        # The rule has the last word on every row shown; the tests hold the database to it.
+        if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
+            tasks.append(item)
+            ruled_tasks += not certain
+        elif mine:
+            waiting.append(item)
+            ruled_waiting += not certain
+
+    def first(items: list[QueueItem]) -> list[QueueItem]:
+        ordered = sorted(items, key=lambda t: (t.since, t.revision_id))
+        return ordered if shown is None else ordered[:shown]
+
+    return Inbox(first(tasks), first(waiting), task_count + ruled_tasks, waiting_count + ruled_waiting)
+
+
+SENT_BACK = "退回修改"  # the stage an author's piece sent back waits at
+_TASK, _WAITING, _RULED = 1, 2, 3  # how the inbox's query sorts an open review
+
+
+def _signed(session: Session, revision_ids: list[str]) -> dict[str, dict[str, str]]:
+    """revision -> who signed which stage in its current cycle: `refusal_to_act` refuses a second."""
     signed: dict[str, dict[str, str]] = defaultdict(dict)
     for revision_id, signer, stage_name in session.execute(
         sql_select(col(ReviewAct.revision_id), col(ReviewAct.username), col(ReviewAct.stage_name))
@@ -235,38 +303,10 @@ def inbox(session: Session, username: str, shown: int | None = None) -> Inbox:
             (col(ReviewState.revision_id) == col(ReviewAct.revision_id))
             & (col(ReviewState.cycle) == col(ReviewAct.cycle)),
         )
-        .where(col(ReviewAct.act) == "approve", col(ReviewAct.revision_id).in_(asked))
+        .where(col(ReviewAct.act) == "approve", col(ReviewAct.revision_id).in_(revision_ids))
     ):
         signed[revision_id][signer] = stage_name or ""
-
-    tasks: list[QueueItem] = []
-    for slug, revision_id, title, meta_json, _status, index, plan_json, findings, _by, since in judged_rows:
-        stage = _cached_plan(plan_json)[index]
-        # The rule has the last word on what is shown; the tests hold the database to it.
-        if refusal_to_act(user, stage, _cached_meta(revision_id, meta_json), signed[revision_id]) is None:
-            tasks.append(QueueItem(slug, title, revision_id, stage.name, since, _warnings(findings)))
-    more: list[QueueItem] = []  # tasks the database left to the rule
-    waiting: list[QueueItem] = []
-    for row in own_rows:
-        slug, revision_id, title, meta_json, status, index, plan_json, findings, submitter, since, counted = (
-            row
-        )
-        meta = _cached_meta(revision_id, meta_json)
-        mine = submitter == username or is_author(user, meta)
-        if status == "rejected":
-            if mine:
-                more.append(QueueItem(slug, title, revision_id, "退回修改", since, _warnings(findings)))
-            continue
-        if counted:
-            continue  # a task the database judged: counted, and listed above if among the oldest
-        stage = _cached_plan(plan_json)[index]
-        item = QueueItem(slug, title, revision_id, stage.name, since, _warnings(findings))
-        if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
-            more.append(item)
-        elif mine:
-            waiting.append(item)
-    tasks = sorted(tasks + more, key=lambda t: (t.since, t.revision_id))
-    return Inbox(tasks if shown is None else tasks[:shown], waiting, task_count + len(more))
+    return signed
 
 
 def _warnings(findings_json: str) -> int:
