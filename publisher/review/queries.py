@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, or_, true
+from sqlalchemy import ColumnElement, case, exists, false, func, or_, true
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -183,13 +183,14 @@ _ROW = (
 
 
 def _open_reviews(*columns: Any) -> Any:
-    """Reviews of articles' current revisions, with the revision (the stage's conditions read it)."""
-    return (
-        sql_select(*columns)
-        .select_from(ReviewState)
-        .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
-        .join(Article, _current_of(ReviewState))
-    )
+    """Reviews of articles' current revisions, with the revision's texts."""
+    return _current_reviews(*columns).join(Revision, col(Revision.id) == col(ReviewState.revision_id))
+
+
+def _current_reviews(*columns: Any) -> Any:
+    """Reviews of articles' current revisions, without the revision: sorting every open review
+    needs only the review's row (and the revision's where a condition asks, by EXISTS)."""
+    return sql_select(*columns).select_from(ReviewState).join(Article, _current_of(ReviewState))
 
 
 def inbox(session: Session, username: str, shown: int | None = None) -> Inbox:
@@ -219,7 +220,10 @@ def inbox(session: Session, username: str, shown: int | None = None) -> Inbox:
                     col(ReviewState.bylines).is_not(None)
                     | on_role
                     | submitter
-                    | col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\"),
+                    | exists().where(
+                        col(Revision.id) == col(ReviewState.revision_id),
+                        col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\"),
+                    ),
                     _RULED,
                 )
             ),
@@ -231,7 +235,7 @@ def inbox(session: Session, username: str, shown: int | None = None) -> Inbox:
     order = (col(ReviewState.updated_at), col(ReviewState.revision_id))
     # Sorted in two steps: each row's kind decided once, then placed and counted within its kind.
     kinds = (
-        _open_reviews(
+        _current_reviews(
             col(ReviewState.revision_id).label("revision_id"),
             col(ReviewState.updated_at).label("updated_at"),
             kind.label("kind"),

@@ -137,7 +137,8 @@ def may_act_where(user: StaffUser, waiting_on: Mapping[str, ColumnElement[bool]]
     """`refusal_to_act(...) is None` for the database, over open reviews (`review_state` joined to
     its revision): lets a page count what waits on a person without reading every row.
 
-    `waiting_on` maps a role to the condition that a review's waiting stage needs that role. Exact
+    `waiting_on` maps a role to the condition that a review's waiting stage needs that role; the
+    revision is asked only where a stage needs it (committee, department), so no join. Exact
     where the review's bylines are stored (`ReviewState.bylines`); a review without them, or whose
     bylines may name the user, is left out: the caller asks `refusal_to_act` for those
     (`needs_the_rule`). Kept beside the rule it mirrors, clause by clause;
@@ -150,9 +151,9 @@ def may_act_where(user: StaffUser, waiting_on: Mapping[str, ColumnElement[bool]]
         if role not in roles:
             continue
         if role == "committee_reviewer":
-            waiting = waiting & col(Revision.committee).in_(committees_of(user))
+            waiting = waiting & _revision_where(col(Revision.committee).in_(committees_of(user)))
         if role == "department_head" and departments_of(user):
-            waiting = waiting & col(Revision.department).in_(departments_of(user))
+            waiting = waiting & _revision_where(col(Revision.department).in_(departments_of(user)))
         stages.append(waiting)
     signed_this_cycle = exists().where(
         col(ReviewAct.revision_id) == col(ReviewState.revision_id),
@@ -161,6 +162,11 @@ def may_act_where(user: StaffUser, waiting_on: Mapping[str, ColumnElement[bool]]
         col(ReviewAct.username) == user.username,
     )
     return or_(false(), *stages) & ~needs_the_rule(user) & ~signed_this_cycle
+
+
+def _revision_where(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition` on the review's revision, asked only of the rows that reach it (no join)."""
+    return exists().where(col(Revision.id) == col(ReviewState.revision_id), condition)
 
 
 def needs_the_rule(user: StaffUser) -> ColumnElement[bool]:
