@@ -40,7 +40,7 @@ from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.engine.scheduling import idempotency_key
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.review.users import sync_users
+from publisher.review.users import bylines_key, sync_users
 from publisher.review.workflow import PlannedStage, plan, plan_to_json, refusal_to_sign
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, ReviewAct, ReviewState, Revision, StaffUser
@@ -264,6 +264,7 @@ def seed_reviews(room: Newsroom, rng: random.Random, quiet: bool) -> tuple[list[
                     "acknowledged_json": "{}",
                     "secrecy_blocked": False,
                     "submitted_by": SUBMITTER,
+                    "bylines": bylines_key(item.meta),
                     "updated_at": chain.at,
                 }
             )

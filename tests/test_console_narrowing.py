@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bench.console_seed import seed
 from publisher.console.views.article_list import ArticleFilter, article_list
 from publisher.newsroom import Newsroom
+from publisher.review import queries
 from publisher.review.queries import eligible, inbox
-from publisher.review.workflow import is_author
+from publisher.review.workflow import is_author, refusal_to_act
 from publisher.standing import ArticleState, standings_in
 from publisher.store.tables import Article, ReviewState, Revision, StaffUser
 from tests.factory import shared_corpus_script
@@ -82,3 +85,56 @@ def test_each_users_inbox_is_what_the_rules_say_on_every_open_review(seeded: New
             assert {w.slug for w in box.waiting} == waiting, user.username
             seen_tasks += len(tasks)
     assert seen_tasks, "some stage waits on someone"
+
+
+def _authored_open_pieces(session: Session, user: StaffUser) -> int:
+    rows = session.exec(
+        select(Revision.meta_json)
+        .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id))
+        .where(col(ReviewState.status).in_(["in_review", "rejected"]))
+    ).all()
+    return sum(1 for meta in rows if is_author(user, json.loads(meta)))
+
+
+def test_the_dashboards_inbox_asks_the_rule_only_for_the_rows_it_shows_and_the_users_articles(
+    seeded: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = 0
+
+    def counted(*args: Any) -> str | None:
+        nonlocal asked
+        asked += 1
+        return refusal_to_act(*args)
+
+    shown = 2
+    spared = 0  # open reviews the rule was not asked about, yet counted
+    with Session(seeded.engine) as session:
+        for user in session.exec(select(StaffUser).where(col(StaffUser.kind) == "person")).all():
+            whole = inbox(session, user.username)
+            monkeypatch.setattr(queries, "refusal_to_act", counted)
+            asked = 0
+            first = inbox(session, user.username, shown=shown)
+            monkeypatch.setattr(queries, "refusal_to_act", refusal_to_act)
+            assert first.tasks == whole.tasks[:shown], user.username
+            assert first.waiting == whole.waiting[:shown], user.username
+            assert first.task_count == whole.task_count == len(whole.tasks), user.username
+            assert first.waiting_count == whole.waiting_count == len(whole.waiting), user.username
+            # Asked for the rows shown (tasks and pieces waiting) and the articles they wrote, only.
+            authored = _authored_open_pieces(session, user)
+            assert asked <= 2 * shown + authored, (user.username, asked)
+            spared += max(0, len(whole.tasks) + len(whole.waiting) - 2 * shown - authored)
+    assert spared > 0, "some user has more tasks and pieces than the rows shown and their own articles"
+
+
+def test_reviews_stored_without_their_bylines_are_judged_by_the_rule(seeded: Newsroom) -> None:
+    with Session(seeded.engine) as session:
+        users = list(session.exec(select(StaffUser).where(col(StaffUser.kind) == "person")))
+        before = {u.username: inbox(session, u.username) for u in users}
+        session.execute(update(ReviewState).values(bylines=None))
+        for user in users:
+            after = inbox(session, user.username, shown=3)
+            assert after.tasks == before[user.username].tasks[:3], user.username
+            assert after.task_count == before[user.username].task_count, user.username
+            assert after.waiting == before[user.username].waiting[:3], user.username
+            assert after.waiting_count == before[user.username].waiting_count, user.username
+        session.rollback()

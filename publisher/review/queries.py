@@ -10,14 +10,21 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, case, exists, false, func, or_, true
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from publisher.errors import NotFound
 from publisher.review.checks import Finding
 from publisher.review.users import bylines_of, get_user, normalize_name, resolve_bylines, roles_of
-from publisher.review.workflow import PlannedStage, is_author, plan_from_json, refusal_to_act
+from publisher.review.workflow import (
+    PlannedStage,
+    is_author,
+    may_act_where,
+    needs_the_rule,
+    plan_from_json,
+    refusal_to_act,
+)
 from publisher.store.tables import Article, ReviewAct, ReviewState, Revision, StaffUser
 
 
@@ -98,14 +105,16 @@ class QueueItem:
 
 @dataclass(frozen=True, slots=True)
 class Inbox:
-    tasks: list[QueueItem]  # what waits on the user: stages they may sign, their pieces sent back
+    tasks: list[QueueItem]  # what waits on the user (the oldest `shown` when asked for fewer)
     waiting: list[QueueItem]  # their own pieces in review, waiting on others (stage: where)
+    task_count: int  # every task, shown or not
+    waiting_count: int
 
 
 def _byline_pattern(display_name: str) -> str:
-    """A LIKE pattern for text that may hold this name as a byline: the characters `normalize_name`
-    keeps, in order, anything between them (a byline may be written 王 晓明 or with an invisible
-    mark). A byline typed in compatibility forms (full-width Latin letters) is not found by it."""
+    """A LIKE pattern for meta text that may hold this name as a byline, for reviews stored before
+    their bylines were (`ReviewState.bylines` None): the characters `normalize_name` keeps, in
+    order, anything between them. A byline typed in compatibility forms is not found by it."""
     escaped = (
         ch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         for ch in normalize_name(display_name)
@@ -124,30 +133,19 @@ def _cached_plan(plan_json: str) -> tuple[PlannedStage, ...]:
     return tuple(plan_from_json(plan_json))
 
 
-def _waiting_on_roles(session: Session, roles: set[str]) -> ColumnElement[bool]:
-    """Open reviews whose waiting stage needs one of `roles`, on the review state alone: the plans
+def _waiting_on(session: Session) -> dict[str, ColumnElement[bool]]:
+    """role -> the open reviews whose waiting stage needs it, on the review state alone: the plans
     open reviews wait on are few, so their stages are read here and the database matches the
     (plan, stage) pairs."""
-    matches: list[ColumnElement[bool]] = []
+    pairs: dict[str, list[ColumnElement[bool]]] = defaultdict(list)
     for plan_json, indexes in _open_stages(session).items():
         plan = _cached_plan(plan_json)
-        matching = sorted(i for i in indexes if plan[i].role in roles)
-        if matching:
-            matches.append(
+        for role in sorted({plan[i].role for i in indexes}):
+            matching = sorted(i for i in indexes if plan[i].role == role)
+            pairs[role].append(
                 (col(ReviewState.plan_json) == plan_json) & col(ReviewState.stage_index).in_(matching)
             )
-    return (col(ReviewState.status) == "in_review") & or_(false(), *matches)
-
-
-def _may_concern(user: StaffUser, on_role: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Which open reviews could concern `user`, for the database to narrow them: a stage waiting on
-    a role they hold, or an article they submitted or whose meta spells their name. A superset:
-    `refusal_to_act` and `is_author` decide, on these rows only."""
-    return or_(
-        on_role,
-        col(ReviewState.submitted_by) == user.username,
-        col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\"),
-    )
+    return {role: (col(ReviewState.status) == "in_review") & or_(*found) for role, found in pairs.items()}
 
 
 def _open_stages(session: Session) -> dict[str, set[int]]:
@@ -170,34 +168,138 @@ def _current_of(state: type[ReviewState]) -> ColumnElement[bool]:
     )
 
 
-def inbox(session: Session, username: str) -> Inbox:
-    """What waits on this user, and which of their own articles wait on others: four queries
-    whatever the number of open reviews. The database narrows the open reviews to those that could
-    concern the user (`_may_concern`); the rules of review/workflow.py decide on those."""
+_ROW = (
+    col(Article.slug),
+    col(Revision.id),
+    col(Revision.title),
+    col(Revision.meta_json),
+    col(ReviewState.status),
+    col(ReviewState.stage_index),
+    col(ReviewState.plan_json),
+    col(ReviewState.findings_json),
+    col(ReviewState.submitted_by),
+    col(ReviewState.updated_at),
+)
+
+
+def _open_reviews(*columns: Any) -> Any:
+    """Reviews of articles' current revisions, with the revision's texts."""
+    return _current_reviews(*columns).join(Revision, col(Revision.id) == col(ReviewState.revision_id))
+
+
+def _current_reviews(*columns: Any) -> Any:
+    """Reviews of articles' current revisions, without the revision: sorting every open review
+    needs only the review's row (and the revision's where a condition asks, by EXISTS)."""
+    return sql_select(*columns).select_from(ReviewState).join(Article, _current_of(ReviewState))
+
+
+def inbox(session: Session, username: str, shown: int | None = None) -> Inbox:
+    """What waits on this user and which of their own articles wait on others (the oldest `shown`
+    of each, and how many there are): four queries whatever the number of open reviews.
+
+    The database counts and lists what it can judge: the stages the user may sign
+    (`workflow.may_act_where`, the rule in SQL), the pieces they submitted that were sent back or
+    wait on others. `refusal_to_act` and `is_author` decide the rows shown and the reviews whose
+    bylines may name the user (`workflow.needs_the_rule`), so the rule runs on a page of rows and
+    the user's own articles, not on every open review of their role or their submissions."""
     user = get_user(session, username)
-    on_role = _waiting_on_roles(session, set(roles_of(user)))
-    rows = session.execute(
-        sql_select(
-            col(Article.slug),
-            col(Revision.id),
-            col(Revision.title),
-            col(Revision.meta_json),
-            col(ReviewState.status),
-            col(ReviewState.stage_index),
-            col(ReviewState.plan_json),
-            col(ReviewState.findings_json),
-            col(ReviewState.submitted_by),
-            col(ReviewState.updated_at),
+    waiting_on = _waiting_on(session)
+    on_role = or_(false(), *(found for role, found in waiting_on.items() if role in roles_of(user)))
+    judged = may_act_where(user, waiting_on)
+    by_rule = needs_the_rule(user)
+    submitter = col(ReviewState.submitted_by) == username
+    status = col(ReviewState.status)
+    # Each open review that could concern the user, sorted once: a task the database judged, a
+    # piece of theirs waiting on others, or one the rule must decide (bylines that may name them;
+    # none stored: as narrowed before, by the waiting stage's role or the name in the meta).
+    kind = case(
+        (
+            by_rule,
+            case(
+                (
+                    col(ReviewState.bylines).is_not(None)
+                    | on_role
+                    | submitter
+                    | exists().where(
+                        col(Revision.id) == col(ReviewState.revision_id),
+                        col(Revision.meta_json).like(_byline_pattern(user.display_name), escape="\\"),
+                    ),
+                    _RULED,
+                )
+            ),
+        ),
+        (status == "rejected", case((submitter, _TASK))),
+        (judged, _TASK),
+        (submitter, _WAITING),
+    )
+    order = (col(ReviewState.updated_at), col(ReviewState.revision_id))
+    # Sorted in two steps: each row's kind decided once, then placed and counted within its kind.
+    kinds = (
+        _current_reviews(
+            col(ReviewState.revision_id).label("revision_id"),
+            col(ReviewState.updated_at).label("updated_at"),
+            kind.label("kind"),
         )
-        .select_from(ReviewState)
-        .join(Revision, col(Revision.id) == col(ReviewState.revision_id))
-        .join(Article, _current_of(ReviewState))
-        .where(col(ReviewState.status).in_(["in_review", "rejected"]), _may_concern(user, on_role))
-        .order_by(col(ReviewState.updated_at))
+        .where(status.in_(["in_review", "rejected"]), on_role | submitter | by_rule)
+        .subquery()
+    )
+    in_kind = {"partition_by": kinds.c.kind, "order_by": (kinds.c.updated_at, kinds.c.revision_id)}
+    sorted_out = sql_select(
+        kinds.c.revision_id,
+        kinds.c.kind,
+        func.row_number().over(**in_kind).label("place"),
+        func.count().over(**in_kind, rows=(None, None)).label("of"),
+    ).subquery()
+    wanted = sorted_out.c.kind == _RULED
+    wanted |= sorted_out.c.kind.in_([_TASK, _WAITING]) & (
+        true() if shown is None else sorted_out.c.place <= shown
+    )
+    rows = session.execute(
+        _open_reviews(*_ROW, sorted_out.c.kind, sorted_out.c.of)
+        .join(sorted_out, sorted_out.c.revision_id == col(ReviewState.revision_id))
+        .where(wanted)
+        .order_by(*order)
     ).all()
-    # Signatures matter only where the user holds the waiting stage's role: `refusal_to_act`
-    # refuses any other stage whatever was signed.
-    signed: dict[str, dict[str, str]] = defaultdict(dict)  # revision -> who signed which stage
+    counted = {kind_: of for *_row, kind_, of in rows if kind_ != _RULED}
+    task_count, waiting_count = counted.get(_TASK, 0), counted.get(_WAITING, 0)
+    signed = _signed(session, [row[1] for row in rows])
+
+    tasks: list[QueueItem] = []
+    waiting: list[QueueItem] = []
+    ruled_tasks = ruled_waiting = 0
+    for slug, revision_id, title, meta_json, state, index, plan_json, findings, by, since, kind_, _of in rows:
+        certain = kind_ != _RULED
+        meta = _cached_meta(revision_id, meta_json)
+        mine = by == username or is_author(user, meta)
+        if state == "rejected":
+            if mine:
+                tasks.append(QueueItem(slug, title, revision_id, SENT_BACK, since, _warnings(findings)))
+                ruled_tasks += not certain
+            continue
+        stage = _cached_plan(plan_json)[index]
+        item = QueueItem(slug, title, revision_id, stage.name, since, _warnings(findings))
+        # The rule has the last word on every row shown; the tests hold the database to it.
+        if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
+            tasks.append(item)
+            ruled_tasks += not certain
+        elif mine:
+            waiting.append(item)
+            ruled_waiting += not certain
+
+    def first(items: list[QueueItem]) -> list[QueueItem]:
+        ordered = sorted(items, key=lambda t: (t.since, t.revision_id))
+        return ordered if shown is None else ordered[:shown]
+
+    return Inbox(first(tasks), first(waiting), task_count + ruled_tasks, waiting_count + ruled_waiting)
+
+
+SENT_BACK = "退回修改"  # the stage an author's piece sent back waits at
+_TASK, _WAITING, _RULED = 1, 2, 3  # how the inbox's query sorts an open review
+
+
+def _signed(session: Session, revision_ids: list[str]) -> dict[str, dict[str, str]]:
+    """revision -> who signed which stage in its current cycle: `refusal_to_act` refuses a second."""
+    signed: dict[str, dict[str, str]] = defaultdict(dict)
     for revision_id, signer, stage_name in session.execute(
         sql_select(col(ReviewAct.revision_id), col(ReviewAct.username), col(ReviewAct.stage_name))
         .join(
@@ -205,26 +307,14 @@ def inbox(session: Session, username: str) -> Inbox:
             (col(ReviewState.revision_id) == col(ReviewAct.revision_id))
             & (col(ReviewState.cycle) == col(ReviewAct.cycle)),
         )
-        .where(col(ReviewAct.act) == "approve", on_role)
+        .where(col(ReviewAct.act) == "approve", col(ReviewAct.revision_id).in_(revision_ids))
     ):
         signed[revision_id][signer] = stage_name or ""
-    tasks: list[QueueItem] = []
-    waiting: list[QueueItem] = []
-    for slug, revision_id, title, meta_json, status, index, plan_json, findings, submitter, since in rows:
-        meta = _cached_meta(revision_id, meta_json)
-        warnings = len(json.loads(findings)) if findings != "[]" else 0
-        mine = is_author(user, meta) or submitter == username
-        if status == "rejected":
-            if mine:
-                tasks.append(QueueItem(slug, title, revision_id, "退回修改", since, warnings))
-            continue
-        stage = _cached_plan(plan_json)[index]
-        item = QueueItem(slug, title, revision_id, stage.name, since, warnings)
-        if refusal_to_act(user, stage, meta, signed[revision_id]) is None:
-            tasks.append(item)
-        elif mine:
-            waiting.append(item)
-    return Inbox(tasks, waiting)
+    return signed
+
+
+def _warnings(findings_json: str) -> int:
+    return len(json.loads(findings_json)) if findings_json != "[]" else 0
 
 
 def queue(session: Session, username: str) -> list[QueueItem]:

@@ -20,7 +20,7 @@ from publisher.review import announce, hooks
 from publisher.review.checks import CheckLists, Finding, Subject, load_secrecy, load_terms, run_checks
 from publisher.review.queries import signed_in_cycle, unknown_bylines
 from publisher.review.register import load_register
-from publisher.review.users import get_user, roles_of
+from publisher.review.users import bylines_key, get_user, roles_of
 from publisher.review.workflow import (
     PlannedStage,
     ReviewRefused,
@@ -267,6 +267,7 @@ class ReviewService:
             state.acknowledged_json = "{}"
             state.secrecy_blocked = False
             state.submitted_by, state.updated_at = username, utc_now()
+            state.bylines = bylines_key(t.meta)
             session.add(state)
             self._record(
                 session,

@@ -94,6 +94,22 @@ def bylines_of(meta: dict[str, Any]) -> list[str]:
     return [str(a) for a in meta.get("authors") or []]
 
 
+def bylines_key(meta: dict[str, Any]) -> str:
+    """An article's bylines as the author rule compares them, stored beside its review so the
+    database can tell who wrote it: each byline `normalize_name`d, between single spaces
+    (" 王晓明 李华 "). A normalised name holds no space, so a name can only match whole."""
+    return " " + " ".join(normalize_name(b) for b in bylines_of(meta)) + " "
+
+
+def bylines_key_pattern(display_name: str) -> str:
+    """A LIKE pattern (escape character a backslash) for a `bylines_key` naming this person:
+    the same equality `resolve_bylines` applies, so `is_author` holds exactly where it matches
+    (on SQLite, whose LIKE ignores ASCII case, where it matches or more)."""
+    name = normalize_name(display_name)
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"% {escaped} %"
+
+
 def _check_roles(roles: Iterable[str]) -> list[str]:
     roles = list(dict.fromkeys(roles))
     unknown = [r for r in roles if r not in ROLES]

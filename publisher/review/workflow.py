@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sqlalchemy import ColumnElement, exists, false, or_
+from sqlmodel import col
+
 from publisher.config import ReviewStage
 from publisher.errors import PublisherError
-from publisher.review.users import bylines_of, committees_of, departments_of, resolve_bylines, roles_of
-from publisher.store.tables import StaffUser
+from publisher.review.users import (
+    bylines_key_pattern,
+    bylines_of,
+    committees_of,
+    departments_of,
+    resolve_bylines,
+    roles_of,
+)
+from publisher.store.tables import ReviewAct, ReviewState, Revision, StaffUser
 
 
 class ReviewRefused(PublisherError):
@@ -121,3 +131,46 @@ def refusal_to_sign(
             "one person cannot act on two stages of the same revision"
         )
     return None
+
+
+def may_act_where(user: StaffUser, waiting_on: Mapping[str, ColumnElement[bool]]) -> ColumnElement[bool]:
+    """`refusal_to_act(...) is None` for the database, over open reviews (`review_state` joined to
+    its revision): lets a page count what waits on a person without reading every row.
+
+    `waiting_on` maps a role to the condition that a review's waiting stage needs that role; the
+    revision is asked only where a stage needs it (committee, department), so no join. Exact
+    where the review's bylines are stored (`ReviewState.bylines`); a review without them, or whose
+    bylines may name the user, is left out: the caller asks `refusal_to_act` for those
+    (`needs_the_rule`). Kept beside the rule it mirrors, clause by clause;
+    tests/test_console_narrowing.py holds the two equal on every open review."""
+    if not user.active or user.kind != "person":
+        return false()
+    roles = set(roles_of(user))
+    stages: list[ColumnElement[bool]] = []
+    for role, waiting in waiting_on.items():
+        if role not in roles:
+            continue
+        if role == "committee_reviewer":
+            waiting = waiting & _revision_where(col(Revision.committee).in_(committees_of(user)))
+        if role == "department_head" and departments_of(user):
+            waiting = waiting & _revision_where(col(Revision.department).in_(departments_of(user)))
+        stages.append(waiting)
+    signed_this_cycle = exists().where(
+        col(ReviewAct.revision_id) == col(ReviewState.revision_id),
+        col(ReviewAct.cycle) == col(ReviewState.cycle),
+        col(ReviewAct.act) == "approve",
+        col(ReviewAct.username) == user.username,
+    )
+    return or_(false(), *stages) & ~needs_the_rule(user) & ~signed_this_cycle
+
+
+def _revision_where(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`condition` on the review's revision, asked only of the rows that reach it (no join)."""
+    return exists().where(col(Revision.id) == col(ReviewState.revision_id), condition)
+
+
+def needs_the_rule(user: StaffUser) -> ColumnElement[bool]:
+    """Reviews the database cannot judge for `user`: bylines not stored, or perhaps naming them."""
+    return col(ReviewState.bylines).is_(None) | col(ReviewState.bylines).like(
+        bylines_key_pattern(user.display_name), escape="\\"
+    )

@@ -203,6 +203,10 @@ class ReviewState(Table, table=True):
     secrecy_blocked: bool = False
     submitted_by: str = Field(max_length=64)
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The revision's bylines as the author rule compares them (review.users.bylines_key), written
+    # at submission so the inbox can count what waits on a person in the database; None: not
+    # known, the rules read the revision's meta instead.
+    bylines: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class ReviewAct(Table, table=True):

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
 from publisher.auth.sessions import LiveSession
-from publisher.console.views.dashboard import dashboard
+from publisher.console.views.dashboard import TASKS_SHOWN, dashboard
 from publisher.console.web import page, room_of, staff
+from publisher.review.queries import SENT_BACK
 from publisher.store.engine import read_session
 from publisher.store.tables import ReviewAct
 from publisher.timeutil import show, utc_now
@@ -19,9 +20,8 @@ from publisher.timeutil import show, utc_now
 router = APIRouter()
 
 WEEKDAYS = "一二三四五六日"
-SENT_BACK = "退回修改"  # the stage `review.queries.inbox` gives an author's piece sent back
 # Rows per list on the page: the oldest first; the counts stay whole and the 审核 page has the rest.
-SHOWN = 30
+SHOWN = TASKS_SHOWN
 
 
 def rejection_comments(session: Session, revision_ids: list[str]) -> dict[str, str]:
@@ -47,9 +47,7 @@ def home(request: Request, live: Annotated[LiveSession, Depends(staff)]) -> Resp
         board = dashboard(
             session, live.identity.username, utc_now(), room.settings.engine.heartbeat_seconds, tz
         )
-        comments = rejection_comments(
-            session, [t.revision_id for t in board.tasks[:SHOWN] if t.stage == SENT_BACK]
-        )
+        comments = rejection_comments(session, [t.revision_id for t in board.tasks if t.stage == SENT_BACK])
     return page(
         request,
         "dashboard/home.html",

@@ -16,10 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, union_all
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, case, func, literal, union_all
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col
 
@@ -31,6 +31,7 @@ from publisher.schedule.plan import SlotEntries, month_weeks, slot_state
 from publisher.schedule.schedules import Schedules, Slot
 from publisher.schedule.workdays import fallback_warning
 from publisher.store.tables import Article, Delivery, ReviewState, Revision
+from publisher.store.types import UTCDateTime
 from publisher.timeutil import local
 
 # A day's tiles beyond these are counted, not listed: a month cell shows a few, a week column more.
@@ -109,7 +110,7 @@ def day_bounds(days: list[date], tz: ZoneInfo) -> list[tuple[date, datetime, dat
     ]
 
 
-def _shown(lo: datetime, hi: datetime) -> tuple[ColumnElement[bool], ...]:
+def _shown(lo: ColumnElement[Any], hi: ColumnElement[Any]) -> tuple[ColumnElement[bool], ...]:
     return (
         col(Delivery.due_at) >= lo,
         col(Delivery.due_at) < hi,
@@ -117,42 +118,91 @@ def _shown(lo: datetime, hi: datetime) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def _day_of(ends: list[datetime], first: int, last: int) -> ColumnElement[int]:
-    """The index of the day (among days `first`..`last`, ending at `ends`) a due time falls in,
-    found by halving: a few comparisons a row, where a flat CASE would make one per day."""
+# The statements are built once per shape (number of days, tiles a day) with the days' bounds as
+# parameters: a month's 42 days make a statement of a few hundred clauses, costlier to build than
+# to run. `_bounds_params` gives the values.
+def _lo(i: int) -> BindParameter[Any]:
+    return bindparam(f"lo_{i}", type_=UTCDateTime())
+
+
+def _hi(i: int) -> BindParameter[Any]:
+    return bindparam(f"hi_{i}", type_=UTCDateTime())
+
+
+def _bounds_params(bounds: list[tuple[date, datetime, datetime]]) -> dict[str, datetime]:
+    params: dict[str, datetime] = {}
+    for i, (_d, lo, hi) in enumerate(bounds):
+        params[f"lo_{i}"], params[f"hi_{i}"] = lo, hi
+    return params
+
+
+def _day_of(first: int, last: int) -> ColumnElement[int]:
+    """The index of the day (among days `first`..`last`, day i ending at `hi_i`) a due time falls
+    in, found by halving: a few comparisons a row, where a flat CASE would make one per day."""
     if first == last:
         return literal(first)
     middle = (first + last) // 2
     return case(
-        (col(Delivery.due_at) < ends[middle], _day_of(ends, first, middle)),
-        else_=_day_of(ends, middle + 1, last),
+        (col(Delivery.due_at) < _hi(middle), _day_of(first, middle)),
+        else_=_day_of(middle + 1, last),
     )
+
+
+@lru_cache(maxsize=8)
+def _day_totals_statement(days: int) -> Select[int, int]:
+    day = _day_of(0, days - 1)
+    return sql_select(day, func.count()).where(*_shown(_lo(0), _hi(days - 1))).group_by(day)
 
 
 def _day_totals(session: Session, bounds: list[tuple[date, datetime, datetime]]) -> dict[date, int]:
     """Releases shown on each day: one range scan of the period, each due time put in its day by
     comparing it with the days' UTC bounds (no per-row date arithmetic, exact in any zone)."""
-    day = _day_of([hi for _d, _lo, hi in bounds], 0, len(bounds) - 1)
-    counted = session.execute(
-        sql_select(day, func.count()).where(*_shown(bounds[0][1], bounds[-1][2])).group_by(day)
-    )
+    counted = session.execute(_day_totals_statement(len(bounds)), _bounds_params(bounds))
     return {bounds[i][0]: n for i, n in counted}
 
 
-def _first_of_each_day(bounds: list[tuple[date, datetime, datetime]], per_day: int) -> Select[tuple[int]]:
+def _first_of_each_day(days: int, per_day: int) -> Select[tuple[int]]:
     """The ids of each day's first `per_day` releases (by due time): a LIMIT per day, so the
     database reads a few index entries a day instead of ranking every release of the period."""
     firsts = []
-    for _d, lo, hi in bounds:
+    for i in range(days):
         day = (
             sql_select(col(Delivery.id).label("id"))
-            .where(*_shown(lo, hi))
+            .where(*_shown(_lo(i), _hi(i)))
             .order_by(col(Delivery.due_at), col(Delivery.id))
             .limit(per_day)
             .subquery()
         )
         firsts.append(sql_select(day.c.id))
     return sql_select(union_all(*firsts).subquery().c.id)
+
+
+TileRows = Select[int | None, str, datetime, str, str, str, str, str, int, str, *tuple[Any, ...]]
+
+
+@lru_cache(maxsize=8)
+def _tiles_statement(days: int, per_day: int) -> TileRows:
+    """Each day's first tiles with their article, title and the review of the revision carried."""
+    carried = func.coalesce(col(Delivery.revision_id), col(Article.current_revision_id))
+    return (
+        sql_select(
+            col(Delivery.id),
+            col(Delivery.channel),
+            col(Delivery.due_at),
+            col(Delivery.status),
+            col(Delivery.action),
+            col(Article.slug),
+            col(Revision.title),
+            col(ReviewState.status),
+            col(ReviewState.stage_index),
+            col(ReviewState.plan_json),
+        )
+        .join(Article, col(Article.id) == col(Delivery.article_id))
+        .join(Revision, col(Revision.id) == col(Article.current_revision_id), isouter=True)
+        .join(ReviewState, col(ReviewState.revision_id) == carried, isouter=True)
+        .where(col(Delivery.id).in_(_first_of_each_day(days, per_day)))
+        .order_by(col(Delivery.due_at), col(Delivery.id))
+    )
 
 
 @lru_cache(maxsize=256)  # a plan is written once at submission; tiles share a handful of them
@@ -209,7 +259,6 @@ def _view(
     hi = datetime.combine(grid[-1][-1] + timedelta(days=1), time(0), tz).astimezone(UTC)
     bounds = day_bounds([d for week in grid for d in week], tz)
     totals = _day_totals(session, bounds)
-    carried = func.coalesce(col(Delivery.revision_id), col(Article.current_revision_id))
     tiles: dict[date, list[Tile]] = defaultdict(list)
     for (
         delivery_id,
@@ -222,25 +271,7 @@ def _view(
         status,
         stage_index,
         plan_json,
-    ) in session.execute(
-        sql_select(
-            col(Delivery.id),
-            col(Delivery.channel),
-            col(Delivery.due_at),
-            col(Delivery.status),
-            col(Delivery.action),
-            col(Article.slug),
-            col(Revision.title),
-            col(ReviewState.status),
-            col(ReviewState.stage_index),
-            col(ReviewState.plan_json),
-        )
-        .join(Article, col(Article.id) == col(Delivery.article_id))
-        .join(Revision, col(Revision.id) == col(Article.current_revision_id), isouter=True)
-        .join(ReviewState, col(ReviewState.revision_id) == carried, isouter=True)
-        .where(col(Delivery.id).in_(_first_of_each_day(bounds, tiles_per_day)))
-        .order_by(col(Delivery.due_at), col(Delivery.id))
-    ):
+    ) in session.execute(_tiles_statement(len(bounds), tiles_per_day), _bounds_params(bounds)):
         at = local(due_at, tz)
         tiles[at.date()].append(
             Tile(

@@ -1,8 +1,9 @@
 """工作台: one user's tasks, the releases of today and the next seven days per channel, the
 releases that need a person (held, failed, missed), live workers and the pause switch.
 
-A fixed number of queries whatever the size of the store: the review inbox in four, the week's
-releases counted by the database, the lists bounded.
+A fixed number of queries whatever the size of the store: the review inbox in seven (the oldest
+`TASKS_SHOWN` tasks and a count of the rest), the week's releases counted by the database, the
+lists bounded.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from publisher.timeutil import day_start, local, show
 WEEK_DAYS = 8  # today and the next seven
 TODAY_ROWS = 200  # a day's releases listed one by one; the counts cover the rest
 TROUBLE_ROWS = 50
+TASKS_SHOWN = 30  # my tasks (and pieces) listed, the oldest first; the counts are whole, 审核 lists all
 TROUBLE_DAYS = 7  # the list: what went wrong this week (the counts cover every day)
 TROUBLE = (DeliveryState.HELD, DeliveryState.FAILED, DeliveryState.MISSED, DeliveryState.UNKNOWN)
 
@@ -71,8 +73,10 @@ class PauseState:
 @dataclass(frozen=True, slots=True)
 class Dashboard:
     username: str
-    tasks: tuple[QueueItem, ...]  # stages I may sign, my pieces sent back
-    waiting: tuple[QueueItem, ...]  # my pieces in review, waiting on others
+    tasks: tuple[QueueItem, ...]  # stages I may sign, my pieces sent back: the oldest TASKS_SHOWN
+    task_count: int  # all of them
+    waiting: tuple[QueueItem, ...]  # my pieces in review, waiting on others: the oldest TASKS_SHOWN
+    waiting_count: int
     week: tuple[DayReleases, ...]  # today first
     today: tuple[Release, ...]
     trouble: tuple[Release, ...]  # held, failed, missed, unknown due in the last 7 days, newest first
@@ -137,7 +141,7 @@ def dashboard(
     session: Session, username: str, now: datetime, heartbeat: float, tz: ZoneInfo = NEWSROOM_TZ
 ) -> Dashboard:
     """Raises `NotFound` for an unknown user."""
-    box = inbox(session, username)
+    box = inbox(session, username, shown=TASKS_SHOWN)
     start = day_start(now, tz)
     counts = week_counts(session, start, WEEK_DAYS, tz)
     days = [start.date() + timedelta(days=i) for i in range(WEEK_DAYS)]
@@ -175,7 +179,9 @@ def dashboard(
     return Dashboard(
         username,
         tuple(box.tasks),
+        box.task_count,
         tuple(box.waiting),
+        box.waiting_count,
         week,
         today,
         trouble,
