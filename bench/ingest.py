@@ -26,7 +26,15 @@ from publisher.ingest import IngestReport, ingest, scan
 from publisher.newsroom import Newsroom
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS_SCRIPT = REPO.parent / "shared" / "bench" / "make_corpus.py"
+# Beside the checkout, or beside the worktrees folder when run from a worktree.
+CORPUS_SCRIPT = next(
+    (
+        candidate / "bench" / "make_corpus.py"
+        for candidate in (REPO.parent / "shared", REPO.parent.parent / "shared")
+        if (candidate / "bench" / "make_corpus.py").is_file()
+    ),
+    REPO.parent / "shared" / "bench" / "make_corpus.py",
+)
 console = Console(stderr=True)
 
 
