@@ -1,7 +1,8 @@
 """Ingest: content/ -> immutable revisions in the store, every change in the audit chain.
 
-One run reads every article, reports every problem at once, and writes each valid article in
-a transaction of its own, so a broken file never blocks the others and nothing is half-stored.
+One run reads every article and reports every problem at once; a broken file is left out, never
+blocking the others. The valid articles are then written in batches (`ingest_writer`), each batch
+one transaction, so nothing is half-stored and a batch pays a few round trips, not a few per article.
 """
 
 from __future__ import annotations
@@ -17,29 +18,26 @@ from typing import NamedTuple
 
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from publisher import audit
 from publisher.content.assets import stat_stamp
 from publisher.content.loader import LoadContext, LoadedArticle, load_article
 from publisher.content.revision import canonical_json
 from publisher.errors import Problem
+from publisher.ingest_writer import Change, Outcome, Stored, write_batch
+
+__all__ = ["Change", "IngestReport", "check", "ingest", "scan"]
 from publisher.newsroom import SYSTEM_ACTOR, Newsroom
 from publisher.schedule import check_schedules
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, Revision, RevisionAsset, SourceStamp
+from publisher.store.tables import Article, SourceStamp
 from publisher.timeutil import utc_now
 
 Progress = Callable[[int], None]
 MAX_ATTEMPTS = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    slug: str
-    revision_id: str
-    number: int
-    source: str
+# Articles stored per transaction: a few round trips per batch instead of several per article,
+# while one transaction never holds the write lock for long.
+BATCH = 500
 
 
 @dataclass
@@ -85,11 +83,6 @@ def scan(content_dir: Path) -> list[Path]:
         for p in content_dir.rglob("*.md")
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
     )
-
-
-def _asset_stamps(loaded: LoadedArticle) -> str:
-    assets = {(u.asset.path, u.asset.size, u.asset.mtime_ns, u.asset.sha256) for u in loaded.snapshot.assets}
-    return canonical_json(sorted(assets))
 
 
 # A file whose mtime falls this close to the moment it was stamped may have changed again within
@@ -203,126 +196,17 @@ def _claim_slugs(
     return keep, problems
 
 
-def _store_one(session: Session, item: LoadedArticle, context: str, actor: str) -> tuple[str, Change | None]:
-    """Write one article's new state. Returns what happened: created, revised, reverted or unchanged."""
-    now = utc_now()
-    revision_id = item.revision_id
-    article = session.exec(select(Article).where(Article.slug == item.slug).with_for_update()).first()
-    outcome = "unchanged"
-    change: Change | None = None
-    if article is None:
-        article = Article(slug=item.slug, source=item.source, created_at=now, updated_at=now)
-        session.add(article)
-        session.flush()
-    assert article.id is not None
-    if article.current_revision_id != revision_id:
-        existing = session.get(Revision, revision_id)
-        if existing is not None:
-            # The file went back to a text this article already had: the history keeps both.
-            outcome = "reverted"
-            change = Change(item.slug, revision_id, existing.number, item.source)
-            audit.append(
-                session,
-                actor=actor,
-                action="article.revert",
-                object_type="article",
-                object_id=item.slug,
-                revision_id=revision_id,
-                details={
-                    "number": existing.number,
-                    "from": article.current_revision_id,
-                    "source": item.source,
-                },
-            )
-        else:
-            number = article.revision_count + 1
-            meta = item.snapshot.meta
-            session.add(
-                Revision(
-                    id=revision_id,
-                    article_id=article.id,
-                    number=number,
-                    parent_id=article.current_revision_id,
-                    title=meta["title"],
-                    column=meta["column"],
-                    kind=meta["kind"],
-                    department=meta["department"],
-                    committee=meta.get("committee"),
-                    sensitive=bool(meta.get("sensitive", False)),
-                    dated_at=item.meta.date,
-                    meta_json=canonical_json(meta),
-                    body=item.snapshot.body,
-                    source=item.source,
-                    source_sha256=item.source_sha256,
-                    created_at=now,
-                    created_by=actor,
-                )
-            )
-            session.flush()
-            for position, use in enumerate(item.snapshot.assets):
-                session.add(
-                    RevisionAsset(
-                        revision_id=revision_id,
-                        position=position,
-                        role=use.role,
-                        ref=use.ref,
-                        path=use.asset.path,
-                        sha256=use.asset.sha256,
-                        size=use.asset.size,
-                        width=use.asset.width,
-                        height=use.asset.height,
-                        format=use.asset.format,
-                    )
-                )
-            article.revision_count = number
-            outcome = "created" if number == 1 else "revised"
-            change = Change(item.slug, revision_id, number, item.source)
-            audit.append(
-                session,
-                actor=actor,
-                action="revision.create",
-                object_type="article",
-                object_id=item.slug,
-                revision_id=revision_id,
-                details={
-                    "number": number,
-                    "parent": article.current_revision_id,
-                    "source": item.source,
-                    "title": meta["title"],
-                },
-            )
-        article.current_revision_id = revision_id
-        article.updated_at = now
-    if article.source != item.source:
-        article.source = item.source
-        article.updated_at = now
-    session.add(article)
-    session.merge(
-        SourceStamp(
-            source=item.source,
-            sha256=item.source_sha256,
-            size=item.source_stat[0],
-            mtime_ns=item.source_stat[1],
-            context=context,
-            slug=item.slug,
-            revision_id=revision_id,
-            assets_json=_asset_stamps(item),
-            checked_at=now,
-        )
-    )
-    return outcome, change
-
-
-def _store(newsroom: Newsroom, item: LoadedArticle, actor: str) -> tuple[str, Change | None]:
+def _store(newsroom: Newsroom, batch: list[LoadedArticle], actor: str) -> list[Stored]:
     last: Exception | None = None
     for _attempt in range(MAX_ATTEMPTS):
         try:
             with write_session(newsroom.engine) as session:
-                return _store_one(session, item, newsroom.taxonomy_hash, actor)
+                return write_batch(session, batch, newsroom.taxonomy_hash, actor, utc_now())
         except (IntegrityError, OperationalError) as exc:
-            # Another ingest stored the same article or event first; read again and decide anew.
+            # Another ingest stored one of these articles or an event first; read again, decide anew.
             last = exc
-    raise RuntimeError(f"{item.source}: could not be stored after {MAX_ATTEMPTS} attempts: {last}")
+    sources = ", ".join(item.source for item in batch[:3]) + (" …" if len(batch) > 3 else "")
+    raise RuntimeError(f"{sources}: could not be stored after {MAX_ATTEMPTS} attempts: {last}")
 
 
 def load_all(
@@ -395,14 +279,17 @@ def ingest(newsroom: Newsroom, actor: str = SYSTEM_ACTOR, progress: Progress | N
     report.problems.extend(duplicates)
     report.skipped.extend(p.file for p in duplicates)
     report.unchanged = len(unchanged)
-    for item in keep:
-        outcome, change = _store(newsroom, item, actor)
-        if change is None:
-            report.unchanged += 1
-        else:
-            {"created": report.created, "revised": report.revised, "reverted": report.reverted}[
-                outcome
-            ].append(change)
+    lists = {
+        Outcome.CREATED: report.created,
+        Outcome.REVISED: report.revised,
+        Outcome.REVERTED: report.reverted,
+    }
+    for start in range(0, len(keep), BATCH):
+        for stored in _store(newsroom, keep[start : start + BATCH], actor):
+            if stored.change is None:
+                report.unchanged += 1
+            else:
+                lists[stored.outcome].append(stored.change)
 
     claimed = set(unchanged.values()) | {item.slug for item in keep}
     broken = set(report.skipped)

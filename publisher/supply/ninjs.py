@@ -76,11 +76,33 @@ def load_sources(session: Session, revision_id: str) -> tuple[Source, ...]:
     return tuple(Source(a.ref, a.role, a.sha256, a.width, a.height, a.format) for a in rows)
 
 
-class Packager:
-    """Builds one partner's packages; caches body HTML per revision (renditions are immutable)."""
+# Revisions are immutable, so what is derived from one alone is shared by every partner of the
+# process: its front matter parsed once, its body HTML rendered once per website (50 partners of
+# one site used to parse and render the same revision 50 times). Bounded, cleared when full.
+SHARED_KEPT = 4096
+_META: dict[str, dict[str, Any]] = {}
+_BODY_HTML: dict[tuple[str, str], str] = {}
 
-    def __init__(self, room: Newsroom, channel: Channel) -> None:
+
+def revision_meta(revision: Revision) -> dict[str, Any]:
+    """The revision's front matter, parsed once per process. Read it, never change it."""
+    meta = _META.get(revision.id)
+    if meta is None:
+        meta = json.loads(revision.meta_json)
+        if len(_META) >= SHARED_KEPT:
+            _META.clear()
+        _META[revision.id] = meta
+    return meta
+
+
+class Packager:
+    """Builds one partner's packages; body HTML is cached per revision and website (immutable)."""
+
+    def __init__(self, room: Newsroom, channel: Channel, flush_every: int = 1) -> None:
         self.room = room
+        # New fragments written to the render cache after this many (each write is a commit);
+        # a caller that renders many (the engine's performer) flushes in groups and at `flush`.
+        self.flush_every = flush_every
         self.channel = channel
         self.settings = partner_settings(channel)
         site = room.channels.channels.get(self.settings.site)
@@ -91,7 +113,6 @@ class Packager:
         self.site = site
         self.base_url = cast(WebsiteSettings, site.settings).base_url.rstrip("/")
         self.fragments = build.fragment_cache(room, site)
-        self._html: dict[str, str] = {}
         info = room.settings.newsroom
         self.holder = info.full_name or info.name
         self.city = info.city
@@ -103,7 +124,7 @@ class Packager:
     def refusal(self, revision: Revision) -> str | None:
         """Why this partner does not take the article, or None when it does."""
         s = self.settings
-        meta = json.loads(revision.meta_json)
+        meta = revision_meta(revision)
         excluded = channel_refusal(meta, self.channel.name)
         if excluded:
             return excluded
@@ -118,16 +139,24 @@ class Packager:
         return None
 
     def body_html(self, revision: Revision, sources: tuple[Source, ...]) -> str:
-        html = self._html.get(revision.id)
+        shared = (self.base_url, revision.id)
+        html = _BODY_HTML.get(shared)
         if html is None:
             key = render_key(revision.id, MEDIA_URL)
             fragment, fresh = self.fragments.render_one(key, revision.body, sources)
             if fresh is not None:
                 self.fragments.add(key, fresh)
-                self.fragments.flush()
+                if len(self.fragments.fresh) >= self.flush_every:
+                    self.fragments.flush()
             html = absolute(fragment.html, self.base_url)
-            self._html[revision.id] = html
+            if len(_BODY_HTML) >= SHARED_KEPT:
+                _BODY_HTML.clear()
+            _BODY_HTML[shared] = html
         return html
+
+    def flush(self) -> None:
+        """Write the fragments rendered since the last flush to the render cache."""
+        self.fragments.flush()
 
     def _picture(self, source: Source) -> dict[str, Any]:
         derivatives = media.plan(source)
@@ -160,7 +189,7 @@ class Packager:
         return text if self.settings.images == "none" else f"{text}-photo"
 
     def package(self, revision: Revision, sources: tuple[Source, ...], version: Version) -> dict[str, Any]:
-        meta = json.loads(revision.meta_json)
+        meta = revision_meta(revision)
         slug = meta["slug"]
         package: dict[str, Any] = {
             "$standard": STANDARD,

@@ -9,18 +9,21 @@ the pull feed's entry into a tombstone, in the same transaction that marks the t
 
 from __future__ import annotations
 
-import json
 import os
+import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import tuple_
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, insert, tuple_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, select
 
 from publisher.channels.registry import Channel
 from publisher.delivery.contract import Permanent, Receipt, Transient, Unknown
@@ -30,9 +33,20 @@ from publisher.review.gate import embargo_holds, embargo_of
 from publisher.site.media import Source
 from publisher.store.tables import Delivery, Retraction, Revision, Supply
 from publisher.supply import signing
-from publisher.supply.ninjs import CORRECTION_NOTE, KILL_NOTE, Packager, Version, dumps, load_sources
+from publisher.supply.ninjs import (
+    CORRECTION_NOTE,
+    KILL_NOTE,
+    Packager,
+    Version,
+    dumps,
+    load_sources,
+    revision_meta,
+)
 
 USER_AGENT = "publisher-supply/1"
+# Rendered body fragments go to the shared render cache in groups: a commit per fragment cost as
+# much as the push itself. Unwritten ones are only a cache's loss, rendered again when needed.
+FRAGMENTS_FLUSHED_EVERY = 32
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:
@@ -66,43 +80,25 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-class _SharedClients:
-    """One httpx.Client (one connection pool, one TLS context) per timeout, shared by every partner
-    performer of the process: building a client loads the CA bundle (~15 ms), and partners on the
-    same host reuse kept-alive connections. Counted: the last performer to close closes it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._clients: dict[float, tuple[httpx.Client, int]] = {}
-        self._pid = os.getpid()
-
-    def acquire(self, timeout: float) -> httpx.Client:
-        with self._lock:
-            if self._pid != os.getpid():  # a forked child never shares its parent's sockets
-                self._clients, self._pid = {}, os.getpid()
-            client, users = self._clients.get(timeout, (None, 0))
-            if client is None or client.is_closed:
-                client, users = (
-                    httpx.Client(timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT}),
-                    0,
-                )
-            self._clients[timeout] = (client, users + 1)
-            return client
-
-    def release(self, client: httpx.Client) -> None:
-        with self._lock:
-            for timeout, (held, users) in list(self._clients.items()):
-                if held is client:
-                    if users <= 1:
-                        del self._clients[timeout]
-                        client.close()
-                    else:
-                        self._clients[timeout] = (held, users - 1)
-                    return
-        client.close()  # not shared (never acquired here)
+_TLS_LOCK = threading.Lock()
+_TLS: ssl.SSLContext | None = None
 
 
-SHARED_CLIENTS = _SharedClients()
+def _tls() -> ssl.SSLContext:
+    """One TLS context (with the CA bundle loaded once, ~15 ms) shared by every partner's client."""
+    global _TLS
+    with _TLS_LOCK:
+        if _TLS is None:
+            _TLS = httpx.create_ssl_context()  # what httpx.Client would build each time
+        return _TLS
+
+
+def partner_client(timeout: float) -> httpx.Client:
+    """A partner's own connection pool. Each partner's lane sends its deliveries one after another
+    on its own thread, so its kept-alive connection serves the next one; a single client shared by
+    every partner made dozens of lanes queue on one pool's lock and, past its 20 kept-alive
+    connections, open a fresh connection for most requests."""
+    return httpx.Client(timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT}, verify=_tls())
 
 
 class PartnerPerformer:
@@ -113,7 +109,7 @@ class PartnerPerformer:
     def __init__(self, room: Newsroom, channel: Channel, client: httpx.Client | None = None) -> None:
         self.room = room
         self.channel = channel
-        self.packager = Packager(room, channel)
+        self.packager = Packager(room, channel, flush_every=FRAGMENTS_FLUSHED_EVERY)
         self.settings = self.packager.settings
         self.push = "push" in self.settings.mode
         self.secret: str | None = None
@@ -124,21 +120,16 @@ class PartnerPerformer:
                 raise Permanent(
                     f"环境变量 {self.settings.secret_env} 未设置，无法签名 / the signing secret is not set"
                 )
-        self._own_client = client is None
-        self.client = client if client is not None else SHARED_CLIENTS.acquire(self.settings.timeout_seconds)
+        self.client = client if client is not None else partner_client(self.settings.timeout_seconds)
 
     # -- the engine's protocol --------------------------------------------------------------------
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
         # The engine stamps updated_at with its own clock at the claim: the moment of this attempt.
         now = _aware(delivery.updated_at)
-        with Session(self.room.engine) as session:
-            row = session.exec(
-                select(Supply).where(
-                    Supply.partner == self.channel.name, Supply.article_id == delivery.article_id
-                )
-            ).first()
-            if delivery.action == DeliveryAction.TAKE_DOWN:
-                return self._kill(session, delivery, row)
+        if delivery.action == DeliveryAction.TAKE_DOWN:
+            return self.take_down(delivery, revision)
+        with _reading(revision, self.room) as session:
+            row = self._supply_row(session, delivery)
             sources = _SOURCES.get(revision.id)
             if sources is None:
                 sources = load_sources(session, revision.id)
@@ -156,7 +147,7 @@ class PartnerPerformer:
                 remote_id=row.remote_id or self.packager.uri(revision_slug(revision)),
                 detail={"version": row.version, "already_supplied": True},
             )
-        meta = json.loads(revision.meta_json)
+        meta = revision_meta(revision)
         held = embargo_holds(meta, self.channel, now)
         if held is not None:  # the gate already refused; belt and braces
             raise Transient("禁发中 / embargoed", (held.until - now).total_seconds())
@@ -186,24 +177,26 @@ class PartnerPerformer:
         )
 
     def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:
-        with Session(self.room.engine) as session:
-            row = session.exec(
-                select(Supply).where(
-                    Supply.partner == self.channel.name, Supply.article_id == delivery.article_id
-                )
-            ).first()
-            return self._kill(session, delivery, row)
+        with _reading(revision, self.room) as session:
+            return self._kill(session, delivery, self._supply_row(session, delivery))
 
     def reconcile(self, delivery: Delivery) -> Receipt | None:
         return None  # retry_safe: sending again with the same key is the reconciliation
 
     def close(self) -> None:
-        if self._own_client:
-            SHARED_CLIENTS.release(self.client)
-        else:
-            self.client.close()
+        self.packager.flush()
+        self.client.close()
 
     # -- steps --------------------------------------------------------------------------------------
+    def _supply_row(self, session: Session, delivery: Delivery) -> Supply | None:
+        """What the partner holds of this article now. Read fresh at every attempt (another worker
+        may have supplied a version since), never cached."""
+        query = select(Supply).where(
+            Supply.partner == self.channel.name, Supply.article_id == delivery.article_id
+        )
+        # The engine's session may hold an older copy of the row: the database's answer wins.
+        return session.exec(query.execution_options(populate_existing=True)).first()
+
     def _kill(self, session: Session, delivery: Delivery, row: Supply | None) -> Receipt:
         """The retraction notice: the version the partner holds, one up, pubstatus canceled. Sent
         again (a retry) it is the same version with the same key: the partner counts it once."""
@@ -273,12 +266,25 @@ class PartnerPerformer:
         return SupplyLedger(self.channel.name, delivery.article_id, revision.id, version, remote_id, now)
 
 
-SUPPLY_ROWS = "publisher.supply.rows"  # session.info: the group's supply rows, read once by prefetch
+SUPPLY_ROWS = "publisher.supply.rows"  # session.info: the group's held versions, read once by prefetch
+SUPPLY: Table = Supply.__table__  # type: ignore[attr-defined]
+
+
+def _held_versions(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """The version each (partner, article) holds, its row locked on PostgreSQL; absent: never supplied."""
+    rows = session.execute(
+        sa_select(SUPPLY.c.partner, SUPPLY.c.article_id, SUPPLY.c.version)
+        .where(tuple_(SUPPLY.c.partner, SUPPLY.c.article_id).in_(keys))
+        .order_by(SUPPLY.c.id)
+        .with_for_update()
+    )
+    return {(r.partner, r.article_id): r.version for r in rows}
 
 
 @dataclass(frozen=True, slots=True)
 class SupplyLedger:
-    """The supply row's update after a delivery; `finish` calls `prefetch` once for its group."""
+    """The supply row's update after a delivery; `finish` calls `prefetch` once for its group.
+    Written with plain statements: one UPDATE (or INSERT) each, no ORM object to build and flush."""
 
     partner: str
     article_id: int
@@ -293,51 +299,50 @@ class SupplyLedger:
         keys = {(w.partner, w.article_id) for w in writes if isinstance(w, SupplyLedger)}
         if not keys:
             return
-        rows = session.exec(
-            select(Supply)
-            .where(tuple_(col(Supply.partner), col(Supply.article_id)).in_(list(keys)))
-            .order_by(col(Supply.id))
-            .with_for_update()
-        ).all()
-        known: dict[tuple[str, int], Supply | None] = dict.fromkeys(keys)
-        known.update({(r.partner, r.article_id): r for r in rows})
+        known: dict[tuple[str, int], int | None] = dict.fromkeys(keys)
+        known.update(_held_versions(session, list(keys)))
         session.info[SUPPLY_ROWS] = known
 
     def __call__(self, session: Session) -> None:
         key = (self.partner, self.article_id)
-        known: dict[tuple[str, int], Supply | None] | None = session.info.get(SUPPLY_ROWS)
+        known: dict[tuple[str, int], int | None] | None = session.info.get(SUPPLY_ROWS)
         if known is not None and key in known:
-            row = known.pop(key)  # taken out: a write that fails reads the row afresh when retried
+            held = known.pop(key)  # taken out: a write that fails reads the row afresh when retried
         else:
-            row = session.exec(
-                select(Supply)
-                .where(Supply.partner == self.partner, Supply.article_id == self.article_id)
-                .with_for_update()
-            ).first()
+            held = _held_versions(session, [key]).get(key)
         version = self.version
-        if row is None:
-            row = Supply(
-                partner=self.partner,
-                article_id=self.article_id,
-                revision_id=self.revision_id,
-                first_revision_id=self.revision_id,
-                version=version.number,
-                pubstatus="usable",
-                first_supplied_at=self.now,
-                updated_at=self.now,
-            )
-        elif row.version >= version.number:
+        if held is not None and held >= version.number:
             if known is not None:
-                known[key] = row
+                known[key] = held
             return  # a concurrent delivery recorded this or a newer version first
-        row.revision_id, row.version, row.pubstatus = self.revision_id, version.number, version.pubstatus
-        row.ednote, row.embargoed, row.updated_at = version.ednote, version.embargoed, self.now
+        values: dict[str, Any] = {
+            "revision_id": self.revision_id,
+            "version": version.number,
+            "pubstatus": version.pubstatus,
+            "ednote": version.ednote,
+            "embargoed": version.embargoed,
+            "updated_at": self.now,
+        }
         if self.remote_id:
-            row.remote_id = self.remote_id
-        session.add(row)
-        session.flush()
+            values["remote_id"] = self.remote_id
+        if held is None:
+            session.execute(
+                insert(SUPPLY).values(
+                    partner=self.partner,
+                    article_id=self.article_id,
+                    first_revision_id=self.revision_id,
+                    first_supplied_at=self.now,
+                    **values,
+                )
+            )
+        else:
+            session.execute(
+                update(SUPPLY)
+                .where(SUPPLY.c.partner == self.partner, SUPPLY.c.article_id == self.article_id)
+                .values(**values)
+            )
         if known is not None:
-            known[key] = row
+            known[key] = version.number
 
 
 # A revision's images never change (revisions are immutable), so every partner of a worker can share
@@ -347,8 +352,22 @@ _SOURCES: dict[str, tuple[Source, ...]] = {}
 
 
 def revision_slug(revision: Revision) -> str:
-    slug: str = json.loads(revision.meta_json)["slug"]
+    slug: str = revision_meta(revision)["slug"]
     return slug
+
+
+@contextmanager
+def _reading(revision: Revision, room: Newsroom) -> Iterator[Session]:
+    """The session the engine loaded the revision in (its lane's, on this very thread), or a short
+    one of our own when the revision came from elsewhere. A second session per delivery meant a
+    second pooled connection per lane: with many partner lanes at once the pool ran dry and lanes
+    waited for each other's connections until they timed out."""
+    session = object_session(revision)
+    if isinstance(session, Session):
+        yield session
+        return
+    with Session(room.engine) as own:
+        yield own
 
 
 def make_partner_performer(room: Newsroom, channel: Channel) -> PartnerPerformer:
