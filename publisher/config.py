@@ -305,6 +305,35 @@ class NotifySettings(Strict):
         return self
 
 
+class ConsultationSettings(Strict):
+    """Public consultation (征求意见): where the website's comment forms post, and the limits on
+    what a comment may be and how often one may be sent."""
+
+    api_base: str | None = (
+        None  # `publisher serve`'s public address as the site reaches it (no form without it)
+    )
+    allowed_origins: list[
+        str
+    ] = []  # origins that may call the API from a page (default: the websites' base_url)
+    max_chars: int = Field(default=5000, ge=100)  # the longest comment text, in characters
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # the largest attachment
+    per_address_per_hour: int = Field(default=30, ge=1)  # comments from one client address per hour
+    per_contact_per_day: int = Field(default=20, ge=1)  # comments with one phone or e-mail per day
+    contact_retention_days: int = Field(
+        default=180, ge=1
+    )  # contacts are purged this long after the feedback report
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value).rstrip("/")
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [_http_url(v).rstrip("/") for v in value]
+
+
 # Settings that the environment may override. Others (the taxonomy, paths) belong to the newsroom's
 # files alone; PUBLISHER_NEWSROOM, for one, names a folder and must not be read as [newsroom].
 ENV_OVERRIDABLE = frozenset({"database_url"})
@@ -333,6 +362,7 @@ class NewsroomSettings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     users: list[UserSeed] = []
     notify: NotifySettings = NotifySettings()
+    consultation: ConsultationSettings = ConsultationSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -38,6 +38,10 @@ UNITS: dict[str, int] = {
     "publisher.ingest": CONTENT,
     "publisher.newsroom": CONTENT,
     "publisher.review": REVIEW,
+    # Public consultation: taking comments screens them with review's checks; the site shows the
+    # forms. Reading the `consultation:` front matter and the 第X条 clauses is content's own work.
+    "publisher.consultation": REVIEW,
+    "publisher.consultation.declare": CONTENT,
     "publisher.auth": REVIEW,  # who is acting: sign-in, sessions, tokens, the permission table
     # Notices: written by review acts and the engine, sent by the engine, read by the console.
     "publisher.notify": REVIEW,
