@@ -72,14 +72,14 @@ def register_live(engine: Engine, live: Iterable[Live], tz: ZoneInfo, now: datet
         audit: list[Entry] = []
         for item, decl in wanted:
             opens, closes = window(decl, tz)
-            found, _ = clauses(bodies.get(item.revision_id, ""))
+            heads, _ = clauses(bodies.get(item.revision_id, ""))
             values: dict[str, Any] = {
                 "revision_id": item.revision_id,
                 "title": item.title[:200],
                 "opens_at": opens,
                 "closes_at": closes,
                 "name_required": decl.name_required,
-                "clauses_json": json.dumps([c.as_dict() for c in found], ensure_ascii=False),
+                "clauses_json": json.dumps([c.as_dict() for c in heads], ensure_ascii=False),
                 "questions_json": json.dumps(decl.questions, ensure_ascii=False),
             }
             if decl.feedback is not None:
@@ -107,7 +107,7 @@ def register_live(engine: Engine, live: Iterable[Live], tz: ZoneInfo, now: datet
                     "consultation",
                     item.slug,
                     item.revision_id,
-                    {"opens_at": opens.isoformat(), "closes_at": closes.isoformat(), "clauses": len(found)},
+                    {"opens_at": opens.isoformat(), "closes_at": closes.isoformat(), "clauses": len(heads)},
                 )
             )
         append_many(session, audit)
