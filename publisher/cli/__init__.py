@@ -9,6 +9,7 @@ from publisher.cli import (
     audit_cmd,
     backup_cmd,
     console_cmd,
+    consultation_cmd,
     core_cmd,
     db_cmd,
     doctor_cmd,
@@ -55,6 +56,7 @@ app.add_typer(image_cmd.app, name="image")
 app.add_typer(supply_cmd.app, name="supply")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(notify_cmd.app, name="notify")
+app.add_typer(consultation_cmd.app, name="consultation")
 backup_cmd.register(app)
 publish_cmd.register(app)
 

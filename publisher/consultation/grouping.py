@@ -71,6 +71,11 @@ class GroupIndex:
             entry = self._slugs.get(slug)
             return entry.last_id if entry else 0
 
+    def forget(self, slug: str) -> None:
+        """Drop what the index knows of a consultation: the next refresh reads it from the store."""
+        with self._lock:
+            self._slugs.pop(slug, None)
+
     def add(self, slug: str, comment_id: int, group_id: int, fp: str, sk: tuple[int, ...]) -> None:
         with self._lock:
             entry = self._slugs.setdefault(slug, _Slug())

@@ -372,7 +372,7 @@ class Intake:
             ).first()
         return None if found is None else Accepted(found[0], found[1], repeated=True)
 
-    def _refresh_index(self, session: Session, slug: str) -> None:
+    def refresh_index(self, session: Session, slug: str) -> None:
         """Take into the group index the comments stored since it last looked (any process's)."""
         last = self.index.last_id(slug)
         newer = session.exec(
@@ -398,65 +398,49 @@ class Intake:
         now: datetime,
         address_hash: str | None,
     ) -> Accepted:
-        comment = prepared.comment
-        fp = grouping.fingerprint(prepared.body)
-        sk = grouping.sketch(prepared.body)
-        screening = self.screener.screening_json(prepared.body)
-        upload = comment.attachment
-        sha = hashlib.sha256(upload.data).hexdigest() if upload is not None else None
-        if upload is not None and sha is not None:
-            # Content-addressed: written before the row that names it, harmless if the row fails.
-            self.room.blobs.put(sha, upload.data)
+        slug = prepared.comment.slug
         for _ in range(3):
-            receipt = new_receipt(received_at, self.room.settings.tz)
             try:
                 with write_session(self.room.engine) as session:
-                    self._refresh_index(session, comment.slug)
-                    row = self._insert(
-                        session,
-                        prepared,
-                        source,
-                        receipt,
-                        fp,
-                        sk,
-                        screening,
-                        received_at,
-                        now,
-                        address_hash,
-                        sha,
-                    )
+                    self.refresh_index(session, slug)
+                    row = self.insert(session, prepared, source, received_at, now, address_hash)
                     accepted = Accepted(row.receipt, row.received_at)
-                    group = row.group_id
-                    cid = row.id
             except IntegrityError:
-                earlier = self._by_key(comment.submission_key)
+                self.index.forget(slug)
+                earlier = self._by_key(prepared.comment.submission_key)
                 if earlier is not None:
                     return earlier
                 continue  # the receipt number was taken: draw another
-            if cid is not None and group is not None:
-                self.index.add(comment.slug, cid, group, fp, sk)
+            except BaseException:
+                self.index.forget(slug)
+                raise
             with self._lock:
-                self._counts.pop(comment.slug, None)
+                self._counts.pop(slug, None)
             return accepted
         raise PublisherError("无法分配受理编号，请重试 / could not allot a receipt number: try again")
 
-    def _insert(
+    def insert(
         self,
         session: Session,
         prepared: Prepared,
         source: Source,
-        receipt: str,
-        fp: str,
-        sk: tuple[int, ...],
-        screening: str,
         received_at: datetime,
         now: datetime,
         address_hash: str | None,
-        sha: str | None,
+        actor: str = PUBLIC_ACTOR,
     ) -> ConsultationComment:
+        """Store one checked comment with its contact, attachment and audit event in the caller's
+        transaction; the group index learns it at once (`forget` the slug if the transaction fails)."""
         comment = prepared.comment
+        fp = grouping.fingerprint(prepared.body)
+        sk = grouping.sketch(prepared.body)
+        sha = None
+        if comment.attachment is not None:
+            sha = hashlib.sha256(comment.attachment.data).hexdigest()
+            # Content-addressed: written before the row that names it, harmless if the row fails.
+            self.room.blobs.put(sha, comment.attachment.data)
         row = ConsultationComment(
-            receipt=receipt,
+            receipt=new_receipt(received_at, self.room.settings.tz),
             slug=comment.slug,
             clause=prepared.clause,
             commenter_type=prepared.commenter_type.value,
@@ -467,7 +451,7 @@ class Intake:
             source=source.value,
             submission_key=comment.submission_key or None,
             address_hash=address_hash,
-            screening_json=screening,
+            screening_json=self.screener.screening_json(prepared.body),
             received_at=received_at,
             updated_at=now,
         )
@@ -499,10 +483,10 @@ class Intake:
             session,
             [
                 Entry(
-                    PUBLIC_ACTOR,
+                    actor,
                     "consultation.comment_received",
                     "consultation_comment",
-                    receipt,
+                    row.receipt,
                     details={
                         "slug": comment.slug,
                         "clause": prepared.clause,
@@ -512,4 +496,5 @@ class Intake:
                 )
             ],
         )
+        self.index.add(comment.slug, row.id, row.group_id, fp, sk)
         return row
