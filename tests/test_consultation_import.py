@@ -78,7 +78,7 @@ def test_a_good_spreadsheet_is_imported_screened_and_grouped_with_the_online_com
     with read_session(live.engine) as session:
         contact = session.get(ConsultationContact, rows[1].id)
         assert contact is not None and contact.value == "057188886666"
-        audit = session.exec(select(AuditEvent).where(AuditEvent.action.startswith("consultation."))).all()  # type: ignore[attr-defined]
+        audit = session.exec(select(AuditEvent).where(AuditEvent.action.startswith("consultation."))).all()
     assert [e.actor for e in audit if e.action == "consultation.imported"] == ["zhouwb"]
     assert sum(1 for e in audit if e.action == "consultation.comment_received" and e.actor == "zhouwb") == 3
 

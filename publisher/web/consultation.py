@@ -192,4 +192,4 @@ async def counts(slug: str, request: Request) -> Response:
         data = await run_in_threadpool(intake_of(request).counts, slug, now_of(request))
     except Refused as refused:
         return JSONResponse({"error": refused.message}, status_code=refused.status)
-    return JSONResponse(data, headers={"Cache-Control": "max-age=5"})
+    return JSONResponse(data, headers={"Cache-Control": "no-cache"})
