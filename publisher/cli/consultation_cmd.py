@@ -20,7 +20,9 @@ app = typer.Typer(help="征求意见 / public consultation on draft regulations.
 @app.command("import")
 def import_(
     slug: Annotated[str, typer.Argument(help="征求意见稿件的 slug / the draft's slug")],
-    file: Annotated[Path, typer.Argument(help=".xlsx 或 .csv：收到日期、条款、身份类别、姓名、联系方式、意见内容")],
+    file: Annotated[
+        Path, typer.Argument(help=".xlsx 或 .csv：收到日期、条款、身份类别、姓名、联系方式、意见内容")
+    ],
     newsroom: NewsroomOpt = Path("."),
     as_: AsOpt = None,
 ) -> None:
@@ -34,7 +36,9 @@ def import_(
         try:
             result = import_comments(Intake(room), slug, file, actor, datetime.now(UTC))
         except ImportRefused as refused:
-            console.print(f"[red]未导入：{file.name} 有 {len(refused.problems)} 处问题 / nothing imported[/red]")
+            console.print(
+                f"[red]未导入：{file.name} 有 {len(refused.problems)} 处问题 / nothing imported[/red]"
+            )
             for problem in refused.problems:
                 console.print(f"  {problem}", markup=False, highlight=False)
             raise typer.Exit(1) from None
