@@ -174,14 +174,24 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--database-url", default=PG_URL)
+    parser.add_argument(
+        "--shared-database", action="store_true", help="a schema in --database-url's database, not a database"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the newsroom folder and the schema")
     args = parser.parse_args()
 
     schema = f"bench_consult_{uuid.uuid4().hex[:10]}"
     admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{args.database_url}?options=-csearch_path%3D{schema}"
+    if args.shared_database:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = f"{args.database_url}?options=-csearch_path%3D{schema}"
+    else:
+        # A database of its own: the audit chain's advisory lock is database-wide, and other
+        # schemas' tests on a shared database would be measured waiting for it.
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {schema}"))
+        url = args.database_url.rsplit("/", 1)[0] + f"/{schema}"
     folder = Path(tempfile.mkdtemp(prefix="bench-consultation-"))
     server: subprocess.Popen[bytes] | None = None
     try:
@@ -260,7 +270,10 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
             with admin.connect() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                if args.shared_database:
+                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                else:
+                    conn.execute(text(f"DROP DATABASE {schema} WITH (FORCE)"))
         admin.dispose()
 
 

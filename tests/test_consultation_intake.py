@@ -339,3 +339,65 @@ def test_counts_follow_the_window_whatever_today_is(live: Newsroom) -> None:
     assert intake.counts(SLUG, OPEN)["phase"] == "open"
     assert intake.counts(SLUG, AFTER - timedelta(seconds=2))["phase"] == "open"
     assert intake.counts(SLUG, AFTER)["phase"] == "closed"
+
+
+def test_comments_written_together_get_their_own_receipts_groups_and_audit_events(live: Newsroom) -> None:
+    from publisher.consultation.intake import Pending, problems
+    from publisher.store.tables import Consultation
+
+    intake = Intake(live)
+    with read_session(live.engine) as session:
+        row = session.get(Consultation, SLUG)
+        assert row is not None
+    campaign = (
+        "强烈建议降低首次业主大会筹备门槛，已交付面积达到百分之三十即可申请成立筹备组，让业主早日当家作主。"
+    )
+    texts = [
+        campaign,
+        "另一条意见：电梯维修资金应急使用要简化。",
+        campaign + "谢谢",
+        campaign,
+        "另一条意见：电梯维修资金应急使用要简化！",
+    ]
+    batch = []
+    for n, text in enumerate(texts):
+        prepared, found = problems(
+            comment(body=text, contact=f"1392222{n:04d}", submission_key=f"b-{n}"), row, intake.settings
+        )
+        assert prepared is not None and not found
+        batch.append(Pending(intake.ready(prepared), OPEN, None))
+    batch.append(batch[1])  # a double click that landed in the same batch
+    answers = intake._store_batch(batch)
+    assert (
+        len({a.receipt for a in answers}) == 5
+        and answers[5].receipt == answers[1].receipt
+        and answers[5].repeated
+    )
+    rows = stored(live)
+    assert len(rows) == 5
+    assert rows[0].group_id == rows[2].group_id == rows[3].group_id == rows[0].id
+    assert rows[1].group_id == rows[4].group_id == rows[1].id
+    with read_session(live.engine) as session:
+        assert session.exec(select(func.count()).select_from(ConsultationContact)).one() == 5
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "consultation.comment_received")
+        ).all()
+    assert sorted(e.object_id for e in events) == sorted(r.receipt for r in rows)
+    # Sent again later, each key is answered with its receipt and nothing more is stored.
+    again = intake._store_batch(batch[:2])
+    assert [a.receipt for a in again] == [answers[0].receipt, answers[1].receipt] and len(stored(live)) == 5
+
+
+def test_a_batch_that_fails_as_a_whole_is_written_comment_by_comment(live: Newsroom) -> None:
+    intake = Intake(live)
+    calls: list[int] = []
+    original = intake.writer.write_batch
+
+    def failing(batch: object) -> list[object]:
+        calls.append(1)
+        raise RuntimeError("the connection dropped")
+
+    intake.writer.write_batch = failing  # type: ignore[assignment]
+    accepted = intake.submit(comment(submission_key="alone-1"), now=OPEN)
+    intake.writer.write_batch = original
+    assert calls and [r.receipt for r in stored(live)] == [accepted.receipt]

@@ -217,7 +217,9 @@ def _insert_all(
                 result.skipped += 1
                 continue
             known.add(prepared.comment.submission_key)
-            row = intake.insert(session, prepared, Source.IMPORTED, received, now, None, actor.username)
+            row = intake.insert(
+                session, intake.ready(prepared), Source.IMPORTED, received, now, None, actor.username
+            )
             result.stored.append(row.receipt)
         append_many(
             session,

@@ -21,18 +21,20 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from publisher.audit import Entry, append_many
 from publisher.config import ConsultationSettings
 from publisher.consultation import attachments, grouping
+from publisher.consultation.batching import GroupCommit
 from publisher.consultation.ratelimit import SlidingWindow
 from publisher.consultation.receipts import Contact, new_receipt, normal_receipt
 from publisher.consultation.screening import Screener
@@ -217,6 +219,26 @@ def problems(
 
 
 @dataclass(frozen=True, slots=True)
+class Ready:
+    """A checked comment with what storing it needs, worked out before the transaction."""
+
+    prepared: Prepared
+    fingerprint: str
+    sketch: tuple[int, ...]
+    screening: str
+    sha256: str | None  # of the attachment, already in the blob store
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An online comment waiting for the writer."""
+
+    ready: Ready
+    now: datetime
+    address_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Lookup:
     receipt: str
     received_at: datetime
@@ -250,6 +272,7 @@ class Intake:
         self._rows: dict[str, tuple[float, Consultation | None]] = {}
         self._counts: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self.writer: GroupCommit[Pending, Accepted] = GroupCommit(self._store_batch, self._store_one)
 
     # -- reading --------------------------------------------------------------------------------
     def consultation(self, slug: str) -> Consultation:
@@ -359,7 +382,7 @@ class Intake:
             if earlier is not None:
                 return earlier
             raise Refused("提交过于频繁，请稍后再试 / too many comments: please try again later", status=429)
-        return self._store(prepared, Source.ONLINE, now, now, address_hash)
+        return self.writer.submit(Pending(self.ready(prepared), now, address_hash))
 
     def _by_key(self, key: str | None) -> Accepted | None:
         if not key:
@@ -390,24 +413,186 @@ class Intake:
             if cid is not None:
                 self.index.add(slug, cid, group or cid, fp, grouping.sketch(body))
 
+    def ready(self, prepared: Prepared) -> Ready:
+        """The work a comment needs before it is stored, done in the request's own thread: its
+        fingerprint, sketch and screening; the attachment's bytes into the blob store."""
+        sha = None
+        upload = prepared.comment.attachment
+        if upload is not None:
+            sha = hashlib.sha256(upload.data).hexdigest()
+            # Content-addressed: written before the row that names it, harmless if the row fails.
+            self.room.blobs.put(sha, upload.data)
+        return Ready(
+            prepared,
+            grouping.fingerprint(prepared.body),
+            grouping.sketch(prepared.body),
+            self.screener.screening_json(prepared.body),
+            sha,
+        )
+
+    def _row(
+        self, ready: Ready, source: Source, received_at: datetime, now: datetime, address_hash: str | None
+    ) -> ConsultationComment:
+        prepared = ready.prepared
+        return ConsultationComment(
+            receipt=new_receipt(received_at, self.room.settings.tz),
+            slug=prepared.comment.slug,
+            clause=prepared.clause,
+            commenter_type=prepared.commenter_type.value,
+            name=prepared.name,
+            body=prepared.body,
+            fingerprint=ready.fingerprint,
+            group_id=self.index.group_of(prepared.comment.slug, ready.fingerprint, ready.sketch),
+            source=source.value,
+            submission_key=prepared.comment.submission_key or None,
+            address_hash=address_hash,
+            screening_json=ready.screening,
+            received_at=received_at,
+            updated_at=now,
+        )
+
+    @staticmethod
+    def _belongings(comment_id: int, ready: Ready) -> list[ConsultationContact | ConsultationAttachment]:
+        """The contact (kept apart from the text) and the attachment of a stored comment."""
+        prepared = ready.prepared
+        out: list[ConsultationContact | ConsultationAttachment] = [
+            ConsultationContact(
+                comment_id=comment_id,
+                kind=prepared.contact.kind,
+                value=prepared.contact.value,
+                contact_hash=prepared.contact.hash,
+            )
+        ]
+        upload = prepared.comment.attachment
+        if upload is not None and ready.sha256 is not None and prepared.media_type is not None:
+            out.append(
+                ConsultationAttachment(
+                    comment_id=comment_id,
+                    filename=attachments.safe_filename(upload.filename),
+                    media_type=prepared.media_type,
+                    size=len(upload.data),
+                    sha256=ready.sha256,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _received(actor: str, receipt: str, ready: Ready, source: Source, group: int) -> Entry:
+        return Entry(
+            actor,
+            "consultation.comment_received",
+            "consultation_comment",
+            receipt,
+            details={
+                "slug": ready.prepared.comment.slug,
+                "clause": ready.prepared.clause,
+                "source": source.value,
+                "group": group,
+            },
+        )
+
+    def _store_batch(self, batch: Sequence[Pending]) -> list[Accepted]:
+        """Many online comments in one transaction, in a fixed number of statements: one insert
+        of every comment, one update of the groups they start, one insert of their contacts and
+        attachments, one append to the audit chain. A submission key seen before (in the store or
+        earlier in the batch) is answered with its receipt; against another process the unique
+        constraint decides, by failing the batch (then each comment is written alone)."""
+        slugs = sorted({p.ready.prepared.comment.slug for p in batch})
+        answers: list[Accepted | None] = [None] * len(batch)
+        first_of: dict[str, int] = {}  # submission key -> the batch position that stores it
+        try:
+            with write_session(self.room.engine) as session:
+                keys = [k for p in batch if (k := p.ready.prepared.comment.submission_key)]
+                for key, receipt, at in session.exec(
+                    select(
+                        ConsultationComment.submission_key,
+                        ConsultationComment.receipt,
+                        ConsultationComment.received_at,
+                    ).where(ConsultationComment.submission_key.in_(keys))  # type: ignore[union-attr]
+                ).all():
+                    first_of[key or ""] = -1
+                    for n, p in enumerate(batch):
+                        if p.ready.prepared.comment.submission_key == key:
+                            answers[n] = Accepted(receipt, at, repeated=True)
+                for slug in slugs:
+                    self.refresh_index(session, slug)
+                # Which comments are new, and the group each joins: a stored group, or one that a
+                # comment earlier in this batch starts (known by its position until it has an id).
+                local = grouping.GroupIndex()
+                rows: list[tuple[int, ConsultationComment, int | None, int | None]] = []
+                for n, pending in enumerate(batch):
+                    ready = pending.ready
+                    key = ready.prepared.comment.submission_key
+                    if answers[n] is not None or (key is not None and key in first_of):
+                        continue
+                    if key is not None:
+                        first_of[key] = n
+                    row = self._row(ready, Source.ONLINE, pending.now, pending.now, pending.address_hash)
+                    founder = None
+                    if row.group_id is None:
+                        slug = ready.prepared.comment.slug
+                        joined = local.group_of(slug, ready.fingerprint, ready.sketch)
+                        founder = n if joined is None else -joined - 1
+                        local.add(slug, -n - 1, -founder - 1, ready.fingerprint, ready.sketch)
+                    rows.append((n, row, row.group_id, founder))
+                session.add_all([row for _, row, _, _ in rows])
+                session.flush()  # one INSERT … RETURNING for the batch
+                ids = {n: row.id for n, row, _, _ in rows}
+                updates: list[dict[str, Any]] = []
+                belongings: list[ConsultationContact | ConsultationAttachment] = []
+                entries: list[Entry] = []
+                for n, row, group, founder in rows:
+                    assert row.id is not None
+                    if group is None:
+                        group = ids[founder if founder is not None else n]
+                        assert group is not None
+                        updates.append({"id": row.id, "group_id": group})
+                    ready = batch[n].ready
+                    belongings += self._belongings(row.id, ready)
+                    entries.append(self._received(PUBLIC_ACTOR, row.receipt, ready, Source.ONLINE, group))
+                    self.index.add(
+                        ready.prepared.comment.slug, row.id, group, ready.fingerprint, ready.sketch
+                    )
+                    answers[n] = Accepted(row.receipt, row.received_at)
+                for row_ in (row for _, row, _, _ in rows):
+                    session.expunge(row_)  # the groups are set below, by one UPDATE
+                if updates:
+                    session.execute(update(ConsultationComment), updates)
+                session.add_all(belongings)
+                append_many(session, entries)
+        except BaseException:
+            for slug in slugs:
+                self.index.forget(slug)
+            raise
+        with self._lock:
+            for slug in slugs:
+                self._counts.pop(slug, None)
+        out: list[Accepted] = []
+        for n, pending in enumerate(batch):
+            answer = answers[n]
+            if answer is None:  # the same submission twice in this batch: the first one's receipt
+                earlier = answers[first_of[pending.ready.prepared.comment.submission_key or ""]]
+                assert earlier is not None
+                answer = replace(earlier, repeated=True)
+            out.append(answer)
+        return out
+
+    def _store_one(self, pending: Pending) -> Accepted:
+        return self._store(pending.ready, Source.ONLINE, pending.now, pending.now, pending.address_hash)
+
     def _store(
-        self,
-        prepared: Prepared,
-        source: Source,
-        received_at: datetime,
-        now: datetime,
-        address_hash: str | None,
+        self, ready: Ready, source: Source, received_at: datetime, now: datetime, address_hash: str | None
     ) -> Accepted:
-        slug = prepared.comment.slug
+        slug = ready.prepared.comment.slug
         for _ in range(3):
             try:
                 with write_session(self.room.engine) as session:
                     self.refresh_index(session, slug)
-                    row = self.insert(session, prepared, source, received_at, now, address_hash)
+                    row = self.insert(session, ready, source, received_at, now, address_hash)
                     accepted = Accepted(row.receipt, row.received_at)
             except IntegrityError:
                 self.index.forget(slug)
-                earlier = self._by_key(prepared.comment.submission_key)
+                earlier = self._by_key(ready.prepared.comment.submission_key)
                 if earlier is not None:
                     return earlier
                 continue  # the receipt number was taken: draw another
@@ -422,79 +607,23 @@ class Intake:
     def insert(
         self,
         session: Session,
-        prepared: Prepared,
+        ready: Ready,
         source: Source,
         received_at: datetime,
         now: datetime,
         address_hash: str | None,
         actor: str = PUBLIC_ACTOR,
     ) -> ConsultationComment:
-        """Store one checked comment with its contact, attachment and audit event in the caller's
+        """Store one comment with its contact, attachment and audit event in the caller's
         transaction; the group index learns it at once (`forget` the slug if the transaction fails)."""
-        comment = prepared.comment
-        fp = grouping.fingerprint(prepared.body)
-        sk = grouping.sketch(prepared.body)
-        sha = None
-        if comment.attachment is not None:
-            sha = hashlib.sha256(comment.attachment.data).hexdigest()
-            # Content-addressed: written before the row that names it, harmless if the row fails.
-            self.room.blobs.put(sha, comment.attachment.data)
-        row = ConsultationComment(
-            receipt=new_receipt(received_at, self.room.settings.tz),
-            slug=comment.slug,
-            clause=prepared.clause,
-            commenter_type=prepared.commenter_type.value,
-            name=prepared.name,
-            body=prepared.body,
-            fingerprint=fp,
-            group_id=self.index.group_of(comment.slug, fp, sk),
-            source=source.value,
-            submission_key=comment.submission_key or None,
-            address_hash=address_hash,
-            screening_json=self.screener.screening_json(prepared.body),
-            received_at=received_at,
-            updated_at=now,
-        )
+        row = self._row(ready, source, received_at, now, address_hash)
         session.add(row)
         session.flush()
         assert row.id is not None
         if row.group_id is None:
             row.group_id = row.id  # the first of its group names it
             session.add(row)
-        session.add(
-            ConsultationContact(
-                comment_id=row.id,
-                kind=prepared.contact.kind,
-                value=prepared.contact.value,
-                contact_hash=prepared.contact.hash,
-            )
-        )
-        if comment.attachment is not None and sha is not None and prepared.media_type is not None:
-            session.add(
-                ConsultationAttachment(
-                    comment_id=row.id,
-                    filename=attachments.safe_filename(comment.attachment.filename),
-                    media_type=prepared.media_type,
-                    size=len(comment.attachment.data),
-                    sha256=sha,
-                )
-            )
-        append_many(
-            session,
-            [
-                Entry(
-                    actor,
-                    "consultation.comment_received",
-                    "consultation_comment",
-                    row.receipt,
-                    details={
-                        "slug": comment.slug,
-                        "clause": prepared.clause,
-                        "source": source.value,
-                        "group": row.group_id,
-                    },
-                )
-            ],
-        )
-        self.index.add(comment.slug, row.id, row.group_id, fp, sk)
+        session.add_all(self._belongings(row.id, ready))
+        append_many(session, [self._received(actor, row.receipt, ready, source, row.group_id)])
+        self.index.add(ready.prepared.comment.slug, row.id, row.group_id, ready.fingerprint, ready.sketch)
         return row
