@@ -309,19 +309,16 @@ class ConsultationSettings(Strict):
     """Public consultation (征求意见): where the website's comment forms post, and the limits on
     what a comment may be and how often one may be sent."""
 
-    api_base: str | None = (
-        None  # `publisher serve`'s public address as the site reaches it (no form without it)
-    )
-    allowed_origins: list[
-        str
-    ] = []  # origins that may call the API from a page (default: the websites' base_url)
+    # `publisher serve`'s public address as the website reaches it; without it, no form.
+    api_base: str | None = None
+    # Origins whose pages may call the API from a script (default: every website's base_url).
+    allowed_origins: list[str] = []
     max_chars: int = Field(default=5000, ge=100)  # the longest comment text, in characters
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # the largest attachment
     per_address_per_hour: int = Field(default=30, ge=1)  # comments from one client address per hour
     per_contact_per_day: int = Field(default=20, ge=1)  # comments with one phone or e-mail per day
-    contact_retention_days: int = Field(
-        default=180, ge=1
-    )  # contacts are purged this long after the feedback report
+    # Contacts are deleted this many days after the feedback report is published.
+    contact_retention_days: int = Field(default=180, ge=1)
 
     @field_validator("api_base")
     @classmethod
