@@ -48,7 +48,9 @@ from publisher.store.tables import Article, Revision  # noqa: E402
 
 PG_URL = os.environ.get("PUBLISHER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SLUG = "property-management-draft-comments"
-CAMPAIGN = "强烈建议降低首次业主大会筹备门槛，已交付面积达到百分之三十即可申请成立筹备组，让业主早日当家作主。"
+CAMPAIGN = (
+    "强烈建议降低首次业主大会筹备门槛，已交付面积达到百分之三十即可申请成立筹备组，让业主早日当家作主。"
+)
 TOPICS = ["电梯维修", "公共收益", "物业交接", "停车位", "垃圾分类", "二次供水", "消防通道", "业委会选举"]
 
 
@@ -88,7 +90,9 @@ def plan(n: int, seed: int) -> list[list[dict[str, Any]]]:
     for i in range(n):
         roll = rng.random()
         if roll < 0.3:
-            body = CAMPAIGN.replace("强烈", rng.choice(["强烈", "", "我们", "恳请"])) + rng.choice(["", "！", "谢谢。"])
+            body = CAMPAIGN.replace("强烈", rng.choice(["强烈", "", "我们", "恳请"])) + rng.choice(
+                ["", "！", "谢谢。"]
+            )
         else:
             body = f"关于{rng.choice(TOPICS)}的意见（{i}）：建议第{rng.randint(1, 68)}条增加具体的时限和责任主体，{uuid.uuid4().hex[:8]}。"
         comment = {
@@ -118,7 +122,9 @@ def client(base: str, path: str, jobs: list[list[dict[str, Any]]], threads: int,
             return
         reply = http.post(path, json=payload, headers={"Accept": "application/json"})
         receipt = reply.json().get("receipt", "") if reply.status_code in (200, 201) else ""
-        results.append(((time.perf_counter() - started) * 1000, reply.status_code, payload["submission_key"], receipt))
+        results.append(
+            ((time.perf_counter() - started) * 1000, reply.status_code, payload["submission_key"], receipt)
+        )
 
     def worker() -> None:
         with httpx.Client(base_url=base, timeout=60) as http, httpx.Client(base_url=base, timeout=60) as twin:
@@ -146,7 +152,9 @@ def client(base: str, path: str, jobs: list[list[dict[str, Any]]], threads: int,
     queue.put(results)
 
 
-def load(base: str, path: str, jobs: list[list[dict[str, Any]]], clients: int, threads: int) -> tuple[float, list[Any]]:
+def load(
+    base: str, path: str, jobs: list[list[dict[str, Any]]], clients: int, threads: int
+) -> tuple[float, list[Any]]:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     shares = [jobs[i::clients] for i in range(clients)]
@@ -228,7 +236,9 @@ def main() -> None:
         # Warm-up: the first request loads the review lists and the consultation.
         load(base, path, plan(50, 1), 1, 2)
         jobs = plan(args.comments, 2)
-        baseline_s, baseline = load(base, "/healthz", [[] for _ in range(args.comments)], args.clients, args.threads)
+        baseline_s, baseline = load(
+            base, "/healthz", [[] for _ in range(args.comments)], args.clients, args.threads
+        )
         elapsed, results = load(base, path, jobs, args.clients, args.threads)
 
         acknowledged = [r for r in results if r[1] in (200, 201)]
@@ -246,17 +256,27 @@ def main() -> None:
                 text("SELECT count(DISTINCT group_id), count(*) FROM consultation_comment")
             ).one()
         lost = sum(1 for key in receipts_by_key if key not in stored)
-        duplicates = sum(1 for n in stored.values() if n > 1) + sum(1 for r in receipts_by_key.values() if len(r) > 1)
+        duplicates = sum(1 for n in stored.values() if n > 1) + sum(
+            1 for r in receipts_by_key.values() if len(r) > 1
+        )
         rate = len(acknowledged) / elapsed
         base_rate = args.comments / baseline_s
         lat = [r[0] for r in acknowledged]
         base_lat = [r[0] for r in baseline]
         load_avg = os.getloadavg()
-        print(f"machine load (1/5/15 min): {load_avg[0]:.1f} {load_avg[1]:.1f} {load_avg[2]:.1f} on {os.cpu_count()} cores")
-        print(f"comments: {len(results)} requests, {len(acknowledged)} acknowledged, {len(errors)} errors in {elapsed:.1f} s")
-        print(f"stored: {groups[1]} comments in {groups[0]} groups; double submissions: {sum(1 for j in jobs if len(j) == 2)}")
+        print(
+            f"machine load (1/5/15 min): {load_avg[0]:.1f} {load_avg[1]:.1f} {load_avg[2]:.1f} on {os.cpu_count()} cores"
+        )
+        print(
+            f"comments: {len(results)} requests, {len(acknowledged)} acknowledged, {len(errors)} errors in {elapsed:.1f} s"
+        )
+        print(
+            f"stored: {groups[1]} comments in {groups[0]} groups; double submissions: {sum(1 for j in jobs if len(j) == 2)}"
+        )
         print(f"accepted/s {rate:.0f}   p50 {statistics.median(lat):.1f} ms   p99 {p99(lat):.1f} ms")
-        print(f"baseline GET /healthz/s {base_rate:.0f}   p50 {statistics.median(base_lat):.1f} ms   p99 {p99(base_lat):.1f} ms")
+        print(
+            f"baseline GET /healthz/s {base_rate:.0f}   p50 {statistics.median(base_lat):.1f} ms   p99 {p99(base_lat):.1f} ms"
+        )
         print(f"ratio accepted/baseline {rate / base_rate:.2f}")
         print(
             f"RESULT accepted_per_s={rate:.0f} p99_ms={p99(lat):.1f} lost={lost} duplicates={duplicates} "
