@@ -171,6 +171,12 @@ def load(
     return elapsed, results
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), whatever else the machine runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, round(0.99 * len(ordered)) - 1)]
@@ -236,10 +242,14 @@ def main() -> None:
         # Warm-up: the first request loads the review lists and the consultation.
         load(base, path, plan(50, 1), 1, 2)
         jobs = plan(args.comments, 2)
+        assert server is not None
+        cpu0 = cpu_seconds(server.pid)
         baseline_s, baseline = load(
             base, "/healthz", [[] for _ in range(args.comments)], args.clients, args.threads
         )
+        cpu1 = cpu_seconds(server.pid)
         elapsed, results = load(base, path, jobs, args.clients, args.threads)
+        cpu2 = cpu_seconds(server.pid)
 
         acknowledged = [r for r in results if r[1] in (200, 201)]
         errors = [r for r in results if r[1] not in (200, 201)]
@@ -278,9 +288,16 @@ def main() -> None:
             f"baseline GET /healthz/s {base_rate:.0f}   p50 {statistics.median(base_lat):.1f} ms   p99 {p99(base_lat):.1f} ms"
         )
         print(f"ratio accepted/baseline {rate / base_rate:.2f}")
+        # The server's own CPU per request: what a quiet machine's rate depends on, less disturbed
+        # by the load others put on the machine than wall-clock rates are.
+        cpu_ms = (cpu2 - cpu1) * 1000 / max(1, len(results))
+        base_cpu_ms = (cpu1 - cpu0) * 1000 / max(1, len(baseline))
+        print(
+            f"serve CPU per comment {cpu_ms:.2f} ms, per /healthz {base_cpu_ms:.2f} ms (PostgreSQL not counted)"
+        )
         print(
             f"RESULT accepted_per_s={rate:.0f} p99_ms={p99(lat):.1f} lost={lost} duplicates={duplicates} "
-            f"errors={len(errors)} baseline_per_s={base_rate:.0f} ratio={rate / base_rate:.2f}"
+            f"errors={len(errors)} baseline_per_s={base_rate:.0f} ratio={rate / base_rate:.2f} cpu_ms={cpu_ms:.2f}"
         )
         room.close()
     finally:

@@ -3,8 +3,8 @@
 Identical after normalisation (Unicode folding, no spaces or punctuation, lower case) -> the same
 `fingerprint`. Nearly identical (small edits) -> the same `group_id`: each text is reduced to a
 bottom-k sketch of its character 3-gram hashes (crc32, in C), an inverted index from sketch values
-to recent comments finds the few candidates that share any, and the sketches estimate the Jaccard
-similarity of the 3-gram sets. The index holds the newest `CAPACITY` comments of each
+to recent comments finds candidates that share any (at most `PER_VALUE` per value, the newest),
+and the sketches estimate the Jaccard similarity of the 3-gram sets of the best few. The index holds the newest `CAPACITY` comments of each
 consultation, refreshed from the store by id, so it costs one small query and no full scan.
 Grouping is a help to staff, not a promise: two near-duplicates committed at the same instant by
 two processes may start two groups, which staff may merge.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import threading
 import zlib
 from collections import OrderedDict
@@ -24,6 +25,10 @@ from publisher.review.normalize import fold
 SKETCH = 32  # bottom-k size
 SIMILAR = 0.6  # estimated Jaccard of 3-gram sets from which two comments are one group
 CAPACITY = 5000  # comments per consultation the index remembers
+# Of the comments sharing one sketch value, only the newest this many are candidates: a value common
+# to thousands (a campaign's, a phrase every comment uses) costs no more than a rare one, and a
+# campaign's newest members are enough to find it.
+PER_VALUE = 24
 
 
 def normalise(text: str) -> str:
@@ -44,10 +49,10 @@ def sketch(text: str) -> tuple[int, ...]:
 
 def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated Jaccard similarity of the two sets the sketches were taken from."""
-    union = heapq.nsmallest(SKETCH, set(a) | set(b))
+    union = sorted(set(a).union(b))[:SKETCH]
     if not union:
         return 0.0
-    both = set(a) & set(b)
+    both = set(a).intersection(b)
     return sum(1 for v in union if v in both) / len(union)
 
 
@@ -56,7 +61,8 @@ class _Slug:
     last_id: int = 0
     by_fingerprint: dict[str, int] = field(default_factory=dict)  # fingerprint -> group
     sketches: OrderedDict[int, tuple[tuple[int, ...], int]] = field(default_factory=OrderedDict)
-    postings: dict[int, set[int]] = field(default_factory=dict)  # sketch value -> comment ids
+    # sketch value -> comment ids, oldest first (a dict keeps the order; values unused)
+    postings: dict[int, dict[int, None]] = field(default_factory=dict)
 
 
 class GroupIndex:
@@ -85,13 +91,13 @@ class GroupIndex:
                 return
             entry.sketches[comment_id] = (sk, group_id)
             for value in sk:
-                entry.postings.setdefault(value, set()).add(comment_id)
+                entry.postings.setdefault(value, {})[comment_id] = None
             while len(entry.sketches) > CAPACITY:
                 old, (old_sk, _) = entry.sketches.popitem(last=False)
                 for value in old_sk:
                     ids = entry.postings.get(value)
                     if ids is not None:
-                        ids.discard(old)
+                        ids.pop(old, None)
                         if not ids:
                             del entry.postings[value]
 
@@ -106,11 +112,13 @@ class GroupIndex:
                 return same
             counts: dict[int, int] = {}
             for value in sk:
-                for cid in entry.postings.get(value, ()):
-                    counts[cid] = counts.get(cid, 0) + 1
+                ids = entry.postings.get(value)
+                if ids:
+                    for cid in itertools.islice(reversed(ids), PER_VALUE):
+                        counts[cid] = counts.get(cid, 0) + 1
             # Candidates sharing the most sketch values first; a handful is enough.
             best: tuple[float, int] | None = None
-            for cid, _ in heapq.nlargest(8, counts.items(), key=lambda kv: kv[1]):
+            for cid, _ in heapq.nlargest(4, counts.items(), key=lambda kv: kv[1]):
                 other, group = entry.sketches[cid]
                 score = similarity(sk, other)
                 if score >= SIMILAR and (best is None or score > best[0]):
