@@ -306,11 +306,29 @@ class NotifySettings(Strict):
 
 
 class ConsultationSettings(Strict):
-    """Public consultation (征求意见): how long what identifies a commenter is kept."""
+    """Public consultation (征求意见): where the website's comment forms post, and the limits on
+    what a comment may be and how often one may be sent."""
 
-    # Contacts (and attachments' original file names) are deleted this many days after the feedback
-    # report (采纳情况说明) is published; the comments themselves are kept.
-    contact_retention_days: int = Field(default=180, ge=0, le=3650)
+    # `publisher serve`'s public address as the website reaches it; without it, no form.
+    api_base: str | None = None
+    # Origins whose pages may call the API from a script (default: every website's base_url).
+    allowed_origins: list[str] = []
+    max_chars: int = Field(default=5000, ge=100)  # the longest comment text, in characters
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # the largest attachment
+    per_address_per_hour: int = Field(default=30, ge=1)  # comments from one client address per hour
+    per_contact_per_day: int = Field(default=20, ge=1)  # comments with one phone or e-mail per day
+    # Contacts are deleted this many days after the feedback report is published.
+    contact_retention_days: int = Field(default=180, ge=1)
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value).rstrip("/")
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [_http_url(v).rstrip("/") for v in value]
 
 
 # Settings that the environment may override. Others (the taxonomy, paths) belong to the newsroom's

@@ -50,12 +50,14 @@ UNITS: dict[str, int] = {
     "publisher.ingest": CONTENT,
     "publisher.newsroom": CONTENT,
     "publisher.review": REVIEW,
+    # Public consultation: taking comments screens them with review's checks, staff handle them
+    # (the permission table, personal-data masking); the site shows the forms, the inspection and
+    # the engine's purge job read them. Reading the `consultation:` front matter and the 第X条 clauses is content's own work.
+    "publisher.consultation": REVIEW,
+    "publisher.consultation.declare": CONTENT,
     "publisher.auth": REVIEW,  # who is acting: sign-in, sessions, tokens, the permission table
     # Notices: written by review acts and the engine, sent by the engine, read by the console.
     "publisher.notify": REVIEW,
-    # 征求意见: comments handled by authenticated staff (the permission table, personal-data masking);
-    # read by the inspection, the engine's purge job and the faces.
-    "publisher.consultation": REVIEW,
     "publisher.site": RENDER,
     # Markdown to HTML (and the images it shows) is the body's own rendered form: review checks
     # the text as rendered (promise 8), so the renderer sits with content, below review.

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from publisher.consultation.declare import clauses
 from publisher.content.assets import Asset, AssetError, AssetUse, find_image_refs, inspect_image, resolve_ref
 from publisher.content.frontmatter import FrontMatter, FrontMatterError, parse
 from publisher.content.model import ArticleMeta, Taxonomy
@@ -153,6 +154,12 @@ def load_article(path: Path, ctx: LoadContext) -> LoadedArticle | list[Problem]:
     body = normalise_body(fm.body)
     if not body.strip():
         problems.append(Problem(source, "正文为空 / the body is empty", field="body", line=fm.body_line))
+
+    if meta is not None and meta.consultation is not None:
+        for problem in clauses(fm.body)[1]:
+            problems.append(
+                Problem(source, problem.reason, field="body", line=fm.body_line + problem.line - 1)
+            )
 
     uses: list[AssetUse] = []
     seen: set[tuple[str, str]] = set()

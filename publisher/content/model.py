@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from publisher.consultation.declare import ConsultationDecl
 from publisher.tomlproblems import did_you_mean
 
 # long_image: the article is told as a long image (长图); WeChat posts the image, the website shows
@@ -127,6 +128,9 @@ class ArticleMeta(BaseModel):
     # A long image (长图) rendered from the approved revision and shown with the article: true, or
     # the name of a template in channels/templates/. Kind long_image has one whatever this says.
     long_image: bool | str | None = None
+    # A draft open for public comment (征求意见): its window, whether a name is required, the
+    # questions asked (publisher/consultation/declare.py); the clauses are the body's 第X条 headings.
+    consultation: ConsultationDecl | None = None
 
     @field_validator("slug")
     @classmethod

@@ -30,6 +30,7 @@ from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
 from publisher.review.gate import Gate, for_many
 from publisher.site import media
+from publisher.site.consultations import consultation_views
 from publisher.site.deploy import Manifest, Releases, link_or_copy, write_staged
 from publisher.site.feeds import FeedInfo, feed_outputs
 from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
@@ -206,7 +207,11 @@ def _build_site(
 
     outputs: list[Output] = []
     if "website" in targets:
-        outputs.extend(Website(info, selection.items, fragments, updated).outputs(keys))
+        # The consultations of the drafts going live are registered from these very revisions.
+        consultations = consultation_views(
+            room.engine, selection.items, room_settings.consultation, room_settings.tz, now
+        )
+        outputs.extend(Website(info, selection.items, fragments, updated, consultations).outputs(keys))
         outputs.extend(image_outputs(room, info, settings.image_limits(), selection.items))
     if "feeds" in targets:
         for feed in feed_channels:

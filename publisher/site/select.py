@@ -45,6 +45,8 @@ class Item:
     sources: tuple[Source, ...]
     # A long image shown with the text: True, or the template the front matter names.
     long_image: bool | str = False
+    # The front matter's `consultation:` block (a draft open for comment), as the revision has it.
+    consultation: dict[str, Any] | None = None
 
     @property
     def cover(self) -> Source | None:
@@ -303,5 +305,6 @@ def _item(row: Current, meta: dict[str, Any]) -> Item:
         video=meta.get("video"),
         sources=row.sources,
         long_image=(meta.get("long_image") or True) if wants_long_image(meta) else False,
+        consultation=meta.get("consultation"),
     )
     return item

@@ -208,9 +208,15 @@ class Website:
     """Plans every page of one website channel from the selected items."""
 
     def __init__(
-        self, info: SiteInfo, items: list[Item], fragments: FragmentCache, updated: dict[str, datetime]
+        self,
+        info: SiteInfo,
+        items: list[Item],
+        fragments: FragmentCache,
+        updated: dict[str, datetime],
+        consultations: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.info = info
+        self.consultations = consultations or {}  # slug -> its consultation's page context
         self.items = items
         self.fragments = fragments
         self.updated = updated  # slug -> when a corrected revision replaced the published one
@@ -444,6 +450,7 @@ class Website:
             *((newer.slug, newer.revision_id) if newer else ("-", "-")),
             str(len(parts)),
             *(f"{p.slug}\x1f{p.revision_id}" for p in parts),
+            json.dumps(self.consultations.get(item.slug), ensure_ascii=False, sort_keys=True),
         ]
         key = hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
         url = article_url(item.slug)
@@ -526,6 +533,7 @@ class Website:
             "older": self.entry(older) if older else None,
             "newer": self.entry(newer) if newer else None,
             "series": series,
+            "consultation": self.consultations.get(item.slug),
         }
         return context
 
