@@ -48,6 +48,7 @@ UNITS: dict[str, int] = {
     "publisher.channels.kinds": FOUNDATION,
     "publisher.content": CONTENT,
     "publisher.ingest": CONTENT,
+    "publisher.ingest_writer": CONTENT,  # ingest's batched store writes
     "publisher.newsroom": CONTENT,
     "publisher.review": REVIEW,
     # Public consultation: taking comments screens them with review's checks, staff handle them

@@ -17,7 +17,7 @@ from publisher.consultation.imports import ImportRefused, import_comments
 from publisher.consultation.intake import Intake
 
 app = typer.Typer(help="征求意见 / public consultation on draft regulations.", no_args_is_help=True)
-consultation_staff_cmd.register(app)
+consultation_staff_cmd.add_to(app)
 
 
 @app.command("import")

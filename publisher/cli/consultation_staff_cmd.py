@@ -21,7 +21,7 @@ from publisher.timeutil import show
 SlugArg = Annotated[str, typer.Argument(help="征求意见的标识 / the consultation's slug")]
 
 
-def register(app: typer.Typer) -> None:
+def add_to(app: typer.Typer) -> None:
     @app.command(name="export")
     def export_cmd(
         slug: SlugArg,

@@ -9,11 +9,11 @@ Create Date: 2026-11-30
 from __future__ import annotations
 
 import json
+import unicodedata
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from publisher.review.users import bylines_key
 
 revision = "0020"
 down_revision = "0019"
@@ -21,6 +21,18 @@ branch_labels = None
 depends_on = None
 
 _BATCH = 500
+
+
+def _bylines_key(meta: dict[str, Any]) -> str:
+    """`review.users.bylines_key` as it was when this migration was written: a migration keeps
+    its own copy, so a later change to the rule cannot change what an old upgrade wrote (and the
+    store does not import the review layer)."""
+
+    def normal(name: str) -> str:
+        folded = unicodedata.normalize("NFKC", name)
+        return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+    return " " + " ".join(normal(str(a)) for a in meta.get("authors") or []) + " "
 
 
 def upgrade() -> None:
@@ -40,7 +52,7 @@ def upgrade() -> None:
         conn.execute(
             update,
             [
-                {"revision_id": revision_id, "bylines": bylines_key(json.loads(meta_json))}
+                {"revision_id": revision_id, "bylines": _bylines_key(json.loads(meta_json))}
                 for revision_id, meta_json in rows[start : start + _BATCH]
             ],
         )
