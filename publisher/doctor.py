@@ -25,6 +25,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from publisher.auth.identity import UserKind
 from publisher.channels.kinds import PartnerSettings, WechatSettings
 from publisher.channels.registry import Channel
 from publisher.config import NotifySettings, ReviewStage, UserSeed
@@ -312,7 +313,11 @@ def _stored_people(room: Newsroom) -> list[Person] | None:
     engine = make_engine(room.database_url)
     try:
         with Session(engine) as session:
-            users = session.exec(select(StaffUser).where(col(StaffUser.active).is_(True))).all()
+            # The engine's service account (made by the migrations) signs nothing: a newsroom whose
+            # people are not created yet has none, whatever else the store holds.
+            users = session.exec(
+                select(StaffUser).where(col(StaffUser.active).is_(True), StaffUser.kind == UserKind.PERSON)
+            ).all()
     except SQLAlchemyError:
         return None
     finally:
