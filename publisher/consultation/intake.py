@@ -22,6 +22,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -31,7 +32,7 @@ from sqlalchemy import Table, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from publisher.audit import Entry, append_many
+from publisher.audit import Entry, append_batch, append_many
 from publisher.config import ConsultationSettings
 from publisher.consultation import attachments, grouping
 from publisher.consultation.batching import GroupCommit
@@ -350,6 +351,15 @@ class Intake:
 
     # -- taking a comment ------------------------------------------------------------------------
     def submit(self, comment: CommentIn, *, now: datetime, address: str | None = None) -> Accepted:
+        taken = self.take(comment, now=now, address=address)
+        return taken if isinstance(taken, Accepted) else taken.result()
+
+    def take(
+        self, comment: CommentIn, *, now: datetime, address: str | None = None
+    ) -> Accepted | Future[Accepted]:
+        """`submit` without the wait: the answer now (a bot, a repeat over the limit), or the
+        writer's future, resolved once the comment is committed. Lets the web service await the
+        commit on its event loop instead of parking a worker thread on it."""
         row = self.consultation(comment.slug)
         if comment.honeypot.strip():
             return Accepted(new_receipt(now, self.room.settings.tz), now)
@@ -385,7 +395,7 @@ class Intake:
             if earlier is not None:
                 return earlier
             raise Refused("提交过于频繁，请稍后再试 / too many comments: please try again later", status=429)
-        return self.writer.submit(Pending(self.ready(prepared), now, address_hash))
+        return self.writer.submit_future(Pending(self.ready(prepared), now, address_hash))
 
     def _by_key(self, key: str | None) -> Accepted | None:
         if not key:
@@ -588,7 +598,7 @@ class Intake:
                     session.execute(insert(CONTACT), contacts)
                 if files:
                     session.execute(insert(ATTACHMENT), files)
-                append_many(session, entries)
+                append_batch(session, entries)  # the chain's Core path: no ORM object per event
         except BaseException:
             for slug in slugs:
                 self.index.forget(slug)
