@@ -5,7 +5,9 @@
 
 A fresh newsroom (the demo's settings and its 征求意见 draft, window moved around today) on a fresh
 PostgreSQL schema, dropped afterwards. `publisher serve` runs as its own process, as in production.
-`--clients` processes with `--threads` threads each send JSON comments with keep-alive: a share
+`--clients` processes with `--threads` threads each send JSON comments over keep-alive
+connections of the standard library's http.client (cheap, so that the clients, on the same cores,
+leave the CPU to the server; their CPU per request is reported too): a share
 are one campaign text with small edits (near-duplicates to group), a share are sent twice with
 one submission key at the same time (double clicks). The baseline, measured in the same run with
 the same clients, is GET /healthz (the framework's floor). Afterwards the store is read back:
