@@ -56,6 +56,12 @@ PUBLIC_ACTOR = "public:consultation"
 COMMENT: Table = ConsultationComment.__table__  # type: ignore[attr-defined]
 CONTACT: Table = ConsultationContact.__table__  # type: ignore[attr-defined]
 ATTACHMENT: Table = ConsultationAttachment.__table__  # type: ignore[attr-defined]
+# The model's own defaults (moderation "pending", …) for the columns a new comment leaves unset.
+_COMMENT_DEFAULTS: dict[str, Any] = {
+    name: info.default
+    for name, info in ConsultationComment.model_fields.items()
+    if name != "id" and not info.is_required()
+}
 CACHE_SECONDS = 5.0
 MAX_NAME = 80
 MAX_KEY = 64
@@ -446,29 +452,31 @@ class Intake:
     def _row(
         self, ready: Ready, source: Source, received_at: datetime, now: datetime, address_hash: str | None
     ) -> ConsultationComment:
-        prepared = ready.prepared
-        return ConsultationComment(
-            receipt=new_receipt(received_at, self.room.settings.tz),
-            slug=prepared.comment.slug,
-            clause=prepared.clause,
-            commenter_type=prepared.commenter_type.value,
-            name=prepared.name,
-            body=prepared.body,
-            fingerprint=ready.fingerprint,
-            group_id=self.index.group_of(prepared.comment.slug, ready.fingerprint, ready.sketch),
-            source=source.value,
-            submission_key=prepared.comment.submission_key or None,
-            address_hash=address_hash,
-            screening_json=ready.screening,
-            received_at=received_at,
-            updated_at=now,
-        )
+        return ConsultationComment(**self._values(ready, source, received_at, now, address_hash))
 
     def _values(
         self, ready: Ready, source: Source, received_at: datetime, now: datetime, address_hash: str | None
     ) -> dict[str, Any]:
-        """`_row`'s columns as a plain dict for a Core insert (the model's defaults included)."""
-        return self._row(ready, source, received_at, now, address_hash).model_dump(exclude={"id"})
+        """A new comment's columns as a plain dict (the model's defaults for the rest): for a Core
+        insert of a batch without building a model object per comment, or for `_row`."""
+        prepared = ready.prepared
+        return {
+            **_COMMENT_DEFAULTS,
+            "receipt": new_receipt(received_at, self.room.settings.tz),
+            "slug": prepared.comment.slug,
+            "clause": prepared.clause,
+            "commenter_type": prepared.commenter_type.value,
+            "name": prepared.name,
+            "body": prepared.body,
+            "fingerprint": ready.fingerprint,
+            "group_id": self.index.group_of(prepared.comment.slug, ready.fingerprint, ready.sketch),
+            "source": source.value,
+            "submission_key": prepared.comment.submission_key or None,
+            "address_hash": address_hash,
+            "screening_json": ready.screening,
+            "received_at": received_at,
+            "updated_at": now,
+        }
 
     @staticmethod
     def _belongings(comment_id: int, ready: Ready) -> list[ConsultationContact | ConsultationAttachment]:
