@@ -1,11 +1,13 @@
 """Consultation benchmark: a loopback load of comments against `publisher serve` on PostgreSQL.
 
-    .venv/bin/python bench/consultation.py [--comments 6000] [--clients 4] [--threads 8]
+    .venv/bin/python bench/consultation.py [--comments 6000] [--clients 2] [--threads 16]
                                            [--database-url URL] [--keep]
 
 A fresh newsroom (the demo's settings and its 征求意见 draft, window moved around today) on a fresh
 PostgreSQL schema, dropped afterwards. `publisher serve` runs as its own process, as in production.
-`--clients` processes with `--threads` threads each send JSON comments with keep-alive: a share
+`--clients` processes with `--threads` threads each send JSON comments over keep-alive
+connections of the standard library's http.client (cheap, so that the clients, on the same cores,
+leave the CPU to the server; their CPU per request is reported too): a share
 are one campaign text with small edits (near-duplicates to group), a share are sent twice with
 one submission key at the same time (double clicks). The baseline, measured in the same run with
 the same clients, is GET /healthz (the framework's floor). Afterwards the store is read back:
@@ -16,6 +18,7 @@ a double submission answered with two receipts. Ends with one `RESULT key=value 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import multiprocessing
 import os
@@ -32,6 +35,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -107,27 +111,57 @@ def plan(n: int, seed: int) -> list[list[dict[str, Any]]]:
     return out
 
 
+class _Conn:
+    """One keep-alive HTTP/1.1 connection with the standard library's client: far less CPU per
+    request than httpx, so the clients (on the same cores) leave the CPU to the server measured."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        for attempt in (0, 1):
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                reply = self.conn.getresponse()
+                return reply.status, reply.read()
+            except (ConnectionError, http.client.HTTPException):
+                self.conn.close()  # the server closed a kept-alive connection: once more, afresh
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
+
+
 def client(base: str, path: str, jobs: list[list[dict[str, Any]]], threads: int, queue: Any) -> None:
     """One client process: `threads` threads with keep-alive connections; a double submission is
-    sent by two threads at once."""
+    sent by two threads at once. Reports its results and its own CPU time."""
     lock = threading.Lock()
     cursor = [0]
     results: list[tuple[float, int, str, str]] = []  # latency ms, status, key, receipt
 
-    def one(http: httpx.Client, payload: dict[str, Any] | None) -> None:
+    def one(http: _Conn, payload: dict[str, Any] | None) -> None:
         started = time.perf_counter()
         if payload is None:
-            reply = http.get(path)
-            results.append(((time.perf_counter() - started) * 1000, reply.status_code, "", ""))
+            status, _ = http.request("GET", path, None, {})
+            results.append(((time.perf_counter() - started) * 1000, status, "", ""))
             return
-        reply = http.post(path, json=payload, headers={"Accept": "application/json"})
-        receipt = reply.json().get("receipt", "") if reply.status_code in (200, 201) else ""
-        results.append(
-            ((time.perf_counter() - started) * 1000, reply.status_code, payload["submission_key"], receipt)
-        )
+        status, data = http.request("POST", path, json.dumps(payload).encode(), JSON_HEADERS)
+        receipt = json.loads(data).get("receipt", "") if status in (200, 201) else ""
+        results.append(((time.perf_counter() - started) * 1000, status, payload["submission_key"], receipt))
 
     def worker() -> None:
-        with httpx.Client(base_url=base, timeout=60) as http, httpx.Client(base_url=base, timeout=60) as twin:
+        http, twin = _Conn(base), _Conn(base)
+        try:
             while True:
                 with lock:
                     if cursor[0] >= len(jobs):
@@ -143,18 +177,22 @@ def client(base: str, path: str, jobs: list[list[dict[str, Any]]], threads: int,
                     second.start()
                     one(http, job[0])
                     second.join()
+        finally:
+            http.close()
+            twin.close()
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    queue.put(results)
+    queue.put((results, time.process_time()))
 
 
 def load(
     base: str, path: str, jobs: list[list[dict[str, Any]]], clients: int, threads: int
-) -> tuple[float, list[Any]]:
+) -> tuple[float, list[Any], float]:
+    """Elapsed seconds, every request's result, and the client processes' CPU seconds."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     shares = [jobs[i::clients] for i in range(clients)]
@@ -163,12 +201,15 @@ def load(
     for p in procs:
         p.start()
     results: list[Any] = []
+    client_cpu = 0.0
     for _ in procs:
-        results.extend(queue.get())
+        share_results, cpu = queue.get()
+        results.extend(share_results)
+        client_cpu += cpu
     elapsed = time.perf_counter() - started
     for p in procs:
         p.join()
-    return elapsed, results
+    return elapsed, results, client_cpu
 
 
 def cpu_seconds(pid: int) -> float:
@@ -185,8 +226,8 @@ def p99(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--comments", type=int, default=6000)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--database-url", default=PG_URL)
     parser.add_argument(
         "--shared-database", action="store_true", help="a schema in --database-url's database, not a database"
@@ -244,11 +285,11 @@ def main() -> None:
         jobs = plan(args.comments, 2)
         assert server is not None
         cpu0 = cpu_seconds(server.pid)
-        baseline_s, baseline = load(
+        baseline_s, baseline, base_client_cpu = load(
             base, "/healthz", [[] for _ in range(args.comments)], args.clients, args.threads
         )
         cpu1 = cpu_seconds(server.pid)
-        elapsed, results = load(base, path, jobs, args.clients, args.threads)
+        elapsed, results, client_cpu = load(base, path, jobs, args.clients, args.threads)
         cpu2 = cpu_seconds(server.pid)
 
         acknowledged = [r for r in results if r[1] in (200, 201)]
@@ -295,9 +336,15 @@ def main() -> None:
         print(
             f"serve CPU per comment {cpu_ms:.2f} ms, per /healthz {base_cpu_ms:.2f} ms (PostgreSQL not counted)"
         )
+        client_ms = client_cpu * 1000 / max(1, len(results))
+        base_client_ms = base_client_cpu * 1000 / max(1, len(baseline))
+        print(
+            f"client CPU per comment {client_ms:.2f} ms, per /healthz {base_client_ms:.2f} ms (all client processes)"
+        )
         print(
             f"RESULT accepted_per_s={rate:.0f} p99_ms={p99(lat):.1f} lost={lost} duplicates={duplicates} "
-            f"errors={len(errors)} baseline_per_s={base_rate:.0f} ratio={rate / base_rate:.2f} cpu_ms={cpu_ms:.2f}"
+            f"errors={len(errors)} baseline_per_s={base_rate:.0f} ratio={rate / base_rate:.2f} cpu_ms={cpu_ms:.2f} "
+            f"client_cpu_ms={client_ms:.2f}"
         )
         room.close()
     finally:

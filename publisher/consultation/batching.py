@@ -36,10 +36,14 @@ class GroupCommit(Generic[Item, Result]):
 
     def submit(self, item: Item) -> Result:
         """Write the item (with others) and return its result once committed; raises its error."""
+        return self.submit_future(item).result()
+
+    def submit_future(self, item: Item) -> Future[Result]:
+        """Queue the item; the future resolves once it is committed (or holds its error)."""
         self._ensure_thread()
         future: Future[Result] = Future()
         self._queue.put((item, future))
-        return future.result()
+        return future
 
     def _ensure_thread(self) -> None:
         if self._thread is None:

@@ -22,16 +22,17 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Table, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from publisher.audit import Entry, append_many
+from publisher.audit import Entry, append_batch, append_many
 from publisher.config import ConsultationSettings
 from publisher.consultation import attachments, grouping
 from publisher.consultation.batching import GroupCommit
@@ -52,6 +53,15 @@ from publisher.store.tables import (
 )
 
 PUBLIC_ACTOR = "public:consultation"
+COMMENT: Table = ConsultationComment.__table__  # type: ignore[attr-defined]
+CONTACT: Table = ConsultationContact.__table__  # type: ignore[attr-defined]
+ATTACHMENT: Table = ConsultationAttachment.__table__  # type: ignore[attr-defined]
+# The model's own defaults (moderation "pending", …) for the columns a new comment leaves unset.
+_COMMENT_DEFAULTS: dict[str, Any] = {
+    name: info.default
+    for name, info in ConsultationComment.model_fields.items()
+    if name != "id" and not info.is_required()
+}
 CACHE_SECONDS = 5.0
 MAX_NAME = 80
 MAX_KEY = 64
@@ -347,6 +357,15 @@ class Intake:
 
     # -- taking a comment ------------------------------------------------------------------------
     def submit(self, comment: CommentIn, *, now: datetime, address: str | None = None) -> Accepted:
+        taken = self.take(comment, now=now, address=address)
+        return taken if isinstance(taken, Accepted) else taken.result()
+
+    def take(
+        self, comment: CommentIn, *, now: datetime, address: str | None = None
+    ) -> Accepted | Future[Accepted]:
+        """`submit` without the wait: the answer now (a bot, a repeat over the limit), or the
+        writer's future, resolved once the comment is committed. Lets the web service await the
+        commit on its event loop instead of parking a worker thread on it."""
         row = self.consultation(comment.slug)
         if comment.honeypot.strip():
             return Accepted(new_receipt(now, self.room.settings.tz), now)
@@ -382,7 +401,7 @@ class Intake:
             if earlier is not None:
                 return earlier
             raise Refused("提交过于频繁，请稍后再试 / too many comments: please try again later", status=429)
-        return self.writer.submit(Pending(self.ready(prepared), now, address_hash))
+        return self.writer.submit_future(Pending(self.ready(prepared), now, address_hash))
 
     def _by_key(self, key: str | None) -> Accepted | None:
         if not key:
@@ -433,23 +452,31 @@ class Intake:
     def _row(
         self, ready: Ready, source: Source, received_at: datetime, now: datetime, address_hash: str | None
     ) -> ConsultationComment:
+        return ConsultationComment(**self._values(ready, source, received_at, now, address_hash))
+
+    def _values(
+        self, ready: Ready, source: Source, received_at: datetime, now: datetime, address_hash: str | None
+    ) -> dict[str, Any]:
+        """A new comment's columns as a plain dict (the model's defaults for the rest): for a Core
+        insert of a batch without building a model object per comment, or for `_row`."""
         prepared = ready.prepared
-        return ConsultationComment(
-            receipt=new_receipt(received_at, self.room.settings.tz),
-            slug=prepared.comment.slug,
-            clause=prepared.clause,
-            commenter_type=prepared.commenter_type.value,
-            name=prepared.name,
-            body=prepared.body,
-            fingerprint=ready.fingerprint,
-            group_id=self.index.group_of(prepared.comment.slug, ready.fingerprint, ready.sketch),
-            source=source.value,
-            submission_key=prepared.comment.submission_key or None,
-            address_hash=address_hash,
-            screening_json=ready.screening,
-            received_at=received_at,
-            updated_at=now,
-        )
+        return {
+            **_COMMENT_DEFAULTS,
+            "receipt": new_receipt(received_at, self.room.settings.tz),
+            "slug": prepared.comment.slug,
+            "clause": prepared.clause,
+            "commenter_type": prepared.commenter_type.value,
+            "name": prepared.name,
+            "body": prepared.body,
+            "fingerprint": ready.fingerprint,
+            "group_id": self.index.group_of(prepared.comment.slug, ready.fingerprint, ready.sketch),
+            "source": source.value,
+            "submission_key": prepared.comment.submission_key or None,
+            "address_hash": address_hash,
+            "screening_json": ready.screening,
+            "received_at": received_at,
+            "updated_at": now,
+        }
 
     @staticmethod
     def _belongings(comment_id: int, ready: Ready) -> list[ConsultationContact | ConsultationAttachment]:
@@ -518,8 +545,10 @@ class Intake:
                     self.refresh_index(session, slug)
                 # Which comments are new, and the group each joins: a stored group, or one that a
                 # comment earlier in this batch starts (known by its position until it has an id).
+                # Plain Core statements, not ORM rows: the unit of work's bookkeeping per row was
+                # a large share of the CPU a comment costs (see bench/consultation.py).
                 local = grouping.GroupIndex()
-                rows: list[tuple[int, ConsultationComment, int | None, int | None]] = []
+                rows: list[tuple[int, dict[str, Any], int | None]] = []
                 for n, pending in enumerate(batch):
                     ready = pending.ready
                     key = ready.prepared.comment.submission_key
@@ -527,39 +556,57 @@ class Intake:
                         continue
                     if key is not None:
                         first_of[key] = n
-                    row = self._row(ready, Source.ONLINE, pending.now, pending.now, pending.address_hash)
+                    values = self._values(
+                        ready, Source.ONLINE, pending.now, pending.now, pending.address_hash
+                    )
                     founder = None
-                    if row.group_id is None:
+                    if values["group_id"] is None:
                         slug = ready.prepared.comment.slug
                         joined = local.group_of(slug, ready.fingerprint, ready.sketch)
                         founder = n if joined is None else -joined - 1
                         local.add(slug, -n - 1, -founder - 1, ready.fingerprint, ready.sketch)
-                    rows.append((n, row, row.group_id, founder))
-                session.add_all([row for _, row, _, _ in rows])
-                session.flush()  # one INSERT … RETURNING for the batch
-                ids = {n: row.id for n, row, _, _ in rows}
+                    rows.append((n, values, founder))
+                ids: dict[int, int] = {}
+                if rows:
+                    # One INSERT … RETURNING for the batch, ids in the order of the rows.
+                    inserted = session.execute(
+                        insert(COMMENT).returning(COMMENT.c.id, sort_by_parameter_order=True),
+                        [values for _, values, _ in rows],
+                    ).all()
+                    ids = {n: int(found[0]) for (n, _, _), found in zip(rows, inserted, strict=True)}
                 updates: list[dict[str, Any]] = []
-                belongings: list[ConsultationContact | ConsultationAttachment] = []
+                contacts: list[dict[str, Any]] = []
+                files: list[dict[str, Any]] = []
                 entries: list[Entry] = []
-                for n, row, group, founder in rows:
-                    assert row.id is not None
+                for n, values, founder in rows:
+                    comment_id = ids[n]
+                    group = values["group_id"]
                     if group is None:
                         group = ids[founder if founder is not None else n]
-                        assert group is not None
-                        updates.append({"id": row.id, "group_id": group})
+                        updates.append({"b_id": comment_id, "b_group": group})
                     ready = batch[n].ready
-                    belongings += self._belongings(row.id, ready)
-                    entries.append(self._received(PUBLIC_ACTOR, row.receipt, ready, Source.ONLINE, group))
-                    self.index.add(
-                        ready.prepared.comment.slug, row.id, group, ready.fingerprint, ready.sketch
+                    for belonging in self._belongings(comment_id, ready):
+                        target = contacts if isinstance(belonging, ConsultationContact) else files
+                        target.append(belonging.model_dump())
+                    entries.append(
+                        self._received(PUBLIC_ACTOR, values["receipt"], ready, Source.ONLINE, group)
                     )
-                    answers[n] = Accepted(row.receipt, row.received_at)
-                for row_ in (row for _, row, _, _ in rows):
-                    session.expunge(row_)  # the groups are set below, by one UPDATE
+                    self.index.add(
+                        ready.prepared.comment.slug, comment_id, group, ready.fingerprint, ready.sketch
+                    )
+                    answers[n] = Accepted(values["receipt"], values["received_at"])
                 if updates:
-                    session.execute(update(ConsultationComment), updates)
-                session.add_all(belongings)
-                append_many(session, entries)
+                    session.execute(
+                        update(COMMENT)
+                        .where(COMMENT.c.id == bindparam("b_id"))
+                        .values(group_id=bindparam("b_group")),
+                        updates,
+                    )
+                if contacts:
+                    session.execute(insert(CONTACT), contacts)
+                if files:
+                    session.execute(insert(ATTACHMENT), files)
+                append_batch(session, entries)  # the chain's Core path: no ORM object per event
         except BaseException:
             for slug in slugs:
                 self.index.forget(slug)

@@ -113,10 +113,25 @@ def rendered_html(body: str) -> str:
     return render_markdown(body)[0]
 
 
+# What one line of plain prose may hold and still render as itself: letters and digits of any
+# script, the space and CJK/full-width punctuation that Markdown gives no meaning to. No ASCII
+# punctuation (no emphasis, links, lists, headings, HTML, entities, tables), no line break, no
+# invisible or other character: anything else goes through the renderer.
+_PLAIN_PUNCTUATION = frozenset(" ，。、；：？！（）《》〈〉“”‘’【】〔〕「」『』—…·～")
+
+
+def _plain_line(body: str) -> bool:
+    return all(c.isalnum() or c in _PLAIN_PUNCTUATION for c in body)
+
+
 @lru_cache(maxsize=512)
 def rendered_blocks(body: str) -> tuple[str, ...]:
     """The plain text of the rendered body, one entry per block (paragraph, list item, heading,
     caption, table row with each cell after its heading), then each image's alt and title text."""
+    if _plain_line(body):
+        # One paragraph of plain prose renders as itself (a public comment, usually): the
+        # renderer and the HTML parse would cost most of the screening's time for nothing.
+        return (" ".join(body.split()),) if body.strip() else ()
     fragment = rendered_html(body)
     if not fragment.strip():
         return ()
