@@ -15,7 +15,7 @@ from publisher.newsroom import Newsroom
 from publisher.site.preview import make_server
 from publisher.store.engine import read_session, write_session
 from publisher.store.tables import ConsultationComment, ConsultationContact
-from tests.browser_helpers import chromium, needs_chromium
+from tests.browser_helpers import SCREENSHOTS, chromium, needs_chromium
 from tests.consultation_support import OPEN, SLUG, Clock, add_draft, go_live, served
 from tests.site_support import public
 
@@ -76,10 +76,13 @@ def test_a_citizen_comments_on_a_clause_in_chromium_and_looks_it_up_by_receipt(
                     form.locator("select[name=commenter_type]").select_option(label="个人")
                     form.locator("textarea[name=body]").fill("建议筹备组成立时限由六十日缩短为三十日。")
                     form.locator("input[name=consent]").check()
+                    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(SCREENSHOTS / "consultation-form.png"), full_page=True)
                     form.locator("button[type=submit]").click()
                     page.wait_for_selector("#receipt")
                     receipt = page.inner_text("#receipt").strip()
                     assert receipt.startswith("ZQ-") and "意见已收到" in page.content()
+                    page.screenshot(path=str(SCREENSHOTS / "consultation-receipt.png"), full_page=True)
 
                     with read_session(api_room.engine) as session:
                         row = session.exec(select(ConsultationComment)).one()
@@ -104,5 +107,6 @@ def test_a_citizen_comments_on_a_clause_in_chromium_and_looks_it_up_by_receipt(
                     page.wait_for_selector("#disposition")
                     assert page.inner_text("#disposition") == "部分采纳"
                     assert "四十五日" in page.content()
+                    page.screenshot(path=str(SCREENSHOTS / "consultation-lookup.png"), full_page=True)
         finally:
             api_room.close()
