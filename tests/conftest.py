@@ -20,7 +20,6 @@ from publisher.review import users
 from publisher.store.engine import make_engine
 from publisher.store.migrate import upgrade
 from tests.factory import make_newsroom
-from tests.pg_schemas import SchemaPool, url_of
 from tests.review_helpers import seed_users
 from tests.sink import Sink
 from tests.wechat_helpers import APP_ID, reset
@@ -75,20 +74,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, _migrated_sqlite: Pat
         shutil.copyfile(_migrated_sqlite, tmp_path / "store.db")
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    schema = _pg_pool.take()
-    try:
-        yield url_of(PG_URL, schema)
-    finally:
-        _pg_pool.give_back(schema)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _pg_pool_closed() -> Iterator[None]:
-    yield
-    _pg_pool.close()
-
-
-_pg_pool = SchemaPool(PG_URL)
+    yield from _fresh_schema()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -97,12 +83,17 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
+    yield from _fresh_schema()
+
+
+def _fresh_schema() -> Iterator[str]:
+    # A schema per test keeps tests independent and lets them run in parallel on one database.
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield url_of(PG_URL, schema)
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

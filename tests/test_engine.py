@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
@@ -361,3 +363,35 @@ def test_max_in_flight_holds_across_workers(eroom: Newsroom) -> None:
     claims.finish(room.engine, "w1", [claims.Outcome(first[0].delivery, Step.DONE)], T0)
     assert len(claims.claim_due(room.engine, "w2", T0, lease, 10, limits, room.settings.tz)) == 1
     room.close()
+
+
+def test_a_stop_while_the_watch_is_arming_the_clock_does_not_hang(
+    eroom: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """APScheduler's shutdown holds its job-store lock while it waits for running jobs: a watch that
+    goes on to arm a clock job then would wait for that lock for ever, and so would the stop."""
+    approve(eroom, "article-1")
+    approve(eroom, "article-2")
+    scheduling.schedule(eroom, "article-1", ["sink"], datetime.now(UTC) + timedelta(minutes=4), "zhouwb")
+    reading, go_on = threading.Event(), threading.Event()
+    real = claims.due_instants
+
+    def held(*args: Any, **kwargs: Any) -> list[datetime]:
+        reading.set()
+        go_on.wait(10)
+        return real(*args, **kwargs)
+
+    w = DeliveryWorker(eroom, clock=RealClock())
+    w.settings = w.settings.model_copy(update={"poll_seconds": 0.2})
+    w.start()
+    monkeypatch.setattr(claims, "due_instants", held)
+    assert reading.wait(10), "the watch never ran"
+    # A release the watch has not armed yet: once let go, it adds a clock job.
+    scheduling.schedule(eroom, "article-2", ["sink"], datetime.now(UTC) + timedelta(minutes=5), "zhouwb")
+    w.request_stop()
+    stopping = threading.Thread(target=w.shutdown, daemon=True)
+    stopping.start()
+    time.sleep(0.5)  # the shutdown is waiting for the watch
+    go_on.set()
+    stopping.join(20)
+    assert not stopping.is_alive(), "the shutdown hung on a watch arming the clock"

@@ -130,6 +130,10 @@ class DeliveryWorker:
         self._counting = threading.Lock()  # the round's lanes share `processed` and `unrecorded`
         self._armed: set[datetime] = set()
         self._stop = threading.Event()
+        # Held while clock jobs are added and while `shutdown` takes the scheduler away: APScheduler's
+        # shutdown holds its job-store lock while it waits for running jobs, so a running `watch`
+        # adding a job then would wait on that lock for ever.
+        self._arming = threading.Lock()
         self._dispatching = threading.Lock()
         self._again = threading.Event()
         # Bounded: a round may run ahead of the records only this far, so a worker killed
@@ -214,9 +218,10 @@ class DeliveryWorker:
 
     def shutdown(self) -> None:
         """Finish in-flight work, give back unperformed claims, say goodbye."""
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=True)
-            self._scheduler = None
+        with self._arming:
+            scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
         if self._recorder is not None:
             self._outcomes.put(None)
             self._recorder.join()
@@ -342,21 +347,25 @@ class DeliveryWorker:
 
     def reconcile(self) -> None:
         """Arm a clock job for every due instant within the horizon the database knows of."""
-        scheduler = self._scheduler
-        if scheduler is None:
+        if self._scheduler is None:
             return
         horizon = self.clock.now() + timedelta(seconds=self.settings.horizon_seconds) * self.clock.speed
-        for instant in claims.due_instants(self.room.engine, horizon):
-            if instant in self._armed:
-                continue
-            self._armed.add(instant)
-            scheduler.add_job(
-                self.dispatch,
-                "date",
-                run_date=self.clock.to_wall(instant),
-                id=f"due-{instant.isoformat()}",
-                replace_existing=True,
-            )
+        instants = claims.due_instants(self.room.engine, horizon)
+        with self._arming:
+            scheduler = self._scheduler
+            if scheduler is None:  # shut down while the instants were read
+                return
+            for instant in instants:
+                if instant in self._armed:
+                    continue
+                self._armed.add(instant)
+                scheduler.add_job(
+                    self.dispatch,
+                    "date",
+                    run_date=self.clock.to_wall(instant),
+                    id=f"due-{instant.isoformat()}",
+                    replace_existing=True,
+                )
 
     def watch(self) -> None:
         """Pick up work scheduled by others, retries, expired leases, and forget instants gone by."""
