@@ -15,48 +15,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from publisher.content.numerals import NUMERAL_CHARS, chinese_number
+
 DEFAULT_WINDOW_DAYS = 30
-_NUMERAL = "零〇一二两三四五六七八九十百千"
 # A clause heading: Markdown heading `### 第十二条 标题` (the heading text may run on after it).
-CLAUSE_HEADING = re.compile(rf"^#{{1,6}}\s*第([{_NUMERAL}\d]+)条(?:[\s\u3000]*(.*?))?\s*#*\s*$")
-_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def chinese_number(text: str) -> int:
-    """第一百二十三条 -> 123; ASCII digits pass through. Raises ValueError for a malformed numeral."""
-    if text.isdigit():
-        return int(text)
-    total, digit = 0, None
-    for char in text:
-        if char in _DIGITS:
-            if digit is not None and digit != 0:
-                raise ValueError(text)
-            digit = _DIGITS[char]
-        elif char in _UNITS:
-            total += (1 if digit is None else digit) * _UNITS[char]
-            digit = None
-        else:
-            raise ValueError(text)
-    total += digit or 0
-    if total <= 0:
-        raise ValueError(text)
-    return total
-
-
+CLAUSE_HEADING = re.compile(rf"^#{{1,6}}\s*第([{NUMERAL_CHARS}\d]+)条(?:[\s\u3000]*(.*?))?\s*#*\s*$")
 def _moment(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from publisher.content.numerals import NUMERAL_CHARS, chinese_number
 from publisher.errors import ConfigError, Problem
 from publisher.review.normalize import (
     MEETING_NAME_LABEL,
@@ -305,43 +306,19 @@ _NEGATED = re.compile(r"(?:未|没有|不予|尚未|未能)(?:获得?|能)?(?:�
 _INSTRUMENT = re.compile(r"《[^《》]+》|关于[^《》，,；;。]*?的(?:决定|决议)")
 _LINKS = re.compile(r"[和及与、等\s]|以及")
 _CLAUSE = re.compile(r"[，,；;：:]")
-_NUM = r"[零〇一二两三四五六七八九十百\d]+"
+_NUM = rf"[{NUMERAL_CHARS}\d]+"
 _TERM_SESSION = re.compile(f"第?({_NUM})届([^。；;，,]{{0,24}}?)第?({_NUM})次(?:全体)?会议")
-_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-
 def _norm(title: str) -> str:
     return fold(title).strip("《》 ").replace("（", "(").replace("）", ")")
 
 
 def _number(text: str) -> int:
-    """一 .. 九百九十九 and Arabic digits: the numbers of 届 and 次."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-    return total + current
+    """The number of a 届 or 次; a numeral that cannot be read counts as no meeting's (-1), so a
+    claim written with one is reported rather than waved through."""
+    try:
+        return chinese_number(text)
+    except ValueError:
+        return -1
 
 
 @dataclass(frozen=True, slots=True)

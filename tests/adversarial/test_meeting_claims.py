@@ -133,6 +133,8 @@ def test_claims_the_register_records_and_sentences_that_claim_no_vote_pass(
         ("江澜市第十七届人大常委会第三十次会议今天闭幕。\n", {}),
         ("会议召开。\n", {"title": "市十六届人大常委会第二十九次会议闭幕"}),
         ("会议召开。\n", {"summary": "江澜市第十七届人民代表大会常务委员会第二十八次会议今天闭幕。"}),
+        # A garbled numeral is no meeting's number: a lenient reading took 二二十九 for 29.
+        ("江澜市第十七届人大常委会第二二十九次会议今天闭幕。\n", {}),
     ],
 )
 def test_a_term_or_session_named_in_the_text_must_match_the_meeting(
