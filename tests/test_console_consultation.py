@@ -90,6 +90,16 @@ def test_a_group_disposed_at_once_and_a_reason_refused_changes_nothing(handled: 
     path = f"/consultations/property-draft/comments/{target.id}/disposed"
     refused = client.post(path, data={"csrf_token": csrf, "disposition": "not_adopted", "reason": ""})
     assert refused.status_code == 400 and "须说明理由" in refused.text
+    # The refusal is shown above the handling forms, with what was chosen still chosen.
+    assert 'id="dispose-form"' in refused.text and 'role="alert"' in refused.text
+    assert '<option value="not_adopted" selected>' in refused.text
+    # An answer refused (too long) comes back in its box, not lost behind an error page.
+    too_long = "感谢您对条例草案提出的意见，我们将认真研究。" * 240
+    unanswered = client.post(
+        path.replace("/disposed", "/answered"), data={"csrf_token": csrf, "answer": too_long}
+    )
+    assert unanswered.status_code == 400 and "过长" in unanswered.text
+    assert f'<textarea name="answer" required>{too_long}</textarea>' in unanswered.text
     forged = client.post(path, data={"csrf_token": "forged", "disposition": "adopted"})
     assert forged.status_code == 403
     done = client.post(path, data={"csrf_token": csrf, "disposition": "adopted", "whole_group": "1"})

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from publisher.consultation.declare import ConsultationDecl, clauses, window
-from publisher.content.numerals import chinese_number
 from publisher.content.loader import LoadContext, load_article
+from publisher.content.numerals import chinese_number
 from publisher.errors import Problem
 from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session

@@ -8,8 +8,9 @@ Readers without it see the text masked (personal.masked_text), as anything beyon
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -156,7 +157,20 @@ def _label(enum: Any, value: str | None) -> str:
 def comment_page(
     request: Request, slug: str, comment_id: str, live: Annotated[LiveSession, Depends(staff)]
 ) -> Response:
-    number = _comment_number(slug, comment_id)
+    return _comment_view(request, live, slug, _comment_number(slug, comment_id))
+
+
+def _comment_view(
+    request: Request,
+    live: LiveSession,
+    slug: str,
+    number: int,
+    error: str = "",
+    typed: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The comment and its handling forms; after a refused act, the reason above the forms and
+    what the person typed still in them (a long answer is not lost to one missing field)."""
     room = room_of(request)
     tz = room.settings.tz
     handler = may(live.identity, Act.CONSULT)
@@ -164,7 +178,7 @@ def comment_page(
         consultation = get_consultation(session, slug)
         comment = session.get(ConsultationComment, number)
         if comment is None or comment.slug != slug:
-            raise NotFound(f"找不到意见 / no comment {comment_id} in {slug}")
+            raise NotFound(f"找不到意见 / no comment {number} in {slug}")
         size = group_sizes(session, slug).get(comment.group_id, 1) if comment.group_id is not None else 1
         contact = contacts_of(session, [number]).get(number) if handler else None
         attachment = session.get(ConsultationAttachment, number)
@@ -190,6 +204,9 @@ def comment_page(
         contact=contact,
         attachment=attachment,
         handler=handler,
+        error=error,
+        typed=typed or {},
+        status=status,
     )
 
 
@@ -209,8 +226,31 @@ async def handle(
         value = form.get(name)
         return value.strip() if isinstance(value, str) else ""
 
+    try:
+        done = _act(room, live, chosen, slug, number, field, now_of(request))
+    except handling.HandlingRefused as exc:
+        typed = {name: field(name) for name in ("disposition", "reason", "answer", "topic") if name in form}
+        return _comment_view(request, live, slug, number, error=str(exc), typed=typed, status=400)
+    what = {"moderated": "已更新公开摘录状态", "classified": "已归类", "disposed": "已记录办理结果"}
+    what |= {"assigned": "已交办", "answered": "已答复"}
+    return redirect(
+        request,
+        f"/consultations/{slug}/comments/{number}",
+        msg=f"{what[chosen.value]}（{len(done.receipts)} 条）",
+    )
+
+
+def _act(
+    room: Newsroom,
+    live: LiveSession,
+    chosen: handling.HandlingAct,
+    slug: str,
+    number: int,
+    field: Callable[[str], str],
+    now: datetime,
+) -> handling.Done:
     group = field("whole_group") == "1"
-    now, who, engine = now_of(request), live.identity, room.engine
+    who, engine = live.identity, room.engine
     if chosen is handling.HandlingAct.MODERATE:
         to = _choice(Moderation, field("moderation"), "公开摘录 / moderation")
         done = handling.moderate(engine, who, slug, number, to, now, whole_group=group)
@@ -236,13 +276,7 @@ async def handle(
         )
     else:
         done = handling.answer(engine, who, slug, number, field("answer"), now, whole_group=group)
-    what = {"moderated": "已更新公开摘录状态", "classified": "已归类", "disposed": "已记录办理结果"}
-    what |= {"assigned": "已交办", "answered": "已答复"}
-    return redirect(
-        request,
-        f"/consultations/{slug}/comments/{comment_id}",
-        msg=f"{what[chosen.value]}（{len(done.receipts)} 条）",
-    )
+    return done
 
 
 def _comment_number(slug: str, comment_id: str) -> int:
