@@ -294,6 +294,8 @@ def test_listing_articles_or_the_queue_loads_no_web_render_image_or_worker_code(
     assert ingest(room, actor="test").ok
     modules = loaded_by(command, "--newsroom", str(room.root))
     assert among(modules, *HEAVY, "apscheduler", "argon2") == []
+    # The settings read their one environment variable themselves (config.environment_overrides).
+    assert among(modules, "pydantic_settings") == []
     assert (
         among(
             modules,
