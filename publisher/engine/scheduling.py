@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from publisher import audit
-from publisher.content.model import channel_refusal
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.errors import NotFound, PublisherError
 from publisher.newsroom import Newsroom
@@ -102,6 +101,9 @@ def schedule(
             f"时间已过 / the time has passed: {due.isoformat()}；立即发布请用 --now / "
             "to send at once use --now, or give a future time"
         )
+    # Here, not at the top: `publisher queue` imports this module and needs no front matter model.
+    from publisher.content.model import channel_refusal
+
     items: list[Scheduled] = []
     with write_session(room.engine) as session:
         article = session.exec(select(Article).where(Article.slug == slug)).first()
@@ -330,12 +332,13 @@ class QueueRow:
 def due_queue(session: Session, include_done: bool = False) -> list[QueueRow]:
     """Releases not yet finished (or all), by channel and time."""
     statuses = [*ACTIVE, S.FAILED, S.MISSED] + ([S.DONE] if include_done else [])
+    # The few columns shown, not whole article and revision rows (a revision carries its body).
     rows = session.exec(
-        select(Delivery, Article, Revision, ReviewState)
+        select(Delivery, Article.slug, Revision.title, ReviewState.status)
         .join(Article, col(Article.id) == col(Delivery.article_id))
         .join(Revision, col(Revision.id) == col(Article.current_revision_id))
         .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id), isouter=True)
         .where(col(Delivery.status).in_(statuses))
         .order_by(col(Delivery.channel), col(Delivery.next_attempt_at))
     ).all()
-    return [QueueRow(d, a.slug, r.title, s is not None and s.status == "approved") for d, a, r, s in rows]
+    return [QueueRow(d, slug, title, status == "approved") for d, slug, title, status in rows]
