@@ -46,7 +46,9 @@ def test_settings_built_in_code_take_the_environment_database_too(
     assert NewsroomSettings(**settings.model_dump()).database_url == ENV_URL
 
 
-def test_no_other_setting_is_read_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_other_setting_is_read_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PUBLISHER_DEPARTMENTS", '["环境里的部门"]')
     monkeypatch.setenv("PUBLISHER_NEWSROOM", str(tmp_path))
     settings = load_settings(newsroom_with_database_url(tmp_path))
