@@ -94,6 +94,9 @@ def main() -> int:
     env["PUBLISHER_CONFIG_HOME"] = str(work / "config")
     env.pop("PUBLISHER_TOKEN", None)
     env.pop("PUBLISHER_NEWSROOM", None)
+    # An installed publisher runs from cached bytecode; with this set (as in some sandboxes) every
+    # run would compile the project's modules again, and the warm-up below could not cache them.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     try:
         demo = work / "newsroom" / "var" / "demo"
         if not (demo / "publisher.toml").is_file():

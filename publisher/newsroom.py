@@ -1,20 +1,26 @@
-"""A newsroom is a folder: settings, content, schedules, channels, and its runtime state under var/."""
+"""A newsroom is a folder: settings, content, schedules, channels, and its runtime state under var/.
+
+The channel files and the taxonomy are read, and their modules imported, when first asked for:
+a command that lists the queue needs neither (their pydantic models cost a fresh process more
+than the command's own work)."""
 
 from __future__ import annotations
 
 import hashlib
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from publisher.channels.registry import ChannelSet, load_channels
 from publisher.config import NewsroomSettings, load_settings
-from publisher.content.model import Taxonomy
-from publisher.content.revision import canonical_json
 from publisher.store import migrate
 from publisher.store.blobs import BlobStore
 from publisher.store.engine import make_engine
+
+if TYPE_CHECKING:
+    from publisher.channels.registry import ChannelSet
+    from publisher.content.model import Taxonomy
 
 SYSTEM_ACTOR = "system"
 
@@ -49,10 +55,14 @@ class Newsroom:
     # -- declarations ----------------------------------------------------------------------------
     @cached_property
     def channels(self) -> ChannelSet:
+        from publisher.channels.registry import load_channels
+
         return load_channels(self.channels_dir, self.root)
 
     @cached_property
     def taxonomy(self) -> Taxonomy:
+        from publisher.content.model import Taxonomy
+
         columns: dict[str, str] = {}
         for column in self.settings.columns:
             columns[column.key] = column.key
@@ -67,6 +77,8 @@ class Newsroom:
     @cached_property
     def taxonomy_hash(self) -> str:
         """Changes whenever a declaration a front matter is checked against changes."""
+        from publisher.content.revision import canonical_json
+
         t = self.taxonomy
         payload = canonical_json(
             [sorted(t.columns.items()), sorted(t.departments), sorted(t.committees), sorted(t.channels)]

@@ -294,6 +294,13 @@ def test_listing_articles_or_the_queue_loads_no_web_render_image_or_worker_code(
     assert ingest(room, actor="test").ok
     modules = loaded_by(command, "--newsroom", str(room.root))
     assert among(modules, *HEAVY, "apscheduler", "argon2") == []
+    # The settings read their one environment variable themselves (config.environment_overrides).
+    assert among(modules, "pydantic_settings") == []
+    # Neither lists front matter to validate: the article model (and its consultation block) stays out,
+    # and the queue reads no channel files (Newsroom imports those when first asked for).
+    assert among(modules, "publisher.content.model", "publisher.consultation") == []
+    if command == "queue":
+        assert among(modules, "publisher.channels") == []
     assert (
         among(
             modules,
@@ -308,3 +315,35 @@ def test_listing_articles_or_the_queue_loads_no_web_render_image_or_worker_code(
     assert [m for m in modules if m.endswith("_cmd")] == [
         f"publisher.cli.{command.replace('queue', 'engine')}_cmd"
     ]
+
+
+# `publisher queue` in a fresh interpreter, then whether SQLAlchemy configured the mappers.
+CONFIGURED = """
+import sys
+sys.argv = ["publisher", "queue", *sys.argv[1:]]
+from sqlalchemy import inspect
+from publisher.cli import main
+from publisher.store.tables import Delivery
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\nconfigured=" + str(inspect(Delivery).configured))
+"""
+
+
+def test_listing_the_queue_builds_no_orm_objects_so_no_mapper_is_configured(room: Newsroom) -> None:
+    # An ORM query or object makes SQLAlchemy configure all the mappers first, which costs a fresh
+    # `publisher queue` more than its query; the queue is read as plain rows instead.
+    assert ingest(room, actor="test").ok
+    env = {**os.environ, "COLUMNS": "120"}
+    done = subprocess.run(
+        [sys.executable, "-c", CONFIGURED, "--newsroom", str(room.root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().splitlines()[-1] == "configured=False"
