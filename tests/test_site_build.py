@@ -343,3 +343,25 @@ def test_recycled_releases_are_exact_and_the_previous_one_stays_intact(
         assert (live / "articles" / "series-part-2.html").exists() == (n != 1 and n != 2)
         assert broken_links(live) == []
     assert recycled.count(True) >= 2, recycled
+
+
+def test_a_fresh_process_loads_the_templates_a_build_compiled(
+    room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(room.root)
+    assert ingest(room).ok
+    site.environment.cache_clear()  # this process has compiled nothing yet
+    build_all(room, allow_all, now=NOW)
+    folder = room.var_dir / "cache" / "templates"
+    assert any(folder.iterdir()), "the build left its compiled templates"
+    # A new process: an environment of its own, with nothing compiled in memory, may not compile.
+    site.environment.cache_clear()
+
+    def no_compiling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled a template the build had left compiled")
+
+    monkeypatch.setattr(site.jinja2.Environment, "compile", no_compiling)
+    site.keep_compiled_templates(folder)
+    for template in ("article.html", "column.html", "home.html", "series.html", "search.html", "404.html"):
+        site.environment().get_template(template)
+    site.environment.cache_clear()

@@ -37,7 +37,15 @@ from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
 from publisher.site.images import image_outputs
 from publisher.site.media import Source
 from publisher.site.select import Item, Selection, load_current, load_shown, select_items
-from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page, warm_up
+from publisher.site.site import (
+    MEDIA_URL,
+    Output,
+    SiteInfo,
+    Website,
+    keep_compiled_templates,
+    render_page,
+    warm_up,
+)
 from publisher.store.batch import revision_bodies
 from publisher.store.engine import read_session
 
@@ -202,6 +210,7 @@ def _build_site(
         column_types=tuple((c.key, c.category) for c in room_settings.columns),
     )
     fragments = fragment_cache(room, channel)
+    keep_compiled_templates(room.var_dir / "cache" / "templates")
     every_item: dict[str, Item] = {i.revision_id: i for i in selection.items}
     keys = {rid: render_key(rid, MEDIA_URL) for rid in every_item}
 

@@ -106,6 +106,24 @@ def environment() -> jinja2.Environment:
     )
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled by one process, loaded by the next: a fresh `publisher build` reads
+    them instead of compiling every template again (Jinja checks each against its source). One
+    that cannot be written makes the next process slower, never a build fail."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def keep_compiled_templates(folder: Path) -> None:
+    """From now on this process reads compiled templates from `folder` and leaves them there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    environment().bytecode_cache = _CompiledTemplates(str(folder))
+
+
 def warm_up(templates: Collection[str]) -> None:
     """Compile these templates and make the Markdown converter in this process, before it forks
     render workers that would each do so for themselves."""
