@@ -6,6 +6,7 @@ set's hash), so an unchanged key means unchanged bytes and the page is neither r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -112,10 +113,8 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     that cannot be written makes the next process slower, never a build fail."""
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
+        with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
-        except OSError:
-            pass
 
 
 def keep_compiled_templates(folder: Path) -> None:
