@@ -12,7 +12,7 @@ import itertools
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -123,11 +123,12 @@ def keep_compiled_templates(folder: Path) -> None:
     environment().bytecode_cache = _CompiledTemplates(str(folder))
 
 
-def warm_up(templates: Collection[str]) -> None:
-    """Compile these templates and make the Markdown converter in this process, before it forks
+def warm_up() -> None:
+    """Load every template and make the Markdown converter in this process, before it forks
     render workers that would each do so for themselves."""
-    for name in templates:
-        environment().get_template(name)
+    env = environment()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
     markdown_converter()
 
 
