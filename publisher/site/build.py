@@ -301,6 +301,7 @@ class PageTask(NamedTuple):
     body: str  # "" when the fragment is cached
     sources: tuple[Source, ...]
     media_ready: bool  # every derivative of `sources` is in the cache already
+    lacking: bool  # the render cache lacked the fragment when the build looked
 
 
 _worker: dict[str, Any] = {}
@@ -316,7 +317,7 @@ def _page_task(index: int) -> tuple[str, str, bool, str | None]:
     """Render one page (and its body fragment when not cached) and write it if its bytes changed."""
     task: PageTask = _worker["tasks"][index]
     fragments: FragmentCache = _worker["fragments"]
-    fragment, fresh = fragments.render_one(task.key, task.body, task.sources, task.media_ready)
+    fragment, fresh = fragments.render_one(task.key, task.body, task.sources, task.media_ready, task.lacking)
     template, context, _ = task.job()
     data = render_page(template, context, fragment)
     digest = hashlib.sha256(data).hexdigest()
@@ -420,7 +421,7 @@ def _write(
     pages = [o for o in stale if o.job is not None]
     others = [o for o in stale if o.job is None]
     needed = {k for o in stale for k in o.fragments}
-    missing = sorted(k for k in needed if k in by_key and not fragments.has(k))
+    missing = sorted(fragments.lacking(k for k in needed if k in by_key))
     body_of = bodies([by_key[k].revision_id for k in missing])
     missing_set = set(missing)
 
@@ -439,7 +440,8 @@ def _write(
         key = o.fragments[0]
         body, sources = source(key)
         ready = cached_media.issuperset(_derivative_names(sources))
-        tasks.append(PageTask(o.path, o.job, key, old[0] if old else None, body, sources, ready))
+        lacking = key in missing_set
+        tasks.append(PageTask(o.path, o.job, key, old[0] if old else None, body, sources, ready, lacking))
     keys = {o.path: o.key for o in pages}
     tasks_key = {t.path: t.key for t in tasks}
     changed = False
@@ -482,7 +484,9 @@ def _write(
             progress("render", 25, len(tasks))
     fragments.flush()
     # Feeds read fragments of items whose pages may not have been rendered in this build.
-    report.rendered += fragments.ensure([(k, *source(k)) for k in missing if not fragments.has(k)], workers)
+    # Every page's fragment is in the cache now, rendered or found by its worker.
+    paged = set(tasks_key.values())
+    report.rendered += fragments.ensure([(k, *source(k)) for k in missing if k not in paged], workers)
     for out in waiting.rest():
         emit(out)
     # Files of this build's targets that no output claims any more (a retracted article, say) go.
