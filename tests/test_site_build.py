@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import jinja2
 import pytest
 from sqlalchemy import event
 from sqlmodel import select
@@ -362,7 +363,7 @@ def test_a_fresh_process_loads_the_templates_a_build_compiled(
     def no_compiling(*args: object, **kwargs: object) -> None:
         raise AssertionError("compiled a template the build had left compiled")
 
-    monkeypatch.setattr(site.jinja2.Environment, "compile", no_compiling)
+    monkeypatch.setattr(jinja2.Environment, "compile", no_compiling)
     site.keep_compiled_templates(folder)
     for template in ("article.html", "column.html", "home.html", "series.html", "search.html", "404.html"):
         site.environment().get_template(template)
