@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
+import jinja2
 import pytest
 from sqlalchemy import event
 from sqlmodel import select
@@ -18,6 +20,7 @@ from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review.gate import publication_gate
 from publisher.site import deploy, site
+from publisher.site import fragments as fragments_module
 from publisher.site.build import build_all, build_site
 from publisher.site.select import load_current
 from publisher.store.engine import read_session
@@ -343,3 +346,45 @@ def test_recycled_releases_are_exact_and_the_previous_one_stays_intact(
         assert (live / "articles" / "series-part-2.html").exists() == (n != 1 and n != 2)
         assert broken_links(live) == []
     assert recycled.count(True) >= 2, recycled
+
+
+def test_a_fresh_process_loads_the_templates_a_build_compiled(
+    room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(room.root)
+    assert ingest(room).ok
+    site.environment.cache_clear()  # this process has compiled nothing yet
+    build_all(room, allow_all, now=NOW)
+    folder = room.var_dir / "cache" / "templates"
+    assert any(folder.iterdir()), "the build left its compiled templates"
+    # A new process: an environment of its own, with nothing compiled in memory, may not compile.
+    site.environment.cache_clear()
+
+    def no_compiling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled a template the build had left compiled")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", no_compiling)
+    site.keep_compiled_templates(folder)
+    for template in ("article.html", "column.html", "home.html", "series.html", "search.html", "404.html"):
+        site.environment().get_template(template)
+    site.environment.cache_clear()
+
+
+def test_a_full_build_looks_up_the_render_cache_in_a_few_queries_not_one_per_article(
+    room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(40):
+        write_article(room.root / "content", f"bulk/a-{n}.md", base_meta(f"bulk-{n}", title=f"批量稿件{n}"))
+    assert ingest(room).ok
+    lookups: list[str] = []
+    connect = fragments_module.FragmentCache._conn
+
+    def traced(cache: fragments_module.FragmentCache) -> sqlite3.Connection:
+        db = connect(cache)
+        db.set_trace_callback(lambda sql: lookups.append(sql) if sql.startswith("SELECT") else None)
+        return db
+
+    monkeypatch.setattr(fragments_module.FragmentCache, "_conn", traced)
+    report = build_site(room, website(room), allow_all, now=NOW, workers=1)
+    assert report.rendered == 43
+    assert 0 < len(lookups) <= 2, lookups

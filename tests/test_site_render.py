@@ -110,6 +110,21 @@ QUICK_BLOCKS = [
     "<https://www.example.gov.cn>",
     "控制字符\x02保留\x03吗",
     "末尾两个空格  \n换行",
+    # Line starts that prose uses and that the plain-block rule reads by their shape.
+    "**加粗开头**的段落\n**第二行**也加粗",
+    "*斜体开头*的段落",
+    "** **",
+    "**  **\n* * *",
+    "段落\n***",
+    "段落\n* 列表项",
+    "1月10日，日期开头的段落\n2026年第二行",
+    "段落\n12. 第二行像列表",
+    "１２．全角句点",
+    "![图片开头](a.png)\n图下文字",
+    "[人民网](http://www.people.com.cn/)开头的段落",
+    "[跨行\n引用]: http://example.com",
+    "段落\n[r]: http://example.com",
+    "[^注]开头\n[^注]: 定义",
 ]
 
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from publisher.channels.kinds import FeedSettings, WebsiteSettings
 from publisher.channels.registry import Channel
@@ -37,7 +37,15 @@ from publisher.site.fragments import PARALLEL_FROM, FragmentCache, render_key
 from publisher.site.images import image_outputs
 from publisher.site.media import Source
 from publisher.site.select import Item, Selection, load_current, load_shown, select_items
-from publisher.site.site import MEDIA_URL, Output, SiteInfo, Website, render_page, warm_up
+from publisher.site.site import (
+    MEDIA_URL,
+    Output,
+    SiteInfo,
+    Website,
+    keep_compiled_templates,
+    render_page,
+    warm_up,
+)
 from publisher.store.batch import revision_bodies
 from publisher.store.engine import read_session
 
@@ -202,6 +210,7 @@ def _build_site(
         column_types=tuple((c.key, c.category) for c in room_settings.columns),
     )
     fragments = fragment_cache(room, channel)
+    keep_compiled_templates(room.var_dir / "cache" / "templates")
     every_item: dict[str, Item] = {i.revision_id: i for i in selection.items}
     keys = {rid: render_key(rid, MEDIA_URL) for rid in every_item}
 
@@ -280,51 +289,68 @@ def _build_site(
     return report
 
 
+class PageTask(NamedTuple):
+    """One page for a render worker. A forked worker inherits the list of tasks and is handed only
+    an index: the page's context is built there (`job`, in parallel), and neither it nor the body
+    crosses a pipe."""
+
+    path: str
+    job: Callable[[], tuple[str, dict[str, Any], str]]  # (template, context, render key)
+    key: str  # the render key of the body fragment
+    old_sha: str | None  # the bytes the previous release has at `path`
+    body: str  # "" when the fragment is cached
+    sources: tuple[Source, ...]
+    media_ready: bool  # every derivative of `sources` is in the cache already
+    lacking: bool  # the render cache lacked the fragment when the build looked
+
+
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(fragments: FragmentCache, staging: Path) -> None:
+def _init_worker(fragments: FragmentCache, staging: Path, tasks: list[PageTask]) -> None:
     _worker["fragments"] = fragments
     _worker["staging"] = staging
+    _worker["tasks"] = tasks
 
 
-# (path, template, context, render key, old sha256, body, images, every derivative already cached)
-PageTask = tuple[str, str, dict[str, Any], str, str | None, str, tuple[Source, ...], bool]
-
-
-def _page_task(task: PageTask) -> tuple[str, str, bool, str | None]:
+def _page_task(index: int) -> tuple[str, str, bool, str | None]:
     """Render one page (and its body fragment when not cached) and write it if its bytes changed."""
-    path, template, context, key, old_sha, body, sources, media_ready = task
+    task: PageTask = _worker["tasks"][index]
     fragments: FragmentCache = _worker["fragments"]
-    fragment, fresh = fragments.render_one(key, body, sources, media_ready)
+    fragment, fresh = fragments.render_one(task.key, task.body, task.sources, task.media_ready, task.lacking)
+    template, context, _ = task.job()
     data = render_page(template, context, fragment)
     digest = hashlib.sha256(data).hexdigest()
-    target: Path = _worker["staging"] / path
-    if digest == old_sha and target.is_file():
-        return path, digest, False, fresh
-    write_staged(target, data, replace=old_sha is not None)
-    return path, digest, True, fresh
+    target: Path = _worker["staging"] / task.path
+    if digest == task.old_sha and target.is_file():
+        return task.path, digest, False, fresh
+    write_staged(target, data, replace=task.old_sha is not None)
+    return task.path, digest, True, fresh
 
 
 def _run_pages(
     tasks: list[PageTask], fragments: FragmentCache, staging: Path, workers: int | None
 ) -> Iterator[tuple[str, str, bool, str | None]]:
     count = workers or os.cpu_count() or 1
-    if len(tasks) < PARALLEL_FROM or count == 1:
-        _init_worker(fragments, staging)
-        yield from map(_page_task, tasks)
+    # Workers are forked: they start in milliseconds with the plan (every task, its context maker,
+    # the bodies) inherited, and with the page template and the Markdown converter made here
+    # first, not once in each of them. Where processes cannot fork, pages render in this one.
+    if len(tasks) < PARALLEL_FROM or count == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        _init_worker(fragments, staging, tasks)
+        try:
+            yield from map(_page_task, range(len(tasks)))
+        finally:
+            _worker.clear()  # a long-running process keeps no bodies between builds
         return
-    methods = multiprocessing.get_all_start_methods()
-    # fork: the workers start in milliseconds with templates, extensions and caches already loaded,
-    # loaded here first so that each worker does not compile them again for itself.
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    if context.get_start_method() == "fork":
-        warm_up({t[1] for t in tasks})
+    warm_up()
     chunk = max(1, min(16, len(tasks) // (count * 4)))
     with ProcessPoolExecutor(
-        count, mp_context=context, initializer=_init_worker, initargs=(fragments, staging)
+        count,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(fragments, staging, tasks),
     ) as pool:
-        yield from pool.map(_page_task, tasks, chunksize=chunk)
+        yield from pool.map(_page_task, range(len(tasks)), chunksize=chunk)
 
 
 class _Waiting:
@@ -395,7 +421,7 @@ def _write(
     pages = [o for o in stale if o.job is not None]
     others = [o for o in stale if o.job is None]
     needed = {k for o in stale for k in o.fragments}
-    missing = sorted(k for k in needed if k in by_key and not fragments.has(k))
+    missing = sorted(fragments.lacking(k for k in needed if k in by_key))
     body_of = bodies([by_key[k].revision_id for k in missing])
     missing_set = set(missing)
 
@@ -409,14 +435,15 @@ def _write(
     cached_media = set(os.listdir(fragments.media_cache)) if fragments.media_cache.is_dir() else set()
     tasks: list[PageTask] = []
     for o in pages:
-        assert o.job is not None
-        template, context, key = o.job()
+        assert o.job is not None and len(o.fragments) == 1, o.path  # a page shows one body
         old = previous.files.get(o.path)
+        key = o.fragments[0]
         body, sources = source(key)
         ready = cached_media.issuperset(_derivative_names(sources))
-        tasks.append((o.path, template, context, key, old[0] if old else None, body, sources, ready))
+        lacking = key in missing_set
+        tasks.append(PageTask(o.path, o.job, key, old[0] if old else None, body, sources, ready, lacking))
     keys = {o.path: o.key for o in pages}
-    tasks_key = {t[0]: t[3] for t in tasks}
+    tasks_key = {t.path: t.key for t in tasks}
     changed = False
     for folder in {str(Path(o.path).parent) for o in stale}:
         (staging / folder).mkdir(parents=True, exist_ok=True)
@@ -457,7 +484,9 @@ def _write(
             progress("render", 25, len(tasks))
     fragments.flush()
     # Feeds read fragments of items whose pages may not have been rendered in this build.
-    report.rendered += fragments.ensure([(k, *source(k)) for k in missing if not fragments.has(k)], workers)
+    # Every page's fragment is in the cache now, rendered or found by its worker.
+    paged = set(tasks_key.values())
+    report.rendered += fragments.ensure([(k, *source(k)) for k in missing if k not in paged], workers)
     for out in waiting.rest():
         emit(out)
     # Files of this build's targets that no output claims any more (a retracted article, say) go.

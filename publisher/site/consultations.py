@@ -18,7 +18,6 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from publisher.config import ConsultationSettings
-from publisher.consultation.intake import phase
 from publisher.consultation.register import Live, register_live
 from publisher.consultation.states import CommenterType
 from publisher.site.select import Item
@@ -40,6 +39,9 @@ def consultation_views(
     slugs = [i.slug for i in items if i.consultation is not None]
     if not slugs:
         return {}
+    # The intake rules (screening, grouping) load only for a site that shows a consultation.
+    from publisher.consultation.intake import phase
+
     with read_session(engine) as session:
         rows = session.exec(select(Consultation).where(Consultation.slug.in_(slugs))).all()  # type: ignore[attr-defined]
         totals = dict(

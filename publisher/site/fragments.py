@@ -16,6 +16,7 @@ from typing import Any
 
 from publisher.site.media import WIDTHS, Source
 from publisher.site.render import RENDER_VERSION, Fragment, Picture, render_fragment
+from publisher.store.batch import in_chunks
 from publisher.store.blobs import BlobStore
 
 # Below this many misses the pool costs more to start than it saves.
@@ -113,6 +114,17 @@ class FragmentCache:
     def has(self, key: str) -> bool:
         return key in self._memo or key in self.fresh or self._load(key) is not None
 
+    def lacking(self, keys: Iterable[str]) -> set[str]:
+        """The keys among `keys` that no fragment is cached under, asked in a few queries."""
+        left = {k for k in keys if k not in self._memo and k not in self.fresh}
+        db = self._conn()
+        for chunk in in_chunks(left):
+            marks = ",".join("?" * len(chunk))
+            left.difference_update(
+                k for (k,) in db.execute(f"SELECT key FROM fragment WHERE key IN ({marks})", chunk)
+            )
+        return left
+
     def get(self, key: str) -> Fragment:
         fragment = self._memo.get(key)
         if fragment is None:
@@ -136,14 +148,19 @@ class FragmentCache:
             self.fresh.clear()
 
     def render_one(
-        self, key: str, body: str, sources: tuple[Source, ...], media_ready: bool = False
+        self,
+        key: str,
+        body: str,
+        sources: tuple[Source, ...],
+        media_ready: bool = False,
+        lacking: bool = False,
     ) -> tuple[Fragment, str | None]:
-        """The fragment, rendered here when not cached; the JSON is returned when it is new."""
+        """The fragment, rendered here when not cached; the JSON is returned when it is new
+        (`lacking`: the caller has just seen the cache lack it, so it is not looked up again)."""
         fragment = self._memo.get(key)
         if fragment is not None:
             return fragment, None
-        text = self._load(key)
-        if text is not None:
+        if not lacking and self._load(key) is not None:
             return self.get(key), None
         fragment = render_fragment(
             body, list(sources), self.blobs, self.media_cache, self.media_url, media_ready
@@ -155,7 +172,9 @@ class FragmentCache:
         self, tasks: Iterable[Task], workers: int | None = None, progress: Callable[[int], None] | None = None
     ) -> int:
         """Render every task not yet cached, on all cores when there are many; returns how many."""
-        missing = [t for t in tasks if not self.has(t[0])]
+        tasks = list(tasks)
+        lacking = self.lacking(t[0] for t in tasks)
+        missing = [t for t in tasks if t[0] in lacking]
         if not missing:
             return 0
         args = (self.blobs.root, self.media_cache, self.render_cache, self.media_url)

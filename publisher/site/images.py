@@ -1,13 +1,15 @@
 """The website's long images and share cards as release files: each drawn (publisher/imaging)
 from the revision the page shows, keyed by that revision and its template's hash, so a build
-redraws only what a new revision or a changed template touched."""
+redraws only what a new revision or a changed template touched.
+
+The drawing code (Pillow, fonts, QR) is imported by the first build that has an image to draw: a
+site without long images or share cards never loads it."""
 
 from __future__ import annotations
 
 import functools
 
 from publisher.channels.kinds import ImageLimits
-from publisher.imaging.service import RENDER_VERSION, column_template, long_image, og_card
 from publisher.newsroom import Newsroom
 from publisher.site.select import Item
 from publisher.site.site import Output, SiteInfo, article_url, file_of, key_of, long_image_url, og_image_url
@@ -21,6 +23,8 @@ def image_outputs(
     out: list[Output] = []
     for item in items:
         if item.long_image and limits is not None:
+            from publisher.imaging.service import RENDER_VERSION, column_template
+
             name = item.long_image if isinstance(item.long_image, str) else None
             template = column_template(room, item.column, name)
             url = info.base_url + article_url(item.slug)
@@ -32,6 +36,8 @@ def image_outputs(
                 )
             )
         if info.cards and item.cover is None:
+            from publisher.imaging.service import RENDER_VERSION, column_template
+
             template = column_template(room, item.column)
             out.append(
                 Output(
@@ -44,6 +50,8 @@ def image_outputs(
 
 
 def _long_image(room: Newsroom, revision_id: str, url: str, limits: ImageLimits, name: str | None) -> bytes:
+    from publisher.imaging.service import long_image
+
     with read_session(room.engine) as session:
         revision = session.get(Revision, revision_id)
         assert revision is not None, revision_id  # selected from the store a moment ago; revisions stay
@@ -51,6 +59,8 @@ def _long_image(room: Newsroom, revision_id: str, url: str, limits: ImageLimits,
 
 
 def _og_image(room: Newsroom, revision_id: str, site: str) -> bytes:
+    from publisher.imaging.service import og_card
+
     with read_session(room.engine) as session:
         revision = session.get(Revision, revision_id)
         assert revision is not None, revision_id

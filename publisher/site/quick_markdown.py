@@ -151,11 +151,18 @@ _KNOWN_BLOCK_PROCESSORS: frozenset[type] = frozenset(
         footnotes.FootnoteBlockProcessor,
     }
 )
-# Indented code and lists (space, tab), headings (#, =, -), rules (-, *, _), lists (*, +, -,
-# digits, which in Python's \d include full-width ones), quotes (>), references and footnotes ([),
+# Indented code and lists (space, tab), headings (#, =, -), rules (-, _), lists (+, -), quotes (>),
 # tables (|, also anywhere), and, to stay on the safe side, raw HTML, fences, escapes and stash
-# placeholders. An empty block, an empty line or a trailing newline is not plain either.
-_NOT_PLAIN = re.compile(r"(?:\A|\n)[\n \t#=*_+>\[|<`~:!\\\x02\d-]|\||\n\Z|\A\Z")
+# placeholders. An empty block, an empty line or a trailing newline is not plain either. Three
+# line starts are common in Chinese prose and are not plain only in the shape a processor reads:
+# `*` as a list bullet (`* `) or a rule (a line of nothing but `*` and spaces), not `**加粗**`;
+# digits (Python's \d, full-width ones too) as an ordered list's `1.`, not a date like `1月10日`;
+# `[` as a reference (`[id]:`, which may run over lines) or a footnote (`[^`), not a link. No
+# block processor reads `!` (an image line is a paragraph).
+_NOT_PLAIN = re.compile(
+    r"(?:\A|\n)(?:[\n \t#=_+>|<`~:\\\x02-]|\*(?:[ \t]|[* \t]*(?:\n|\Z))|\d+\.|\[(?:\^|[^\[\]]*\]:))"
+    r"|\||\n\Z|\A\Z"
+)
 
 
 class QuickBlockParser(BlockParser):

@@ -6,12 +6,13 @@ set's hash), so an unchanged key means unchanged bytes and the page is neither r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -106,11 +107,28 @@ def environment() -> jinja2.Environment:
     )
 
 
-def warm_up(templates: Collection[str]) -> None:
-    """Compile these templates and make the Markdown converter in this process, before it forks
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled by one process, loaded by the next: a fresh `publisher build` reads
+    them instead of compiling every template again (Jinja checks each against its source). One
+    that cannot be written makes the next process slower, never a build fail."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def keep_compiled_templates(folder: Path) -> None:
+    """From now on this process reads compiled templates from `folder` and leaves them there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    environment().bytecode_cache = _CompiledTemplates(str(folder))
+
+
+def warm_up() -> None:
+    """Load every template and make the Markdown converter in this process, before it forks
     render workers that would each do so for themselves."""
-    for name in templates:
-        environment().get_template(name)
+    env = environment()
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
     markdown_converter()
 
 
