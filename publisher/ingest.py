@@ -21,7 +21,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col
 
 from publisher.content.assets import stat_stamp
-from publisher.content.loader import LoadContext, LoadedArticle, load_article
+from publisher.content.loader import LoadContext
+from publisher.content.parallel import load_many
+from publisher.content.record import ArticleRecord
 from publisher.content.revision import canonical_json
 from publisher.errors import Problem
 from publisher.ingest_writer import Change, Outcome, Stored, write_batch
@@ -167,15 +169,15 @@ def _restamp(newsroom: Newsroom, moved: dict[str, Restamp]) -> None:
 
 
 def _claim_slugs(
-    loaded: list[LoadedArticle], unchanged: dict[str, str], stored_sources: dict[str, str]
-) -> tuple[list[LoadedArticle], list[Problem]]:
+    loaded: list[ArticleRecord], unchanged: dict[str, str], stored_sources: dict[str, str]
+) -> tuple[list[ArticleRecord], list[Problem]]:
     """One slug, one file. The file already stored under a slug keeps it; otherwise the first by path."""
-    claimants: dict[str, list[tuple[str, LoadedArticle | None]]] = {}
+    claimants: dict[str, list[tuple[str, ArticleRecord | None]]] = {}
     for source, slug in unchanged.items():
         claimants.setdefault(slug, []).append((source, None))
     for item in loaded:
         claimants.setdefault(item.slug, []).append((item.source, item))
-    keep: list[LoadedArticle] = []
+    keep: list[ArticleRecord] = []
     problems: list[Problem] = []
     for slug, entries in claimants.items():
         entries.sort(key=lambda e: (e[0] != stored_sources.get(slug), e[0]))
@@ -196,7 +198,7 @@ def _claim_slugs(
     return keep, problems
 
 
-def _store(newsroom: Newsroom, batch: list[LoadedArticle], actor: str) -> list[Stored]:
+def _store(newsroom: Newsroom, batch: list[ArticleRecord], actor: str) -> list[Stored]:
     last: Exception | None = None
     for _attempt in range(MAX_ATTEMPTS):
         try:
@@ -217,15 +219,15 @@ def load_all(
     *,
     keep_blobs: bool,
     progress: Progress | None = None,
-) -> tuple[list[LoadedArticle], dict[str, str], dict[str, Restamp]]:
+) -> tuple[list[ArticleRecord], dict[str, str], dict[str, Restamp]]:
     """Read every file. Returns the changed articles; for unchanged ones, source -> slug; and the
     unchanged files whose stat moved (source -> new size and mtime)."""
     ctx = LoadContext(
         root=newsroom.root, taxonomy=newsroom.taxonomy, blobs=newsroom.blobs if keep_blobs else None
     )
-    loaded: list[LoadedArticle] = []
     unchanged: dict[str, str] = {}
     moved: dict[str, Restamp] = {}
+    to_load: list[Path] = []
     for path in files:
         report.files += 1
         source = path.relative_to(newsroom.root).as_posix()
@@ -239,14 +241,14 @@ def load_all(
                 if progress:
                     progress(1)
                 continue
-        result = load_article(path, ctx)
-        if isinstance(result, LoadedArticle):
+        to_load.append(path)
+    loaded: list[ArticleRecord] = []
+    for path, result in zip(to_load, load_many(to_load, ctx, progress), strict=True):
+        if isinstance(result, ArticleRecord):
             loaded.append(result)
         else:
             report.problems.extend(result)
-            report.skipped.append(source)
-        if progress:
-            progress(1)
+            report.skipped.append(path.relative_to(newsroom.root).as_posix())
     return loaded, unchanged, moved
 
 

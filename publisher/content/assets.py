@@ -70,24 +70,42 @@ def find_image_refs(body: str) -> list[AssetRef]:
     return refs
 
 
-def resolve_ref(ref: str, article_dir: Path, root: Path) -> Path:
-    """The file a reference names, refused when it lies outside the newsroom."""
+def resolve_ref(ref: str, article_dir: Path, root: Path, real_dirs: dict[str, Path] | None = None) -> Path:
+    """The file a reference names, refused when it lies outside the newsroom.
+
+    `real_dirs` remembers each folder's real path for one run: resolving every image path in full
+    (a system call per component) cost more than decoding the image. The file itself is still
+    checked each time, so a symbolic link is followed wherever it points.
+    """
     if _EXTERNAL.match(ref):
         raise AssetError("图片须为本地文件 / image must be a local file, not a URL")
     clean = unquote(ref.split("#", 1)[0].split("?", 1)[0])
     if clean.startswith("/") or clean.startswith("\\"):
         raise AssetError("图片路径须相对于文章文件 / image path must be relative to the article")
-    target = (article_dir / clean).resolve()
+    target = _real_path(os.path.join(article_dir, clean), real_dirs)
     if not target.is_relative_to(root):
         raise AssetError("图片路径超出新闻室目录 / image path escapes the newsroom")
     return target
 
 
+def _real_path(joined: str, real_dirs: dict[str, Path] | None) -> Path:
+    """`Path(joined).resolve()`: the real path of the folder (remembered) joined with the name,
+    which is the same whenever the name is a plain entry and not a symbolic link."""
+    folder, name = os.path.split(joined)
+    if real_dirs is None or name in ("", ".", "..") or os.path.islink(joined):
+        return Path(joined).resolve()
+    real = real_dirs.get(folder)
+    if real is None:
+        real = real_dirs[folder] = Path(folder).resolve()
+    return real / name
+
+
 def inspect_image(target: Path, root: Path) -> tuple[Asset, bytes]:
     """Hash and decode one image; raise AssetError saying what is wrong. Returns the bytes hashed."""
     try:
-        stat = target.stat()
-        data = target.read_bytes()
+        with open(target, "rb") as handle:
+            stat = os.fstat(handle.fileno())  # of the bytes read, not of a file replaced meanwhile
+            data = handle.read()
     except FileNotFoundError:
         raise AssetError("图片不存在 / image not found") from None
     except IsADirectoryError:

@@ -14,6 +14,7 @@ from publisher.consultation.declare import clauses
 from publisher.content.assets import Asset, AssetError, AssetUse, find_image_refs, inspect_image, resolve_ref
 from publisher.content.frontmatter import FrontMatter, FrontMatterError, parse
 from publisher.content.model import ArticleMeta, Taxonomy
+from publisher.content.record import ArticleRecord, StoredAsset
 from publisher.content.revision import Snapshot, normalise_body
 from publisher.content.slugs import slugify
 from publisher.errors import Problem
@@ -35,6 +36,25 @@ class LoadedArticle:
     def revision_id(self) -> str:
         return self.snapshot.revision_id
 
+    def record(self) -> ArticleRecord:
+        """The plain values ingest stores (the revision id computed once, here)."""
+        return ArticleRecord(
+            source=self.source,
+            source_sha256=self.source_sha256,
+            source_stat=self.source_stat,
+            slug=self.slug,
+            slug_line=self.slug_line,
+            revision_id=self.snapshot.revision_id,
+            dated_at=self.meta.date,
+            meta=self.snapshot.meta,
+            body=self.snapshot.body,
+            assets=tuple(
+                StoredAsset(u.ref, u.role, a.path, a.sha256, a.size, a.width, a.height, a.format, a.mtime_ns)
+                for u in self.snapshot.assets
+                for a in (u.asset,)
+            ),
+        )
+
 
 @dataclass
 class LoadContext:
@@ -44,6 +64,8 @@ class LoadContext:
     blobs: BlobStore | None = None
     # Shared images are decoded and hashed once per run.
     image_cache: dict[Path, Asset | AssetError] = field(default_factory=dict)
+    # Each folder's real path, found once per run (see assets.resolve_ref).
+    real_dirs: dict[str, Path] = field(default_factory=dict)
 
     def image(self, target: Path) -> Asset:
         cached = self.image_cache.get(target)
@@ -174,7 +196,7 @@ def load_article(path: Path, ctx: LoadContext) -> LoadedArticle | list[Problem]:
             continue
         seen.add((role, ref_text))
         try:
-            target = resolve_ref(ref_text, path.parent, ctx.root)
+            target = resolve_ref(ref_text, path.parent, ctx.root, ctx.real_dirs)
             uses.append(AssetUse(ref=ref_text, role=role, asset=ctx.image(target)))
         except AssetError as exc:
             problems.append(Problem(source, f"{exc}: {ref_text}", field=field_name, line=ref_line))
