@@ -11,7 +11,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from publisher.consultation.declare import clauses
-from publisher.content.assets import Asset, AssetError, AssetUse, find_image_refs, inspect_image, resolve_ref
+from publisher.content.assets import (
+    Asset,
+    AssetError,
+    AssetUse,
+    Decoded,
+    find_image_refs,
+    inspect_image,
+    resolve_ref,
+)
 from publisher.content.frontmatter import FrontMatter, FrontMatterError, parse
 from publisher.content.model import ArticleMeta, Taxonomy
 from publisher.content.record import ArticleRecord, StoredAsset
@@ -62,16 +70,17 @@ class LoadContext:
     taxonomy: Taxonomy
     # Where the bytes of every image hashed are kept, so a revision can be rendered after the file changes.
     blobs: BlobStore | None = None
-    # Shared images are decoded and hashed once per run.
-    image_cache: dict[Path, Asset | AssetError] = field(default_factory=dict)
+    # Shared images are read and hashed once per run, and the same bytes decoded once.
+    image_cache: dict[str, Asset | AssetError] = field(default_factory=dict)
+    decoded: dict[str, Decoded | str] = field(default_factory=dict)
     # Each folder's real path, found once per run (see assets.resolve_ref).
-    real_dirs: dict[str, Path] = field(default_factory=dict)
+    real_dirs: dict[str, str] = field(default_factory=dict)
 
-    def image(self, target: Path) -> Asset:
+    def image(self, target: str) -> Asset:
         cached = self.image_cache.get(target)
         if cached is None:
             try:
-                cached, data = inspect_image(target, self.root)
+                cached, data = inspect_image(target, self.root, self.decoded)
                 if self.blobs is not None:
                     self.blobs.put(cached.sha256, data)
             except AssetError as exc:
