@@ -59,9 +59,18 @@ def _blank(match: re.Match[str]) -> str:
 
 def find_image_refs(body: str) -> list[AssetRef]:
     """Local images the body shows; code blocks and external URLs are not references."""
-    visible = _INLINE_CODE.sub(_blank, _FENCE.sub(_blank, body))
+    # Each pattern runs only where its first characters occur: a pattern that starts at a line
+    # start or ignores case is tried at every character of the body otherwise.
+    visible = body
+    if "```" in visible or "~~~" in visible:
+        visible = _FENCE.sub(_blank, visible)
+    if "`" in visible:
+        visible = _INLINE_CODE.sub(_blank, visible)
+    patterns = [_MD_IMAGE] if "![" in visible else []
+    if "<" in visible:
+        patterns.append(_HTML_IMAGE)
     refs: list[AssetRef] = []
-    for pattern in (_MD_IMAGE, _HTML_IMAGE):
+    for pattern in patterns:
         for match in pattern.finditer(visible):
             ref = match.group(1)
             if not _EXTERNAL.match(ref):
