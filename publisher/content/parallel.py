@@ -18,7 +18,7 @@ import gc
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 
 from publisher.content.loader import LoadContext, LoadedArticle, load_article
@@ -51,7 +51,7 @@ def workers() -> int:
 
 def load_many(
     paths: Sequence[Path], ctx: LoadContext, progress: Callable[[int], None] | None = None
-) -> Iterator[Loaded]:
+) -> Generator[Loaded, None, None]:
     """Each file's record or problems, in the order of `paths`."""
     count = workers()
     if count == 0 or len(paths) < PARALLEL_FROM:
