@@ -20,7 +20,6 @@ from sqlmodel import Session
 
 from publisher import audit
 from publisher.content.record import ArticleRecord
-from publisher.content.revision import canonical_json
 from publisher.store.tables import Article, Revision, RevisionAsset, SourceStamp
 
 ARTICLE: Table = Article.__table__  # type: ignore[attr-defined]
@@ -59,12 +58,6 @@ class _ArticleState:
     current_revision_id: str | None
     revision_count: int
     dirty: bool = False
-
-
-def asset_stamps(item: ArticleRecord) -> str:
-    """The images' (path, size, mtime_ns, sha256) as the unchanged fast path compares them."""
-    assets = {(a.path, a.size, a.mtime_ns, a.sha256) for a in item.assets}
-    return canonical_json(sorted(assets))
 
 
 def _articles(session: Session, items: Sequence[ArticleRecord], now: datetime) -> dict[str, _ArticleState]:
@@ -153,7 +146,7 @@ def write_batch(
                         "committee": meta.get("committee"),
                         "sensitive": bool(meta.get("sensitive", False)),
                         "dated_at": item.dated_at,
-                        "meta_json": canonical_json(meta),
+                        "meta_json": item.meta_json,
                         "body": item.body,
                         "source": item.source,
                         "source_sha256": item.source_sha256,
@@ -203,7 +196,7 @@ def write_batch(
                 "context": context,
                 "slug": item.slug,
                 "revision_id": revision_id,
-                "assets_json": asset_stamps(item),
+                "assets_json": item.assets_json,
                 "checked_at": now,
             }
         )

@@ -22,8 +22,8 @@ from publisher.content.assets import (
 )
 from publisher.content.frontmatter import FrontMatter, FrontMatterError, parse
 from publisher.content.model import ArticleMeta, Taxonomy
-from publisher.content.record import ArticleRecord, StoredAsset
-from publisher.content.revision import Snapshot, normalise_body
+from publisher.content.record import ArticleRecord, StoredAsset, asset_stamps
+from publisher.content.revision import Snapshot, canonical_json, normalise_body
 from publisher.content.slugs import slugify
 from publisher.errors import Problem
 from publisher.store.blobs import BlobStore
@@ -46,6 +46,11 @@ class LoadedArticle:
 
     def record(self) -> ArticleRecord:
         """The plain values ingest stores (the revision id computed once, here)."""
+        assets = tuple(
+            StoredAsset(u.ref, u.role, a.path, a.sha256, a.size, a.width, a.height, a.format, a.mtime_ns)
+            for u in self.snapshot.assets
+            for a in (u.asset,)
+        )
         return ArticleRecord(
             source=self.source,
             source_sha256=self.source_sha256,
@@ -56,11 +61,9 @@ class LoadedArticle:
             dated_at=self.meta.date,
             meta=self.snapshot.meta,
             body=self.snapshot.body,
-            assets=tuple(
-                StoredAsset(u.ref, u.role, a.path, a.sha256, a.size, a.width, a.height, a.format, a.mtime_ns)
-                for u in self.snapshot.assets
-                for a in (u.asset,)
-            ),
+            assets=assets,
+            meta_json=canonical_json(self.snapshot.meta),
+            assets_json=asset_stamps(assets),
         )
 
 

@@ -3,13 +3,17 @@
 A `LoadedArticle` carries its validated model and frozen dataclasses, which is what checks and
 tests read. The store needs only the canonical snapshot, and a record of plain named tuples is
 cheap to build and to send back from a loading process: pickling the model and the dataclasses
-cost the parent more than a tenth of loading the file itself.
+cost the parent more than a tenth of loading the file itself. What the writer would encode
+for every article is encoded here, beside the loading.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
+
+from publisher.content.revision import canonical_json
 
 
 class StoredAsset(NamedTuple):
@@ -37,3 +41,11 @@ class ArticleRecord(NamedTuple):
     meta: dict[str, Any]  # canonical front matter, as the revision hashes it
     body: str  # normalised
     assets: tuple[StoredAsset, ...]
+    # Encoded where the article is loaded (in a worker, see parallel.py), not by the one writer.
+    meta_json: str  # canonical_json(meta)
+    assets_json: str  # asset_stamps(assets)
+
+
+def asset_stamps(assets: Iterable[StoredAsset]) -> str:
+    """The images' (path, size, mtime_ns, sha256) as the unchanged fast path compares them."""
+    return canonical_json(sorted({(a.path, a.size, a.mtime_ns, a.sha256) for a in assets}))
