@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col
 
 from publisher.content.assets import stat_stamp
-from publisher.content.loader import LoadContext, LoadedArticle, load_article
+from publisher.content.loader import LoadContext
+from publisher.content.parallel import load_many
+from publisher.content.record import ArticleRecord
 from publisher.content.revision import canonical_json
 from publisher.errors import Problem
 from publisher.ingest_writer import Change, Outcome, Stored, write_batch
@@ -167,15 +170,15 @@ def _restamp(newsroom: Newsroom, moved: dict[str, Restamp]) -> None:
 
 
 def _claim_slugs(
-    loaded: list[LoadedArticle], unchanged: dict[str, str], stored_sources: dict[str, str]
-) -> tuple[list[LoadedArticle], list[Problem]]:
+    loaded: list[ArticleRecord], unchanged: dict[str, str], stored_sources: dict[str, str]
+) -> tuple[list[ArticleRecord], list[Problem]]:
     """One slug, one file. The file already stored under a slug keeps it; otherwise the first by path."""
-    claimants: dict[str, list[tuple[str, LoadedArticle | None]]] = {}
+    claimants: dict[str, list[tuple[str, ArticleRecord | None]]] = {}
     for source, slug in unchanged.items():
         claimants.setdefault(slug, []).append((source, None))
     for item in loaded:
         claimants.setdefault(item.slug, []).append((item.source, item))
-    keep: list[LoadedArticle] = []
+    keep: list[ArticleRecord] = []
     problems: list[Problem] = []
     for slug, entries in claimants.items():
         entries.sort(key=lambda e: (e[0] != stored_sources.get(slug), e[0]))
@@ -196,7 +199,7 @@ def _claim_slugs(
     return keep, problems
 
 
-def _store(newsroom: Newsroom, batch: list[LoadedArticle], actor: str) -> list[Stored]:
+def _store(newsroom: Newsroom, batch: list[ArticleRecord], actor: str) -> list[Stored]:
     last: Exception | None = None
     for _attempt in range(MAX_ATTEMPTS):
         try:
@@ -209,23 +212,18 @@ def _store(newsroom: Newsroom, batch: list[LoadedArticle], actor: str) -> list[S
     raise RuntimeError(f"{sources}: could not be stored after {MAX_ATTEMPTS} attempts: {last}")
 
 
-def load_all(
+def _triage(
     newsroom: Newsroom,
     files: Iterable[Path],
     stamps: dict[str, StampRow],
     report: IngestReport,
-    *,
-    keep_blobs: bool,
-    progress: Progress | None = None,
-) -> tuple[list[LoadedArticle], dict[str, str], dict[str, Restamp]]:
-    """Read every file. Returns the changed articles; for unchanged ones, source -> slug; and the
-    unchanged files whose stat moved (source -> new size and mtime)."""
-    ctx = LoadContext(
-        root=newsroom.root, taxonomy=newsroom.taxonomy, blobs=newsroom.blobs if keep_blobs else None
-    )
-    loaded: list[LoadedArticle] = []
+    progress: Progress | None,
+) -> tuple[list[Path], dict[str, str], dict[str, Restamp]]:
+    """The files to load; for unchanged ones, source -> slug; and the unchanged files whose stat
+    moved (source -> new size and mtime)."""
     unchanged: dict[str, str] = {}
     moved: dict[str, Restamp] = {}
+    to_load: list[Path] = []
     for path in files:
         report.files += 1
         source = path.relative_to(newsroom.root).as_posix()
@@ -239,29 +237,85 @@ def load_all(
                 if progress:
                     progress(1)
                 continue
-        result = load_article(path, ctx)
-        if isinstance(result, LoadedArticle):
-            loaded.append(result)
-        else:
-            report.problems.extend(result)
-            report.skipped.append(source)
-        if progress:
-            progress(1)
-    return loaded, unchanged, moved
+        to_load.append(path)
+    return to_load, unchanged, moved
+
+
+def _load(
+    newsroom: Newsroom,
+    paths: list[Path],
+    report: IngestReport,
+    *,
+    keep_blobs: bool,
+    progress: Progress | None,
+) -> Generator[ArticleRecord, None, None]:
+    """Each valid article as it is loaded, in path order; every problem goes into the report."""
+    ctx = LoadContext(
+        root=newsroom.root, taxonomy=newsroom.taxonomy, blobs=newsroom.blobs if keep_blobs else None
+    )
+    # Closed on the way out, even when the caller stops early (a failed batch): no worker outlives it.
+    with closing(load_many(paths, ctx, progress)) as results:
+        for path, result in zip(paths, results, strict=True):
+            if isinstance(result, ArticleRecord):
+                yield result
+            else:
+                report.problems.extend(result)
+                report.skipped.append(path.relative_to(newsroom.root).as_posix())
 
 
 def check(newsroom: Newsroom, progress: Progress | None = None) -> IngestReport:
     """Validate every article, channel and schedules file; store nothing, not even a database file."""
     report = IngestReport()
     report.problems.extend(newsroom.channels.problems)
-    loaded, unchanged, _moved = load_all(
-        newsroom, scan(newsroom.content_dir), {}, report, keep_blobs=False, progress=progress
-    )
+    to_load, unchanged, _moved = _triage(newsroom, scan(newsroom.content_dir), {}, report, progress)
+    loaded = list(_load(newsroom, to_load, report, keep_blobs=False, progress=progress))
     _keep, duplicates = _claim_slugs(loaded, unchanged, {})
     report.problems.extend(duplicates)
     report.skipped.extend(p.file for p in duplicates)
     report.problems.extend(check_schedules(newsroom))
     return report
+
+
+class _Writer:
+    """Stores articles in batches of `BATCH` as they come, and puts each outcome in the report."""
+
+    def __init__(self, newsroom: Newsroom, actor: str, report: IngestReport) -> None:
+        self.newsroom, self.actor, self.report = newsroom, actor, report
+        self.pending: list[ArticleRecord] = []
+        self.written: set[str] = set()  # sources
+        self.lists = {
+            Outcome.CREATED: report.created,
+            Outcome.REVISED: report.revised,
+            Outcome.REVERTED: report.reverted,
+        }
+
+    def add(self, item: ArticleRecord) -> None:
+        self.pending.append(item)
+        self.written.add(item.source)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        for stored in _store(self.newsroom, batch, self.actor):
+            if stored.change is None:
+                self.report.unchanged += 1
+            else:
+                self.lists[stored.outcome].append(stored.change)
+
+
+def _owner_already(
+    item: ArticleRecord, stored_sources: dict[str, str], unchanged_slugs: set[str], seen: set[str]
+) -> bool:
+    """Does `item` own its slug whatever the files still loading hold? So it is when the slug is
+    stored under this very file, or when no file has it stored and no earlier file claims it: what
+    `_claim_slugs` decides at the end can then only agree. Other articles wait for that."""
+    stored = stored_sources.get(item.slug)
+    if stored is not None:
+        return stored == item.source
+    return item.slug not in unchanged_slugs and item.slug not in seen
 
 
 def ingest(newsroom: Newsroom, actor: str = SYSTEM_ACTOR, progress: Progress | None = None) -> IngestReport:
@@ -273,23 +327,29 @@ def ingest(newsroom: Newsroom, actor: str = SYSTEM_ACTOR, progress: Progress | N
         stamps = _load_stamps(session)
         pairs = session.execute(sa_select(col(Article.slug), col(Article.source)))
         stored_sources = {slug: source for slug, source in pairs}
-    loaded, unchanged, moved = load_all(newsroom, files, stamps, report, keep_blobs=True, progress=progress)
+    to_load, unchanged, moved = _triage(newsroom, files, stamps, report, progress)
     _restamp(newsroom, moved)
+    report.unchanged = len(unchanged)
+    # Articles are stored while later files are still loading (in other processes, see
+    # content/parallel.py): a batch is written as soon as it is full of articles whose slug is
+    # settled. The rest wait until every file is read and every claim is known.
+    writer = _Writer(newsroom, actor, report)
+    loaded: list[ArticleRecord] = []
+    unchanged_slugs = set(unchanged.values())
+    seen: set[str] = set()
+    with closing(_load(newsroom, to_load, report, keep_blobs=True, progress=progress)) as items:
+        for item in items:
+            loaded.append(item)
+            if _owner_already(item, stored_sources, unchanged_slugs, seen):
+                writer.add(item)
+            seen.add(item.slug)
     keep, duplicates = _claim_slugs(loaded, unchanged, stored_sources)
     report.problems.extend(duplicates)
     report.skipped.extend(p.file for p in duplicates)
-    report.unchanged = len(unchanged)
-    lists = {
-        Outcome.CREATED: report.created,
-        Outcome.REVISED: report.revised,
-        Outcome.REVERTED: report.reverted,
-    }
-    for start in range(0, len(keep), BATCH):
-        for stored in _store(newsroom, keep[start : start + BATCH], actor):
-            if stored.change is None:
-                report.unchanged += 1
-            else:
-                lists[stored.outcome].append(stored.change)
+    for item in keep:
+        if item.source not in writer.written:
+            writer.add(item)
+    writer.flush()
 
     claimed = set(unchanged.values()) | {item.slug for item in keep}
     broken = set(report.skipped)

@@ -19,8 +19,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlmodel import Session
 
 from publisher import audit
-from publisher.content.loader import LoadedArticle
-from publisher.content.revision import canonical_json
+from publisher.content.record import ArticleRecord
 from publisher.store.tables import Article, Revision, RevisionAsset, SourceStamp
 
 ARTICLE: Table = Article.__table__  # type: ignore[attr-defined]
@@ -61,13 +60,7 @@ class _ArticleState:
     dirty: bool = False
 
 
-def asset_stamps(item: LoadedArticle) -> str:
-    """The images' (path, size, mtime_ns, sha256) as the unchanged fast path compares them."""
-    assets = {(u.asset.path, u.asset.size, u.asset.mtime_ns, u.asset.sha256) for u in item.snapshot.assets}
-    return canonical_json(sorted(assets))
-
-
-def _articles(session: Session, items: Sequence[LoadedArticle], now: datetime) -> dict[str, _ArticleState]:
+def _articles(session: Session, items: Sequence[ArticleRecord], now: datetime) -> dict[str, _ArticleState]:
     """Every article of the batch by slug: the stored ones read and locked, the new ones inserted."""
     slugs = [item.slug for item in items]
     rows = session.execute(
@@ -105,7 +98,7 @@ def _articles(session: Session, items: Sequence[LoadedArticle], now: datetime) -
 
 
 def write_batch(
-    session: Session, items: Sequence[LoadedArticle], context: str, actor: str, now: datetime
+    session: Session, items: Sequence[ArticleRecord], context: str, actor: str, now: datetime
 ) -> list[Stored]:
     """Store every item's new state inside the caller's transaction; one result per item, in order."""
     if not items:
@@ -139,7 +132,7 @@ def write_batch(
                 )
             else:
                 number = state.revision_count + 1
-                meta = item.snapshot.meta
+                meta = item.meta
                 revisions.append(
                     {
                         "id": revision_id,
@@ -152,9 +145,9 @@ def write_batch(
                         "department": meta["department"],
                         "committee": meta.get("committee"),
                         "sensitive": bool(meta.get("sensitive", False)),
-                        "dated_at": item.meta.date,
-                        "meta_json": canonical_json(meta),
-                        "body": item.snapshot.body,
+                        "dated_at": item.dated_at,
+                        "meta_json": item.meta_json,
+                        "body": item.body,
                         "source": item.source,
                         "source_sha256": item.source_sha256,
                         "created_at": now,
@@ -165,16 +158,16 @@ def write_batch(
                     {
                         "revision_id": revision_id,
                         "position": position,
-                        "role": use.role,
-                        "ref": use.ref,
-                        "path": use.asset.path,
-                        "sha256": use.asset.sha256,
-                        "size": use.asset.size,
-                        "width": use.asset.width,
-                        "height": use.asset.height,
-                        "format": use.asset.format,
+                        "role": asset.role,
+                        "ref": asset.ref,
+                        "path": asset.path,
+                        "sha256": asset.sha256,
+                        "size": asset.size,
+                        "width": asset.width,
+                        "height": asset.height,
+                        "format": asset.format,
                     }
-                    for position, use in enumerate(item.snapshot.assets)
+                    for position, asset in enumerate(item.assets)
                 )
                 known[revision_id] = number
                 state.revision_count = number
@@ -203,7 +196,7 @@ def write_batch(
                 "context": context,
                 "slug": item.slug,
                 "revision_id": revision_id,
-                "assets_json": asset_stamps(item),
+                "assets_json": item.assets_json,
                 "checked_at": now,
             }
         )

@@ -59,9 +59,18 @@ def _blank(match: re.Match[str]) -> str:
 
 def find_image_refs(body: str) -> list[AssetRef]:
     """Local images the body shows; code blocks and external URLs are not references."""
-    visible = _INLINE_CODE.sub(_blank, _FENCE.sub(_blank, body))
+    # Each pattern runs only where its first characters occur: a pattern that starts at a line
+    # start or ignores case is tried at every character of the body otherwise.
+    visible = body
+    if "```" in visible or "~~~" in visible:
+        visible = _FENCE.sub(_blank, visible)
+    if "`" in visible:
+        visible = _INLINE_CODE.sub(_blank, visible)
+    patterns = [_MD_IMAGE] if "![" in visible else []
+    if "<" in visible:
+        patterns.append(_HTML_IMAGE)
     refs: list[AssetRef] = []
-    for pattern in (_MD_IMAGE, _HTML_IMAGE):
+    for pattern in patterns:
         for match in pattern.finditer(visible):
             ref = match.group(1)
             if not _EXTERNAL.match(ref):
@@ -70,30 +79,83 @@ def find_image_refs(body: str) -> list[AssetRef]:
     return refs
 
 
-def resolve_ref(ref: str, article_dir: Path, root: Path) -> Path:
-    """The file a reference names, refused when it lies outside the newsroom."""
+def resolve_ref(ref: str, article_dir: Path, root: Path, real_dirs: dict[str, str] | None = None) -> str:
+    """The real path of the file a reference names, refused when it lies outside the newsroom.
+
+    `real_dirs` remembers each folder's real path for one run: resolving every image path in full
+    (a system call per component) cost more than decoding the image. The file itself is still
+    looked at each time, so a symbolic link is followed wherever it points.
+    """
     if _EXTERNAL.match(ref):
         raise AssetError("图片须为本地文件 / image must be a local file, not a URL")
     clean = unquote(ref.split("#", 1)[0].split("?", 1)[0])
     if clean.startswith("/") or clean.startswith("\\"):
         raise AssetError("图片路径须相对于文章文件 / image path must be relative to the article")
-    target = (article_dir / clean).resolve()
-    if not target.is_relative_to(root):
+    target = _real_path(os.path.join(article_dir, clean), real_dirs)
+    top = str(root)
+    if target != top and not target.startswith(os.path.join(top, "")):
         raise AssetError("图片路径超出新闻室目录 / image path escapes the newsroom")
     return target
 
 
-def inspect_image(target: Path, root: Path) -> tuple[Asset, bytes]:
-    """Hash and decode one image; raise AssetError saying what is wrong. Returns the bytes hashed."""
+def _real_path(joined: str, real_dirs: dict[str, str] | None) -> str:
+    """`str(Path(joined).resolve())`: the real path of the folder (remembered) joined with the
+    name, which is the same whenever the name is a plain entry and not a symbolic link."""
+    folder, name = os.path.split(joined)
+    if real_dirs is None or name in ("", ".", "..") or os.path.islink(joined):
+        return str(Path(joined).resolve())
+    real = real_dirs.get(folder)
+    if real is None:
+        real = real_dirs[folder] = str(Path(folder).resolve())
+    return os.path.join(real, name)
+
+
+Decoded = tuple[str, int, int]  # format, width, height
+
+
+def inspect_image(
+    target: str, root: Path, decoded: dict[str, Decoded | str] | None = None
+) -> tuple[Asset, bytes]:
+    """Hash and decode one image; raise AssetError saying what is wrong. Returns the bytes hashed.
+
+    `target` is a path `resolve_ref` returned (inside `root`). `decoded` remembers, by sha256, what
+    bytes decoded to (or why they were refused): the same bytes under another name, such as a
+    photo copied beside each article, are decoded once per run.
+    """
     try:
-        stat = target.stat()
-        data = target.read_bytes()
+        with open(target, "rb") as handle:
+            stat = os.fstat(handle.fileno())  # of the bytes read, not of a file replaced meanwhile
+            data = handle.read()
     except FileNotFoundError:
         raise AssetError("图片不存在 / image not found") from None
     except IsADirectoryError:
         raise AssetError("图片路径是目录 / image path is a folder") from None
     except OSError as exc:
         raise AssetError(f"图片无法读取 / image cannot be read ({exc.strerror})") from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    known = decoded.get(sha256) if decoded is not None else None
+    if known is None:
+        known = _decode(data)
+        if decoded is not None:
+            decoded[sha256] = known
+    if isinstance(known, str):
+        raise AssetError(known)
+    fmt, width, height = known
+    asset = Asset(
+        path=target[len(os.path.join(str(root), "")) :].replace(os.sep, "/"),
+        sha256=sha256,
+        size=len(data),
+        width=width,
+        height=height,
+        format=fmt,
+        mtime_ns=stat.st_mtime_ns,
+    )
+    return asset, data
+
+
+def _decode(data: bytes) -> Decoded | str:
+    """Pillow's reading of the header and `verify()` (chunk checksums, truncation): the image is
+    refused on the same grounds as ever, without decoding every pixel."""
     from PIL import Image, UnidentifiedImageError  # Pillow loads when an image is read, not with the store
 
     try:
@@ -102,19 +164,10 @@ def inspect_image(target: Path, root: Path) -> tuple[Asset, bytes]:
             width, height = probe.size
             probe.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise AssetError(f"图片无法解码 / image cannot be decoded ({exc})") from None
+        return f"图片无法解码 / image cannot be decoded ({exc})"
     if fmt not in IMAGE_FORMATS:
-        raise AssetError(f"不支持的图片格式 / unsupported image format {fmt}")
-    asset = Asset(
-        path=target.relative_to(root).as_posix(),
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        width=width,
-        height=height,
-        format=fmt,
-        mtime_ns=stat.st_mtime_ns,
-    )
-    return asset, data
+        return f"不支持的图片格式 / unsupported image format {fmt}"
+    return fmt, width, height
 
 
 def stat_stamp(path: Path) -> tuple[int, int] | None:

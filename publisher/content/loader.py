@@ -11,10 +11,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from publisher.consultation.declare import clauses
-from publisher.content.assets import Asset, AssetError, AssetUse, find_image_refs, inspect_image, resolve_ref
+from publisher.content.assets import (
+    Asset,
+    AssetError,
+    AssetUse,
+    Decoded,
+    find_image_refs,
+    inspect_image,
+    resolve_ref,
+)
 from publisher.content.frontmatter import FrontMatter, FrontMatterError, parse
 from publisher.content.model import ArticleMeta, Taxonomy
-from publisher.content.revision import Snapshot, normalise_body
+from publisher.content.record import ArticleRecord, StoredAsset, asset_stamps
+from publisher.content.revision import Snapshot, canonical_json, normalise_body
 from publisher.content.slugs import slugify
 from publisher.errors import Problem
 from publisher.store.blobs import BlobStore
@@ -35,6 +44,28 @@ class LoadedArticle:
     def revision_id(self) -> str:
         return self.snapshot.revision_id
 
+    def record(self) -> ArticleRecord:
+        """The plain values ingest stores (the revision id computed once, here)."""
+        assets = tuple(
+            StoredAsset(u.ref, u.role, a.path, a.sha256, a.size, a.width, a.height, a.format, a.mtime_ns)
+            for u in self.snapshot.assets
+            for a in (u.asset,)
+        )
+        return ArticleRecord(
+            source=self.source,
+            source_sha256=self.source_sha256,
+            source_stat=self.source_stat,
+            slug=self.slug,
+            slug_line=self.slug_line,
+            revision_id=self.snapshot.revision_id,
+            dated_at=self.meta.date,
+            meta=self.snapshot.meta,
+            body=self.snapshot.body,
+            assets=assets,
+            meta_json=canonical_json(self.snapshot.meta),
+            assets_json=asset_stamps(assets),
+        )
+
 
 @dataclass
 class LoadContext:
@@ -42,14 +73,17 @@ class LoadContext:
     taxonomy: Taxonomy
     # Where the bytes of every image hashed are kept, so a revision can be rendered after the file changes.
     blobs: BlobStore | None = None
-    # Shared images are decoded and hashed once per run.
-    image_cache: dict[Path, Asset | AssetError] = field(default_factory=dict)
+    # Shared images are read and hashed once per run, and the same bytes decoded once.
+    image_cache: dict[str, Asset | AssetError] = field(default_factory=dict)
+    decoded: dict[str, Decoded | str] = field(default_factory=dict)
+    # Each folder's real path, found once per run (see assets.resolve_ref).
+    real_dirs: dict[str, str] = field(default_factory=dict)
 
-    def image(self, target: Path) -> Asset:
+    def image(self, target: str) -> Asset:
         cached = self.image_cache.get(target)
         if cached is None:
             try:
-                cached, data = inspect_image(target, self.root)
+                cached, data = inspect_image(target, self.root, self.decoded)
                 if self.blobs is not None:
                     self.blobs.put(cached.sha256, data)
             except AssetError as exc:
@@ -174,7 +208,7 @@ def load_article(path: Path, ctx: LoadContext) -> LoadedArticle | list[Problem]:
             continue
         seen.add((role, ref_text))
         try:
-            target = resolve_ref(ref_text, path.parent, ctx.root)
+            target = resolve_ref(ref_text, path.parent, ctx.root, ctx.real_dirs)
             uses.append(AssetUse(ref=ref_text, role=role, asset=ctx.image(target)))
         except AssetError as exc:
             problems.append(Problem(source, f"{exc}: {ref_text}", field=field_name, line=ref_line))
