@@ -17,10 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import create_engine, text
 
 from publisher.content.frontmatter import parse
 from publisher.ingest import IngestReport, ingest, scan
@@ -88,8 +90,17 @@ def main() -> int:
     root.mkdir(parents=True)
     shutil.copy(REPO / "publisher.toml", root / "publisher.toml")
     shutil.copytree(REPO / "channels", root / "channels")
+    schema = None
     if args.database_url:
-        os.environ["PUBLISHER_DATABASE_URL"] = args.database_url
+        url = args.database_url
+        if url.startswith("postgresql"):
+            # A schema of the bench's own, dropped after: the store's append-only triggers make a
+            # run's rows impossible to delete, so a shared schema would fail every later run.
+            schema = f"bench_ingest_{uuid.uuid4().hex[:8]}"
+            with create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+        os.environ["PUBLISHER_DATABASE_URL"] = url
     console.print(f"generating {args.count} articles with images …")
     subprocess.run(
         [
@@ -115,6 +126,11 @@ def main() -> int:
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+        if schema is not None:
+            admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
 
     first_rate = args.count / first_s
     again_rate = args.count / again_s
