@@ -170,7 +170,9 @@ def claim_due(
             chosen.extend(ids)
         if not chosen:
             return []
-        rows = session.execute(
+        # The claimed rows come back as ORM objects (no validation per row: they are the
+        # database's own values), detached before the commit so that it expires none of them.
+        claimed = session.scalars(
             update(Delivery)
             .where(col(Delivery.id).in_(chosen), _due_condition(now, ahead))
             .values(
@@ -180,9 +182,11 @@ def claim_due(
                 attempts=col(Delivery.attempts) + 1,
                 updated_at=now,
             )
-            .returning(*DELIVERY.c)
+            .returning(Delivery),
+            execution_options={"synchronize_session": False},
         ).all()
-        claims = [Claim(Delivery.model_validate(dict(row._mapping)), row.id in reclaimed) for row in rows]
+        session.expunge_all()
+        claims = [Claim(d, d.id in reclaimed) for d in claimed]
     claims.sort(key=lambda c: (c.delivery.next_attempt_at, c.delivery.id or 0))
     return claims
 
@@ -209,7 +213,8 @@ def finish(
         )
         if session.get_bind().dialect.name == "postgresql":
             held = held.with_for_update()
-        status: dict[int, str] = {row.id: row.status for row in session.execute(held)}
+        connection = session.connection()  # Core statements: the ORM session's layer costs CPU
+        status: dict[int, str] = {row.id: row.status for row in connection.execute(held)}
         landing: list[Outcome] = []
         for o in outcomes:
             # One outcome per delivery: a second one for the same row would find it moved on.
@@ -218,9 +223,11 @@ def finish(
                 del status[o.delivery.id]  # it leaves this worker's hands
         if not landing:
             return 0
-        session.connection().execute(_FINISH, [_finish_values(o, worker_id, now) for o in landing])
+        connection.execute(_FINISH, [_finish_values(o, worker_id, now) for o in landing])
         wanted = {o.delivery.article_id for o in landing}
-        pairs = session.execute(select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted)))
+        pairs = connection.execute(
+            select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted))
+        )
         slugs: dict[int | None, str] = {article_id: slug for article_id, slug in pairs}
         _prefetch_ledgers(session, landing)
         events: list[audit.Entry] = []
