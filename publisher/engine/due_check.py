@@ -17,15 +17,17 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from publisher.engine.pause import PAUSE_FLAG
-from publisher.review.gate import Gate, GateStamp, for_many, stamp_of, stamp_query
+from publisher.review.gate import Gate, GateStamp, for_many, gate_stamps, stamp_of, stamp_query
 from publisher.store.tables import Article, NewsroomFlag, Revision
 
 _PAUSED = sa_select(col(NewsroomFlag.value)).where(col(NewsroomFlag.key) == PAUSE_FLAG).scalar_subquery()
-_DUE_CHECK = stamp_query(_PAUSED)
+# One article by primary key: a statement compiled once (an IN list would be rendered every time).
+_DUE_CHECK = stamp_query(col(Article.id) == bindparam("article_id"), _PAUSED)
 
 
 class DueCheck(NamedTuple):
@@ -43,7 +45,7 @@ def due_check(session: Session, article_id: int) -> DueCheck:
         session.commit()
     # On the session's connection: a Core statement through the ORM session costs more CPU.
     connection = session.connection()
-    row = connection.execute(_DUE_CHECK, {"article_ids": [article_id]}).first()
+    row = connection.execute(_DUE_CHECK, {"article_id": article_id}).first()
     if row is None:
         paused = connection.execute(sa_select(_PAUSED)).scalar()
         return DueCheck(None, paused == "true")
@@ -67,7 +69,7 @@ class RoundFacts:
         # The stamps first: facts read after them are as new or newer, so a change in between
         # shows as a different stamp at the due time and the gate is asked afresh.
         ids = list(article_ids)
-        stamps = {row[0]: stamp_of(row) for row in session.execute(stamp_query(), {"article_ids": ids})}
+        stamps = gate_stamps(session, ids)
         articles: dict[int, Article] = {}
         revisions: dict[int, Revision] = {}
         for article, revision in session.exec(

@@ -130,6 +130,7 @@ class DeliveryWorker:
         self.limits = {name: c.limits for name, c in room.channels.channels.items()}
         self._performers: dict[str, Performer] = {}
         self._performers_lock = threading.Lock()
+        self._bundling: dict[str, bool] = {}
         self._counting = threading.Lock()  # the round's lanes share `processed` and `unrecorded`
         self._armed: set[datetime] = set()
         self._stop = threading.Event()
@@ -598,11 +599,18 @@ class DeliveryWorker:
     def _bundles(self, channel: Channel) -> bool:
         """Whether the channel's performer sends releases due together as one; a channel with no
         working performer does not, and `_run` turns its error into the delivery's outcome."""
-        try:
-            performer = self._performer(channel)
-        except Exception:
-            return False
-        return isinstance(performer, BundlingPerformer) and performer.bundle > 1
+        known = self._bundling.get(channel.name)
+        if known is None:
+            try:
+                performer = self._performer(channel)
+            except Exception:
+                return False
+            # Asked once per channel: a runtime protocol check costs more than the rest of the round's
+            # bookkeeping for a delivery.
+            known = self._bundling[channel.name] = (
+                isinstance(performer, BundlingPerformer) and performer.bundle > 1
+            )
+        return known
 
     def _performer(self, channel: Channel) -> Performer:
         with self._performers_lock:

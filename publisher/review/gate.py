@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from sqlalchemy import Select, bindparam, func
+from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -283,9 +283,9 @@ class GateStamp(NamedTuple):
     retracted: bool
 
 
-def stamp_query(*extra: Any) -> Select[Any]:
-    """The stamps of the articles in the expanding parameter `article_ids`: the article id, then the
-    `GateStamp` columns, then `extra` (a caller's own cheap columns, read in the same query)."""
+def stamp_query(which: ColumnElement[bool], *extra: Any) -> Select[Any]:
+    """The stamps of the articles `which` selects: the article id, then the `GateStamp` columns,
+    then `extra` (a caller's own cheap columns, read in the same query)."""
     current = col(Article.current_revision_id)
     acts = sa_select(func.count(), func.max(col(ReviewAct.id))).where(col(ReviewAct.revision_id) == current)
     return (
@@ -304,7 +304,7 @@ def stamp_query(*extra: Any) -> Select[Any]:
         )
         .select_from(Article)
         .outerjoin(ReviewState, col(ReviewState.revision_id) == current)
-        .where(col(Article.id).in_(bindparam("article_ids", expanding=True)))
+        .where(which)
     )
 
 
@@ -325,7 +325,7 @@ def stamp_of(row: Sequence[Any]) -> GateStamp:
 
 def gate_stamps(session: Session, article_ids: Collection[int]) -> dict[int, GateStamp]:
     """Article id -> its stamp now."""
-    rows = session.execute(stamp_query(), {"article_ids": list(article_ids)})
+    rows = session.execute(stamp_query(col(Article.id).in_(list(article_ids))))
     return {row[0]: stamp_of(row) for row in rows}
 
 
