@@ -4,6 +4,7 @@ the worker at each due instant; claims are leases, so any number of workers may 
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import queue
@@ -354,9 +355,11 @@ class DeliveryWorker:
         return missed
 
     def reconcile(self) -> None:
-        """Arm a clock job for each of the next `ARMED_AHEAD` due instants within the horizon the
-        database knows of. Memory follows that bound, not the number of scheduled rows: when the
-        bound cut the list short, the last instant armed looks again (and `watch` does anyway)."""
+        """Arm clock jobs for the next `ARMED_AHEAD` due instants within the horizon the database
+        knows of. Memory follows that bound, not the number of scheduled rows: when the bound cut
+        the list short, a job at the last instant read looks again (and `watch` does anyway).
+        An instant within `claim_ahead_seconds` after an armed one needs no job of its own: the
+        round that wakes at the armed one claims it too, and its lane waits for its instant."""
         if self._scheduler is None:
             return
         horizon = self.clock.now() + timedelta(seconds=self.settings.horizon_seconds) * self.clock.speed
@@ -365,9 +368,12 @@ class DeliveryWorker:
             scheduler = self._scheduler
             if scheduler is None:  # shut down while the instants were read
                 return
+            armed = sorted(self._armed)
             for instant in instants:
-                if instant in self._armed:
+                before = bisect.bisect_right(armed, instant)
+                if before and instant - armed[before - 1] <= self.ahead:
                     continue
+                bisect.insort(armed, instant)
                 self._armed.add(instant)
                 scheduler.add_job(
                     self.dispatch,
@@ -376,7 +382,9 @@ class DeliveryWorker:
                     id=f"due-{instant.isoformat()}",
                     replace_existing=True,
                 )
-            if len(instants) == ARMED_AHEAD:
+            # Only ahead of now: instants already past are being drained, and a job for a past
+            # instant would run at once and read the same list again, and again.
+            if len(instants) == ARMED_AHEAD and instants[-1] > self.clock.now():
                 scheduler.add_job(
                     self.reconcile,
                     "date",
@@ -388,7 +396,8 @@ class DeliveryWorker:
     def watch(self) -> None:
         """Pick up work scheduled by others, retries, expired leases, and forget instants gone by."""
         now = self.clock.now()
-        self._armed = {t for t in self._armed if t > now - timedelta(minutes=1)}
+        with self._arming:  # `reconcile` also runs as the clock job that arms more
+            self._armed = {t for t in self._armed if t > now - timedelta(minutes=1)}
         self.reconcile()
         self.reconcile_unknown()
         self.dispatch()
