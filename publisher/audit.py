@@ -136,7 +136,8 @@ def append_batch(session: Session, entries: Sequence[Entry]) -> int:
     if not entries:
         return 0
     advisory_xact_lock(session, AUDIT_LOCK_KEY)
-    head = session.execute(
+    connection = session.connection()  # Core statements: the ORM session's layer would only cost CPU
+    head = connection.execute(
         sa_select(AUDIT_HEAD.c.seq, AUDIT_HEAD.c.hash).where(AUDIT_HEAD.c.id == 1).with_for_update()
     ).first()
     seq = head.seq if head else 0
@@ -172,11 +173,11 @@ def append_batch(session: Session, entries: Sequence[Entry]) -> int:
             }
         )
         prev = digest
-    session.execute(insert(AUDIT_EVENT), rows)
+    connection.execute(insert(AUDIT_EVENT), rows)
     if head is None:
-        session.execute(insert(AUDIT_HEAD), {"id": 1, "seq": seq, "hash": prev})
+        connection.execute(insert(AUDIT_HEAD), {"id": 1, "seq": seq, "hash": prev})
     else:
-        session.execute(update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1).values(seq=seq, hash=prev))
+        connection.execute(update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1).values(seq=seq, hash=prev))
     # A head this session loaded as an object is stale now: the next `append` must read it afresh.
     loaded = session.identity_map.get(identity_key(AuditHead, 1))
     if loaded is not None and object_session(loaded) is session:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -170,7 +170,9 @@ def claim_due(
             chosen.extend(ids)
         if not chosen:
             return []
-        rows = session.execute(
+        # The claimed rows come back as ORM objects (no validation per row: they are the
+        # database's own values), detached before the commit so that it expires none of them.
+        claimed = session.scalars(
             update(Delivery)
             .where(col(Delivery.id).in_(chosen), _due_condition(now, ahead))
             .values(
@@ -180,9 +182,11 @@ def claim_due(
                 attempts=col(Delivery.attempts) + 1,
                 updated_at=now,
             )
-            .returning(*DELIVERY.c)
+            .returning(Delivery),
+            execution_options={"synchronize_session": False},
         ).all()
-        claims = [Claim(Delivery.model_validate(dict(row._mapping)), row.id in reclaimed) for row in rows]
+        session.expunge_all()
+        claims = [Claim(d, d.id in reclaimed) for d in claimed]
     claims.sort(key=lambda c: (c.delivery.next_attempt_at, c.delivery.id or 0))
     return claims
 
@@ -196,72 +200,105 @@ def finish(
 ) -> int:
     """Record outcomes in one transaction, each with its audit event (and, for a release failed or
     held, a notice to the duty editors). A delivery whose lease this worker lost (another worker
-    reclaimed it) is left to its new holder. Returns how many landed."""
+    reclaimed it) is left to its new holder. Returns how many landed.
+
+    The rows this worker still holds are read first, locked (PostgreSQL `FOR UPDATE`; SQLite's
+    write lock is taken at BEGIN IMMEDIATE), so the outcomes that land are known before anything
+    is written: then one UPDATE executed for all of them and one append of their audit events."""
     if not outcomes:
         return 0
-    landed = 0
-    events: list[audit.Entry] = []
-    troubles: list[Trouble] = []
     with write_session(engine) as session:
-        wanted = {o.delivery.article_id for o in outcomes}
-        pairs = session.execute(select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted)))
-        slugs: dict[int | None, str] = {article_id: slug for article_id, slug in pairs}
-        _prefetch_ledgers(session, outcomes)
+        held = select(D.id, D.status).where(
+            D.id.in_([o.delivery.id for o in outcomes]), D.lease_owner == worker_id
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            held = held.with_for_update()
+        connection = session.connection()  # Core statements: the ORM session's layer costs CPU
+        status: dict[int, str] = {row.id: row.status for row in connection.execute(held)}
+        landing: list[Outcome] = []
         for o in outcomes:
-            values: dict[str, object] = {"status": o.status, "updated_at": now, "last_error": o.error}
-            values.update(lease_owner=None, lease_until=None)
-            if o.revision_id is not None:
-                values["revision_id"] = o.revision_id
-            if o.receipt_json is not None:
-                values["receipt_json"] = o.receipt_json
-            if o.status == DeliveryState.DONE:
-                values["done_at"] = now
-            if o.next_attempt_at is not None:
-                values["next_attempt_at"] = o.next_attempt_at
-            result = session.execute(
-                update(Delivery)
-                .where(
-                    col(Delivery.id) == o.delivery.id,
-                    col(Delivery.lease_owner) == worker_id,
-                    col(Delivery.status).in_(o.step.sources),
-                )
-                .values(**values)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            landed += 1
+            # One outcome per delivery: a second one for the same row would find it moved on.
+            if o.delivery.id is not None and status.get(o.delivery.id) in o.step.sources:
+                landing.append(o)
+                del status[o.delivery.id]  # it leaves this worker's hands
+        if not landing:
+            return 0
+        connection.execute(_FINISH, [_finish_values(o, worker_id, now) for o in landing])
+        wanted = {o.delivery.article_id for o in landing}
+        pairs = connection.execute(
+            select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted))
+        )
+        slugs: dict[int | None, str] = {article_id: slug for article_id, slug in pairs}
+        _prefetch_ledgers(session, landing)
+        events: list[audit.Entry] = []
+        troubles: list[Trouble] = []
+        for o in landing:
             if TroubleAlerts.concerns(o.status):
                 troubles.append(_trouble(o.delivery, o.status, o.error))
             if o.after is not None:
                 _write_ledger(session, o.after)
-            if not o.action:
-                continue
-            details: dict[str, object] = {
-                "delivery": o.delivery.id,
-                "channel": o.delivery.channel,
-                "due": o.delivery.due_at.isoformat(),
-                "attempt": o.delivery.attempts,
-            }
-            if o.delivery.action != DeliveryAction.PUBLISH:
-                details["action"] = o.delivery.action
-            if o.error:
-                details["reason"] = o.error
-            if o.next_attempt_at is not None:
-                details["next"] = o.next_attempt_at.isoformat()
-            events.append(
-                audit.Entry(
-                    actor=worker_id,
-                    action=o.action,
-                    object_type="article",
-                    object_id=slugs.get(o.delivery.article_id, str(o.delivery.article_id)),
-                    revision_id=o.revision_id,
-                    details=details,
-                )
-            )
-        audit.append_many(session, events)  # the group's events, chained in order, one head write
+            if o.action:
+                events.append(_event(o, worker_id, slugs))
+        audit.append_batch(session, events)  # the group's events, chained in order, one head write
         if alerts is not None:
             alerts.tell(session, troubles, now)
-    return landed
+    return len(landing)
+
+
+# The columns an outcome may leave as they are take NULL for "unchanged" (COALESCE), so every
+# outcome of a group fits one statement.
+_FINISH = (
+    update(DELIVERY)
+    .where(D.id == bindparam("b_id"), D.lease_owner == bindparam("b_owner"))
+    .values(
+        status=bindparam("b_status"),
+        updated_at=bindparam("b_now"),
+        last_error=bindparam("b_error"),
+        lease_owner=None,
+        lease_until=None,
+        revision_id=func.coalesce(bindparam("b_revision", type_=D.revision_id.type), D.revision_id),
+        receipt_json=func.coalesce(bindparam("b_receipt", type_=D.receipt_json.type), D.receipt_json),
+        done_at=func.coalesce(bindparam("b_done", type_=D.done_at.type), D.done_at),
+        next_attempt_at=func.coalesce(bindparam("b_next", type_=D.next_attempt_at.type), D.next_attempt_at),
+    )
+)
+
+
+def _finish_values(o: Outcome, worker_id: str, now: datetime) -> dict[str, object]:
+    return {
+        "b_id": o.delivery.id,
+        "b_owner": worker_id,
+        "b_status": o.status,
+        "b_now": now,
+        "b_error": o.error,
+        "b_revision": o.revision_id,
+        "b_receipt": o.receipt_json,
+        "b_done": now if o.status == DeliveryState.DONE else None,
+        "b_next": o.next_attempt_at,
+    }
+
+
+def _event(o: Outcome, worker_id: str, slugs: dict[int | None, str]) -> audit.Entry:
+    details: dict[str, object] = {
+        "delivery": o.delivery.id,
+        "channel": o.delivery.channel,
+        "due": o.delivery.due_at.isoformat(),
+        "attempt": o.delivery.attempts,
+    }
+    if o.delivery.action != DeliveryAction.PUBLISH:
+        details["action"] = o.delivery.action
+    if o.error:
+        details["reason"] = o.error
+    if o.next_attempt_at is not None:
+        details["next"] = o.next_attempt_at.isoformat()
+    return audit.Entry(
+        actor=worker_id,
+        action=o.action,
+        object_type="article",
+        object_id=slugs.get(o.delivery.article_id, str(o.delivery.article_id)),
+        revision_id=o.revision_id,
+        details=details,
+    )
 
 
 def _trouble(d: Delivery, status: DeliveryState, reason: str | None) -> Trouble:
@@ -381,21 +418,17 @@ def release(engine: Engine, worker_id: str, now: datetime) -> int:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def due_instants(engine: Engine, until: datetime) -> list[datetime]:
-    """The distinct instants at which scheduled work falls due, up to `until` (the clock's job list)."""
+def due_instants(engine: Engine, until: datetime, limit: int) -> list[datetime]:
+    """The first `limit` distinct instants at which scheduled work falls due, up to `until` (the
+    clock's job list: the worker arms these and looks again as they pass)."""
     with Session(engine) as session:
-        rows = session.execute(
-            select(col(Delivery.next_attempt_at))
-            .where(col(Delivery.status) == DeliveryState.SCHEDULED, col(Delivery.next_attempt_at) <= until)
-            .distinct()
-        ).all()
-    return sorted(
-        Delivery.model_validate({"next_attempt_at": r[0]}).next_attempt_at if False else _aware(r[0])
-        for r in rows
-    )
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        # The column's type hands back aware UTC datetimes on every backend.
+        return list(
+            session.execute(
+                select(D.next_attempt_at)
+                .where(D.status == DeliveryState.SCHEDULED, D.next_attempt_at <= until)
+                .group_by(D.next_attempt_at)
+                .order_by(D.next_attempt_at)
+                .limit(limit)
+            ).scalars()
+        )

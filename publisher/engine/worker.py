@@ -4,7 +4,7 @@ the worker at each due instant; claims are leases, so any number of workers may 
 
 from __future__ import annotations
 
-import json
+import bisect
 import logging
 import os
 import queue
@@ -19,12 +19,12 @@ from concurrent.futures import ThreadPoolExecutor as LanePool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from publisher.auth.identity import SERVICE_ACCOUNT, service_identity
 from publisher.channels.registry import Channel
@@ -45,19 +45,22 @@ from publisher.engine.alerts import TroubleAlerts
 from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
 from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, decide_due
+from publisher.engine.due_check import RoundFacts, due_check
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
 from publisher.errors import ConfigError
-from publisher.inspection.findings import Report as InspectionReport
-from publisher.inspection.run import load_settings, perform_scheduled, probe_sites
+from publisher.inspection.configured import load_settings
 from publisher.newsroom import Newsroom
 from publisher.notify import Dispatcher, Report, senders_for
 from publisher.notify.senders import close_all
 from publisher.review.gate import Gate
 from publisher.schedule.load import load_schedules
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, Delivery, ReviewState, Revision, Worker
+from publisher.store.tables import Article, Delivery, Revision, Worker
+
+if TYPE_CHECKING:
+    from publisher.inspection.findings import Report as InspectionReport
 
 log = logging.getLogger("publisher.engine")
 
@@ -77,6 +80,7 @@ FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 # idempotency key, so a receiver that honours it counts each once).
 MAX_UNRECORDED = 3 * FINISH_GROUP + 1
 TROUBLES_KEPT = 100  # failed or held releases a worker remembers for its report
+ARMED_AHEAD = 256  # clock jobs a worker keeps armed at most: the next due instants
 INSPECTION_GRACE_SECONDS = 600  # a worker that was busy at the minute still inspects within this
 
 
@@ -127,6 +131,7 @@ class DeliveryWorker:
         self.limits = {name: c.limits for name, c in room.channels.channels.items()}
         self._performers: dict[str, Performer] = {}
         self._performers_lock = threading.Lock()
+        self._bundling: dict[str, bool] = {}
         self._counting = threading.Lock()  # the round's lanes share `processed` and `unrecorded`
         self._armed: set[datetime] = set()
         self._stop = threading.Event()
@@ -296,6 +301,8 @@ class DeliveryWorker:
         tz = self.room.settings.tz
         slot = (slot or self.clock.now()).astimezone(tz).replace(second=0, microsecond=0)
         try:
+            from publisher.inspection.run import perform_scheduled  # only when one is due: it is large
+
             plan = load_schedules(self.room).inspection
             report = perform_scheduled(self.room, slot, self.id, plan.live_url)
         except Exception:  # an inspection never stops the releases
@@ -321,6 +328,8 @@ class DeliveryWorker:
     def probe_due(self) -> None:
         """Record this slot's uptime probe of each website, unless another worker has."""
         try:
+            from publisher.inspection.run import probe_sites  # only when a probe is due: it is large
+
             plan = load_schedules(self.room).inspection
             for row in probe_sites(self.room, live_url=plan.live_url, now=self.clock.now()):
                 log.log(
@@ -346,18 +355,25 @@ class DeliveryWorker:
         return missed
 
     def reconcile(self) -> None:
-        """Arm a clock job for every due instant within the horizon the database knows of."""
+        """Arm clock jobs for the next `ARMED_AHEAD` due instants within the horizon the database
+        knows of. Memory follows that bound, not the number of scheduled rows: when the bound cut
+        the list short, a job at the last instant read looks again (and `watch` does anyway).
+        An instant within `claim_ahead_seconds` after an armed one needs no job of its own: the
+        round that wakes at the armed one claims it too, and its lane waits for its instant."""
         if self._scheduler is None:
             return
         horizon = self.clock.now() + timedelta(seconds=self.settings.horizon_seconds) * self.clock.speed
-        instants = claims.due_instants(self.room.engine, horizon)
+        instants = claims.due_instants(self.room.engine, horizon, ARMED_AHEAD)
         with self._arming:
             scheduler = self._scheduler
             if scheduler is None:  # shut down while the instants were read
                 return
+            armed = sorted(self._armed)
             for instant in instants:
-                if instant in self._armed:
+                before = bisect.bisect_right(armed, instant)
+                if before and instant - armed[before - 1] <= self.ahead:
                     continue
+                bisect.insort(armed, instant)
                 self._armed.add(instant)
                 scheduler.add_job(
                     self.dispatch,
@@ -366,11 +382,22 @@ class DeliveryWorker:
                     id=f"due-{instant.isoformat()}",
                     replace_existing=True,
                 )
+            # Only ahead of now: instants already past are being drained, and a job for a past
+            # instant would run at once and read the same list again, and again.
+            if len(instants) == ARMED_AHEAD and instants[-1] > self.clock.now():
+                scheduler.add_job(
+                    self.reconcile,
+                    "date",
+                    run_date=self.clock.to_wall(instants[-1]),
+                    id="arm-more",
+                    replace_existing=True,
+                )
 
     def watch(self) -> None:
         """Pick up work scheduled by others, retries, expired leases, and forget instants gone by."""
         now = self.clock.now()
-        self._armed = {t for t in self._armed if t > now - timedelta(minutes=1)}
+        with self._arming:  # `reconcile` also runs as the clock job that arms more
+            self._armed = {t for t in self._armed if t > now - timedelta(minutes=1)}
         self.reconcile()
         self.reconcile_unknown()
         self.dispatch()
@@ -497,18 +524,10 @@ class DeliveryWorker:
                     emit(outcome)
 
         try:
-            with Session(self.room.engine) as session:
-                # One query loads every article, revision and review state the gate will ask
-                # about; the session's identity map then answers the gate without round trips.
-                ids = {c.delivery.article_id for c in lane}
-                for article, _revision, _state in session.exec(
-                    select(Article, Revision, ReviewState)
-                    .join(Revision, col(Revision.id) == col(Article.current_revision_id))
-                    .join(ReviewState, col(ReviewState.revision_id) == col(Revision.id), isouter=True)
-                    .where(col(Article.id).in_(ids))
-                ).all():
-                    assert article.id is not None
-                    slugs[article.id] = article.slug
+            # Rows stay loaded across the commits that end SQLite's read snapshots (`due_check`).
+            with Session(self.room.engine, expire_on_commit=False) as session:
+                facts = RoundFacts.gather(session, {c.delivery.article_id for c in lane}, self.gate)
+                slugs.update((article_id, a.slug) for article_id, a in facts.articles.items())
                 for claim in lane:
                     due = claim.delivery.next_attempt_at
                     flush(before=due)
@@ -519,7 +538,7 @@ class DeliveryWorker:
                     ) or self.clock.now() >= claim.expires - self.lease / 3:
                         emit(Outcome(claim.delivery, Step.RELEASE))
                         continue
-                    prepared = self._prepare_guarded(claim, session)
+                    prepared = self._prepare_guarded(claim, session, facts)
                     with self._counting:
                         self.processed += 1
                     if isinstance(prepared, Outcome):
@@ -589,11 +608,18 @@ class DeliveryWorker:
     def _bundles(self, channel: Channel) -> bool:
         """Whether the channel's performer sends releases due together as one; a channel with no
         working performer does not, and `_run` turns its error into the delivery's outcome."""
-        try:
-            performer = self._performer(channel)
-        except Exception:
-            return False
-        return isinstance(performer, BundlingPerformer) and performer.bundle > 1
+        known = self._bundling.get(channel.name)
+        if known is None:
+            try:
+                performer = self._performer(channel)
+            except Exception:
+                return False
+            # Asked once per channel: a runtime protocol check costs more than the rest of the round's
+            # bookkeeping for a delivery.
+            known = self._bundling[channel.name] = (
+                isinstance(performer, BundlingPerformer) and performer.bundle > 1
+            )
+        return known
 
     def _performer(self, channel: Channel) -> Performer:
         with self._performers_lock:
@@ -611,17 +637,27 @@ class DeliveryWorker:
         )
         return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # jitter keeps workers from stampeding
 
-    def _prepare(self, claim: Claim, session: Session) -> Outcome | Ready:
+    def _prepare(self, claim: Claim, session: Session, round_: RoundFacts) -> Outcome | Ready:
         """Everything short of the side effect: read the facts, let `decide_due` decide."""
         d = claim.delivery
+        checked = due_check(session, d.article_id)
+        if checked.paused or (self.windows is not None and self.windows.paused):
+            return Outcome(d, Step.RELEASE)  # paused since the claim: given back, not performed
         now = self.clock.now()
         channel = self.room.channels.channels.get(d.channel)
-        article = session.get(Article, d.article_id)
-        revision = session.get(Revision, article.current_revision_id) if article else None
+        gate = round_.gate
+        if checked.stamp is not None and checked.stamp == round_.stamps.get(d.article_id):
+            # Nothing the gate reads has changed since the round read it: its facts hold now.
+            revision = round_.revisions.get(d.article_id)
+        else:
+            session.expire_all()
+            article = session.get(Article, d.article_id)
+            revision = session.get(Revision, article.current_revision_id) if article else None
+            gate = self.gate
         facts = DueFacts(
             revision.id if revision else None,
-            json.loads(revision.meta_json) if revision else {},
-            self.gate(session, revision, channel, now)
+            round_.meta(revision) if revision else {},
+            gate(session, revision, channel, now)
             if revision is not None and channel is not None and channel.enabled and asks_gate(d)
             else None,
         )
@@ -637,11 +673,11 @@ class DeliveryWorker:
             return Outcome(d, Step.HOLD, decision.revision_id, error="；".join(decision.reasons))
         return Outcome(d, Step.FAIL, error=decision.reason)
 
-    def _prepare_guarded(self, claim: Claim, session: Session) -> Outcome | Ready:
+    def _prepare_guarded(self, claim: Claim, session: Session, round_: RoundFacts) -> Outcome | Ready:
         """`_prepare`, with anything unforeseen (a broken file, a database hiccup) as a retry of
         this delivery with the reason: nothing was sent yet."""
         try:
-            return self._prepare(claim, session)
+            return self._prepare(claim, session, round_)
         except Exception as exc:
             log.exception("preparing delivery %s failed", claim.delivery.id)
             return self._retry(claim.delivery, None, unexpected(exc), None)

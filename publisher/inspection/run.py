@@ -17,33 +17,20 @@ from publisher import audit
 from publisher.auth.identity import SERVICE_ACCOUNT
 from publisher.channels.kinds import FeedSettings, WebsiteSettings, WechatSettings
 from publisher.inspection import output
+from publisher.inspection.configured import load_settings
 from publisher.inspection.consultations import inspect_consultations
-from publisher.inspection.content import Lists, Live, delivered, recheck
+from publisher.inspection.content import Live, delivered, recheck
 from publisher.inspection.fetch import Fetcher, LinkCache
 from publisher.inspection.findings import Finding, Report, score
 from publisher.inspection.freshness import column_findings
 from publisher.inspection.partners import inspect_partners
-from publisher.inspection.settings import InspectionSettings, load_inspection
 from publisher.inspection.tasks import accepted_keys, record_run
 from publisher.inspection.uptime import probe, uptime_findings
 from publisher.inspection.website import article_path, inspect_website
 from publisher.inspection.wechat import inspect_wechat
 from publisher.newsroom import Newsroom
-from publisher.review.checks import load_secrecy, load_terms
-from publisher.review.leaders import load_leaders
 from publisher.store.engine import read_session, write_session
 from publisher.store.tables import Article, InspectionRun, Revision, UptimeProbe
-
-
-def load_settings(room: Newsroom) -> tuple[InspectionSettings, Lists]:
-    review_dir = room.root / room.settings.paths.review
-    settings = load_inspection(review_dir, room.root)
-    lists = Lists(
-        secrecy=load_secrecy(review_dir, room.root),
-        terms=load_terms(review_dir, room.root),
-        leaders=load_leaders(review_dir, room.root),
-    )
-    return settings, lists
 
 
 def inspect(

@@ -13,11 +13,13 @@ here too, so the worker, site selection and the supply performer ask the same fu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from publisher.channels.kinds import PartnerSettings
@@ -27,7 +29,7 @@ from publisher.review.checks import BUILTIN_MARKINGS, Marking, SecrecyList, Subj
 from publisher.review.proof import Proof, StatusRow, approval_proven
 from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks, revision_bodies
-from publisher.store.retractions import in_force, retracted_among
+from publisher.store.retractions import in_force, in_force_ids, retracted_among
 from publisher.store.tables import Article, ReviewAct, ReviewState, StaffUser
 
 
@@ -127,6 +129,8 @@ class SignedActs:
     rows: dict[str, StatusRow]  # revision id -> its status row (the plan fixed at submission in it)
     acts: dict[str, list[ReviewAct]]  # revision id -> every act on it
     users: dict[str, StaffUser]  # username -> the user, for everyone who acted
+    # revision id -> its refusals: the acts above are a snapshot, so each is proven once per snapshot
+    _refused: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def gather(cls, session: Session, rows: dict[str, StatusRow]) -> SignedActs:
@@ -152,6 +156,12 @@ class SignedActs:
     def refusals(self, revision_id: str, meta: dict[str, Any]) -> list[str]:
         """Why the review of a submitted revision does not let it out: not proven approved, or a
         status row that disagrees with its acts (someone wrote to the database behind the chain)."""
+        known = self._refused.get(revision_id)
+        if known is None:
+            known = self._refused[revision_id] = tuple(self._refusals(revision_id, meta))
+        return list(known)
+
+    def _refusals(self, revision_id: str, meta: dict[str, Any]) -> list[str]:
         proof = self.proof(revision_id, meta)
         reasons: list[str] = []
         if not proof.approved:
@@ -253,6 +263,70 @@ class GateFacts:
         if excluded:
             reasons.append(excluded)
         return GateDecision.deny(*reasons) if reasons else GateDecision.allow()
+
+
+class GateStamp(NamedTuple):
+    """What may change about an article while a round waits for its due instants, as far as the gate
+    reads it: the current revision, that revision's status row, its review acts, a retraction in
+    force. Two equal stamps mean facts the gate gathered in between still hold (a revision itself
+    never changes: its id is the hash of its text). A round gathers the facts once; each delivery
+    reads a fresh stamp at its due time (one indexed query) and asks the gate afresh when it differs."""
+
+    current: str | None
+    status: str | None
+    cycle: int | None
+    stage_index: int | None
+    secrecy_blocked: bool | None
+    plan_json: str | None
+    acts: int
+    last_act: int | None
+    retracted: bool
+
+
+def stamp_query(which: ColumnElement[bool], *extra: Any) -> Select[Any]:
+    """The stamps of the articles `which` selects: the article id, then the `GateStamp` columns,
+    then `extra` (a caller's own cheap columns, read in the same query)."""
+    current = col(Article.current_revision_id)
+    acts = sa_select(func.count(), func.max(col(ReviewAct.id))).where(col(ReviewAct.revision_id) == current)
+    return (
+        sa_select(
+            col(Article.id),
+            current,
+            col(ReviewState.status),
+            col(ReviewState.cycle),
+            col(ReviewState.stage_index),
+            col(ReviewState.secrecy_blocked),
+            col(ReviewState.plan_json),
+            acts.with_only_columns(func.count()).scalar_subquery(),
+            acts.with_only_columns(func.max(col(ReviewAct.id))).scalar_subquery(),
+            col(Article.id).in_(in_force_ids()),
+            *extra,
+        )
+        .select_from(Article)
+        .outerjoin(ReviewState, col(ReviewState.revision_id) == current)
+        .where(which)
+    )
+
+
+def stamp_of(row: Sequence[Any]) -> GateStamp:
+    """A row of `stamp_query` as its stamp (the article id and any extra columns left out)."""
+    return GateStamp(
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        None if row[5] is None else bool(row[5]),
+        row[6],
+        int(row[7]),
+        row[8],
+        bool(row[9]),
+    )
+
+
+def gate_stamps(session: Session, article_ids: Collection[int]) -> dict[int, GateStamp]:
+    """Article id -> its stamp now."""
+    rows = session.execute(stamp_query(col(Article.id).in_(list(article_ids))))
+    return {row[0]: stamp_of(row) for row in rows}
 
 
 @runtime_checkable

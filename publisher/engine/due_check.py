@@ -1,0 +1,90 @@
+"""What a round reads once, and what each delivery reads again at its due time.
+
+A round claims up to `batch` deliveries and performs each on its instant. The expensive part of the
+gate (proving an immutable revision's approval from its signed acts, checking its text for
+secrecy marks) is gathered once for the round (`RoundFacts`). What can change while the round
+waits (the article's current revision, that revision's status row and acts, a retraction, the
+pause switch) is read again at each delivery's due time in one indexed query (`due_check`): when
+the gate's stamp is what the round saw, the round's facts are the facts now and the gate decides
+with them; when it is not, the worker asks the gate afresh. So the gate is still decided at the
+due time, at the cost of one query, not of a full gather per delivery.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from publisher.engine.pause import PAUSE_FLAG
+from publisher.review.gate import Gate, GateStamp, for_many, gate_stamps, stamp_of, stamp_query
+from publisher.store.tables import Article, NewsroomFlag, Revision
+
+_PAUSED = sa_select(col(NewsroomFlag.value)).where(col(NewsroomFlag.key) == PAUSE_FLAG).scalar_subquery()
+# One article by primary key: a statement compiled once (an IN list would be rendered every time).
+_DUE_CHECK = stamp_query(col(Article.id) == bindparam("article_id"), _PAUSED)
+
+
+class DueCheck(NamedTuple):
+    """Read at a delivery's due time."""
+
+    stamp: GateStamp | None  # None: the article is gone
+    paused: bool  # the newsroom-wide pause switch (`publisher pause`)
+
+
+def due_check(session: Session, article_id: int) -> DueCheck:
+    """The article's gate stamp and the pause switch, now: one query. SQLite keeps a read
+    transaction's snapshot from its first read, so the session's (read-only) transaction is ended
+    first; PostgreSQL reads committed data at every statement."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+    # On the session's connection: a Core statement through the ORM session costs more CPU.
+    connection = session.connection()
+    row = connection.execute(_DUE_CHECK, {"article_id": article_id}).first()
+    if row is None:
+        paused = connection.execute(sa_select(_PAUSED)).scalar()
+        return DueCheck(None, paused == "true")
+    return DueCheck(stamp_of(row), row[-1] == "true")
+
+
+@dataclass
+class RoundFacts:
+    """A round's articles, their current revisions and the gate for them, read once. The rows are
+    held here for the round's life: the session's identity map holds its objects weakly, and rows
+    no one refers to are gone (and read again) by the time a delivery asks for them."""
+
+    stamps: dict[int, GateStamp]  # article id -> the stamp read before the facts below
+    articles: dict[int, Article]
+    revisions: dict[int, Revision]  # article id -> its current revision
+    gate: Gate  # the gate with its facts about these revisions gathered (or the plain gate)
+    metas: dict[str, dict[str, Any]] = field(default_factory=dict)  # revision id -> its front matter
+
+    @classmethod
+    def gather(cls, session: Session, article_ids: Collection[int], gate: Gate) -> RoundFacts:
+        # The stamps first: facts read after them are as new or newer, so a change in between
+        # shows as a different stamp at the due time and the gate is asked afresh.
+        ids = list(article_ids)
+        stamps = gate_stamps(session, ids)
+        articles: dict[int, Article] = {}
+        revisions: dict[int, Revision] = {}
+        for article, revision in session.exec(
+            select(Article, Revision)
+            .outerjoin(Revision, col(Revision.id) == col(Article.current_revision_id))
+            .where(col(Article.id).in_(ids))
+        ).all():
+            assert article.id is not None
+            articles[article.id] = article
+            if revision is not None:
+                revisions[article.id] = revision
+        return cls(stamps, articles, revisions, for_many(gate, session, list(revisions.values())))
+
+    def meta(self, revision: Revision) -> dict[str, Any]:
+        known = self.metas.get(revision.id)
+        if known is None:
+            known = self.metas[revision.id] = json.loads(revision.meta_json)
+        return known

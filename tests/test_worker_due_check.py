@@ -1,0 +1,176 @@
+"""A round gathers the gate's facts once; each delivery is still decided on what holds at its due
+time (a change recorded while the round waits is seen), and the clock arms a bounded number of jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from publisher.engine import retraction, scheduling
+from publisher.engine.clock import FixedClock, RealClock
+from publisher.engine.due_check import RoundFacts
+from publisher.engine.pause import set_paused
+from publisher.engine.scheduling import idempotency_key
+from publisher.engine.worker import ARMED_AHEAD, DeliveryWorker
+from publisher.ingest import ingest
+from publisher.newsroom import Newsroom
+from publisher.store.tables import Article, Delivery
+from tests.factory import base_meta, write_article
+from tests.review_helpers import approve, seed_users
+from tests.sink import Sink
+
+T0 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def droom(newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch) -> Iterator[Newsroom]:
+    (newsroom_dir / "channels" / "sink.toml").write_text(
+        f'kind = "sink"\ntitle = "测试接收端"\n[settings]\nurl = "{sink.url}"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("PUBLISHER_DATABASE_URL", db_url)
+    room = Newsroom(newsroom_dir)
+    assert ingest(room).ok
+    seed_users(room)
+    yield room
+    room.close()
+
+
+def deliveries(room: Newsroom) -> list[Delivery]:
+    with Session(room.engine) as s:
+        return list(s.exec(select(Delivery).order_by(col(Delivery.id))))
+
+
+def after_the_round_read(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> None:
+    """Make `change` once, just after the round gathered its facts and before its first due time."""
+    real = RoundFacts.gather.__func__  # type: ignore[attr-defined]
+    done: list[bool] = []
+
+    def gather(cls: type[RoundFacts], *args: Any) -> RoundFacts:
+        facts: RoundFacts = real(cls, *args)
+        if not done:
+            done.append(True)
+            change()
+        return facts
+
+    monkeypatch.setattr(RoundFacts, "gather", classmethod(gather))
+
+
+def test_a_retraction_recorded_while_the_round_waits_holds_the_release_at_its_due_time(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    scheduling.schedule(droom, "article-1", ["sink"], T0, "zhouwb", now=T0 - timedelta(days=1))
+    after_the_round_read(
+        monkeypatch, lambda: retraction.retract(droom, "article-1", "数据有误", "zhouwb", now=T0)
+    )
+    DeliveryWorker(droom, clock=FixedClock(T0)).run_once()
+    [d] = [x for x in deliveries(droom) if x.action == "publish"]
+    assert d.status == "held" and "retracted" in (d.last_error or "")
+    assert [b for b in sink.bodies.values() if b["action"] == "publish"] == []  # only its takedown
+
+
+def test_a_new_revision_made_current_while_the_round_waits_is_the_one_the_gate_judges(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    scheduling.schedule(droom, "article-1", ["sink"], T0, "zhouwb", now=T0 - timedelta(days=1))
+
+    def revise() -> None:
+        write_article(
+            droom.root / "content", "article-1.md", base_meta("article-1"), "改写后的正文，尚未审核。\n"
+        )
+        assert ingest(droom).ok
+
+    after_the_round_read(monkeypatch, revise)
+    DeliveryWorker(droom, clock=FixedClock(T0)).run_once()
+    [d] = deliveries(droom)
+    with Session(droom.engine) as s:
+        article = s.exec(select(Article).where(Article.slug == "article-1")).one()
+    assert d.status == "held" and "never submitted" in (d.last_error or "")
+    assert d.revision_id == article.current_revision_id  # the revision current at the due time
+    assert sink.distinct == 0
+
+
+def test_the_pause_switch_set_while_the_round_waits_gives_the_release_back_unperformed(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    scheduling.schedule(droom, "article-1", ["sink"], T0, "zhouwb", now=T0 - timedelta(days=1))
+    after_the_round_read(monkeypatch, lambda: set_paused(droom, True, "zhouwb", "演练"))
+    assert DeliveryWorker(droom, clock=FixedClock(T0)).run_once() == 0
+    [d] = deliveries(droom)
+    assert d.status == "scheduled" and d.lease_owner is None
+    assert sink.distinct == 0
+
+
+def test_an_unchanged_article_goes_out_on_the_facts_the_round_gathered(droom: Newsroom, sink: Sink) -> None:
+    approve(droom, "article-1")
+    approve(droom, "article-2")
+    for slug in ("article-1", "article-2"):
+        scheduling.schedule(droom, slug, ["sink"], T0, "zhouwb", now=T0 - timedelta(days=1))
+    assert DeliveryWorker(droom, clock=FixedClock(T0)).run_once() == 2
+    assert [d.status for d in deliveries(droom)] == ["done", "done"] and sink.distinct == 2
+
+
+def schedule_rows(room: Newsroom, dues: list[datetime]) -> None:
+    with Session(room.engine) as s:
+        article_id = s.exec(select(Article.id).where(Article.slug == "article-1")).one()
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "article_id": article_id,
+            "channel": "sink",
+            "due_at": due,
+            "status": "scheduled",
+            "attempts": 0,
+            "next_attempt_at": due,
+            "created_by": "test",
+            "created_at": now,
+            "updated_at": now,
+            "idempotency_key": idempotency_key(f"article-1-{n}", "sink", due),
+        }
+        for n, due in enumerate(dues)
+    ]
+    with room.engine.begin() as conn:
+        conn.execute(insert(Delivery), rows)
+
+
+def armed(w: DeliveryWorker) -> list[str]:
+    assert w._scheduler is not None
+    return [job.id for job in w._scheduler.get_jobs() if job.id.startswith("due-") or job.id == "arm-more"]
+
+
+def test_the_clock_arms_only_the_next_instants_however_many_are_scheduled(droom: Newsroom) -> None:
+    start = datetime.now(UTC) + timedelta(minutes=1)
+    schedule_rows(droom, [start + timedelta(seconds=n) for n in range(ARMED_AHEAD + 100)])
+    w = DeliveryWorker(droom, clock=RealClock())
+    w.start()
+    try:
+        jobs = armed(w)
+        assert len([j for j in jobs if j.startswith("due-")]) == ARMED_AHEAD
+        assert "arm-more" in jobs  # the last armed instant looks for the next ones
+    finally:
+        w.request_stop()
+        w.shutdown()
+
+
+def test_instants_within_the_claim_ahead_of_an_armed_one_share_its_clock_job(droom: Newsroom) -> None:
+    start = datetime.now(UTC) + timedelta(minutes=1)
+    step = timedelta(milliseconds=20)
+    schedule_rows(droom, [start + n * step for n in range(10)] + [start + timedelta(seconds=30)])
+    w = DeliveryWorker(droom, clock=RealClock())
+    assert w.ahead >= 10 * step  # the default look-ahead covers the ten
+    w.start()
+    try:
+        assert sorted(armed(w)) == sorted(
+            [f"due-{start.isoformat()}", f"due-{(start + timedelta(seconds=30)).isoformat()}"]
+        )
+    finally:
+        w.request_stop()
+        w.shutdown()
