@@ -14,11 +14,12 @@ import os
 import ssl
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import urllib3
 from sqlalchemy import Table, bindparam, insert, tuple_, update
@@ -27,7 +28,7 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from publisher.channels.registry import Channel
-from publisher.delivery.contract import Permanent, Receipt, Transient, Unknown
+from publisher.delivery.contract import DeliveryError, Permanent, Receipt, Transient, Unknown
 from publisher.delivery.states import DeliveryAction
 from publisher.newsroom import Newsroom
 from publisher.review.gate import embargo_holds, embargo_of
@@ -45,9 +46,15 @@ from publisher.supply.ninjs import (
 )
 
 USER_AGENT = "publisher-supply/1"
+P = ParamSpec("P")
+T = TypeVar("T")
 # Rendered body fragments go to the shared render cache in groups: a commit per fragment cost as
 # much as the push itself. Unwritten ones are only a cache's loss, rendered again when needed.
 FRAGMENTS_FLUSHED_EVERY = 32
+# A partner's releases due at one instant, at most this many per bundle, pushed at most
+# PUSHES_AT_ONCE at a time (its kept-alive connections): a partner's server is not ours to flood.
+BUNDLE = 16
+PUSHES_AT_ONCE = 4
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:
@@ -111,10 +118,25 @@ def partner_client(timeout: float, connections: int = 1) -> urllib3.PoolManager:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Push:
+    """A version decided and packaged for one delivery: all that is left is to send it."""
+
+    delivery: Delivery
+    revision: Revision
+    version: Version
+    package: dict[str, Any]
+    now: datetime
+
+
 class PartnerPerformer:
     # Every push carries the delivery's Idempotency-Key, which partners dedupe on: re-sending after
     # an unknown outcome is how we reconcile.
     retry_safe = True
+    # A partner's releases due at one instant go as one bundle: what the partner holds of them read
+    # in one query, then their pushes sent side by side, each still its own request (key, signature,
+    # outcome). The engine bundles only publishes, never a takedown.
+    bundle = BUNDLE
 
     def __init__(self, room: Newsroom, channel: Channel, client: urllib3.PoolManager | None = None) -> None:
         self.room = room
@@ -130,22 +152,91 @@ class PartnerPerformer:
                 raise Permanent(
                     f"环境变量 {self.settings.secret_env} 未设置，无法签名 / the signing secret is not set"
                 )
-        self.client = client if client is not None else partner_client(self.settings.timeout_seconds)
+        self.client = (
+            client
+            if client is not None
+            else partner_client(self.settings.timeout_seconds, connections=PUSHES_AT_ONCE)
+        )
+        self._pool: urllib3.HTTPConnectionPool | None = None
+        self._target = urllib3.util.parse_url(self.settings.endpoint or "/").request_uri
+        self._senders: ThreadPoolExecutor | None = None
+        self._senders_lock = threading.Lock()
 
     # -- the engine's protocol --------------------------------------------------------------------
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
-        # The engine stamps updated_at with its own clock at the claim: the moment of this attempt.
-        now = _aware(delivery.updated_at)
         if delivery.action == DeliveryAction.TAKE_DOWN:
             return self.take_down(delivery, revision)
         with _reading(revision, self.room) as session:
             row = self._supply_row(session, delivery)
-            sources = _SOURCES.get(revision.id)
-            if sources is None:
-                sources = load_sources(session, revision.id)
-                if len(_SOURCES) >= SOURCES_CACHED:
-                    _SOURCES.clear()
-                _SOURCES[revision.id] = sources
+            sources = _sources(session, revision.id)
+        step = self._decide(delivery, revision, row, sources)
+        return step if isinstance(step, Receipt) else self._send(step)
+
+    def perform_bundle(self, items: list[tuple[Delivery, Revision]]) -> list[Receipt | DeliveryError]:
+        """One result per item, in order. Each push is decided and packaged here, on the engine's
+        thread (the session and the render cache are not shared across threads); only the sends
+        run side by side, at most `PUSHES_AT_ONCE` at a time."""
+        articles = [d.article_id for d, _ in items]
+        if len(set(articles)) < len(articles) or any(d.action != DeliveryAction.PUBLISH for d, _ in items):
+            # Two versions of one article must go in order; a takedown goes on its own.
+            return [_caught(self.perform, d, r) for d, r in items]
+        with _reading(items[0][1], self.room) as session:
+            held = self._held_rows(session, articles)
+            sources = {r.id: _sources(session, r.id) for _, r in items}
+        results: list[Receipt | DeliveryError | None] = [None] * len(items)
+        pushes: list[tuple[int, _Push]] = []
+        for i, (d, r) in enumerate(items):
+            step = _caught(self._decide, d, r, held.get(d.article_id), sources[r.id])
+            if isinstance(step, _Push):
+                pushes.append((i, step))
+            else:
+                results[i] = step
+        if len(pushes) == 1:
+            [(i, push)] = pushes
+            results[i] = _caught(self._send, push)
+        elif pushes:
+            sent = self._sender_pool().map(lambda p: _caught(self._send, p), [p for _, p in pushes])
+            for (i, _), result in zip(pushes, sent, strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
+
+    def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:
+        with _reading(revision, self.room) as session:
+            return self._kill(session, delivery, self._supply_row(session, delivery))
+
+    def reconcile(self, delivery: Delivery) -> Receipt | None:
+        return None  # retry_safe: sending again with the same key is the reconciliation
+
+    def close(self) -> None:
+        self.packager.flush()
+        if self._senders is not None:
+            self._senders.shutdown()
+        self.client.clear()
+
+    def _endpoint(self) -> urllib3.HTTPConnectionPool:
+        """The endpoint's own connection pool, found once: asking the pool manager at each push
+        parsed the URL and looked the pool up again."""
+        pool = self._pool
+        if pool is None:
+            assert self.settings.endpoint is not None
+            pool = self._pool = self.client.connection_from_url(self.settings.endpoint)
+        return pool
+
+    def _sender_pool(self) -> ThreadPoolExecutor:
+        with self._senders_lock:
+            if self._senders is None:
+                self._senders = ThreadPoolExecutor(
+                    PUSHES_AT_ONCE, thread_name_prefix=f"push-{self.channel.name}"
+                )
+            return self._senders
+
+    def _decide(
+        self, delivery: Delivery, revision: Revision, row: Held | None, sources: tuple[Source, ...]
+    ) -> Receipt | _Push:
+        """Which version goes, from what the partner holds: a receipt when nothing is to be sent,
+        the package to send otherwise; a refusal or an embargo raises."""
+        # The engine stamps updated_at with its own clock at the claim: the moment of this attempt.
+        now = _aware(delivery.updated_at)
         refusal = self.packager.refusal(revision)
         if refusal:
             raise Permanent(refusal)
@@ -171,31 +262,23 @@ class PartnerPerformer:
             ednote=CORRECTION_NOTE if row is not None else None,
             embargoed=early,
         )
-        package = self.packager.package(revision, sources, version)
-        remote_id = self._post(package, delivery.idempotency_key, now) if self.push else None
+        return _Push(delivery, revision, version, self.packager.package(revision, sources, version), now)
+
+    def _send(self, push: _Push) -> Receipt:
+        delivery, version, package = push.delivery, push.version, push.package
+        remote_id = self._post(package, delivery.idempotency_key, push.now) if self.push else None
         return Receipt(
-            ledger=self._ledger(delivery, revision, version, remote_id, now),
+            ledger=self._ledger(delivery, push.revision, version, remote_id, push.now),
             remote_id=remote_id or package["uri"],
             url=package["uri"],
             detail={
                 "version": version.number,
                 "pubstatus": "usable",
                 "modes": list(self.settings.mode),
-                **({"embargoed": package["embargoed"]} if early else {}),
+                **({"embargoed": package["embargoed"]} if version.embargoed else {}),
                 **({"ednote": version.ednote} if version.ednote else {}),
             },
         )
-
-    def take_down(self, delivery: Delivery, revision: Revision) -> Receipt:
-        with _reading(revision, self.room) as session:
-            return self._kill(session, delivery, self._supply_row(session, delivery))
-
-    def reconcile(self, delivery: Delivery) -> Receipt | None:
-        return None  # retry_safe: sending again with the same key is the reconciliation
-
-    def close(self) -> None:
-        self.packager.flush()
-        self.client.clear()
 
     # -- steps --------------------------------------------------------------------------------------
     def _supply_row(self, session: Session, delivery: Delivery) -> Held | None:
@@ -205,6 +288,11 @@ class PartnerPerformer:
             _HELD, {"partner": self.channel.name, "article_id": delivery.article_id}
         ).first()
         return None if row is None else Held(*row)
+
+    def _held_rows(self, session: Session, articles: list[int]) -> dict[int, Held]:
+        """What the partner holds of each of these articles, in one query (fresh, as above)."""
+        rows = session.execute(_HELD_MANY, {"partner": self.channel.name, "articles": articles})
+        return {article_id: Held(*rest) for article_id, *rest in rows}
 
     def _kill(self, session: Session, delivery: Delivery, row: Held | None) -> Receipt:
         """The retraction notice: the version the partner holds, one up, pubstatus canceled. Sent
@@ -237,14 +325,22 @@ class PartnerPerformer:
         assert self.settings.endpoint is not None and self.secret is not None
         body = dumps(package)
         headers = {
+            "User-Agent": USER_AGENT,
             "Content-Type": "application/json; charset=utf-8",
             "Idempotency-Key": key,
             # Signed at each attempt: a retry is a fresh request, never a replay.
             **signing.sign(self.secret, body),
         }
         try:
-            response = self.client.request(
-                "POST", self.settings.endpoint, body=body, headers=headers, preload_content=True
+            response = self._endpoint().urlopen(
+                "POST",
+                self._target,
+                body=body,
+                headers=headers,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=True,
             )
         except urllib3.exceptions.NewConnectionError as exc:
             raise Transient(f"网络错误 / transport: {exc}") from None
@@ -298,6 +394,9 @@ class Held(NamedTuple):
 # round trip to the database.
 _HELD = sa_select(S.revision_id, S.version, S.pubstatus, S.ednote, S.remote_id).where(
     S.partner == bindparam("partner"), S.article_id == bindparam("article_id")
+)
+_HELD_MANY = sa_select(S.article_id, S.revision_id, S.version, S.pubstatus, S.ednote, S.remote_id).where(
+    S.partner == bindparam("partner"), S.article_id.in_(bindparam("articles", expanding=True))
 )
 _VALUES = ("revision_id", "version", "pubstatus", "ednote", "embargoed", "updated_at")
 _INSERT = insert(SUPPLY)
@@ -382,6 +481,24 @@ class SupplyLedger:
 # one lookup per revision.
 SOURCES_CACHED = 4096
 _SOURCES: dict[str, tuple[Source, ...]] = {}
+
+
+def _sources(session: Session, revision_id: str) -> tuple[Source, ...]:
+    sources = _SOURCES.get(revision_id)
+    if sources is None:
+        sources = load_sources(session, revision_id)
+        if len(_SOURCES) >= SOURCES_CACHED:
+            _SOURCES.clear()
+        _SOURCES[revision_id] = sources
+    return sources
+
+
+def _caught(step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | DeliveryError:
+    """One item's step, its DeliveryError as its result: a bundle's items end each on their own."""
+    try:
+        return step(*args, **kwargs)
+    except DeliveryError as exc:
+        return exc
 
 
 def revision_slug(revision: Revision) -> str:
