@@ -7,8 +7,11 @@ The receiver (the sandbox partner: verifies every signature, dedupes by Idempote
 process of its own. The engine side is what production runs: deliveries scheduled in the store,
 claimed with leases by `--workers` worker processes, gated, rendered to ninjs, signed, POSTed,
 recorded, finished with their audit events. The bare side sends the same signed bodies with one
-httpx.AsyncClient at concurrency 1, 10 and 50 and keeps its best rate. Ends with
-`RESULT engine_per_s=... bare_per_s=... ratio=... duplicates=...`.
+httpx.AsyncClient at concurrency 1, 10 and 50 and keeps its best rate. Wall rates move with whatever
+else the machine runs, so the CPU each side spends per delivery is measured too (the engine: its
+worker processes, all they do; the bare side: its loop, at the best concurrency) and so is the
+receiver's per request, which both sides pay. Ends with
+`RESULT engine_per_s=... bare_per_s=... ratio=... duplicates=... engine_cpu_ms=... bare_cpu_ms=...`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -111,8 +115,24 @@ def worker_process(root: str, index: int) -> None:
     room.close()
 
 
-def run_engine(root: Path, workers: int) -> tuple[float, int]:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds a running process has used (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_engine(root: Path, workers: int) -> tuple[float, int, float]:
+    """Wall seconds, deliveries done, and the CPU seconds the worker processes used."""
     context = multiprocessing.get_context("fork")
+    cpu = children_cpu()
     start = time.perf_counter()
     procs = [context.Process(target=worker_process, args=(str(root), i)) for i in range(workers)]
     for p in procs:
@@ -120,11 +140,12 @@ def run_engine(root: Path, workers: int) -> tuple[float, int]:
     for p in procs:
         p.join()
     elapsed = time.perf_counter() - start
+    cpu = children_cpu() - cpu
     room = Newsroom(root)
     with Session(room.engine) as session:
         done = session.execute(select(func.count()).where(Delivery.status == "done")).scalar_one()  # type: ignore[arg-type]
     room.close()
-    return elapsed, int(done)
+    return elapsed, int(done), cpu
 
 
 def packages(root: Path, slugs: list[str], partners: list[str]) -> list[tuple[str, bytes]]:
@@ -202,7 +223,9 @@ def main() -> int:
         slugs, partners = prepare(root, args.database_url)
         console.print(f"  ingest, review and schedule: {time.perf_counter() - t:.1f} s")
 
-        engine_s, done = run_engine(root, args.workers)
+        receiver_cpu = process_cpu(receiver.pid)
+        engine_s, done, engine_cpu = run_engine(root, args.workers)
+        engine_receiver_cpu = process_cpu(receiver.pid) - receiver_cpu
         state = httpx.get(base).json()
         duplicates = state["duplicates"] + max(0, state["posts"] - state["accepted"] - len(state["rejected"]))
         engine_rate = done / engine_s
@@ -210,14 +233,26 @@ def main() -> int:
             f"engine: {done}/{total} done in {engine_s:.2f} s = {engine_rate:.0f}/s with {args.workers} workers; "
             f"receiver accepted {state['accepted']}, duplicates {state['duplicates']}, rejected {len(state['rejected'])}"
         )
+        engine_cpu_ms = engine_cpu / max(1, done) * 1000
+        console.print(
+            f"  CPU per delivery: engine {engine_cpu_ms:.2f} ms, "
+            f"receiver {engine_receiver_cpu / max(1, done) * 1000:.2f} ms"
+        )
 
         items = packages(root, slugs, partners)
-        rates = {}
+        rates: dict[int, float] = {}
+        cpus: dict[int, float] = {}
         for concurrency in (1, 10, 50):
             httpx.post(f"{base}/_control/reset")
+            cpu, receiver_cpu = time.process_time(), process_cpu(receiver.pid)
             seconds = asyncio.run(bare(url, items, concurrency))
+            cpus[concurrency] = (time.process_time() - cpu) / len(items) * 1000
+            receiver_ms = (process_cpu(receiver.pid) - receiver_cpu) / len(items) * 1000
             rates[concurrency] = len(items) / seconds
-            console.print(f"bare httpx AsyncClient, concurrency {concurrency}: {rates[concurrency]:.0f}/s")
+            console.print(
+                f"bare httpx AsyncClient, concurrency {concurrency}: {rates[concurrency]:.0f}/s, "
+                f"CPU per request {cpus[concurrency]:.2f} ms, receiver {receiver_ms:.2f} ms"
+            )
         best = max(rates, key=lambda c: rates[c])
         bare_rate = rates[best]
         ratio = engine_rate / bare_rate
@@ -230,6 +265,7 @@ def main() -> int:
     ok = done == total and state["accepted"] == total and duplicates == 0
     print(
         f"RESULT engine_per_s={engine_rate:.0f} bare_per_s={bare_rate:.0f} ratio={ratio:.2f} duplicates={duplicates}"
+        f" engine_cpu_ms={engine_cpu_ms:.2f} bare_cpu_ms={cpus[best]:.2f}"
     )
     return 0 if ok else 1
 

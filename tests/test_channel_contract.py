@@ -204,8 +204,8 @@ def test_every_built_in_kind_is_registered_in_the_entry_point_group() -> None:
 
 
 # Kinds that send releases due together as one: WeChat (one post of up to 8 articles), a website
-# and its feeds (one build, so all of them are live after it).
-BUNDLING = {"wechat", "website", "feed"}
+# and its feeds (one build, so all of them are live after it), a partner (its pushes side by side).
+BUNDLING = {"wechat", "website", "feed", "partner"}
 
 
 def test_exactly_the_kinds_that_bundle_declare_the_bundling_protocol(case: Case) -> None:
