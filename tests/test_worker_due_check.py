@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from publisher.engine import retraction, scheduling
@@ -20,7 +20,7 @@ from publisher.engine.scheduling import idempotency_key
 from publisher.engine.worker import ARMED_AHEAD, DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
-from publisher.store.tables import Article, Delivery
+from publisher.store.tables import Article, Delivery, ReviewAct, StaffUser
 from tests.factory import base_meta, write_article
 from tests.review_helpers import approve, seed_users
 from tests.sink import Sink
@@ -95,6 +95,35 @@ def test_a_new_revision_made_current_while_the_round_waits_is_the_one_the_gate_j
     assert d.status == "held" and "never submitted" in (d.last_error or "")
     assert d.revision_id == article.current_revision_id  # the revision current at the due time
     assert sink.distinct == 0
+
+
+def test_a_signer_whose_roles_change_while_the_round_waits_is_judged_as_they_are_at_the_due_time(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    scheduling.schedule(droom, "article-1", ["sink"], T0, "zhouwb", now=T0 - timedelta(days=1))
+    with Session(droom.engine) as s:
+        article = s.exec(select(Article).where(Article.slug == "article-1")).one()
+        last = s.exec(
+            select(ReviewAct)
+            .where(ReviewAct.revision_id == article.current_revision_id, ReviewAct.act == "approve")
+            .order_by(col(ReviewAct.id).desc())
+        ).first()
+    assert last is not None
+
+    def demote() -> None:
+        # An account edited behind the round's back: the stage it signed needs a role it no longer has.
+        with droom.engine.begin() as conn:
+            conn.execute(
+                update(StaffUser)
+                .where(col(StaffUser.username) == last.username)
+                .values(roles_json='["editor"]')
+            )
+
+    after_the_round_read(monkeypatch, demote)
+    DeliveryWorker(droom, clock=FixedClock(T0)).run_once()
+    [d] = deliveries(droom)
+    assert d.status == "held" and sink.distinct == 0
 
 
 def test_the_pause_switch_set_while_the_round_waits_gives_the_release_back_unperformed(
@@ -174,3 +203,35 @@ def test_instants_within_the_claim_ahead_of_an_armed_one_share_its_clock_job(dro
     finally:
         w.request_stop()
         w.shutdown()
+
+
+def test_a_round_over_several_channels_gathers_its_facts_once(
+    newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("sink", "sink2", "sink3"):
+        (newsroom_dir / "channels" / f"{name}.toml").write_text(
+            f'kind = "sink"\ntitle = "接收端{name}"\n[settings]\nurl = "{sink.url}"\n', encoding="utf-8"
+        )
+    monkeypatch.setenv("PUBLISHER_DATABASE_URL", db_url)
+    room = Newsroom(newsroom_dir)
+    try:
+        assert ingest(room).ok
+        seed_users(room)
+        approve(room, "article-1")
+        scheduling.schedule(
+            room, "article-1", ["sink", "sink2", "sink3"], T0, "zhouwb", now=T0 - timedelta(days=1)
+        )
+        real = RoundFacts.gather.__func__  # type: ignore[attr-defined]
+        calls: list[int] = []
+
+        def gather(cls: type[RoundFacts], *args: Any) -> RoundFacts:
+            calls.append(1)
+            facts: RoundFacts = real(cls, *args)
+            return facts
+
+        monkeypatch.setattr(RoundFacts, "gather", classmethod(gather))
+        # Three lanes side by side, one delivery each: one gathering serves them all.
+        assert DeliveryWorker(room, clock=FixedClock(T0)).run_once() == 3
+        assert len(calls) == 1 and sink.distinct == 3
+    finally:
+        room.close()

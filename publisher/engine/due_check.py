@@ -13,11 +13,12 @@ due time, at the cost of one query, not of a full gather per delivery.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam
+from sqlalchemy import Engine, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -88,3 +89,26 @@ class RoundFacts:
         if known is None:
             known = self.metas[revision.id] = json.loads(revision.meta_json)
         return known
+
+
+class SharedRound:
+    """A round's facts, gathered once for all its lanes by the first lane to start (in a session of
+    its own, closed after: the rows stay loaded and are only read). A round of one release to each
+    of fifty partners has fifty lanes of one delivery: gathering per lane would read the same
+    articles, acts and signers fifty times."""
+
+    def __init__(self, engine: Engine, article_ids: Collection[int], gate: Gate) -> None:
+        self._engine = engine
+        self._ids = article_ids
+        self._gate = gate
+        self._lock = threading.Lock()
+        self._facts: RoundFacts | None = None
+
+    def facts(self) -> RoundFacts:
+        # A lane that finds the gathering failed tries again itself: its failure then releases its
+        # own claims, as a lane's failure always has.
+        with self._lock:
+            if self._facts is None:
+                with Session(self._engine, expire_on_commit=False) as session:
+                    self._facts = RoundFacts.gather(session, self._ids, self._gate)
+            return self._facts

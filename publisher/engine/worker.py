@@ -45,7 +45,7 @@ from publisher.engine.alerts import TroubleAlerts
 from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
 from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, decide_due
-from publisher.engine.due_check import RoundFacts, due_check
+from publisher.engine.due_check import RoundFacts, SharedRound, due_check
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
@@ -489,16 +489,17 @@ class DeliveryWorker:
         for claim in batch:
             lanes.setdefault(claim.delivery.channel, []).append(claim)
         unrecorded: list[Outcome] = []
+        facts = SharedRound(self.room.engine, {c.delivery.article_id for c in batch}, self.gate)
         if len(lanes) == 1:
             [only] = lanes.values()
-            done = self._lane(only, unrecorded)
+            done = self._lane(only, unrecorded, facts)
         else:
             with LanePool(len(lanes), thread_name_prefix=f"lane-{self.id}") as pool:
-                done = sum(pool.map(lambda lane: self._lane(lane, unrecorded), lanes.values()))
+                done = sum(pool.map(lambda lane: self._lane(lane, unrecorded, facts), lanes.values()))
         claims.finish(self.room.engine, self.id, unrecorded, self.clock.now(), self.alerts)
         return done
 
-    def _lane(self, lane: list[Claim], unrecorded: list[Outcome]) -> int:
+    def _lane(self, lane: list[Claim], unrecorded: list[Outcome], shared: SharedRound) -> int:
         """One channel's share of a round, on its own thread with its own session; whatever goes
         wrong here ends as outcomes of these deliveries, never as the end of the round."""
         done = 0
@@ -526,7 +527,7 @@ class DeliveryWorker:
         try:
             # Rows stay loaded across the commits that end SQLite's read snapshots (`due_check`).
             with Session(self.room.engine, expire_on_commit=False) as session:
-                facts = RoundFacts.gather(session, {c.delivery.article_id for c in lane}, self.gate)
+                facts = shared.facts()
                 slugs.update((article_id, a.slug) for article_id, a in facts.articles.items())
                 for claim in lane:
                     due = claim.delivery.next_attempt_at

@@ -281,6 +281,10 @@ class GateStamp(NamedTuple):
     acts: int
     last_act: int | None
     retracted: bool
+    # What the proof reads of each signer now (name, roles, committees, departments, kind): an
+    # account edited in between changes it. Aggregated in no fixed order, so an equal stamp may
+    # read as different (the gate is then asked afresh), never the other way round.
+    signers: str | None
 
 
 def stamp_query(which: ColumnElement[bool], *extra: Any) -> Select[Any]:
@@ -300,11 +304,30 @@ def stamp_query(which: ColumnElement[bool], *extra: Any) -> Select[Any]:
             acts.with_only_columns(func.count()).scalar_subquery(),
             acts.with_only_columns(func.max(col(ReviewAct.id))).scalar_subquery(),
             col(Article.id).in_(in_force_ids()),
+            _signers(current),
             *extra,
         )
         .select_from(Article)
         .outerjoin(ReviewState, col(ReviewState.revision_id) == current)
         .where(which)
+    )
+
+
+def _signers(current: Any) -> Any:
+    """Every signer of the current revision's acts as the proof reads them, in one string."""
+    sep = "\x1f"
+    fields = [col(StaffUser.display_name), col(StaffUser.roles_json), col(StaffUser.committees_json)]
+    fields += [col(StaffUser.departments_json), col(StaffUser.kind)]
+    joined: Any = fields[0]
+    for one in fields[1:]:
+        joined = joined.op("||")(sep).op("||")(one)
+    signer = col(ReviewAct.username).op("||")(sep).op("||")(func.coalesce(joined, "(gone)"))
+    return (
+        sa_select(func.aggregate_strings(signer, "\x1e"))
+        .select_from(ReviewAct)
+        .outerjoin(StaffUser, col(StaffUser.username) == col(ReviewAct.username))
+        .where(col(ReviewAct.revision_id) == current)
+        .scalar_subquery()
     )
 
 
@@ -320,6 +343,7 @@ def stamp_of(row: Sequence[Any]) -> GateStamp:
         int(row[7]),
         row[8],
         bool(row[9]),
+        row[10],
     )
 
 
