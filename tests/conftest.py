@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -92,12 +93,30 @@ def _fresh_schema() -> Iterator[str]:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
+    leaked: list[Any] = []
     try:
         yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     finally:
         with admin.connect() as conn:
+            # A connection the test left inside a transaction would hold its locks for ever and the
+            # DROP below would wait for ever: it is ended, and the test fails saying what it ran last.
+            leaked = list(conn.execute(_LEAKED, {"schema": schema}))
+            for row in leaked:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row.pid})
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+    if leaked:
+        pytest.fail(
+            f"a connection was left in a transaction on {schema}; its last statement: {leaked[0].query}"
+        )
+
+
+_LEAKED = text(
+    "SELECT DISTINCT a.pid, a.query FROM pg_locks l"
+    " JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE n.nspname = :schema AND a.pid <> pg_backend_pid() AND a.state LIKE 'idle in transaction%'"
+)
 
 
 @pytest.fixture

@@ -185,7 +185,9 @@ class GateFacts:
     current: dict[int, str | None]  # article id -> its current revision id
     retracted: set[int]  # article ids
     states: dict[str, tuple[str, bool]]  # revision id -> (review status, secrecy_blocked)
-    bodies: Callable[[GateSubject], str]  # a revision's body (read once, when a check needs it)
+    # A revision's body, read when a check first needs it, through the session of the one who asks:
+    # the session that gathered the facts may be closed by then (a worker round's facts outlive it).
+    bodies: Callable[[Session, GateSubject], str]
     members: frozenset[str] = frozenset()  # the revision ids the facts were gathered for
     marked: dict[str, bool] = field(default_factory=dict)  # revision id -> carries a marking
     markings: SecrecyList = BUILTIN_MARKINGS  # checked besides the built-in marks
@@ -216,25 +218,25 @@ class GateFacts:
         signed = SignedActs.gather(session, rows)
         loaded: dict[str, str] = {}
 
-        def bodies(revision: GateSubject) -> str:
+        def bodies(asking: Session, revision: GateSubject) -> str:
             # Bodies are the bulk of a revision: all of them in one pass, only once one is needed.
             if not loaded:
-                loaded.update(revision_bodies(session, revision_ids))
+                loaded.update(revision_bodies(asking, revision_ids))
             return loaded.get(revision.id) or revision.body
 
         return cls(
             current, retracted, states, bodies, frozenset(revision_ids), markings=markings, signed=signed
         )
 
-    def carries_mark(self, revision: GateSubject, meta: dict[str, Any]) -> bool:
+    def carries_mark(self, session: Session, revision: GateSubject, meta: dict[str, Any]) -> bool:
         known = self.marked.get(revision.id)
         if known is None:
             known = self.marked[revision.id] = _carries_mark(
-                revision.id, lambda: Subject(meta, self.bodies(revision)), self.markings
+                revision.id, lambda: Subject(meta, self.bodies(session, revision)), self.markings
             )
         return known
 
-    def decide(self, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
+    def decide(self, session: Session, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
         reasons: list[str] = []
         if (
             revision.article_id not in self.current or self.current[revision.article_id] != revision.id
@@ -250,7 +252,9 @@ class GateFacts:
             reasons.extend(self.signed.refusals(revision.id, meta))
         # A second lock behind review, on every delivery: the built-in marks and the newsroom's
         # list, in every shown field and the rendered body (a list changed after approval counts).
-        if channel.external and ((state is not None and state[1]) or self.carries_mark(revision, meta)):
+        if channel.external and (
+            (state is not None and state[1]) or self.carries_mark(session, revision, meta)
+        ):
             reasons.append(
                 "带有密级标志，禁止对外发布 / carries a secrecy marking: blocked from external channels"
             )
@@ -410,13 +414,13 @@ class PublicationGate:
             current={} if article is None else {revision.article_id: article.current_revision_id},
             retracted=set() if in_force(session, revision.article_id) is None else {revision.article_id},
             states={} if state is None else {revision.id: (state.status, bool(state.secrecy_blocked))},
-            bodies=lambda subject: subject.body,
+            bodies=lambda _session, subject: subject.body,
             members=frozenset({revision.id}),
             markings=self.markings,
             standing=self.standing,
             signed=SignedActs.gather(session, rows),  # the acts: one query, at this moment
         )
-        return facts.decide(revision, channel, at)
+        return facts.decide(session, revision, channel, at)
 
     def many(self, session: Session, revisions: Sequence[GateSubject]) -> Gate:
         facts = GateFacts.gather(session, revisions, self.markings)
@@ -425,7 +429,7 @@ class PublicationGate:
         def gate(session: Session, revision: GateSubject, channel: Channel, at: datetime) -> GateDecision:
             if revision.id not in facts.members:
                 return self(session, revision, channel, at)  # not one of the batch: ask directly
-            return facts.decide(revision, channel, at)
+            return facts.decide(session, revision, channel, at)
 
         return gate
 
