@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from publisher.consultation.declare import ConsultationDecl, clauses, window
 from publisher.content.loader import LoadContext, load_article
-from publisher.content.numerals import chinese_number
 from publisher.errors import Problem
 from publisher.newsroom import Newsroom
+from publisher.numerals import chinese_number
 from publisher.store.engine import read_session
 from publisher.store.tables import AuditEvent, Consultation
 from tests.consultation_support import DRAFT, OPEN, SLUG, add_draft, go_live

@@ -38,6 +38,7 @@ UNITS: dict[str, int] = {
     "publisher.__version__": FOUNDATION,
     "publisher.errors": FOUNDATION,
     "publisher.timeutil": FOUNDATION,
+    "publisher.numerals": FOUNDATION,
     "publisher.config": FOUNDATION,
     "publisher.scaffold": FOUNDATION,
     "publisher.store": FOUNDATION,

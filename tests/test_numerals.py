@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.content.numerals import chinese_number
+from publisher.numerals import chinese_number
 
 
 @pytest.mark.parametrize(

@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from publisher.content.numerals import NUMERAL_CHARS, chinese_number
+from publisher.numerals import NUMERAL_CHARS, chinese_number
 
 DEFAULT_WINDOW_DAYS = 30
 # A clause heading: Markdown heading `### 第十二条 标题` (the heading text may run on after it).
 CLAUSE_HEADING = re.compile(rf"^#{{1,6}}\s*第([{NUMERAL_CHARS}\d]+)条(?:[\s\u3000]*(.*?))?\s*#*\s*$")
+
+
 def _moment(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip()

@@ -649,7 +649,11 @@ class DeliveryWorker:
         gate = round_.gate
         if checked.stamp is not None and checked.stamp == round_.stamps.get(d.article_id):
             # Nothing the gate reads has changed since the round read it: its facts hold now.
-            revision = round_.revisions.get(d.article_id)
+            shared = round_.revisions.get(d.article_id)
+            # The round's row, made this lane's without a query: a performer that reads more goes
+            # through the lane's session (one pooled connection per lane), and the shared row is
+            # never attached to two sessions at once.
+            revision = None if shared is None else session.merge(shared, load=False)
         else:
             session.expire_all()
             article = session.get(Article, d.article_id)

@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from publisher.content.numerals import NUMERAL_CHARS, chinese_number
 from publisher.errors import ConfigError, Problem
+from publisher.numerals import NUMERAL_CHARS, chinese_number
 from publisher.review.normalize import (
     MEETING_NAME_LABEL,
     TITLE_LABEL,
@@ -308,6 +308,8 @@ _LINKS = re.compile(r"[和及与、等\s]|以及")
 _CLAUSE = re.compile(r"[，,；;：:]")
 _NUM = rf"[{NUMERAL_CHARS}\d]+"
 _TERM_SESSION = re.compile(f"第?({_NUM})届([^。；;，,]{{0,24}}?)第?({_NUM})次(?:全体)?会议")
+
+
 def _norm(title: str) -> str:
     return fold(title).strip("《》 ").replace("（", "(").replace("）", ")")
 
