@@ -3,7 +3,7 @@ time (a change recorded while the round waits is seen), and the clock arms a bou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,16 +29,8 @@ T0 = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def droom(newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch) -> Iterator[Newsroom]:
-    (newsroom_dir / "channels" / "sink.toml").write_text(
-        f'kind = "sink"\ntitle = "测试接收端"\n[settings]\nurl = "{sink.url}"\n', encoding="utf-8"
-    )
-    monkeypatch.setenv("PUBLISHER_DATABASE_URL", db_url)
-    room = Newsroom(newsroom_dir)
-    assert ingest(room).ok
-    seed_users(room)
-    yield room
-    room.close()
+def droom(sink_room: Newsroom) -> Newsroom:
+    return sink_room  # conftest's newsroom with a sink channel, ingested and staffed
 
 
 def deliveries(room: Newsroom) -> list[Delivery]:
