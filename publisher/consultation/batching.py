@@ -6,6 +6,10 @@ fails as a whole (a constraint another process raced us to, a lost connection), 
 is written again alone with `write_one`, so one bad item cannot fail the others and every answer
 is given only after its own row is committed. Costs per comment fall from a transaction, a lock on
 the audit chain and a commit to a share of one (see bench/consultation.py).
+
+The writer thread ends once nothing has come for `idle_s` seconds, and the next submission starts
+another: an idle thread would hold the newsroom (and its database connections) for as long as the
+process lives, whoever made the `GroupCommit` and then let it go.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ class GroupCommit(Generic[Item, Result]):
         write_batch: Callable[[Sequence[Item]], list[Result]],
         write_one: Callable[[Item], Result],
         max_batch: int = 64,
+        idle_s: float = 5.0,
     ) -> None:
         self.write_batch = write_batch
         self.write_one = write_one
         self.max_batch = max_batch
+        self.idle_s = idle_s
         self._queue: queue.SimpleQueue[tuple[Item, Future[Result]]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
@@ -40,21 +46,34 @@ class GroupCommit(Generic[Item, Result]):
 
     def submit_future(self, item: Item) -> Future[Result]:
         """Queue the item; the future resolves once it is committed (or holds its error)."""
-        self._ensure_thread()
         future: Future[Result] = Future()
+        # Queued before the writer is looked for: a writer that is about to end sees the item
+        # under the lock and stays, or has ended and this call starts the next one.
         self._queue.put((item, future))
+        self._ensure_thread()
         return future
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
     def _ensure_thread(self) -> None:
-        if self._thread is None:
-            with self._start:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="consultation-writer", daemon=True)
-                    self._thread.start()
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="consultation-writer", daemon=True)
+                self._thread.start()
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            try:
+                first = self._queue.get(timeout=self.idle_s)
+            except queue.Empty:
+                with self._start:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            batch = [first]
             while len(batch) < self.max_batch:
                 try:
                     batch.append(self._queue.get_nowait())
