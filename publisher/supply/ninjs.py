@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -82,6 +83,10 @@ def load_sources(session: Session, revision_id: str) -> tuple[Source, ...]:
 SHARED_KEPT = 4096
 _META: dict[str, dict[str, Any]] = {}
 _BODY_HTML: dict[tuple[str, str], str] = {}
+# A release to fifty partners starts fifty lanes at once, all asking for the same body: the first
+# renders it, the others wait for it instead of each rendering it again (rendering holds the GIL,
+# so waiting costs no throughput).
+_RENDERING = threading.Lock()
 
 
 def revision_meta(revision: Revision) -> dict[str, Any]:
@@ -140,6 +145,13 @@ class Packager:
 
     def body_html(self, revision: Revision, sources: tuple[Source, ...]) -> str:
         shared = (self.base_url, revision.id)
+        html = _BODY_HTML.get(shared)
+        if html is None:
+            with _RENDERING:
+                html = self._render_shared(shared, revision, sources)
+        return html
+
+    def _render_shared(self, shared: tuple[str, str], revision: Revision, sources: tuple[Source, ...]) -> str:
         html = _BODY_HTML.get(shared)
         if html is None:
             key = render_key(revision.id, MEDIA_URL)
