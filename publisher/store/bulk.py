@@ -51,11 +51,18 @@ def _execute(
     if not rows:
         return
     if processors:
+        # A batch repeats objects (one `now` in every row, True and False): each object a column
+        # holds is converted once. Keyed by identity, which `rows` keeps stable meanwhile: equal
+        # values need not convert alike (the same instant in two time zones).
+        memos: list[dict[int, Any]] = [{} for _ in processors]
         converted = []
         for row in rows:
             values = list(row)
-            for position, processor in processors:
-                values[position] = processor(values[position])
+            for (position, processor), memo in zip(processors, memos, strict=True):
+                key = id(values[position])
+                if key not in memo:
+                    memo[key] = processor(values[position])
+                values[position] = memo[key]
             converted.append(tuple(values))
         rows = converted
     connection.exec_driver_sql(sql, list(rows))
