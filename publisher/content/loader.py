@@ -51,18 +51,19 @@ class LoadedArticle:
             for u in self.snapshot.assets
             for a in (u.asset,)
         )
+        meta_json = canonical_json(self.snapshot.meta)
         return ArticleRecord(
             source=self.source,
             source_sha256=self.source_sha256,
             source_stat=self.source_stat,
             slug=self.slug,
             slug_line=self.slug_line,
-            revision_id=self.snapshot.revision_id,
+            revision_id=self.snapshot.revision_id_with(meta_json),
             dated_at=self.meta.date,
             meta=self.snapshot.meta,
             body=self.snapshot.body,
             assets=assets,
-            meta_json=canonical_json(self.snapshot.meta),
+            meta_json=meta_json,
             assets_json=asset_stamps(assets),
         )
 
