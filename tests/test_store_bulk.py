@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Table, insert, update
 
-from publisher.store import bulk
 from publisher.store.bulk import insert_rows, update_rows
 from publisher.store.engine import make_engine
 from publisher.store.migrate import upgrade
@@ -16,7 +15,6 @@ from publisher.store.tables import Article, Revision
 
 REVISION: Table = Revision.__table__  # type: ignore[attr-defined]
 ARTICLE: Table = Article.__table__  # type: ignore[attr-defined]
-ARTICLE_COLUMNS = ("slug", "source", "revision_count", "created_at", "updated_at")
 WHEN = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
 
 
@@ -98,24 +96,5 @@ def test_a_naive_time_is_refused_by_bulk_rows_as_by_core(db_url: str) -> None:
             values = revision("naive", 1) | {"created_at": datetime(2026, 3, 1, 9, 30)}
             with pytest.raises(ValueError, match="naive"):
                 insert_rows(conn, REVISION, tuple(values), [tuple(values.values())])
-    finally:
-        engine.dispose()
-
-
-def test_rows_beyond_one_statement_are_all_stored_in_order(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(bulk, "PARAMETERS_PER_INSERT", 2 * len(ARTICLE_COLUMNS))  # two rows a statement
-    engine = make_engine(db_url)
-    upgrade(engine)
-    try:
-        rows = [(f"s{n}", f"content/{n}.md", n, WHEN, WHEN) for n in range(5)]
-        with engine.begin() as conn:
-            insert_rows(conn, ARTICLE, ARTICLE_COLUMNS, rows)
-        with engine.connect() as conn:
-            stored = conn.exec_driver_sql(
-                "SELECT slug, source, revision_count FROM article ORDER BY id"
-            ).all()
-        assert [tuple(r) for r in stored] == [row[:3] for row in rows]
     finally:
         engine.dispose()
