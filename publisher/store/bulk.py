@@ -5,7 +5,9 @@ SQLAlchemy (`construct_params`, then every bind processor): for a first ingest t
 the parent's CPU beside loading. Here the statement is spelled once per table and dialect, each
 row is a tuple in column order, only the columns whose type has a bind processor (times, booleans)
 are converted, with the very processors SQLAlchemy would have used, so the stored values are the
-same, and the rows go to the DBAPI cursor's `executemany` in the caller's transaction.
+same, and the rows go to the DBAPI cursor's `executemany` in the caller's transaction. On
+PostgreSQL that is psycopg's pipeline of one prepared statement, which measured cheaper for client
+and server alike than multi-row INSERTs of thousands of parameters.
 """
 
 from __future__ import annotations
