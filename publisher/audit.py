@@ -15,6 +15,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from publisher.content.revision import canonical_json
+from publisher.store.bulk import insert_rows
 from publisher.store.engine import AUDIT_LOCK_KEY, advisory_xact_lock
 from publisher.store.tables import AuditEvent, AuditHead
 from publisher.timeutil import utc_now
@@ -127,6 +128,18 @@ def append_many(session: Session, entries: Sequence[Entry]) -> list[AuditEvent]:
 
 AUDIT_EVENT: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 AUDIT_HEAD: Table = AuditHead.__table__  # type: ignore[attr-defined]
+EVENT_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "revision_id",
+    "details_json",
+    "prev_hash",
+    "hash",
+)
 
 
 def append_batch(session: Session, entries: Sequence[Entry]) -> int:
@@ -142,7 +155,7 @@ def append_batch(session: Session, entries: Sequence[Entry]) -> int:
     ).first()
     seq = head.seq if head else 0
     prev = head.hash if head else GENESIS
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for entry in entries:
         seq += 1
         at = utc_now()
@@ -159,21 +172,21 @@ def append_batch(session: Session, entries: Sequence[Entry]) -> int:
             prev,
         )
         rows.append(
-            {
-                "seq": seq,
-                "at": at,
-                "actor": entry.actor,
-                "action": entry.action,
-                "object_type": entry.object_type,
-                "object_id": entry.object_id,
-                "revision_id": entry.revision_id,
-                "details_json": details_json,
-                "prev_hash": prev,
-                "hash": digest,
-            }
+            (
+                seq,
+                at,
+                entry.actor,
+                entry.action,
+                entry.object_type,
+                entry.object_id,
+                entry.revision_id,
+                details_json,
+                prev,
+                digest,
+            )
         )
         prev = digest
-    connection.execute(insert(AUDIT_EVENT), rows)
+    insert_rows(connection, AUDIT_EVENT, EVENT_COLUMNS, rows)
     if head is None:
         connection.execute(insert(AUDIT_HEAD), {"id": 1, "seq": seq, "hash": prev})
     else:

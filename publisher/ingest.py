@@ -82,9 +82,13 @@ def scan(content_dir: Path) -> list[Path]:
     if not content_dir.is_dir():
         return []
     return sorted(
-        p
-        for p in content_dir.rglob("*.md")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
+        (
+            p
+            for p in content_dir.rglob("*.md")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(content_dir).parts)
+        ),
+        # The order of Paths, with each key built once: comparing Paths rebuilds their parts.
+        key=lambda p: p.parts,
     )
 
 

@@ -15,17 +15,63 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select
 from sqlmodel import Session
 
 from publisher import audit
 from publisher.content.record import ArticleRecord
+from publisher.store.bulk import insert_rows, update_rows
 from publisher.store.tables import Article, Revision, RevisionAsset, SourceStamp
 
 ARTICLE: Table = Article.__table__  # type: ignore[attr-defined]
 REVISION: Table = Revision.__table__  # type: ignore[attr-defined]
 REVISION_ASSET: Table = RevisionAsset.__table__  # type: ignore[attr-defined]
 SOURCE_STAMP: Table = SourceStamp.__table__  # type: ignore[attr-defined]
+
+# Rows go to the driver as tuples in these orders (store/bulk.py).
+REVISION_COLUMNS = (
+    "id",
+    "article_id",
+    "number",
+    "parent_id",
+    "title",
+    "column",
+    "kind",
+    "department",
+    "committee",
+    "sensitive",
+    "dated_at",
+    "meta_json",
+    "body",
+    "source",
+    "source_sha256",
+    "created_at",
+    "created_by",
+)
+ASSET_COLUMNS = (
+    "revision_id",
+    "position",
+    "role",
+    "ref",
+    "path",
+    "sha256",
+    "size",
+    "width",
+    "height",
+    "format",
+)
+STAMP_COLUMNS = (
+    "source",
+    "sha256",
+    "size",
+    "mtime_ns",
+    "context",
+    "slug",
+    "revision_id",
+    "assets_json",
+    "checked_at",
+)
+ARTICLE_UPDATE = ("source", "current_revision_id", "revision_count", "updated_at")
 
 
 class Outcome(StrEnum):
@@ -110,10 +156,10 @@ def write_batch(
         for r in session.execute(select(REVISION.c.id, REVISION.c.number).where(REVISION.c.id.in_(ids)))
     }
     results: list[Stored] = []
-    revisions: list[dict[str, Any]] = []
-    assets: list[dict[str, Any]] = []
+    revisions: list[tuple[Any, ...]] = []
+    assets: list[tuple[Any, ...]] = []
     events: list[audit.Entry] = []
-    stamps: list[dict[str, Any]] = []
+    stamps: list[tuple[Any, ...]] = []
     for item, revision_id in zip(items, ids, strict=True):
         state = states[item.slug]
         result = Stored(Outcome.UNCHANGED, None)
@@ -134,39 +180,39 @@ def write_batch(
                 number = state.revision_count + 1
                 meta = item.meta
                 revisions.append(
-                    {
-                        "id": revision_id,
-                        "article_id": state.id,
-                        "number": number,
-                        "parent_id": state.current_revision_id,
-                        "title": meta["title"],
-                        "column": meta["column"],
-                        "kind": meta["kind"],
-                        "department": meta["department"],
-                        "committee": meta.get("committee"),
-                        "sensitive": bool(meta.get("sensitive", False)),
-                        "dated_at": item.dated_at,
-                        "meta_json": item.meta_json,
-                        "body": item.body,
-                        "source": item.source,
-                        "source_sha256": item.source_sha256,
-                        "created_at": now,
-                        "created_by": actor,
-                    }
+                    (
+                        revision_id,
+                        state.id,
+                        number,
+                        state.current_revision_id,
+                        meta["title"],
+                        meta["column"],
+                        meta["kind"],
+                        meta["department"],
+                        meta.get("committee"),
+                        bool(meta.get("sensitive", False)),
+                        item.dated_at,
+                        item.meta_json,
+                        item.body,
+                        item.source,
+                        item.source_sha256,
+                        now,
+                        actor,
+                    )
                 )
                 assets.extend(
-                    {
-                        "revision_id": revision_id,
-                        "position": position,
-                        "role": asset.role,
-                        "ref": asset.ref,
-                        "path": asset.path,
-                        "sha256": asset.sha256,
-                        "size": asset.size,
-                        "width": asset.width,
-                        "height": asset.height,
-                        "format": asset.format,
-                    }
+                    (
+                        revision_id,
+                        position,
+                        asset.role,
+                        asset.ref,
+                        asset.path,
+                        asset.sha256,
+                        asset.size,
+                        asset.width,
+                        asset.height,
+                        asset.format,
+                    )
                     for position, asset in enumerate(item.assets)
                 )
                 known[revision_id] = number
@@ -188,48 +234,32 @@ def write_batch(
             state.source = item.source
             state.dirty = True
         stamps.append(
-            {
-                "source": item.source,
-                "sha256": item.source_sha256,
-                "size": item.source_stat[0],
-                "mtime_ns": item.source_stat[1],
-                "context": context,
-                "slug": item.slug,
-                "revision_id": revision_id,
-                "assets_json": item.assets_json,
-                "checked_at": now,
-            }
+            (
+                item.source,
+                item.source_sha256,
+                item.source_stat[0],
+                item.source_stat[1],
+                context,
+                item.slug,
+                revision_id,
+                item.assets_json,
+                now,
+            )
         )
         results.append(result)
 
-    if revisions:
-        session.execute(insert(REVISION), revisions)
-    if assets:
-        session.execute(insert(REVISION_ASSET), assets)
-    changed = [s for s in states.values() if s.dirty]
-    if changed:
-        session.execute(
-            update(ARTICLE)
-            .where(ARTICLE.c.id == bindparam("b_id"))
-            .values(
-                source=bindparam("b_source"),
-                current_revision_id=bindparam("b_current"),
-                revision_count=bindparam("b_count"),
-                updated_at=bindparam("b_now", type_=ARTICLE.c.updated_at.type),
-            ),
-            [
-                {
-                    "b_id": s.id,
-                    "b_source": s.source,
-                    "b_current": s.current_revision_id,
-                    "b_count": s.revision_count,
-                    "b_now": now,
-                }
-                for s in changed
-            ],
-        )
+    connection = session.connection()
+    insert_rows(connection, REVISION, REVISION_COLUMNS, revisions)
+    insert_rows(connection, REVISION_ASSET, ASSET_COLUMNS, assets)
+    update_rows(
+        connection,
+        ARTICLE,
+        ARTICLE_UPDATE,
+        ("id",),
+        [(s.source, s.current_revision_id, s.revision_count, now, s.id) for s in states.values() if s.dirty],
+    )
     # A stamp is replaced whole: delete and insert is the same on every backend.
-    session.execute(delete(SOURCE_STAMP).where(SOURCE_STAMP.c.source.in_([s["source"] for s in stamps])))
-    session.execute(insert(SOURCE_STAMP), stamps)
+    session.execute(delete(SOURCE_STAMP).where(SOURCE_STAMP.c.source.in_([s[0] for s in stamps])))
+    insert_rows(connection, SOURCE_STAMP, STAMP_COLUMNS, stamps)
     audit.append_batch(session, events)
     return results

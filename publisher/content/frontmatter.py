@@ -51,6 +51,10 @@ class FrontMatter:
     def line_of(self, loc: Path_) -> int | None:
         """The line of the deepest known node on `loc` (a list item, else its field)."""
         lines = self._lines
+        if not lines and len(loc) == 1 and self.node is not None:
+            # A valid article asks only for top-level fields (slug, title, cover): its keys are read
+            # where they stand, and the whole tree is indexed only for a deeper question.
+            return _top_line(self.node, loc[0], 2)
         if not lines and self.node is not None:
             # +2: YAML line 0 is file line 2, right after the opening ---
             _index_lines(self.node, (), 2, lines)
@@ -59,6 +63,16 @@ class FrontMatter:
             if line is not None:
                 return line
         return None
+
+
+def _top_line(node: yaml.Node, key: str | int, offset: int) -> int | None:
+    """The line of a top-level field, as `_index_lines` would record it (the last of equal keys)."""
+    line = None
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _value in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                line = key_node.start_mark.line + offset
+    return line
 
 
 def _index_lines(node: yaml.Node, path: Path_, offset: int, out: dict[Path_, int]) -> None:

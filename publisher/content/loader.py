@@ -51,18 +51,19 @@ class LoadedArticle:
             for u in self.snapshot.assets
             for a in (u.asset,)
         )
+        meta_json = canonical_json(self.snapshot.meta)
         return ArticleRecord(
             source=self.source,
             source_sha256=self.source_sha256,
             source_stat=self.source_stat,
             slug=self.slug,
             slug_line=self.slug_line,
-            revision_id=self.snapshot.revision_id,
+            revision_id=self.snapshot.revision_id_with(meta_json),
             dated_at=self.meta.date,
             meta=self.snapshot.meta,
             body=self.snapshot.body,
             assets=assets,
-            meta_json=canonical_json(self.snapshot.meta),
+            meta_json=meta_json,
             assets_json=asset_stamps(assets),
         )
 
@@ -203,12 +204,13 @@ def load_article(path: Path, ctx: LoadContext) -> LoadedArticle | list[Problem]:
         refs.append((cover.strip(), "cover", "cover", fm.line_of(("cover",))))
     for ref in find_image_refs(fm.body):
         refs.append((ref.ref, "inline", "body", fm.body_line + fm.body[: ref.offset].count("\n")))
+    article_dir = path.parent
     for ref_text, role, field_name, ref_line in refs:
         if (role, ref_text) in seen:
             continue
         seen.add((role, ref_text))
         try:
-            target = resolve_ref(ref_text, path.parent, ctx.root, ctx.real_dirs)
+            target = resolve_ref(ref_text, article_dir, ctx.root, ctx.real_dirs)
             uses.append(AssetUse(ref=ref_text, role=role, asset=ctx.image(target)))
         except AssetError as exc:
             problems.append(Problem(source, f"{exc}: {ref_text}", field=field_name, line=ref_line))

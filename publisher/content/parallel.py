@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 
+from publisher.content.assets import prepare_decoder
 from publisher.content.loader import LoadContext, LoadedArticle, load_article
 from publisher.content.record import ArticleRecord
 from publisher.errors import Problem
@@ -61,6 +62,7 @@ def load_many(
                 progress(1)
         return
     chunks = [list(paths[start : start + CHUNK]) for start in range(0, len(paths), CHUNK)]
+    prepare_decoder()
     # Objects that exist at the fork are left out of the workers' garbage collection, so it does
     # not touch (and copy) every page the parent had.
     gc.freeze()

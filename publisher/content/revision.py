@@ -33,7 +33,17 @@ class Snapshot:
 
     @property
     def revision_id(self) -> str:
-        payload = canonical_json(
-            {"format": SNAPSHOT_FORMAT, "meta": self.meta, "body": self.body, "assets": self.asset_digest()}
+        return self.revision_id_with(canonical_json(self.meta))
+
+    def revision_id_with(self, meta_json: str) -> str:
+        """The revision id, given `canonical_json(self.meta)` already encoded (ingest stores it too).
+
+        The payload is `canonical_json({"format", "meta", "body", "assets"})`, spelled from its
+        parts: keys in sorted order, each value encoded alone, which is byte for byte what the
+        encoder writes for the whole dict, without encoding the meta a second time.
+        """
+        payload = (
+            f'{{"assets":{canonical_json(self.asset_digest())},"body":{canonical_json(self.body)},'
+            f'"format":{canonical_json(SNAPSHOT_FORMAT)},"meta":{meta_json}}}'
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
