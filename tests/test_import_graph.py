@@ -316,7 +316,7 @@ def test_listing_articles_or_the_queue_loads_no_web_render_image_or_worker_code(
     assert [m for m in modules if m.endswith("_cmd")] == [f"publisher.cli.{command}_cmd"]
 
 
-@pytest.mark.parametrize("command", ["queue"])
+@pytest.mark.parametrize("command", ["articles", "queue"])
 def test_listing_reads_plain_rows_without_sqlmodel_the_orm_or_the_table_classes(
     room: Newsroom, command: str
 ) -> None:

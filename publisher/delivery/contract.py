@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from publisher.channels.registry import Channel
-    from publisher.store.tables import Delivery, Revision
     from publisher.newsroom import Newsroom
+    from publisher.store.tables import Delivery, Revision
 
 
 class DeliveryError(Exception):

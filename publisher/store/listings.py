@@ -14,12 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from sqlalchemy import Connection, Integer, String, Text, column, select, table
 
 from publisher.delivery.states import DeliveryState
 from publisher.store.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# What the listings read through: a Core connection, or the ORM session a reader already has.
+Reader: TypeAlias = "Connection | Session"
 
 article = table(
     "article",
@@ -38,6 +44,7 @@ revision = table(
     column("column", String),
     column("kind", String),
     column("dated_at", UTCDateTime()),
+    column("body", Text),
 )
 review_state = table(
     "review_state",
@@ -60,6 +67,17 @@ delivery = table(
     column("last_error", Text),
     column("campaign", String),
     column("slot_number", Integer),
+)
+
+retraction = table(
+    "retraction",
+    column("article_id", Integer),
+    column("retracted_at", UTCDateTime()),
+)
+reinstatement = table(
+    "reinstatement",
+    column("article_id", Integer),
+    column("reinstated_at", UTCDateTime()),
 )
 
 S = DeliveryState
@@ -111,3 +129,33 @@ def due_queue(conn: Connection, include_done: bool = False) -> list[QueueRow]:
         QueueRow(QueuedDelivery(*row[:width]), row.slug, row.title, row.review_status == "approved")
         for row in rows
     ]
+
+
+class ListedArticle(NamedTuple):
+    """An article with the columns of its current revision that `publisher articles` shows."""
+
+    id: int
+    slug: str
+    source: str
+    revision_count: int
+    revision_id: str
+    number: int
+    title: str
+    column: str
+    kind: str
+    dated_at: datetime
+
+
+def current_articles(conn: Reader, column_key: str | None = None) -> list[ListedArticle]:
+    """Every article with its current revision, newest first (one column's, when given)."""
+    a, r = article.c, revision.c
+    query = (
+        select(
+            a.id, a.slug, a.source, a.revision_count, r.id, r.number, r.title, r.column, r.kind, r.dated_at
+        )
+        .join(revision, r.id == a.current_revision_id)
+        .order_by(r.dated_at.desc(), a.slug)
+    )
+    if column_key is not None:
+        query = query.where(r.column == column_key)
+    return [ListedArticle._make(row) for row in conn.execute(query)]
