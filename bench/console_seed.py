@@ -40,8 +40,9 @@ from publisher.delivery.states import DeliveryAction, DeliveryState
 from publisher.engine.scheduling import idempotency_key
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review.plan import PlannedStage, plan_to_json
 from publisher.review.users import bylines_key, sync_users
-from publisher.review.workflow import PlannedStage, plan, plan_to_json, refusal_to_sign
+from publisher.review.workflow import plan, refusal_to_sign
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, Delivery, ReviewAct, ReviewState, Revision, StaffUser
 

@@ -7,23 +7,23 @@ foundation's `articles` module only reads articles and revisions.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, exists, func
+from sqlalchemy import ColumnElement, bindparam, case, exists, func
 from sqlalchemy import select as sql_select
-from sqlalchemy.orm import Mapped
-from sqlmodel import Session, col
-from sqlmodel.sql.expression import SelectOfScalar
 
-from publisher.articles import ArticleView
 from publisher.delivery.states import PLANNED, DeliveryAction, DeliveryState
-from publisher.review.workflow import plan_from_json
+from publisher.review.plan import plan_from_json
 from publisher.store.batch import in_chunks
+from publisher.store.listings import Reader, article, delivery, retraction, review_state, revision
 from publisher.store.retractions import in_force_ids
-from publisher.store.tables import Article, Delivery, Retraction, ReviewState, Revision
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+    from sqlmodel.sql.expression import SelectOfScalar
 
 
 class ArticleState(StrEnum):
@@ -75,19 +75,18 @@ class Standing:
         return f"{zh} / {en}"
 
 
-Scope = SelectOfScalar[int] | Select[int | None]  # a subquery of article ids
+Scope: TypeAlias = "SelectOfScalar[int] | Select[int | None]"  # a subquery of article ids
 
 
-def standings(session: Session, views: Sequence[ArticleView]) -> dict[int, Standing]:
+def standings(reader: Reader, article_ids: Collection[int]) -> dict[int, Standing]:
     """The state of each article (by article id), in three queries per 500 articles."""
-    ids = [v.article.id for v in views if v.article.id is not None]
     out: dict[int, Standing] = {}
-    for chunk in in_chunks(ids):
-        out.update(standings_in(session, chunk))
+    for chunk in in_chunks(article_ids):
+        out.update(standings_in(reader, chunk))
     return out
 
 
-def _among(column: Mapped[Any], scope: Collection[int] | Scope) -> ColumnElement[bool]:
+def _among(column: ColumnElement[int], scope: Collection[int] | Scope) -> ColumnElement[bool]:
     """`column IN scope`; ids are written into the statement (integers, safe to inline), so a long
     list meets no limit on bound parameters and the database reads them as constants."""
     if isinstance(scope, Collection):
@@ -95,60 +94,57 @@ def _among(column: Mapped[Any], scope: Collection[int] | Scope) -> ColumnElement
     return column.in_(scope)
 
 
-def standings_in(session: Session, scope: Collection[int] | Scope) -> dict[int, Standing]:
+def standings_in(reader: Reader, scope: Collection[int] | Scope) -> dict[int, Standing]:
     """The state of every article in `scope` (ids, or a subquery of ids such as a filtered list's):
-    three queries whatever their number; the deliveries are aggregated by the database."""
+    three queries whatever their number; the deliveries are aggregated by the database.
+
+    Read through the Core clauses of store/listings.py, so `publisher articles` asks it on a plain
+    connection without the ORM; a subquery scope is whole in itself, so one over the real tables
+    (the console's filtered list) is used all the same."""
     # First per (article, revision) over the deliveries alone, then the few pairs joined to their
     # revisions: a revision row (with its body) is read once per pair, not once per delivery.
-    done = case((col(Delivery.status) == DeliveryState.DONE, 1), else_=0)
-    planned = case((col(Delivery.status).in_(PLANNED), 1), else_=0)
+    d, a, r, rs = delivery.c, article.c, revision.c, review_state.c
+    done = case((d.status == DeliveryState.DONE, 1), else_=0)
+    planned = case((d.status.in_(PLANNED), 1), else_=0)
     pairs = (
         sql_select(
-            col(Delivery.article_id).label("article_id"),
-            col(Delivery.revision_id).label("revision_id"),
+            d.article_id.label("article_id"),
+            d.revision_id.label("revision_id"),
             func.max(done).label("done"),
             func.max(planned).label("planned"),
         )
-        .where(_among(col(Delivery.article_id), scope), col(Delivery.action) == DeliveryAction.PUBLISH)
-        .group_by(col(Delivery.article_id), col(Delivery.revision_id))
+        .where(_among(d.article_id, scope), d.action == DeliveryAction.PUBLISH)
+        .group_by(d.article_id, d.revision_id)
         .subquery()
     )
     sent_done = pairs.c.done == 1
     shipped: dict[int, tuple[int | None, bool, bool]] = {
         article_id: (live, bool(sent), bool(plan))
-        for article_id, live, sent, plan in session.execute(
+        for article_id, live, sent, plan in reader.execute(
             sql_select(
                 pairs.c.article_id,
-                func.max(case((sent_done, col(Revision.number)))),
-                func.max(
-                    case((sent_done & (pairs.c.revision_id == col(Article.current_revision_id)), 1), else_=0)
-                ),
+                func.max(case((sent_done, r.number))),
+                func.max(case((sent_done & (pairs.c.revision_id == a.current_revision_id), 1), else_=0)),
                 func.max(pairs.c.planned),
             )
-            .join(Article, col(Article.id) == pairs.c.article_id)
-            .join(Revision, col(Revision.id) == pairs.c.revision_id, isouter=True)
+            .join(article, a.id == pairs.c.article_id)
+            .join(revision, r.id == pairs.c.revision_id, isouter=True)
             .group_by(pairs.c.article_id)
         )
     }
     in_force = in_force_ids()
     if isinstance(scope, Collection):
-        in_force = in_force.where(_among(col(Retraction.article_id), scope))
+        in_force = in_force.where(_among(retraction.c.article_id, scope))
     # For a subquery scope every retraction in force is read (a newsroom has few): cheaper than
     # having the database work out the scope once more; only the scope's ids are looked up below.
-    retracted = set(session.exec(in_force))
+    retracted = set(reader.execute(in_force).scalars())
     out: dict[int, Standing] = {}
     plans: dict[str, list[str]] = {}  # plan_json -> stage names: most articles share a few plans
-    for article_id, number, review, stage_index, plan_json in session.execute(
-        sql_select(
-            col(Article.id),
-            col(Revision.number),
-            col(ReviewState.status),
-            col(ReviewState.stage_index),
-            col(ReviewState.plan_json),
-        )
-        .join(Revision, col(Revision.id) == col(Article.current_revision_id))
-        .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id), isouter=True)
-        .where(_among(col(Article.id), scope))
+    for article_id, number, review, stage_index, plan_json in reader.execute(
+        sql_select(a.id, r.number, rs.status, rs.stage_index, rs.plan_json)
+        .join(revision, r.id == a.current_revision_id)
+        .join(review_state, rs.revision_id == a.current_revision_id, isouter=True)
+        .where(_among(a.id, scope))
     ):
         stage = None
         if review == "in_review":
@@ -165,6 +161,11 @@ def could_be(state: ArticleState, dialect: str) -> ColumnElement[bool]:
     to narrow a list before the standings are computed; `classify` still decides (the condition may
     let through articles of a neighbouring state, as SCHEDULED for APPROVED). `dialect` (the
     session's) picks the shape each planner does well with; the condition is the same."""
+    # The real tables, not the listings' clauses: the condition joins the caller's ORM query.
+    from sqlmodel import col
+
+    from publisher.store.tables import Article, Delivery, ReviewState
+
     retracted = col(Article.id).in_(in_force_ids())
     # A release made of a revision: what gives an article a live number (`live` in `classify`).
     done = (

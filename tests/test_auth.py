@@ -16,8 +16,9 @@ from publisher.auth.tokens import issue_token, revoke_token, token_identity
 from publisher.cli import app
 from publisher.config import AuthSettings
 from publisher.newsroom import Newsroom
+from publisher.review.plan import PlannedStage
 from publisher.review.users import get_user, set_password
-from publisher.review.workflow import PlannedStage, refusal_to_sign
+from publisher.review.workflow import refusal_to_sign
 from publisher.store.engine import read_session, write_session
 from publisher.store.tables import AuditEvent
 from publisher.timeutil import utc_now

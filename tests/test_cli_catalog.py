@@ -73,8 +73,8 @@ def test_an_unknown_command_is_refused_with_the_nearest_names() -> None:
 
 
 def test_a_module_that_registers_several_commands_is_imported_once() -> None:
-    first = build(Listed("queue", "engine_cmd", ""))
-    assert build(Listed("queue", "engine_cmd", "")) is first
+    first = build(Listed("schedule", "engine_cmd", ""))
+    assert build(Listed("schedule", "engine_cmd", "")) is first
     assert build(Listed("status", "engine_cmd", "")) is not first
 
 

@@ -313,9 +313,18 @@ def test_listing_articles_or_the_queue_loads_no_web_render_image_or_worker_code(
         == []
     )
     assert among(modules, "publisher.web", "publisher.console", "publisher.review.checks") == []
-    assert [m for m in modules if m.endswith("_cmd")] == [
-        f"publisher.cli.{command.replace('queue', 'engine')}_cmd"
-    ]
+    assert [m for m in modules if m.endswith("_cmd")] == [f"publisher.cli.{command}_cmd"]
+
+
+@pytest.mark.parametrize("command", ["articles", "queue"])
+def test_listing_reads_plain_rows_without_sqlmodel_the_orm_or_the_table_classes(
+    room: Newsroom, command: str
+) -> None:
+    # Importing SQLModel and defining the table classes cost a fresh process more than the rest of
+    # the command: the listings read through SQLAlchemy Core (publisher/store/listings.py).
+    assert ingest(room, actor="test").ok
+    modules = loaded_by(command, "--newsroom", str(room.root))
+    assert among(modules, "sqlmodel", "sqlalchemy.orm", "publisher.store.tables") == []
 
 
 # `publisher queue` in a fresh interpreter, then whether SQLAlchemy configured the mappers.

@@ -131,7 +131,7 @@ def test_an_approved_correction_replaces_the_page_with_a_correction_note(sroom: 
     assert "<published>" in entry and entry.split("<updated>")[1][:19] != entry.split("<published>")[1][:19]
     with Session(sroom.engine) as s:
         views = articles.list_articles(s)
-        state = standing.standings(s, views)
+        state = standing.standings(s, [v.article.id for v in views if v.article.id is not None])
     [view] = [v for v in views if v.article.slug == "article-2"]
     assert state[view.article.id or 0].state is standing.ArticleState.LIVE
     assert state[view.article.id or 0].live_number == 2

@@ -49,7 +49,7 @@ CATALOG: tuple[Listed, ...] = (
     ),
     Listed("schedule", "engine_cmd", "安排发布 / schedule an article on channels."),
     Listed("unschedule", "engine_cmd", "取消尚未发出的发布 / cancel releases not yet performed."),
-    Listed("queue", "engine_cmd", "待发队列（按渠道，本地时间） / what is due, per channel, in local time."),
+    Listed("queue", "queue_cmd", "待发队列（按渠道，本地时间） / what is due, per channel, in local time."),
     Listed(
         "run",
         "engine_cmd",

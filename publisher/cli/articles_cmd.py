@@ -8,16 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from publisher import articles
 from publisher.cli.common import JsonOpt, NewsroomOpt, console, open_newsroom, print_json, staff_errors
+from publisher.engine.outstanding import Outstanding, corrections_outstanding
 from publisher.standing import standings
-from publisher.store.engine import read_session
+from publisher.store.listings import Reader, current_articles
 from publisher.timeutil import show
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from publisher.engine.corrections import Outstanding
     from publisher.newsroom import Newsroom
 
 app = typer.Typer(help="稿件 / articles and their revisions.", no_args_is_help=False)
@@ -42,31 +39,33 @@ def list_(
         if column is not None:
             found = room.settings.column(column)
             key = found.key if found else column
-        with read_session(room.engine) as session:
-            views = articles.list_articles(session, key)
-            standing = standings(session, views)
-            outstanding = _outstanding(room, session)
+        # Plain rows on a Core connection (store/listings.py): a fresh `publisher articles` loads
+        # neither SQLModel nor the table classes; `show` and `history` read through the ORM.
+        with room.engine.connect() as conn:
+            views = current_articles(conn, key)
+            standing = standings(conn, [v.id for v in views])
+            outstanding = _outstanding(room, conn)
     tz = room.settings.tz
     if as_json:
         print_json(
             [
                 {
-                    "slug": v.article.slug,
-                    "title": v.revision.title,
-                    "column": v.revision.column,
-                    "kind": v.revision.kind,
-                    "date": v.revision.dated_at.isoformat(),
-                    "revisions": v.article.revision_count,
-                    "revision": v.revision.id,
-                    "number": v.revision.number,
-                    "source": v.article.source,
-                    "state": standing[v.article.id or 0].state.value,
-                    "live_revision": standing[v.article.id or 0].live_number,
-                    "review_stage": standing[v.article.id or 0].stage,
-                    "state_label": standing[v.article.id or 0].label(),
+                    "slug": v.slug,
+                    "title": v.title,
+                    "column": v.column,
+                    "kind": v.kind,
+                    "date": v.dated_at.isoformat(),
+                    "revisions": v.revision_count,
+                    "revision": v.revision_id,
+                    "number": v.number,
+                    "source": v.source,
+                    "state": standing[v.id].state.value,
+                    "live_revision": standing[v.id].live_number,
+                    "review_stage": standing[v.id].stage,
+                    "state_label": standing[v.id].label(),
                     "channels_behind": [
                         {"channel": o.channel, "live": o.live_number, "policy": o.policy}
-                        for o in outstanding.get(v.article.slug, [])
+                        for o in outstanding.get(v.slug, [])
                     ],
                 }
                 for v in views
@@ -87,28 +86,23 @@ def list_(
         table.add_column(label, overflow="fold", min_width=12 if label == "标题 / title" else None)
     for v in views[:limit]:
         table.add_row(
-            show(v.revision.dated_at, tz)[:16],
-            room.column_name(v.revision.column),
-            v.revision.title,
-            v.revision.kind,
-            f"{v.article.revision_count} · {v.revision.id[:8]}",
-            "\n".join(
-                [standing[v.article.id or 0].label()]
-                + [_behind(o) for o in outstanding.get(v.article.slug, [])]
-            ),
-            v.article.slug,
+            show(v.dated_at, tz)[:16],
+            room.column_name(v.column),
+            v.title,
+            v.kind,
+            f"{v.revision_count} · {v.revision_id[:8]}",
+            "\n".join([standing[v.id].label()] + [_behind(o) for o in outstanding.get(v.slug, [])]),
+            v.slug,
         )
     console.print(table)
     if len(views) > limit:
         console.print(f"（另有 {len(views) - limit} 篇未显示，用 --limit 调整）")
 
 
-def _outstanding(room: Newsroom, session: Session) -> dict[str, list[Outstanding]]:
+def _outstanding(room: Newsroom, reader: Reader) -> dict[str, list[Outstanding]]:
     """Channels that keep an older revision of a corrected article (WeChat cannot edit a post)."""
-    from publisher.engine.corrections import corrections_outstanding
-
     found: dict[str, list[Outstanding]] = {}
-    for item in corrections_outstanding(room, session):
+    for item in corrections_outstanding(room, reader):
         if item.policy != "replace":
             found.setdefault(item.slug, []).append(item)
     return found
@@ -122,6 +116,9 @@ def _behind(item: Outstanding) -> str:
 @app.command("show")
 def show_(slug: str, newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
     """一篇稿件的当前版本 / the current revision of one article."""
+    from publisher import articles
+    from publisher.store.engine import read_session
+
     with staff_errors():
         room = open_newsroom(newsroom)
         with read_session(room.engine) as session:
@@ -175,6 +172,9 @@ def show_(slug: str, newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False
 @app.command("history")
 def history_(slug: str, newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
     """一篇稿件的全部版本 / every revision of one article."""
+    from publisher import articles
+    from publisher.store.engine import read_session
+
     with staff_errors():
         room = open_newsroom(newsroom)
         with read_session(room.engine) as session:

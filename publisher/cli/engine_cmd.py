@@ -1,4 +1,4 @@
-"""schedule, unschedule, queue, run, status, pause, resume."""
+"""schedule, unschedule, run, status, pause, resume (the queue is queue_cmd.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from sqlmodel import col, select
 
 from publisher.auth.permissions import Act
@@ -26,7 +25,6 @@ from publisher.cli.common import (
     staff_errors,
 )
 from publisher.cli.identity import AsOpt, authorized
-from publisher.delivery.states import DeliveryAction
 from publisher.engine import scheduling
 from publisher.engine.clock import CompressedClock, RealClock
 from publisher.engine.pause import set_paused
@@ -40,17 +38,6 @@ if TYPE_CHECKING:
     from publisher.engine.worker import WindowPolicy
     from publisher.schedule import Slot
 from publisher.timeutil import show
-
-STATUS = {
-    "scheduled": "待发",
-    "claimed": "发送中",
-    "done": "已发",
-    "failed": "失败",
-    "held": "暂缓（未审核通过）",
-    "missed": "错过",
-    "canceled": "已取消",
-    "unknown": "结果待核对",
-}
 
 
 def parse_time(text: str, tz: ZoneInfo) -> datetime:
@@ -142,53 +129,6 @@ def register(app: typer.Typer) -> None:
             names = [c.strip() for c in channels.split(",")] if channels else None
             count = scheduling.unschedule(room, slug, user, names)
         console.print(f"已取消 {count} 项 / canceled {count}")
-
-    @app.command()
-    def queue(
-        newsroom: NewsroomOpt = Path("."),
-        all_: Annotated[bool, typer.Option("--all", help="包括已发出的 / include done")] = False,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """待发队列（按渠道，本地时间） / what is due, per channel, in local time."""
-        with staff_errors():
-            room = open_newsroom(newsroom)
-            with read_session(room.engine) as session:
-                rows = scheduling.due_queue(session, include_done=all_)
-        tz = room.settings.tz
-        if as_json:
-            print_json(
-                [
-                    {
-                        "delivery": r.delivery.id,
-                        "slug": r.slug,
-                        "title": r.title,
-                        "channel": r.delivery.channel,
-                        "due": r.delivery.due_at.isoformat(),
-                        "status": r.delivery.status,
-                        "action": r.delivery.action,
-                        "approved": r.approved,
-                        "attempts": r.delivery.attempts,
-                        "error": r.delivery.last_error,
-                        "campaign": r.delivery.campaign,
-                        "slot": r.delivery.slot_number,
-                    }
-                    for r in rows
-                ]
-            )
-            return
-        table = Table(title=f"发布队列 / queue ({len(rows)})", title_justify="left")
-        for label in ("渠道", "时间", "标题", "状态", "审核", "说明"):
-            table.add_column(label, overflow="fold")
-        for r in rows:
-            table.add_row(
-                r.delivery.channel,
-                show(r.delivery.due_at, tz),
-                ("【撤下 / takedown】" if r.delivery.action == DeliveryAction.TAKE_DOWN else "") + r.title,
-                STATUS.get(r.delivery.status, r.delivery.status),
-                "已通过" if r.approved else "[yellow]未通过[/]",
-                escape(r.delivery.last_error or ""),
-            )
-        console.print(table)
 
     @app.command()
     def run(

@@ -24,13 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from sqlmodel import Session
+if TYPE_CHECKING:
+    # Types only: the factory's arguments (no import of a channel or the newsroom), and the store's
+    # session and rows, so that importing the delivery states loads no ORM (store/listings.py).
+    from sqlmodel import Session
 
-from publisher.store.tables import Delivery, Revision
-
-if TYPE_CHECKING:  # the factory's argument types only: no import of a channel or the newsroom
     from publisher.channels.registry import Channel
     from publisher.newsroom import Newsroom
+    from publisher.store.tables import Delivery, Revision
 
 
 class DeliveryError(Exception):
@@ -57,7 +58,7 @@ class Unknown(DeliveryError):
     pass
 
 
-Ledger = Callable[[Session], None]
+Ledger = Callable[["Session"], None]
 
 
 @runtime_checkable

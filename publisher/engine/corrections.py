@@ -20,35 +20,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from publisher import audit
 from publisher.delivery.states import DeliveryAction
 from publisher.engine import scheduling
+from publisher.engine.outstanding import Outstanding, corrections_outstanding
 from publisher.newsroom import Newsroom
 from publisher.store.engine import write_session
-from publisher.store.retractions import in_force_ids
-from publisher.store.tables import Article, AuditEvent, Delivery, ReviewState, Revision
+from publisher.store.tables import Article, AuditEvent, Delivery
 from publisher.timeutil import utc_now
 
 log = logging.getLogger("publisher.corrections")
-
-
-@dataclass(frozen=True, slots=True)
-class Outstanding:
-    """A channel still showing an older revision of an article whose correction is approved."""
-
-    channel: str
-    article_id: int
-    slug: str
-    policy: str
-    live_number: int  # the revision the channel released last
-    corrected_number: int  # the approved current revision
-    corrected_id: str
 
 
 @dataclass
@@ -59,67 +45,6 @@ class CorrectionPlan:
 
 def correction_key(channel: str, slug: str, revision_id: str) -> str:
     return "cor-" + hashlib.sha256(f"{channel}|{slug}|{revision_id}".encode()).hexdigest()[:40]
-
-
-def corrections_outstanding(room: Newsroom, session: Session, slug: str | None = None) -> list[Outstanding]:
-    """Every (channel, article) whose last release there is older than the article's approved,
-    current revision, for channels with a correction policy; retracted articles are left out.
-    Two queries, whatever the number of articles."""
-    policies = {
-        name: policy
-        for name, channel in room.channels.channels.items()
-        if channel.enabled and (policy := channel.settings.correction_policy()) is not None
-    }
-    if not policies:
-        return []
-    query = (
-        select(Delivery.channel, Article, Revision.number, Revision.id)
-        .join(Article, col(Article.id) == col(Delivery.article_id))
-        .join(Revision, col(Revision.id) == col(Delivery.revision_id))
-        .join(ReviewState, col(ReviewState.revision_id) == col(Article.current_revision_id))
-        .where(
-            col(Delivery.channel).in_(policies),
-            Delivery.status == "done",
-            Delivery.action == "publish",
-            ReviewState.status == "approved",
-            col(Article.id).not_in(in_force_ids()),
-        )
-    )
-    if slug is not None:
-        query = query.where(Article.slug == slug)
-    released: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
-    articles: dict[int, Article] = {}
-    for channel, article, number, revision_id in session.exec(query).all():
-        assert article.id is not None
-        articles[article.id] = article
-        released[(channel, article.id)][revision_id] = number
-    if not articles:
-        return []
-    numbers = dict(
-        session.exec(
-            select(Revision.id, Revision.number).where(
-                col(Revision.id).in_({a.current_revision_id for a in articles.values()})
-            )
-        ).all()
-    )
-    found = []
-    for (channel, article_id), revisions in sorted(released.items()):
-        article = articles[article_id]
-        current = article.current_revision_id
-        if current is None or current in revisions:
-            continue
-        found.append(
-            Outstanding(
-                channel,
-                article_id,
-                article.slug,
-                policies[channel],
-                max(revisions.values()),
-                numbers[current],
-                current,
-            )
-        )
-    return found
 
 
 def follow_corrections(

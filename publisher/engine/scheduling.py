@@ -6,10 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
-from sqlalchemy import Table
-from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from publisher import audit
@@ -21,14 +18,6 @@ from publisher.store.tables import Article, Delivery, ReviewState, Revision
 from publisher.timeutil import to_utc, utc_now
 
 S = DeliveryState
-# The queue's tables as SQLAlchemy Core sees them (SQLModel declares no type for __table__).
-QUEUE_TABLES: tuple[Table, Table, Table, Table] = (
-    Delivery.__table__,  # type: ignore[attr-defined]
-    Article.__table__,  # type: ignore[attr-defined]
-    Revision.__table__,  # type: ignore[attr-defined]
-    ReviewState.__table__,  # type: ignore[attr-defined]
-)
-ACTIVE = (S.SCHEDULED, S.CLAIMED, S.HELD, S.UNKNOWN)
 # A release not yet under way: scheduling the article on its channel again moves it (Step.MOVE).
 PENDING = tuple(Step.MOVE.sources)
 # How far in the past a time may lie and still mean "now" (the moment it took to type it).
@@ -329,53 +318,3 @@ def cancel_pending(
             details=details,
         )
     return rows
-
-
-class QueuedDelivery(NamedTuple):
-    """The delivery columns the queue shows."""
-
-    id: int
-    channel: str
-    due_at: datetime
-    status: str
-    action: str
-    attempts: int
-    last_error: str | None
-    campaign: str | None
-    slot_number: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class QueueRow:
-    delivery: QueuedDelivery
-    slug: str
-    title: str
-    approved: bool
-
-
-def due_queue(session: Session, include_done: bool = False) -> list[QueueRow]:
-    """Releases not yet finished (or all), by channel and time.
-
-    A Core query over the tables, read as plain rows: an ORM query or object would first make
-    SQLAlchemy configure all 33 mappers, which costs `publisher queue` more than the query; and
-    only the shown columns are read (a revision row carries its body)."""
-    delivery, article, revision, state = QUEUE_TABLES
-    statuses = [*ACTIVE, S.FAILED, S.MISSED] + ([S.DONE] if include_done else [])
-    rows = session.execute(
-        sql_select(
-            *(delivery.c[name] for name in QueuedDelivery._fields),
-            article.c.slug,
-            revision.c.title,
-            state.c.status.label("review_status"),
-        )
-        .join(article, article.c.id == delivery.c.article_id)
-        .join(revision, revision.c.id == article.c.current_revision_id)
-        .join(state, state.c.revision_id == revision.c.id, isouter=True)
-        .where(delivery.c.status.in_(statuses))
-        .order_by(delivery.c.channel, delivery.c.next_attempt_at)
-    ).all()
-    width = len(QueuedDelivery._fields)
-    return [
-        QueueRow(QueuedDelivery(*row[:width]), row.slug, row.title, row.review_status == "approved")
-        for row in rows
-    ]

@@ -20,7 +20,7 @@ def inspect_partners(session: Session) -> list[Finding]:
     ).all()
     if not rows:
         return []
-    retracted = set(session.exec(in_force_ids()))
+    retracted = set(session.scalars(in_force_ids()))
     held = {supply.revision_id for supply, _, _ in rows} | {c for _, _, c in rows if c}
     approved = set(
         session.exec(

@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 
 from publisher.config import NotifySettings
 from publisher.notify import Announcement, NoticeKind, announce
+from publisher.review.plan import PlannedStage
 from publisher.review.queries import eligible
 from publisher.review.users import bylines_of, resolve_bylines
-from publisher.review.workflow import PlannedStage
 from publisher.store.tables import Revision, StaffUser
 
 

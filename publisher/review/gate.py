@@ -26,8 +26,8 @@ from publisher.channels.kinds import PartnerSettings
 from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal
 from publisher.review.checks import BUILTIN_MARKINGS, Marking, SecrecyList, Subject, check_secrecy
+from publisher.review.plan import plan_from_json
 from publisher.review.proof import Proof, StatusRow, approval_proven
-from publisher.review.workflow import plan_from_json
 from publisher.store.batch import in_chunks, revision_bodies
 from publisher.store.retractions import in_force, in_force_ids, retracted_among
 from publisher.store.tables import Article, ReviewAct, ReviewState, StaffUser

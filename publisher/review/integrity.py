@@ -17,8 +17,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from publisher import audit
+from publisher.review.plan import plan_from_json
 from publisher.review.proof import approval_proven
-from publisher.review.workflow import plan_from_json
 from publisher.store.tables import AuditEvent, ReviewAct, ReviewState, Revision, StaffUser
 
 # What an act and its audit event must share: revision, signer, action, stage and cycle.

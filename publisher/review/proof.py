@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from publisher.review.workflow import PlannedStage, refusal_to_sign
+from publisher.review.plan import PlannedStage
+from publisher.review.workflow import refusal_to_sign
 from publisher.store.tables import ReviewAct, StaffUser
 
 

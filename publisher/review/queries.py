@@ -16,15 +16,9 @@ from sqlmodel import Session, col, select
 
 from publisher.errors import NotFound
 from publisher.review.checks import Finding
+from publisher.review.plan import PlannedStage, plan_from_json
 from publisher.review.users import bylines_of, get_user, normalize_name, resolve_bylines, roles_of
-from publisher.review.workflow import (
-    PlannedStage,
-    is_author,
-    may_act_where,
-    needs_the_rule,
-    plan_from_json,
-    refusal_to_act,
-)
+from publisher.review.workflow import is_author, may_act_where, needs_the_rule, refusal_to_act
 from publisher.store.tables import Article, ReviewAct, ReviewState, Revision, StaffUser
 
 

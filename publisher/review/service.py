@@ -18,18 +18,11 @@ from publisher.errors import NotFound
 from publisher.newsroom import Newsroom
 from publisher.review import announce, hooks
 from publisher.review.checks import CheckLists, Finding, Subject, load_secrecy, load_terms, run_checks
+from publisher.review.plan import PlannedStage, plan_from_json, plan_to_json
 from publisher.review.queries import signed_in_cycle, unknown_bylines
 from publisher.review.register import load_register
 from publisher.review.users import bylines_key, get_user, roles_of
-from publisher.review.workflow import (
-    PlannedStage,
-    ReviewRefused,
-    is_author,
-    plan,
-    plan_from_json,
-    plan_to_json,
-    refusal_to_act,
-)
+from publisher.review.workflow import ReviewRefused, is_author, plan, refusal_to_act
 from publisher.store.engine import write_session
 from publisher.store.tables import Article, ReviewAct, ReviewState, Revision, StaffUser
 from publisher.timeutil import utc_now

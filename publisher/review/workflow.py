@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, false, or_
@@ -12,6 +10,7 @@ from sqlmodel import col
 
 from publisher.config import ReviewStage
 from publisher.errors import PublisherError
+from publisher.review.plan import PlannedStage
 from publisher.review.users import (
     bylines_key_pattern,
     bylines_of,
@@ -25,16 +24,6 @@ from publisher.store.tables import ReviewAct, ReviewState, Revision, StaffUser
 
 class ReviewRefused(PublisherError):
     """An act the rules do not allow; the message says which rule and what to do instead."""
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedStage:
-    key: str
-    name: str
-    role: str  # the role that acts here for this revision (escalated when sensitive)
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def applies(stage: ReviewStage, meta: dict[str, Any]) -> bool:
@@ -63,14 +52,6 @@ def plan(stages: Sequence[ReviewStage], meta: dict[str, Any]) -> list[PlannedSta
         for stage in stages
         if applies(stage, meta)
     ]
-
-
-def plan_from_json(text: str) -> list[PlannedStage]:
-    return [PlannedStage(**item) for item in json.loads(text)]
-
-
-def plan_to_json(stages: Sequence[PlannedStage]) -> str:
-    return json.dumps([s.as_dict() for s in stages], ensure_ascii=False)
 
 
 def is_author(user: StaffUser, meta: dict[str, Any]) -> bool:

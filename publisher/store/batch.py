@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import TypeVar
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
 
-from publisher.store.tables import Revision
+from publisher.store.listings import Reader, revision
 
 IN_CHUNK = 500  # ids per IN (...) list: well inside every backend's parameter limit
 T = TypeVar("T")
@@ -19,11 +19,10 @@ def in_chunks(ids: Collection[T]) -> Iterator[list[T]]:
         yield ordered[start : start + IN_CHUNK]
 
 
-def revision_bodies(session: Session, revision_ids: Collection[str]) -> dict[str, str]:
+def revision_bodies(reader: Reader, revision_ids: Collection[str]) -> dict[str, str]:
     """The bodies of these revisions (the bulk of a revision, so read only when needed)."""
     bodies: dict[str, str] = {}
     for chunk in in_chunks(revision_ids):
-        bodies.update(
-            session.exec(select(Revision.id, Revision.body).where(col(Revision.id).in_(chunk))).all()
-        )
+        rows = reader.execute(select(revision.c.id, revision.c.body).where(revision.c.id.in_(chunk)))
+        bodies.update((id_, body) for id_, body in rows)
     return bodies

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 # One fixed key for PostgreSQL advisory locks that serialise the audit chain and migrations.
 AUDIT_LOCK_KEY = 0x5055424C  # "PUBL"
@@ -47,6 +49,10 @@ def _sqlite_rules(engine: Engine) -> None:
 @contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
     """One transaction that will write: committed on success, rolled back on any error."""
+    # SQLModel (and the ORM) only where a session is asked for: making an engine and the Core
+    # reads of the listings (store/listings.py) need neither, and importing them is slow.
+    from sqlmodel import Session
+
     bind = engine.execution_options(sqlite_immediate=True) if engine.dialect.name == "sqlite" else engine
     with Session(bind) as session:
         try:
@@ -59,6 +65,8 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
+    from sqlmodel import Session
+
     with Session(engine) as session:
         yield session
 

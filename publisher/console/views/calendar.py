@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from publisher.delivery.states import DeliveryState
 from publisher.errors import PublisherError
-from publisher.review.workflow import plan_from_json
+from publisher.review.plan import plan_from_json
 from publisher.schedule.keydates import KeyDate
 from publisher.schedule.plan import SlotEntries, month_weeks, slot_state
 from publisher.schedule.schedules import Schedules, Slot
