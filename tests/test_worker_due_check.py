@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from publisher.engine import retraction, scheduling
+from publisher.engine import claims, retraction, scheduling
 from publisher.engine.clock import FixedClock, RealClock
 from publisher.engine.due_check import RoundFacts
 from publisher.engine.pause import set_paused
@@ -227,3 +227,58 @@ def test_a_round_over_several_channels_gathers_its_facts_once(
         assert len(calls) == 1 and sink.distinct == 3
     finally:
         room.close()
+
+
+def one_per_round(w: DeliveryWorker) -> DeliveryWorker:
+    w.settings = w.settings.model_copy(update={"batch": 1})
+    return w
+
+
+def count_gathers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    real = RoundFacts.gather.__func__  # type: ignore[attr-defined]
+    calls: list[int] = []
+
+    def gather(cls: type[RoundFacts], *args: Any) -> RoundFacts:
+        calls.append(1)
+        facts: RoundFacts = real(cls, *args)
+        return facts
+
+    monkeypatch.setattr(RoundFacts, "gather", classmethod(gather))
+    return calls
+
+
+def test_rounds_of_an_unchanged_article_after_the_first_go_out_on_the_facts_it_gathered(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    schedule_rows(droom, [T0 - timedelta(seconds=n) for n in range(3)])
+    calls = count_gathers(monkeypatch)
+    assert one_per_round(DeliveryWorker(droom, clock=FixedClock(T0))).run_once() == 3
+    assert len(calls) == 1 and sink.distinct == 3
+
+
+def test_a_signer_demoted_between_two_rounds_holds_the_release_of_the_second(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    schedule_rows(droom, [T0 - timedelta(seconds=2), T0 - timedelta(seconds=1)])
+    with Session(droom.engine) as s:
+        signers = set(s.exec(select(ReviewAct.username).where(ReviewAct.act == "approve")))
+    real = claims.finish
+    done: list[bool] = []
+
+    def finish(*args: Any, **kwargs: Any) -> int:
+        landed = real(*args, **kwargs)
+        if not done:  # the first round is recorded: its signers lose their roles before the second
+            done.append(True)
+            with droom.engine.begin() as conn:
+                conn.execute(
+                    update(StaffUser)
+                    .where(col(StaffUser.username).in_(signers))
+                    .values(roles_json='["editor"]')
+                )
+        return landed
+
+    monkeypatch.setattr(claims, "finish", finish)
+    assert one_per_round(DeliveryWorker(droom, clock=FixedClock(T0))).run_once() == 1
+    assert [d.status for d in deliveries(droom)] == ["done", "held"] and sink.distinct == 1
