@@ -14,12 +14,13 @@ from sqlmodel import Session, col, select
 
 from publisher.engine import claims, retraction, scheduling
 from publisher.engine.clock import FixedClock, RealClock
-from publisher.engine.due_check import RoundFacts
+from publisher.engine.due_check import RoundFacts, due_check
 from publisher.engine.pause import set_paused
 from publisher.engine.scheduling import idempotency_key
 from publisher.engine.worker import ARMED_AHEAD, DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review.gate import gate_stamps
 from publisher.store.tables import Article, Delivery, ReviewAct, StaffUser
 from tests.factory import base_meta, write_article
 from tests.review_helpers import approve, seed_users
@@ -282,3 +283,18 @@ def test_a_signer_demoted_between_two_rounds_holds_the_release_of_the_second(
     monkeypatch.setattr(claims, "finish", finish)
     assert one_per_round(DeliveryWorker(droom, clock=FixedClock(T0))).run_once() == 1
     assert [d.status for d in deliveries(droom)] == ["done", "held"] and sink.distinct == 1
+
+
+def test_the_stamp_read_at_the_due_time_equals_the_one_the_round_read_while_nothing_changed(
+    droom: Newsroom,
+) -> None:
+    approve(droom, "article-1")
+    with Session(droom.engine) as s:
+        ids = [i for i in s.exec(select(Article.id)) if i is not None]
+        round_stamps = gate_stamps(s, ids)
+        for article_id in ids:
+            checked = due_check(s, article_id)
+            assert checked.stamp == round_stamps[article_id] and not checked.paused
+    set_paused(droom, True, "zhouwb", "演练")
+    with Session(droom.engine) as s:
+        assert due_check(s, ids[0]).paused
