@@ -198,6 +198,23 @@ def test_instants_within_the_claim_ahead_of_an_armed_one_share_its_clock_job(dro
         w.shutdown()
 
 
+def test_the_clock_wakes_a_claim_ahead_before_the_instant_so_the_claim_is_off_the_lateness_path(
+    droom: Newsroom,
+) -> None:
+    start = datetime.now(UTC) + timedelta(minutes=1)
+    schedule_rows(droom, [start])
+    w = DeliveryWorker(droom, clock=RealClock())
+    assert w.ahead > timedelta(0)
+    w.start()
+    try:
+        assert w._scheduler is not None
+        job = w._scheduler.get_job(f"due-{start.isoformat()}")
+        assert job is not None and job.next_run_time == start - w.ahead
+    finally:
+        w.request_stop()
+        w.shutdown()
+
+
 def test_a_round_over_several_channels_gathers_its_facts_once(
     newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -380,7 +380,9 @@ class DeliveryWorker:
                 scheduler.add_job(
                     self.dispatch,
                     "date",
-                    run_date=self.clock.to_wall(instant),
+                    # Woken a claim-ahead early: the round's claim and its gate facts are read
+                    # before the instant, and its lane waits for it, so they add nothing to its lateness.
+                    run_date=self.clock.to_wall(instant - self.ahead),
                     id=f"due-{instant.isoformat()}",
                     replace_existing=True,
                 )
