@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
-from publisher.engine import retraction, scheduling
+from publisher.engine import claims, retraction, scheduling
 from publisher.engine.clock import FixedClock, RealClock
-from publisher.engine.due_check import RoundFacts
+from publisher.engine.due_check import RoundFacts, due_check
 from publisher.engine.pause import set_paused
 from publisher.engine.scheduling import idempotency_key
 from publisher.engine.worker import ARMED_AHEAD, DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review.gate import gate_stamps
 from publisher.store.tables import Article, Delivery, ReviewAct, StaffUser
 from tests.factory import base_meta, write_article
 from tests.review_helpers import approve, seed_users
@@ -197,6 +198,23 @@ def test_instants_within_the_claim_ahead_of_an_armed_one_share_its_clock_job(dro
         w.shutdown()
 
 
+def test_the_clock_wakes_a_claim_ahead_before_the_instant_so_the_claim_is_off_the_lateness_path(
+    droom: Newsroom,
+) -> None:
+    start = datetime.now(UTC) + timedelta(minutes=1)
+    schedule_rows(droom, [start])
+    w = DeliveryWorker(droom, clock=RealClock())
+    assert w.ahead > timedelta(0)
+    w.start()
+    try:
+        assert w._scheduler is not None
+        job = w._scheduler.get_job(f"due-{start.isoformat()}")
+        assert job is not None and job.next_run_time == start - w.ahead
+    finally:
+        w.request_stop()
+        w.shutdown()
+
+
 def test_a_round_over_several_channels_gathers_its_facts_once(
     newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,3 +245,73 @@ def test_a_round_over_several_channels_gathers_its_facts_once(
         assert len(calls) == 1 and sink.distinct == 3
     finally:
         room.close()
+
+
+def one_per_round(w: DeliveryWorker) -> DeliveryWorker:
+    w.settings = w.settings.model_copy(update={"batch": 1})
+    return w
+
+
+def count_gathers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    real = RoundFacts.gather.__func__  # type: ignore[attr-defined]
+    calls: list[int] = []
+
+    def gather(cls: type[RoundFacts], *args: Any) -> RoundFacts:
+        calls.append(1)
+        facts: RoundFacts = real(cls, *args)
+        return facts
+
+    monkeypatch.setattr(RoundFacts, "gather", classmethod(gather))
+    return calls
+
+
+def test_rounds_of_an_unchanged_article_after_the_first_go_out_on_the_facts_it_gathered(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    schedule_rows(droom, [T0 - timedelta(seconds=n) for n in range(3)])
+    calls = count_gathers(monkeypatch)
+    assert one_per_round(DeliveryWorker(droom, clock=FixedClock(T0))).run_once() == 3
+    assert len(calls) == 1 and sink.distinct == 3
+
+
+def test_a_signer_demoted_between_two_rounds_holds_the_release_of_the_second(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    schedule_rows(droom, [T0 - timedelta(seconds=2), T0 - timedelta(seconds=1)])
+    with Session(droom.engine) as s:
+        signers = set(s.exec(select(ReviewAct.username).where(ReviewAct.act == "approve")))
+    real = claims.finish
+    done: list[bool] = []
+
+    def finish(*args: Any, **kwargs: Any) -> int:
+        landed = real(*args, **kwargs)
+        if not done:  # the first round is recorded: its signers lose their roles before the second
+            done.append(True)
+            with droom.engine.begin() as conn:
+                conn.execute(
+                    update(StaffUser)
+                    .where(col(StaffUser.username).in_(signers))
+                    .values(roles_json='["editor"]')
+                )
+        return landed
+
+    monkeypatch.setattr(claims, "finish", finish)
+    assert one_per_round(DeliveryWorker(droom, clock=FixedClock(T0))).run_once() == 1
+    assert [d.status for d in deliveries(droom)] == ["done", "held"] and sink.distinct == 1
+
+
+def test_the_stamp_read_at_the_due_time_equals_the_one_the_round_read_while_nothing_changed(
+    droom: Newsroom,
+) -> None:
+    approve(droom, "article-1")
+    with Session(droom.engine) as s:
+        ids = [i for i in s.exec(select(Article.id)) if i is not None]
+        round_stamps = gate_stamps(s, ids)
+        for article_id in ids:
+            checked = due_check(s, article_id)
+            assert checked.stamp == round_stamps[article_id] and not checked.paused
+    set_paused(droom, True, "zhouwb", "演练")
+    with Session(droom.engine) as s:
+        assert due_check(s, ids[0]).paused

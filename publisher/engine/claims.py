@@ -30,6 +30,7 @@ from publisher.timeutil import day_start, next_day_start
 CHANNEL_LOCK_BASE = 0x50554300
 MISSED_REASON = "超过补发宽限期 / past the grace period"
 DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
+ARTICLE: Table = Article.__table__  # type: ignore[attr-defined]
 D = DELIVERY.c
 
 
@@ -208,13 +209,16 @@ def finish(
     if not outcomes:
         return 0
     with write_session(engine) as session:
-        held = select(D.id, D.status).where(
-            D.id.in_([o.delivery.id for o in outcomes]), D.lease_owner == worker_id
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            held = held.with_for_update()
+        # Each row's article slug (for its audit event) in the same read: one round trip fewer.
+        held = _HELD_LOCKED if session.get_bind().dialect.name == "postgresql" else _HELD
         connection = session.connection()  # Core statements: the ORM session's layer costs CPU
-        status: dict[int, str] = {row.id: row.status for row in connection.execute(held)}
+        status: dict[int, str] = {}
+        slugs: dict[int, str] = {}  # delivery id -> its article's slug
+        rows = connection.execute(held, {"h_ids": [o.delivery.id for o in outcomes], "h_owner": worker_id})
+        for row in rows:
+            status[row.id] = row.status
+            if row.slug is not None:
+                slugs[row.id] = row.slug
         landing: list[Outcome] = []
         for o in outcomes:
             # One outcome per delivery: a second one for the same row would find it moved on.
@@ -224,11 +228,6 @@ def finish(
         if not landing:
             return 0
         connection.execute(_FINISH, [_finish_values(o, worker_id, now) for o in landing])
-        wanted = {o.delivery.article_id for o in landing}
-        pairs = connection.execute(
-            select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(wanted))
-        )
-        slugs: dict[int | None, str] = {article_id: slug for article_id, slug in pairs}
         _prefetch_ledgers(session, landing)
         events: list[audit.Entry] = []
         troubles: list[Trouble] = []
@@ -244,6 +243,16 @@ def finish(
             alerts.tell(session, troubles, now)
     return len(landing)
 
+
+# The rows of a group this worker still holds, with each one's article slug (for its audit event)
+# in the same read. Built once (the recorder runs one every few deliveries); PostgreSQL locks the
+# deliveries' rows, not their articles'.
+_HELD = (
+    select(D.id, D.status, ARTICLE.c.slug)
+    .select_from(DELIVERY.outerjoin(ARTICLE, ARTICLE.c.id == D.article_id))
+    .where(D.id.in_(bindparam("h_ids", expanding=True)), D.lease_owner == bindparam("h_owner"))
+)
+_HELD_LOCKED = _HELD.with_for_update(of=DELIVERY)
 
 # The columns an outcome may leave as they are take NULL for "unchanged" (COALESCE), so every
 # outcome of a group fits one statement.
@@ -278,7 +287,7 @@ def _finish_values(o: Outcome, worker_id: str, now: datetime) -> dict[str, objec
     }
 
 
-def _event(o: Outcome, worker_id: str, slugs: dict[int | None, str]) -> audit.Entry:
+def _event(o: Outcome, worker_id: str, slugs: dict[int, str]) -> audit.Entry:
     details: dict[str, object] = {
         "delivery": o.delivery.id,
         "channel": o.delivery.channel,
@@ -295,7 +304,7 @@ def _event(o: Outcome, worker_id: str, slugs: dict[int | None, str]) -> audit.En
         actor=worker_id,
         action=o.action,
         object_type="article",
-        object_id=slugs.get(o.delivery.article_id, str(o.delivery.article_id)),
+        object_id=slugs.get(o.delivery.id or 0, str(o.delivery.article_id)),
         revision_id=o.revision_id,
         details=details,
     )

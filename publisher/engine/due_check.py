@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Dialect, Engine, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -29,6 +29,41 @@ from publisher.store.tables import Article, NewsroomFlag, Revision
 _PAUSED = sa_select(col(NewsroomFlag.value)).where(col(NewsroomFlag.key) == PAUSE_FLAG).scalar_subquery()
 # One article by primary key: a statement compiled once (an IN list would be rendered every time).
 _DUE_CHECK = stamp_query(col(Article.id) == bindparam("article_id"), _PAUSED)
+
+
+class _DriverStatement(NamedTuple):
+    sql: str  # `_DUE_CHECK` in the driver's own SQL, its literal parts rendered
+    positional: tuple[Any, ...] | None  # its fixed parameters, for a driver that numbers them
+    named: dict[str, Any]  # or for one that names them
+    slot: int  # where the article id goes among the numbered ones
+
+    def bind(self, article_id: int) -> tuple[Any, ...] | dict[str, Any]:
+        if self.positional is None:
+            return {**self.named, "article_id": article_id}
+        return (*self.positional[: self.slot], article_id, *self.positional[self.slot + 1 :])
+
+
+_driver_statements: dict[tuple[str, str], _DriverStatement] = {}  # by dialect and driver
+
+
+def _driver_statement(dialect: Dialect) -> _DriverStatement:
+    """`_DUE_CHECK` compiled once per dialect to the driver's text. Executed as text it skips
+    SQLAlchemy's work per execution (the compiled cache, building the parameters, rendering the
+    `aggregate_strings` separator into the SQL again), which cost more CPU than the indexed query
+    itself, once per delivery. Its columns are strings, integers and booleans: no result
+    processing is skipped that `stamp_of` does not do itself."""
+    key = (dialect.name, dialect.driver)
+    known = _driver_statements.get(key)
+    if known is None:
+        state = _DUE_CHECK.compile(dialect=dialect).construct_expanded_state({"article_id": 0})
+        numbered = state.positiontup
+        known = _driver_statements[key] = _DriverStatement(
+            state.statement,
+            None if numbered is None else tuple(state.positional_parameters),
+            dict(state.parameters),
+            -1 if numbered is None else numbered.index("article_id"),
+        )
+    return known
 
 
 class DueCheck(NamedTuple):
@@ -46,7 +81,8 @@ def due_check(session: Session, article_id: int) -> DueCheck:
         session.commit()
     # On the session's connection: a Core statement through the ORM session costs more CPU.
     connection = session.connection()
-    row = connection.execute(_DUE_CHECK, {"article_id": article_id}).first()
+    statement = _driver_statement(connection.dialect)
+    row = connection.exec_driver_sql(statement.sql, statement.bind(article_id)).first()
     if row is None:
         paused = connection.execute(sa_select(_PAUSED)).scalar()
         return DueCheck(None, paused == "true")
@@ -66,11 +102,19 @@ class RoundFacts:
     metas: dict[str, dict[str, Any]] = field(default_factory=dict)  # revision id -> its front matter
 
     @classmethod
-    def gather(cls, session: Session, article_ids: Collection[int], gate: Gate) -> RoundFacts:
+    def gather(
+        cls,
+        session: Session,
+        article_ids: Collection[int],
+        gate: Gate,
+        stamps: dict[int, GateStamp] | None = None,
+    ) -> RoundFacts:
+        """`stamps`: the articles' stamps, when the caller has just read them in this session."""
         # The stamps first: facts read after them are as new or newer, so a change in between
         # shows as a different stamp at the due time and the gate is asked afresh.
         ids = list(article_ids)
-        stamps = gate_stamps(session, ids)
+        if stamps is None:
+            stamps = gate_stamps(session, ids)
         articles: dict[int, Article] = {}
         revisions: dict[int, Revision] = {}
         for article, revision in session.exec(
@@ -84,6 +128,12 @@ class RoundFacts:
                 revisions[article.id] = revision
         return cls(stamps, articles, revisions, for_many(gate, session, list(revisions.values())))
 
+    def still_hold(self, stamps: dict[int, GateStamp], article_ids: Collection[int]) -> bool:
+        """Whether these facts are the facts now for these articles: each one's stamp (or its
+        absence) is what it was when they were gathered. Read-only once gathered, so a later round
+        may use them as they are."""
+        return all(i in self.articles and self.stamps.get(i) == stamps.get(i) for i in article_ids)
+
     def meta(self, revision: Revision) -> dict[str, Any]:
         known = self.metas.get(revision.id)
         if known is None:
@@ -95,14 +145,27 @@ class SharedRound:
     """A round's facts, gathered once for all its lanes by the first lane to start (in a session of
     its own, closed after: the rows stay loaded and are only read). A round of one release to each
     of fifty partners has fifty lanes of one delivery: gathering per lane would read the same
-    articles, acts and signers fifty times."""
+    articles, acts and signers fifty times.
 
-    def __init__(self, engine: Engine, article_ids: Collection[int], gate: Gate) -> None:
+    `previous`, the facts of the worker's last round, are this round's too when every article's
+    stamp is still what it was then (one query instead of a full gather): a burst of releases of a
+    few articles runs as many rounds, and the stamp is what tells facts that still hold at a
+    delivery's due time from facts that do not, within a round or across two."""
+
+    def __init__(
+        self, engine: Engine, article_ids: Collection[int], gate: Gate, previous: RoundFacts | None = None
+    ) -> None:
         self._engine = engine
         self._ids = article_ids
         self._gate = gate
+        self._previous = previous
         self._lock = threading.Lock()
         self._facts: RoundFacts | None = None
+
+    @property
+    def gathered(self) -> RoundFacts | None:
+        """The facts this round used, if a lane asked for them."""
+        return self._facts
 
     def facts(self) -> RoundFacts:
         # A lane that finds the gathering failed tries again itself: its failure then releases its
@@ -110,5 +173,9 @@ class SharedRound:
         with self._lock:
             if self._facts is None:
                 with Session(self._engine, expire_on_commit=False) as session:
-                    self._facts = RoundFacts.gather(session, self._ids, self._gate)
+                    stamps = gate_stamps(session, list(self._ids))
+                    if self._previous is not None and self._previous.still_hold(stamps, self._ids):
+                        self._facts = self._previous
+                    else:
+                        self._facts = RoundFacts.gather(session, self._ids, self._gate, stamps)
             return self._facts

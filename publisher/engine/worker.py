@@ -146,6 +146,8 @@ class DeliveryWorker:
         self._outcomes: queue.Queue[Outcome | None] = queue.Queue(maxsize=2 * FINISH_GROUP)
         self._recorder: threading.Thread | None = None
         self._pause_checked = float("-inf")
+        # The last round's gate facts: the next round uses them for articles whose stamps are unchanged.
+        self._last_round: RoundFacts | None = None
         self._pause_cached = False
         self.ahead = timedelta(seconds=self.settings.claim_ahead_seconds) * self.clock.speed
         self._scheduler: BackgroundScheduler | None = None
@@ -378,7 +380,9 @@ class DeliveryWorker:
                 scheduler.add_job(
                     self.dispatch,
                     "date",
-                    run_date=self.clock.to_wall(instant),
+                    # Woken a claim-ahead early: the round's claim and its gate facts are read
+                    # before the instant, and its lane waits for it, so they add nothing to its lateness.
+                    run_date=self.clock.to_wall(instant - self.ahead),
                     id=f"due-{instant.isoformat()}",
                     replace_existing=True,
                 )
@@ -489,13 +493,19 @@ class DeliveryWorker:
         for claim in batch:
             lanes.setdefault(claim.delivery.channel, []).append(claim)
         unrecorded: list[Outcome] = []
-        facts = SharedRound(self.room.engine, {c.delivery.article_id for c in batch}, self.gate)
-        if len(lanes) == 1:
-            [only] = lanes.values()
-            done = self._lane(only, unrecorded, facts)
-        else:
-            with LanePool(len(lanes), thread_name_prefix=f"lane-{self.id}") as pool:
-                done = sum(pool.map(lambda lane: self._lane(lane, unrecorded, facts), lanes.values()))
+        facts = SharedRound(
+            self.room.engine, {c.delivery.article_id for c in batch}, self.gate, self._last_round
+        )
+        try:
+            if len(lanes) == 1:
+                [only] = lanes.values()
+                done = self._lane(only, unrecorded, facts)
+            else:
+                with LanePool(len(lanes), thread_name_prefix=f"lane-{self.id}") as pool:
+                    done = sum(pool.map(lambda lane: self._lane(lane, unrecorded, facts), lanes.values()))
+        finally:
+            # Rounds run one at a time (`dispatch`), so the next one finds these as they were left.
+            self._last_round = facts.gathered
         claims.finish(self.room.engine, self.id, unrecorded, self.clock.now(), self.alerts)
         return done
 
