@@ -164,7 +164,8 @@ def append_batch(session: Session, entries: Sequence[Entry]) -> int:
         seq += 1
         at = utc_now()
         details_json = canonical_json(entry.details or {})
-        digest = event_hash(
+        # The hashed fields are the row's columns in order, the hash after them (EVENT_COLUMNS).
+        fields = (
             seq,
             at,
             entry.actor,
@@ -175,20 +176,8 @@ def append_batch(session: Session, entries: Sequence[Entry]) -> int:
             details_json,
             prev,
         )
-        rows.append(
-            (
-                seq,
-                at,
-                entry.actor,
-                entry.action,
-                entry.object_type,
-                entry.object_id,
-                entry.revision_id,
-                details_json,
-                prev,
-                digest,
-            )
-        )
+        digest = event_hash(*fields)
+        rows.append((*fields, digest))
         prev = digest
     insert_rows(connection, AUDIT_EVENT, EVENT_COLUMNS, rows)
     if head is None:

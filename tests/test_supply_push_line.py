@@ -1,4 +1,4 @@
-"""A partner's kept-alive connections (supply/push.py): failures keep the classification the engine
+"""A partner's kept-alive connections (delivery/push.py): failures keep the classification the engine
 decides on (may it send again at once?), and a connection the partner dropped costs no push."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 from publisher.delivery.contract import Transient, Unknown
-from publisher.supply.push import PushLine
+from publisher.delivery.push import PushLine
 
 
 class _Partner(BaseHTTPRequestHandler):

@@ -231,15 +231,7 @@ def test_a_round_over_several_channels_gathers_its_facts_once(
         scheduling.schedule(
             room, "article-1", ["sink", "sink2", "sink3"], T0, "zhouwb", now=T0 - timedelta(days=1)
         )
-        real = RoundFacts.gather.__func__  # type: ignore[attr-defined]
-        calls: list[int] = []
-
-        def gather(cls: type[RoundFacts], *args: Any) -> RoundFacts:
-            calls.append(1)
-            facts: RoundFacts = real(cls, *args)
-            return facts
-
-        monkeypatch.setattr(RoundFacts, "gather", classmethod(gather))
+        calls = count_gathers(monkeypatch)
         # Three lanes side by side, one delivery each: one gathering serves them all.
         assert DeliveryWorker(room, clock=FixedClock(T0)).run_once() == 3
         assert len(calls) == 1 and sink.distinct == 3

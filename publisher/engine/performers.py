@@ -7,8 +7,6 @@ which neither the engine nor a channel owns; it is re-exported here for the engi
 from __future__ import annotations
 
 import json
-from http.client import HTTPConnection, HTTPException, HTTPSConnection, RemoteDisconnected
-from urllib.parse import urlsplit
 
 from publisher.channels.kinds import SinkSettings
 from publisher.channels.registry import Channel
@@ -24,6 +22,7 @@ from publisher.delivery.contract import (
     Unknown,
 )
 from publisher.delivery.kinds import channel_kind
+from publisher.delivery.push import PushLine
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Delivery, Revision
 
@@ -57,21 +56,15 @@ class SinkPerformer:
     benchmarks and demos, and the simplest real webhook. A takedown is the same envelope with
     `"action": "kill"`: the receiver removes what it took under that article.
 
-    One kept-alive connection from the standard library's `http.client`: a POST through httpx cost
-    about three times the CPU, and a sink needs none of its features (no redirects, no auth, no
-    HTTP/2), while the engine may send a thousand of these a second."""
+    One kept-alive connection (`delivery/push.py`): a POST through httpx cost about three times the
+    CPU, and a sink needs none of its features (no redirects, no auth, no HTTP/2), while the engine
+    may send a thousand of these a second."""
 
     retry_safe = True
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.url = url
-        parts = urlsplit(url)
-        self._secure = parts.scheme == "https"
-        self._host = parts.hostname or "localhost"
-        self._port = parts.port
-        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._timeout = timeout
-        self._connection: HTTPConnection | None = None
+        self._line = PushLine(url, timeout)
 
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
         return self._post(delivery, revision)
@@ -89,58 +82,24 @@ class SinkPerformer:
             "due": delivery.due_at.isoformat(),
         }
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        try:
-            status, retry_after, content = self._exchange(payload, delivery.idempotency_key)
-        except TimeoutError as exc:
-            raise Unknown(f"timeout: {exc}") from None
-        except (OSError, HTTPException) as exc:
-            raise Transient(f"transport: {type(exc).__name__}: {exc}") from None
-        if status == 429 or status >= 500:
-            raise Transient(f"HTTP {status}", float(retry_after) if retry_after else None)
-        if status >= 400:
-            raise Permanent(f"HTTP {status}: {content.decode('utf-8', 'replace')[:200]}")
-        data = json.loads(content) if content else {}
+        headers = {"Content-Type": "application/json", "Idempotency-Key": delivery.idempotency_key}
+        answer = self._line.post(payload, headers)
+        if answer.status == 429 or answer.status >= 500:
+            raise Transient(
+                f"HTTP {answer.status}", float(answer.retry_after) if answer.retry_after else None
+            )
+        if answer.status >= 400:
+            raise Permanent(f"HTTP {answer.status}: {answer.body.decode('utf-8', 'replace')[:200]}")
+        data = json.loads(answer.body) if answer.body else {}
         return Receipt(
             remote_id=str(data.get("id", delivery.idempotency_key)), url=data.get("url"), detail=data
         )
-
-    def _exchange(self, payload: bytes, key: str) -> tuple[int, str | None, bytes]:
-        """One request and its whole response. A kept-alive connection the other side closed while
-        idle fails on first use: that request is made once more on a new connection (with the same
-        key, so a receiver that did see it counts it once)."""
-        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-        while True:
-            reused = self._connection is not None
-            connection = self._connect()
-            try:
-                connection.request("POST", self._path, body=payload, headers=headers)
-                response = connection.getresponse()
-                content = response.read()
-            except (RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.close()
-                if reused:
-                    continue
-                raise
-            except BaseException:
-                self.close()
-                raise
-            if response.will_close:
-                self.close()
-            return response.status, response.getheader("Retry-After"), content
-
-    def _connect(self) -> HTTPConnection:
-        if self._connection is None:
-            kind = HTTPSConnection if self._secure else HTTPConnection
-            self._connection = kind(self._host, self._port, timeout=self._timeout)
-        return self._connection
 
     def reconcile(self, delivery: Delivery) -> Receipt | None:
         return None  # retry_safe: sending again with the same key is the reconciliation
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self._line.close()
 
 
 def sink_performer(newsroom: Newsroom, channel: Channel) -> Performer:

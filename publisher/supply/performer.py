@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from publisher.channels.registry import Channel
 from publisher.delivery.contract import DeliveryError, Permanent, Receipt, Transient
+from publisher.delivery.push import PushLine
 from publisher.delivery.states import DeliveryAction
 from publisher.newsroom import Newsroom
 from publisher.review.gate import embargo_holds, embargo_of
@@ -42,7 +43,6 @@ from publisher.supply.ninjs import (
     load_sources,
     revision_meta,
 )
-from publisher.supply.push import PushLine
 
 USER_AGENT = "publisher-supply/1"
 P = ParamSpec("P")

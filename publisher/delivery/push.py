@@ -1,4 +1,5 @@
-"""A partner's endpoint as kept-alive connections of the standard library's `http.client`.
+"""An HTTP endpoint as kept-alive connections of the standard library's `http.client`: the partner
+pushes and the sink channel's webhook.
 
 A push is one POST of bytes we already hold, with no redirects, cookies or retries of the client's
 own (whether and when to send again is the engine's decision, under the Idempotency-Key). urllib3
