@@ -278,8 +278,10 @@ def main() -> int:
     print(
         f"pelican full build (best)      {pelican_s:8.2f} s  runs: {', '.join(f'{t:.2f}' for t in pelican_runs)}"
     )
-    print(f"speedup vs pelican             {speedup:8.2f}x  (target >= 3)")
-    print(f"speedup vs pelican, fresh      {pelican_s / fresh_s:8.2f}x  (both sides timed from outside)")
+    print(f"speedup vs pelican             {speedup:8.2f}x  (target >= 5, ours timed in-process)")
+    print(
+        f"speedup vs pelican, fresh      {pelican_s / fresh_s:8.2f}x  (target >= 3, both sides timed from outside)"
+    )
     print(
         f"ours rebuild after one edit    {incremental_s:8.3f} s  = {fraction:.3f} of our full build (target <= 0.05); "
         f"written {len(rebuilt.written)} files; re-ingest before it {reingest_s:.3f} s"
