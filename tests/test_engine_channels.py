@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from publisher.channels.wechat.sandbox import State, running
 from publisher.cli import app
 from publisher.engine import retraction, scheduling
+from publisher.engine.clock import FixedClock
 from publisher.engine.worker import DeliveryWorker
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
@@ -176,3 +177,26 @@ def test_an_approved_correction_leaves_the_wechat_post_as_the_channel_policy_say
     report = retraction.take_down_now(wroom, retraction.retract(wroom, "article-2", "数据有误", "zhouwb"))
     assert report.complete
     assert sandbox_state(sandbox)["calls"].get("freepublish/delete", 0) == deletes + 2
+
+
+def test_the_accounts_quiet_hours_are_judged_on_the_engines_clock_not_the_wall(
+    wroom: Newsroom, sandbox: str
+) -> None:
+    # Noon is quiet for this account; the engine's clock says 12:30 for one run and 10:00 for the
+    # next. Judged on the wall instead, one of the two runs goes the wrong way whatever the hour.
+    path = wroom.root / "channels" / "wechat.toml"
+    path.write_text(path.read_text().replace("quiet_hours = []", 'quiet_hours = ["12:00-13:00"]'))
+    room = Newsroom(wroom.root)  # the next run reads the account's settings afresh
+    try:
+        approve(room, "article-1")
+        noon = datetime(2026, 12, 8, 4, 30, tzinfo=UTC)  # 12:30 in Shanghai
+        scheduling.schedule(room, "article-1", ["wechat"], noon, "zhouwb", now=noon - timedelta(hours=1))
+        assert DeliveryWorker(room, clock=FixedClock(noon)).run_once() == 0
+        with Session(room.engine) as s:
+            [deferred] = s.exec(select(Delivery))
+        assert deferred.status == "scheduled" and "静默时段" in (deferred.last_error or "")
+        assert deferred.next_attempt_at == datetime(2026, 12, 8, 5, 0, tzinfo=UTC)  # 13:00 there
+        afternoon = datetime(2026, 12, 8, 5, 0, tzinfo=UTC)
+        assert DeliveryWorker(room, clock=FixedClock(afternoon)).run_once() == 1
+    finally:
+        room.close()

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     # Types only: the factory's arguments (no import of a channel or the newsroom), and the store's
     # session and rows, so that importing the delivery states loads no ORM (store/listings.py).
+    from datetime import datetime
+
     from sqlmodel import Session
 
     from publisher.channels.registry import Channel
@@ -117,6 +119,17 @@ class BundlingPerformer(Performer, Protocol):
 
     def perform_bundle(self, items: list[tuple[Delivery, Revision]]) -> list[Receipt | DeliveryError]:
         """One result per item, in order: a receipt, or the error that item ended with."""
+        ...
+
+
+@runtime_checkable
+class TimedPerformer(Performer, Protocol):
+    """A performer that judges the time itself (WeChat: the account's quiet hours, its daily quota).
+    It must read the engine's clock, not the wall: under a compressed or fixed clock (the demo, the
+    tests, a catch-up) the wall's hour says nothing about the release's."""
+
+    def use_clock(self, now: Callable[[], datetime]) -> None:
+        """From now on, ask `now` for the time."""
         ...
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
 import requests
 from sqlmodel import Session, select
@@ -43,6 +44,9 @@ class WechatPerformer:
         self.adapter = WechatAdapter(channel, room, gate=None, max_wait=wait)
         self.bundle = self.adapter.settings.max_articles  # releases due together become one post
 
+    def use_clock(self, now: Callable[[], datetime]) -> None:
+        self.adapter.clock = now
+
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
         [result] = self.perform_bundle([(delivery, revision)])
         if isinstance(result, DeliveryError):
@@ -65,7 +69,7 @@ class WechatPerformer:
             ]
             receipts = self.adapter.deliver(renditions, key=key)
         except WechatDeferred as exc:
-            wait = max(1.0, (exc.retry_at - datetime.now(UTC)).total_seconds())
+            wait = max(1.0, (exc.retry_at - self.adapter.clock()).total_seconds())
             return [Deferred(str(exc), retry_after=wait)] * len(items)
         except WechatUncertain as exc:
             return [Unknown(str(exc))] * len(items)

@@ -37,6 +37,7 @@ from publisher.delivery.contract import (
     Performer,
     Permanent,
     Receipt,
+    TimedPerformer,
     Unknown,
 )
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
@@ -637,6 +638,8 @@ class DeliveryWorker:
             performer = self._performers.get(channel.name)
             if performer is None:
                 performer = performer_for(self.room, channel)
+                if isinstance(performer, TimedPerformer):
+                    performer.use_clock(self.clock.now)
                 self._performers[channel.name] = performer
             return performer
 
