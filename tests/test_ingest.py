@@ -8,12 +8,14 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
 
 from publisher import articles, audit
+from publisher import ingest as ingest_module
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Article, AuditEvent, Revision, RevisionAsset, SourceStamp
@@ -183,9 +185,20 @@ def _backdate(root: Path, seconds: int = 60) -> None:
             os.utime(path, ns=(past, past))
 
 
-def test_same_size_edit_within_the_same_clock_tick_is_still_seen(room: Newsroom) -> None:
-    ingest(room)
+def _stamp_in_the_tick_of(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest's clock pinned to one second after `path` was last written, as a prompt ingest
+    stamps it, whatever the machine's load: a busy machine let more than the racy window pass
+    between writing the fixture's files and stamping them, and the edit went unseen by design."""
+    stamped = datetime.fromtimestamp(path.stat().st_mtime_ns / 1_000_000_000 + 1, UTC)
+    monkeypatch.setattr(ingest_module, "utc_now", lambda: stamped)
+
+
+def test_same_size_edit_within_the_same_clock_tick_is_still_seen(
+    room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = room.content_dir / "article-2.md"
+    _stamp_in_the_tick_of(path, monkeypatch)
+    ingest(room)
     stat = path.stat()
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("第2篇", "第9篇"), encoding="utf-8")
@@ -195,9 +208,12 @@ def test_same_size_edit_within_the_same_clock_tick_is_still_seen(room: Newsroom)
     assert [c.slug for c in report.revised] == ["article-2"]
 
 
-def test_same_size_image_swap_within_the_same_clock_tick_is_still_seen(room: Newsroom) -> None:
-    ingest(room)
+def test_same_size_image_swap_within_the_same_clock_tick_is_still_seen(
+    room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
     image = room.content_dir / "images" / "inline.png"
+    _stamp_in_the_tick_of(image, monkeypatch)
+    ingest(room)
     stat = image.stat()
     write_image(image, (40, 40), (20, 60, 121))
     os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns))
