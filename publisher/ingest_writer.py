@@ -19,7 +19,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlmodel import Session
 
 from publisher import audit
-from publisher.content.record import ArticleRecord
+from publisher.content.record import ArticleRecord, RevisionColumns
 from publisher.store.bulk import insert_rows, update_rows
 from publisher.store.tables import Article, Revision, RevisionAsset, SourceStamp
 
@@ -34,12 +34,7 @@ REVISION_COLUMNS = (
     "article_id",
     "number",
     "parent_id",
-    "title",
-    "column",
-    "kind",
-    "department",
-    "committee",
-    "sensitive",
+    *RevisionColumns._fields,  # a record's `columns`, spread into the row as they stand
     "dated_at",
     "meta_json",
     "body",
@@ -178,20 +173,14 @@ def write_batch(
                 )
             else:
                 number = state.revision_count + 1
-                meta = item.meta
                 revisions.append(
                     (
                         revision_id,
                         state.id,
                         number,
                         state.current_revision_id,
-                        meta["title"],
-                        meta["column"],
-                        meta["kind"],
-                        meta["department"],
-                        meta.get("committee"),
-                        bool(meta.get("sensitive", False)),
-                        item.dated_at,
+                        *item.columns,
+                        datetime.fromisoformat(item.dated_at),
                         item.meta_json,
                         item.body,
                         item.source,
@@ -204,16 +193,16 @@ def write_batch(
                     (
                         revision_id,
                         position,
-                        asset.role,
-                        asset.ref,
-                        asset.path,
-                        asset.sha256,
-                        asset.size,
-                        asset.width,
-                        asset.height,
-                        asset.format,
+                        use.role,
+                        use.ref,
+                        use.asset.path,
+                        use.asset.sha256,
+                        use.asset.size,
+                        use.asset.width,
+                        use.asset.height,
+                        use.asset.format,
                     )
-                    for position, asset in enumerate(item.assets)
+                    for position, use in enumerate(item.assets)
                 )
                 known[revision_id] = number
                 state.revision_count = number
@@ -223,7 +212,7 @@ def write_batch(
                     "number": number,
                     "parent": state.current_revision_id,
                     "source": item.source,
-                    "title": meta["title"],
+                    "title": item.columns.title,
                 }
                 events.append(
                     audit.Entry(actor, "revision.create", "article", item.slug, revision_id, details)

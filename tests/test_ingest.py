@@ -50,6 +50,21 @@ def test_first_ingest_stores_every_article_with_its_assets(room: Newsroom) -> No
     assert view.meta["column"] == "legislation"
 
 
+def test_a_date_with_fractions_of_a_second_and_any_offset_is_stored_as_its_exact_instant(
+    room: Newsroom,
+) -> None:
+    """The date crosses from a loading process as text: the instant stored keeps its microseconds
+    (which the canonical meta, to the second, does not hold) whatever the offset written."""
+    date = "2026-11-20T10:00:00.123456+05:45"
+    write_article(room.content_dir, "exact.md", base_meta("exact", date=date))
+    report = ingest(room)
+    assert report.ok, report.problems
+    with Session(room.engine) as s:
+        revision = articles.get_article(s, "exact").revision
+    assert revision.dated_at == datetime.fromisoformat(date)
+    assert revision.dated_at.isoformat() == "2026-11-20T04:15:00.123456+00:00"
+
+
 def test_reingest_unchanged_creates_nothing(room: Newsroom) -> None:
     ingest(room)
     before = (count(room, Revision), count(room, AuditEvent))

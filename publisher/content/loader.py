@@ -22,7 +22,7 @@ from publisher.content.assets import (
 )
 from publisher.content.frontmatter import FrontMatter, FrontMatterError, parse
 from publisher.content.model import ArticleMeta, Taxonomy
-from publisher.content.record import ArticleRecord, StoredAsset, asset_stamps
+from publisher.content.record import ArticleRecord, RevisionColumns, asset_stamps
 from publisher.content.revision import Snapshot, canonical_json, normalise_body
 from publisher.content.slugs import slugify
 from publisher.errors import Problem
@@ -46,25 +46,29 @@ class LoadedArticle:
 
     def record(self) -> ArticleRecord:
         """The plain values ingest stores (the revision id computed once, here)."""
-        assets = tuple(
-            StoredAsset(u.ref, u.role, a.path, a.sha256, a.size, a.width, a.height, a.format, a.mtime_ns)
-            for u in self.snapshot.assets
-            for a in (u.asset,)
-        )
-        meta_json = canonical_json(self.snapshot.meta)
+        meta, snapshot = self.meta, self.snapshot
+        meta_json = canonical_json(snapshot.meta)
         return ArticleRecord(
             source=self.source,
             source_sha256=self.source_sha256,
             source_stat=self.source_stat,
             slug=self.slug,
             slug_line=self.slug_line,
-            revision_id=self.snapshot.revision_id_with(meta_json),
-            dated_at=self.meta.date,
-            meta=self.snapshot.meta,
-            body=self.snapshot.body,
-            assets=assets,
+            revision_id=snapshot.revision_id_with(meta_json),
+            dated_at=meta.date.isoformat(),
+            # As the canonical meta has them (the column's key, the committee or None).
+            columns=RevisionColumns(
+                snapshot.meta["title"],
+                snapshot.meta["column"],
+                snapshot.meta["kind"],
+                snapshot.meta["department"],
+                snapshot.meta.get("committee"),
+                bool(snapshot.meta.get("sensitive", False)),
+            ),
+            body=snapshot.body,
+            assets=snapshot.assets,
             meta_json=meta_json,
-            assets_json=asset_stamps(assets),
+            assets_json=asset_stamps(snapshot.assets),
         )
 
 

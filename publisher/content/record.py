@@ -1,33 +1,31 @@
 """What ingest stores of one loaded article, as plain values.
 
 A `LoadedArticle` carries its validated model and frozen dataclasses, which is what checks and
-tests read. The store needs only the canonical snapshot, and a record of plain named tuples is
-cheap to build and to send back from a loading process: pickling the model and the dataclasses
-cost the parent more than a tenth of loading the file itself. What the writer would encode
-for every article is encoded here, beside the loading.
+tests read. The store needs only the canonical snapshot's text and the few fields the revision
+row keeps in columns; a record of plain named tuples is cheap to build and to send back from a
+loading process (content/parallel.py). What crosses is what the writer uses, once: the canonical
+meta as its JSON text (not the dict as well), the date as ISO text (pickling an aware datetime
+cost more than the rest of the record), the images as the loader's own `AssetUse` tuples.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from publisher.content.assets import AssetUse
 from publisher.content.revision import canonical_json
 
 
-class StoredAsset(NamedTuple):
-    """One image of a revision: the reference as written and the file it resolved to."""
+class RevisionColumns(NamedTuple):
+    """The front matter fields a revision row keeps in columns of their own."""
 
-    ref: str
-    role: str
-    path: str  # newsroom-relative, POSIX
-    sha256: str
-    size: int
-    width: int
-    height: int
-    format: str
-    mtime_ns: int
+    title: str
+    column: str  # the column's key
+    kind: str
+    department: str
+    committee: str | None
+    sensitive: bool
 
 
 class ArticleRecord(NamedTuple):
@@ -37,15 +35,17 @@ class ArticleRecord(NamedTuple):
     slug: str
     slug_line: int | None
     revision_id: str
-    dated_at: datetime
-    meta: dict[str, Any]  # canonical front matter, as the revision hashes it
+    dated_at: str  # the front matter's date, `datetime.isoformat()`: its instant and offset
+    columns: RevisionColumns
     body: str  # normalised
-    assets: tuple[StoredAsset, ...]
+    assets: tuple[AssetUse, ...]
     # Encoded where the article is loaded (in a worker, see parallel.py), not by the one writer.
-    meta_json: str  # canonical_json(meta)
+    meta_json: str  # canonical_json of the canonical front matter, as the revision hashes it
     assets_json: str  # asset_stamps(assets)
 
 
-def asset_stamps(assets: Iterable[StoredAsset]) -> str:
+def asset_stamps(assets: Iterable[AssetUse]) -> str:
     """The images' (path, size, mtime_ns, sha256) as the unchanged fast path compares them."""
-    return canonical_json(sorted({(a.path, a.size, a.mtime_ns, a.sha256) for a in assets}))
+    return canonical_json(
+        sorted({(u.asset.path, u.asset.size, u.asset.mtime_ns, u.asset.sha256) for u in assets})
+    )
