@@ -126,7 +126,8 @@ def inspect_image(
     photo copied beside each article, are decoded once per run.
     """
     try:
-        with open(target, "rb") as handle:
+        # Unbuffered: the file is read whole, and a buffer would only be one more copy.
+        with open(target, "rb", buffering=0) as handle:
             stat = os.fstat(handle.fileno())  # of the bytes read, not of a file replaced meanwhile
             data = handle.read()
     except FileNotFoundError:

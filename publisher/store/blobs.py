@@ -10,6 +10,10 @@ from pathlib import Path
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = str(root)
+        # Folders this process has made or found: a first ingest puts thousands of blobs, and
+        # asking for each one's folder again (and building Paths) cost a third of putting it.
+        self._folders: set[str] = set()
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
@@ -18,12 +22,19 @@ class BlobStore:
         return self.path(sha256).is_file()
 
     def put(self, sha256: str, data: bytes) -> Path:
-        target = self.path(sha256)
-        if target.is_file():
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.path.join(self._root, sha256[:2])
+        target = os.path.join(folder, sha256)
+        if os.path.isfile(target):
+            return Path(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
         # Write aside then rename: a reader never sees half a blob, and racing writers agree.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except FileNotFoundError:  # the folder was removed since: make it again
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -31,7 +42,7 @@ class BlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return target
+        return Path(target)
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
