@@ -25,15 +25,18 @@ from markdown import Markdown
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.toc import TocTreeprocessor, nest_toc_tokens, strip_tags, unique
 
-# A paragraph (or list item, or quoted paragraph) whose first line or any later line starts like
-# a block of another kind, or that holds a `|` anywhere (Python-Markdown's own test for a table).
-_NOT_PARAGRAPH = re.compile(
-    r"(?:\A|\n)(?:[\n \t#=_+>|<`~:\\\x02-]|\*(?:[ \t]|[* \t]*(?:\n|\Z))|\d+\.|\[(?:\^|[^\[\]]*\][ ]*:))"
-    r"|\||\n\Z|\A\Z"
-)
+# A paragraph (or list item, or quoted paragraph) with a line that starts like a block of another
+# kind (Python-Markdown's processors read these starts); a `|` anywhere, an empty or a trailing
+# line are checked apart. The pattern starts with its literal newline so the regex engine skips
+# ahead to the line starts instead of trying every character.
+_OTHER_START = r"(?:[\n \t#=_+>|<`~:\\\x02-]|\*(?:[ \t]|[* \t]*(?:\n|\Z))|\d+\.|\[(?:\^|[^\[\]]*\][ ]*:))"
+_FIRST_LINE = re.compile(_OTHER_START)
+_LATER_LINE = re.compile("\n" + _OTHER_START)
 # Characters with a meaning to an inline pattern, the serialiser or a processor this module does
 # not reproduce; `[`, `]`, `*` and `!` are allowed only inside the constructs `_INLINE` matches.
 _SPECIAL = re.compile(r"[\\`*_\[\]!<>&{}~|\"\x02\x03]| \n|///")
+# Anything an inline construct or _SPECIAL reacts to; text without any of these is written as it is.
+_MARKUP = re.compile(r"[\\`*_\[\]!<>&{}~|\"\x02\x03/]| \n")
 _ESCAPED = re.compile(r'[&<>"]')
 _URL = r"[A-Za-z0-9/:.%?=#+_-]+"
 _TEXT = r"[^\\`*_\[\]!<>&{}~|\"\x02\x03\n]"
@@ -72,6 +75,8 @@ class _Doc:
         self.referenced: set[str] = set()
 
     def inline(self, text: str) -> str:
+        if _MARKUP.search(text) is None:
+            return text  # plain text: most of a body
         out: list[str] = []
         at = 0
         for m in _INLINE.finditer(text):
@@ -103,7 +108,13 @@ class _Doc:
 
 
 def _paragraph_text(block: str) -> str:
-    if _NOT_PARAGRAPH.search(block) or block.endswith(" "):
+    if (
+        not block
+        or block[-1] in " \n"
+        or "|" in block
+        or _FIRST_LINE.match(block)
+        or _LATER_LINE.search(block)
+    ):
         raise _Unknown
     return block
 
@@ -248,9 +259,20 @@ def _render(md: Markdown, toc: TocTreeprocessor, notes_ext: FootnoteExtension, b
             )
         parts.append('<div class="footnote">\n<hr>\n<ol>\n' + "\n".join(entries) + "\n</ol>\n</div>")
 
-    count = len(tokens)
-    nested = nest_toc_tokens(tokens)
-    toc_html = md.serializer(toc.build_toc_div(nested))
-    for post in md.postprocessors:
-        toc_html = post.run(toc_html)
+    if toc.title or _ESCAPED.search(toc.toc_class):
+        raise _Unknown
+    count = len(tokens)  # before nesting, which consumes the list
+    toc_html = f'<div class="{toc.toc_class}">\n{_toc_list(nest_toc_tokens(tokens))}\n</div>\n'
     return Plain("\n".join(parts), toc_html, count)
+
+
+def _toc_list(tokens: list[Any]) -> str:
+    """The toc processor's nested list, as its tree serialises (names and ids are plain text)."""
+    if not tokens:
+        return "<ul></ul>"
+    items = []
+    for token in tokens:
+        link = f'<a href="#{token["id"]}">{token["name"]}</a>'
+        children = token["children"]
+        items.append(f"<li>{link}{_toc_list(children)}\n</li>" if children else f"<li>{link}</li>")
+    return "<ul>\n" + "\n".join(items) + "\n</ul>"
