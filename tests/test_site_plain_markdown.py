@@ -82,6 +82,9 @@ TAKEN = [
     "## 标题 #\n\n## 空格  之间\n\n##紧贴井号",
     "**加粗**开头，中间**加粗**，结尾**加粗**",
     "**a**b**c**",
+    "把**“有没有”**变为**“好不好”**，中文**English**中文，**1.** 与 **#** 开头",
+    "**全角\u3000空格在中间**与**不换行\u00a0空格**",
+    "[链](http://x.cn/)**紧接加粗**[链](http://x.cn/)",
     "见[人民网](http://www.people.com.cn/)与[新华网](https://www.xinhuanet.com/a_b/c.html?x=1#y)。",
     "[链接开头](http://x.cn/)的段落",
     "![图一](images/a-1.png)",
@@ -149,6 +152,11 @@ DECLINED = [
     "**跨\n行加粗**",
     "**加粗 **末尾空格",
     "** 不是加粗 **",
+    "\u3000\u3000全角空格缩进的段落",  # the paragraph processor strips any leading space
+    "a **\u3000全角空格开头**",
+    "**全角空格结尾\u3000**后",
+    "**\u00a0不换行空格开头**",
+    "a**b**c**d 未闭合",
     '"ASCII 双引号"',
     "注脚占位 ///Footnotes Go Here///",
     "控制字符\x02保留",
@@ -240,3 +248,27 @@ def test_threads_rendering_at_once_get_what_one_thread_gets() -> None:
         t.join()
     assert [results[n] for n in range(len(bodies))] == expected
     assert sanitise(expected[0][0]) == expected[0][0]
+
+
+@pytest.mark.parametrize(
+    ("extension", "setting", "value"),
+    [
+        ("toc", "baselevel", 2),
+        ("toc", "permalink", True),
+        ("toc", "anchorlink", True),
+        ("toc", "title", "目录"),
+        ("toc", "marker", "目录在此"),
+        ("footnotes", "USE_DEFINITION_ORDER", False),
+        ("footnotes", "UNIQUE_IDS", True),
+        ("footnotes", "SEPARATOR", "-"),
+        ("footnotes", "SUPERSCRIPT_TEXT", "[{}]"),
+    ],
+)
+def test_a_converter_configured_otherwise_gets_no_direct_path(
+    extension: str, setting: str, value: object
+) -> None:
+    configs = {name: dict(config) for name, config in EXTENSION_CONFIGS.items()}
+    configs.setdefault(extension, {})[setting] = value
+    other = markdown.Markdown(extensions=EXTENSIONS, extension_configs=configs, output_format="html")
+    assert render_plain(markdown_converter(), TAKEN[0]) is not None
+    assert render_plain(other, TAKEN[0]) is None

@@ -41,7 +41,7 @@ _ESCAPED = re.compile(r'[&<>"]')
 _URL = r"[A-Za-z0-9/:.%?=#+_-]+"
 _TEXT = r"[^\\`*_\[\]!<>&{}~|\"\x02\x03\n]"
 _INLINE = re.compile(
-    rf"\*\*(?P<strong>(?! ){_TEXT}+?(?<! ))\*\*"
+    rf"\*\*(?P<strong>(?!\s){_TEXT}+?(?<!\s))\*\*"
     rf"|!\[(?P<alt>{_TEXT}*)\]\((?P<src>{_URL})\)"
     r"|\[\^(?P<note>[A-Za-z0-9-]+)\]"
     rf"|\[(?P<text>{_TEXT}+)\]\((?P<href>{_URL})\)"
@@ -110,6 +110,7 @@ class _Doc:
 def _paragraph_text(block: str) -> str:
     if (
         not block
+        or block[0].isspace()  # the paragraph processor strips it (any Unicode space)
         or block[-1] in " \n"
         or "|" in block
         or _FIRST_LINE.match(block)
@@ -147,6 +148,32 @@ def _table(block: str, doc: _Doc) -> str:
     return f"<table>\n<thead>\n{head}\n</thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
+# The footnote settings whose output this module writes; with any other value it declines.
+_NOTE_SETTINGS = {
+    "PLACE_MARKER": "///Footnotes Go Here///",
+    "UNIQUE_IDS": False,
+    "USE_DEFINITION_ORDER": True,
+    "SEPARATOR": ":",
+    "BACKLINK_TEXT": "&#8617;",
+    "SUPERSCRIPT_TEXT": "{}",
+}
+
+
+def _settings_known(toc: TocTreeprocessor, notes: FootnoteExtension) -> bool:
+    """The converter is configured the way this module writes: toc without title, anchors,
+    permalinks or level shift, its marker `[TOC]` (which holds a `[`, so it is never taken) or
+    none, and the footnote settings above."""
+    return (
+        toc.marker in ("[TOC]", "")
+        and not toc.title
+        and toc.base_level == 0
+        and not toc.use_anchors
+        and toc.use_permalinks in (False, None)
+        and not _ESCAPED.search(toc.toc_class)
+        and all(notes.getConfig(k) == v for k, v in _NOTE_SETTINGS.items())
+    )
+
+
 def render_plain(md: Markdown, source: str) -> Plain | None:
     """`source` rendered as `md.convert` renders it (and its table of contents), or None when it
     holds anything this module does not reproduce. `md` is the converter the caller would use
@@ -155,7 +182,7 @@ def render_plain(md: Markdown, source: str) -> Plain | None:
         return None
     toc = md.treeprocessors["toc"] if "toc" in md.treeprocessors else None  # noqa: SIM401 (no .get)
     notes_ext = next((e for e in md.registeredExtensions if isinstance(e, FootnoteExtension)), None)
-    if type(toc) is not TocTreeprocessor or notes_ext is None or notes_ext.getConfig("SEPARATOR") != ":":
+    if type(toc) is not TocTreeprocessor or notes_ext is None or not _settings_known(toc, notes_ext):
         return None
     # Python-Markdown's whitespace normalising, then its split into blocks.
     text = re.sub(r"(?<=\n) +\n", "\n", source + "\n\n")
@@ -240,14 +267,9 @@ def _render(md: Markdown, toc: TocTreeprocessor, notes_ext: FootnoteExtension, b
         parts[index] = f'<h{level} id="{anchor}">{title}</h{level}>'
         if toc.toc_top <= level <= toc.toc_bottom:
             tokens.append({"level": level, "id": anchor, "name": name, "html": title, "data-toc-label": ""})
-    if toc.use_anchors or toc.use_permalinks not in (False, None):
-        raise _Unknown
 
     if notes:
         title_pattern = notes_ext.getConfig("BACKLINK_TITLE")
-        text_backlink = notes_ext.getConfig("BACKLINK_TEXT")
-        if text_backlink != "&#8617;" or notes_ext.getConfig("SUPERSCRIPT_TEXT") != "{}":
-            raise _Unknown
         entries: list[str] = []
         for number, (label, note) in enumerate(notes.items(), 1):
             title_attr = title_pattern.format(number)
@@ -259,8 +281,6 @@ def _render(md: Markdown, toc: TocTreeprocessor, notes_ext: FootnoteExtension, b
             )
         parts.append('<div class="footnote">\n<hr>\n<ol>\n' + "\n".join(entries) + "\n</ol>\n</div>")
 
-    if toc.title or _ESCAPED.search(toc.toc_class):
-        raise _Unknown
     count = len(tokens)  # before nesting, which consumes the list
     toc_html = f'<div class="{toc.toc_class}">\n{_toc_list(nest_toc_tokens(tokens))}\n</div>\n'
     return Plain("\n".join(parts), toc_html, count)
