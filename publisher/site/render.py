@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import nh3
 from markdown.extensions.toc import slugify_unicode
 
 from publisher.site.media import Derivative, Source, ensure, plan
+from publisher.site.plain_markdown import render_plain
 from publisher.site.quick_markdown import QuickMarkdown
 from publisher.store.blobs import BlobStore
 
@@ -71,15 +73,25 @@ _IMG = re.compile(r'<img\b((?:[^>"]|"[^"]*")*)>')
 _ATTR = re.compile(r'([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"]*)"')
 _LONE_IMAGE = re.compile(r'<p>(<img\b(?:[^>"]|"[^"]*")*>)</p>')
 
-_md: QuickMarkdown | None = None
+
+class _Converter(threading.local):
+    md: QuickMarkdown | None = None
+
+
+_converter = _Converter()
 
 
 def markdown_converter() -> QuickMarkdown:
-    # One converter per process: building the extension set costs more than a small conversion.
-    global _md
-    if _md is None:
-        _md = QuickMarkdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
-    return _md
+    """This thread's converter, built on first use.
+
+    Building the extension set costs more than a small conversion, so it is kept; but a converter
+    holds the state of the document it is converting, so threads (a worker's lanes render at the
+    same time) each have their own rather than racing to build, and then share, one."""
+    md = _converter.md
+    if md is None:
+        md = QuickMarkdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html")
+        _converter.md = md
+    return md
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +184,16 @@ def rewrite_images(fragment: str, pictures: dict[str, Picture]) -> str:
 def render_markdown(body: str) -> tuple[str, str]:
     """(body HTML, table-of-contents HTML), both sanitised; raw HTML in the body is allowed-listed."""
     md = markdown_converter()
-    md.reset()
-    converted = md.convert(body)
-    tokens = getattr(md, "toc_tokens", [])
-    toc = str(getattr(md, "toc", "")) if _count(tokens) >= 3 else ""
+    # The common shapes of a body are written directly (the same bytes, proven by tests); the
+    # converter does the rest.
+    plain = render_plain(md, body)
+    if plain is not None:
+        converted, toc = plain.html, plain.toc if plain.toc_tokens >= 3 else ""
+    else:
+        md.reset()
+        converted = md.convert(body)
+        tokens = getattr(md, "toc_tokens", [])
+        toc = str(getattr(md, "toc", "")) if _count(tokens) >= 3 else ""
     return join_cjk_lines(sanitise(converted)), sanitise(toc)
 
 
