@@ -82,3 +82,11 @@ def test_the_garbage_collector_runs_again_once_a_command_module_is_imported() ->
     _built.clear()
     build(Listed("report", "report_cmd", "", group=True))
     assert gc.isenabled()
+
+
+def test_what_a_command_module_import_leaves_alive_is_frozen_out_of_the_collections() -> None:
+    _built.clear()
+    gc.unfreeze()
+    build(Listed("report", "report_cmd", "", group=True))
+    assert gc.get_freeze_count() > 0
+    assert gc.isenabled()

@@ -68,12 +68,18 @@ def build(entry: Listed) -> Command:
 def _import_quietly(name: str) -> object:
     """Import with the cyclic garbage collector paused: a command's imports (the store, pydantic)
     allocate hundreds of thousands of objects that all stay alive, and the collections they
-    trigger find nothing to free; pausing them cuts about a tenth of the import time."""
+    trigger find nothing to free; pausing them cuts about a tenth of the import time.
+
+    What the import left alive is then frozen (moved to the collector's permanent generation): in
+    the young generation the first collections after the import would walk all of it again to free
+    nothing, about 25 ms of CPU in `publisher articles`. A cycle the import dropped stays allocated,
+    once, for the life of the process."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         return importlib.import_module(name)
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
