@@ -36,6 +36,8 @@ from publisher.timeutil import show
 CAMPAIGN = "constitution-day"
 RELEASE_CHANNELS = ("website", "site-feed", "wechat")
 WALL_SECONDS = 30.0  # how long the campaign week takes to watch
+SANDBOX_PUBLISH_SECONDS = 0.2  # how long the demo's WeChat sandbox takes to publish a post
+SANDBOX_POLL_SECONDS = 0.25  # how often the demo's worker asks it whether a post is out
 FINAL = ("done", "failed", "held", "missed", "canceled")
 
 
@@ -53,6 +55,13 @@ def _point_wechat_at(room: Newsroom, base: str) -> None:
     text = re.sub(r'api_base = ".*"', f'api_base = "{base}"', text)
     # The sandbox account may push as often as the demo releases; a real account keeps its quota.
     text = re.sub(r"pushes_per_day = \d+", "pushes_per_day = 50", text)
+    # The sandbox finishes a publication in SANDBOX_PUBLISH_SECONDS; asking WeChat's own 5 s apart,
+    # the worker sat out most of each interval, one WeChat release after another, and the demo's
+    # week ran on for 20 s after its end. A real account keeps its interval.
+    text = re.sub(r"(?m)^poll_seconds = .*\n", "", text)
+    text = re.sub(
+        r"(?m)^\[settings\]\n", f"[settings]\npoll_seconds = {SANDBOX_POLL_SECONDS}\n", text, count=1
+    )
     path.write_text(text, encoding="utf-8")
     room.__dict__.pop("channels", None)
     room.__dict__.pop("taxonomy", None)
@@ -100,7 +109,9 @@ def run_campaign(
 ) -> CampaignResult:
     """`editor`: the signed-in person who schedules the releases (the engine then acts as itself);
     `wall_seconds`: how long the campaign week takes to watch."""
-    with running(State(app_id="wx-sandbox-jianglan", secret=None, publish_delay=0.2)) as base:
+    with running(
+        State(app_id="wx-sandbox-jianglan", secret=None, publish_delay=SANDBOX_PUBLISH_SECONDS)
+    ) as base:
         _point_wechat_at(room, base)
         result, ended = _run(room, console, base, editor, wall_seconds)
     _switch_off_wechat(room)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from publisher.review import users
 from publisher.store.engine import make_engine
 from publisher.store.migrate import upgrade
 from tests.factory import make_newsroom
+from tests.pg_schemas import SchemaPool, new_name, url_of
 from tests.review_helpers import seed_users
 from tests.sink import Sink
 from tests.wechat_helpers import APP_ID, reset
@@ -75,7 +75,25 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, _migrated_sqlite: Pat
         shutil.copyfile(_migrated_sqlite, tmp_path / "store.db")
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    yield from _fresh_schema()
+    schema = _pg_schemas.take()
+    try:
+        yield url_of(PG_URL, schema)
+    finally:
+        leaked = _end_leaked(schema)
+        if leaked:
+            _pg_schemas.drop(schema)
+            _fail_leaked(schema, leaked)
+        _pg_schemas.give_back(schema)
+
+
+# Migrated schemas, reused from one test to the next within a test process (tests/pg_schemas.py).
+_pg_schemas = SchemaPool(PG_URL)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pg_schemas_dropped() -> Iterator[None]:
+    yield
+    _pg_schemas.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -89,26 +107,33 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 def _fresh_schema() -> Iterator[str]:
     # A schema per test keeps tests independent and lets them run in parallel on one database.
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = new_name()
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    leaked: list[Any] = []
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        yield url_of(PG_URL, schema)
     finally:
+        leaked = _end_leaked(schema)
         with admin.connect() as conn:
-            # A connection the test left inside a transaction would hold its locks for ever and the
-            # DROP below would wait for ever: it is ended, and the test fails saying what it ran last.
-            leaked = list(conn.execute(_LEAKED, {"schema": schema}))
-            for row in leaked:
-                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row.pid})
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
     if leaked:
-        pytest.fail(
-            f"a connection was left in a transaction on {schema}; its last statement: {leaked[0].query}"
-        )
+        _fail_leaked(schema, leaked)
+
+
+def _end_leaked(schema: str) -> list[Any]:
+    """A connection the test left inside a transaction would hold its locks for ever, and emptying
+    or dropping the schema would wait for ever: it is ended, and returned for the failure."""
+    with _pg_schemas.admin.begin() as conn:
+        leaked = list(conn.execute(_LEAKED, {"schema": schema}))
+        for row in leaked:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row.pid})
+    return leaked
+
+
+def _fail_leaked(schema: str, leaked: list[Any]) -> None:
+    pytest.fail(f"a connection was left in a transaction on {schema}; its last statement: {leaked[0].query}")
 
 
 _LEAKED = text(

@@ -9,6 +9,7 @@ ones that tamper with files put them back.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -96,6 +97,15 @@ def test_the_demo_records_its_own_time_for_the_inspection(demo: Demo) -> None:
     assert settings.as_of == STORY_END
     # The sandbox WeChat account closed with the demo; the copy says so instead of naming its port.
     assert not room.channels.channels["wechat"].enabled
+
+
+def test_the_demo_reports_every_release_at_its_own_time_wechat_included(demo: Demo) -> None:
+    # Each release is printed as the worker finishes it. The sandbox account publishes in 0.2 s;
+    # asked only every 5 s (a real account's interval), each WeChat post finished days of story
+    # time after its slot, after the website releases that followed it.
+    released = re.findall(r"^ +(\d{4}-\d\d-\d\d \d\d:\d\d) \+0800 发出 (\S+) ", demo.output, re.M)
+    assert len(released) >= 30 and "wechat" in {channel for _at, channel in released}
+    assert [at for at, _channel in released] == sorted(at for at, _channel in released)
 
 
 def test_a_freshly_made_demo_has_no_finding_whatever_todays_date_is(demo: Demo) -> None:

@@ -218,9 +218,23 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @app.command()
-    def demo(newsroom: NewsroomOpt = Path(".")) -> None:
+    def demo(
+        newsroom: NewsroomOpt = Path("."),
+        seconds: Annotated[
+            float | None,
+            typer.Option(
+                min=5.0,
+                help="专题周发布过程的观看时长（秒，默认 30） / how long the campaign week takes to watch "
+                "(seconds, default 30)",
+            ),
+        ] = None,
+    ) -> None:
         """运行演示新闻室的完整流程 / run the demo newsroom end to end."""
         with staff_errors():
             from publisher.demo import run_demo  # the engine, sandboxes and web stack: only for the demo
 
-            run_demo(open_newsroom(newsroom), console)
+            room = open_newsroom(newsroom)
+            if seconds is None:
+                run_demo(room, console)
+            else:
+                run_demo(room, console, wall_seconds=seconds)

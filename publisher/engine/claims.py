@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -23,7 +23,7 @@ from publisher.channels.registry import Limits
 from publisher.delivery.contract import Ledger, PrefetchingLedger
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.engine.alerts import Trouble, TroubleAlerts
-from publisher.store.engine import write_session
+from publisher.store.engine import advisory_xact_lock, write_session
 from publisher.store.tables import Article, Delivery
 from publisher.timeutil import day_start, next_day_start
 
@@ -73,9 +73,7 @@ def _due_condition(now: datetime, ahead: timedelta = timedelta(0)) -> ColumnElem
 
 
 def _channel_lock(session: Session, channel: str) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        key = CHANNEL_LOCK_BASE + zlib.crc32(channel.encode()) % 0xFFFF
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    advisory_xact_lock(session, CHANNEL_LOCK_BASE + zlib.crc32(channel.encode()) % 0xFFFF)
 
 
 def _capacity(session: Session, channel: str, limits: Limits, now: datetime, tz: ZoneInfo) -> int | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
@@ -71,7 +71,22 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+# An advisory lock is held database-wide, but what each one guards (the audit chain, migrations,
+# a channel's capacity, an account's token) lives in the tables of one schema: the key is mixed
+# with the schema's name, so newsrooms in two schemas of one database (a restore beside the live
+# one, the tests' schemas) never wait on each other, while every process of one newsroom takes the
+# very same lock as before.
+_SCHEMA_LOCK = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(coalesce(current_schema(), '') || ':' || CAST(:key AS text), 0))"
+)
+
+
+def schema_xact_lock(conn: Connection, key: int) -> None:
+    """Serialise a critical section across the PostgreSQL processes of one newsroom until the
+    transaction ends; SQLite's write lock already does."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_SCHEMA_LOCK, {"key": key})
+
+
 def advisory_xact_lock(session: Session, key: int) -> None:
-    """Serialise a critical section across PostgreSQL workers; SQLite's write lock already does."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    schema_xact_lock(session.connection(), key)

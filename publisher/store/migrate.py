@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from publisher.store.engine import MIGRATION_LOCK_KEY
+from publisher.store.engine import MIGRATION_LOCK_KEY, schema_xact_lock
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -57,8 +57,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     # Take the write lock before Alembic reads the version, so a racing process waits, then sees head.
     locking = engine.execution_options(sqlite_immediate=True) if engine.dialect.name == "sqlite" else engine
     with locking.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        schema_xact_lock(conn, MIGRATION_LOCK_KEY)
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
     return before, current_revision(engine)

@@ -31,11 +31,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from publisher.store.engine import write_session
+from publisher.store.engine import advisory_xact_lock, write_session
 from publisher.store.tables import WechatToken
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid, malformed, expired access token
@@ -105,8 +105,7 @@ class DatabaseTokenStore:
         # SQLite: the write transaction starts with BEGIN IMMEDIATE, so refreshers queue on it.
         # PostgreSQL: an advisory lock per account (the row may not exist yet to lock).
         with write_session(self.engine) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(app_id)})
+            advisory_xact_lock(session, _lock_key(app_id))
             row = session.get(WechatToken, app_id, with_for_update=True)
             now = datetime.now(UTC)
             if (
