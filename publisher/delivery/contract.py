@@ -64,13 +64,15 @@ Ledger = Callable[["Session"], None]
 
 
 @runtime_checkable
-class PrefetchingLedger(Protocol):
-    """A ledger write that reads, in one query, the rows a whole group of its kind will write: the
-    engine calls `prefetch` once per group before it calls each write."""
+class GroupLedger(Protocol):
+    """A ledger write that is written with the others of its kind in the group the engine records
+    together: `write_group` reads the rows they need in one query and writes them in one statement
+    each kind of write, in order. Should it fail for a conflict with another worker (a row inserted
+    meanwhile), the engine writes the group again one by one, each write on its own."""
 
     def __call__(self, session: Session) -> None: ...
 
-    def prefetch(self, session: Session, writes: list[Any]) -> None: ...
+    def write_group(self, session: Session, writes: list[Any]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

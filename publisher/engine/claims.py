@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from publisher import audit
 from publisher.channels.registry import Limits
-from publisher.delivery.contract import Ledger, PrefetchingLedger
+from publisher.delivery.contract import GroupLedger, Ledger
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
 from publisher.engine.alerts import Trouble, TroubleAlerts
 from publisher.store.engine import advisory_xact_lock, write_session
@@ -226,14 +226,12 @@ def finish(
         if not landing:
             return 0
         connection.execute(_FINISH, [_finish_values(o, worker_id, now) for o in landing])
-        _prefetch_ledgers(session, landing)
+        _write_ledgers(session, [o.after for o in landing if o.after is not None])
         events: list[audit.Entry] = []
         troubles: list[Trouble] = []
         for o in landing:
             if TroubleAlerts.concerns(o.status):
                 troubles.append(_trouble(o.delivery, o.status, o.error))
-            if o.after is not None:
-                _write_ledger(session, o.after)
             if o.action:
                 events.append(_event(o, worker_id, slugs))
         audit.append_batch(session, events)  # the group's events, chained in order, one head write
@@ -313,14 +311,27 @@ def _trouble(d: Delivery, status: DeliveryState, reason: str | None) -> Trouble:
     return Trouble(d.id, d.article_id, d.channel, status, reason, d.due_at, d.attempts)
 
 
-def _prefetch_ledgers(session: Session, outcomes: list[Outcome]) -> None:
-    """A ledger write may be a PrefetchingLedger: the rows its group needs, in one query per kind."""
-    groups: dict[type[PrefetchingLedger], list[PrefetchingLedger]] = {}
-    for o in outcomes:
-        if isinstance(o.after, PrefetchingLedger):
-            groups.setdefault(type(o.after), []).append(o.after)
-    for writes in groups.values():
-        writes[0].prefetch(session, list(writes))
+def _write_ledgers(session: Session, writes: list[Ledger]) -> None:
+    """The group's ledger writes: a GroupLedger's with the others of its kind, in one go (one
+    statement per kind of write instead of one per delivery), any other on its own."""
+    groups: dict[type[GroupLedger], list[GroupLedger]] = {}
+    for write in writes:
+        if isinstance(write, GroupLedger):
+            groups.setdefault(type(write), []).append(write)
+        else:
+            _write_ledger(session, write)
+    for group in groups.values():
+        if session.get_bind().dialect.name == "sqlite":
+            # The finish transaction holds SQLite's write lock (BEGIN IMMEDIATE): no conflict to meet.
+            group[0].write_group(session, group)
+            continue
+        try:
+            with session.begin_nested():
+                group[0].write_group(session, group)
+        except IntegrityError:
+            # Another worker inserted one of these rows first: one by one, each reading its row afresh.
+            for write in group:
+                _write_ledger(session, write)
 
 
 def _write_ledger(session: Session, write: Callable[[Session], None]) -> None:

@@ -132,6 +132,9 @@ class DeliveryWorker:
         self.limits = {name: c.limits for name, c in room.channels.channels.items()}
         self._performers: dict[str, Performer] = {}
         self._performers_lock = threading.Lock()
+        # The lane threads, kept from round to round (see `_lane_pool`).
+        self._lanes: LanePool | None = None
+        self._lanes_width = 0
         self._bundling: dict[str, bool] = {}
         self._counting = threading.Lock()  # the round's lanes share `processed` and `unrecorded`
         self._armed: set[datetime] = set()
@@ -234,6 +237,7 @@ class DeliveryWorker:
             self._outcomes.put(None)
             self._recorder.join()
             self._recorder = None
+        self._close_lanes()
         claims.release(self.room.engine, self.id, self.clock.now())
         self.heartbeat("stopped")
         for performer in self._performers.values():
@@ -253,6 +257,7 @@ class DeliveryWorker:
             done = self.dispatch()
         finally:
             self._only = None
+            self._close_lanes()
         claims.release(self.room.engine, self.id, self.clock.now())
         if only is None:
             self.send_notices()  # after the releases, so no release waits behind a message
@@ -502,13 +507,29 @@ class DeliveryWorker:
                 [only] = lanes.values()
                 done = self._lane(only, unrecorded, facts)
             else:
-                with LanePool(len(lanes), thread_name_prefix=f"lane-{self.id}") as pool:
-                    done = sum(pool.map(lambda lane: self._lane(lane, unrecorded, facts), lanes.values()))
+                pool = self._lane_pool(len(lanes))
+                done = sum(pool.map(lambda lane: self._lane(lane, unrecorded, facts), lanes.values()))
         finally:
             # Rounds run one at a time (`dispatch`), so the next one finds these as they were left.
             self._last_round = facts.gathered
         claims.finish(self.room.engine, self.id, unrecorded, self.clock.now(), self.alerts)
         return done
+
+    def _lane_pool(self, lanes: int) -> LanePool:
+        """Threads for a round's lanes, kept for the next round: a round of one release to fifty
+        partners started fifty threads and stopped them again. As many threads as the round has
+        lanes (at least one per channel), so every lane still runs side by side with the others."""
+        if self._lanes is None or self._lanes_width < lanes:
+            if self._lanes is not None:
+                self._lanes.shutdown(wait=False)  # idle: the last round's lanes have all ended
+            self._lanes_width = max(lanes, len(self.room.channels.channels))
+            self._lanes = LanePool(self._lanes_width, thread_name_prefix=f"lane-{self.id}")
+        return self._lanes
+
+    def _close_lanes(self) -> None:
+        lanes, self._lanes = self._lanes, None
+        if lanes is not None:
+            lanes.shutdown()
 
     def _lane(self, lane: list[Claim], unrecorded: list[Outcome], shared: SharedRound) -> int:
         """One channel's share of a round, on its own thread with its own session; whatever goes

@@ -13,6 +13,7 @@ here too, so the worker, site selection and the supply performer ask the same fu
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -372,6 +373,10 @@ def keeping(gate: Gate, revision_ids: frozenset[str]) -> Gate:
 
 _MARKED_CACHE_SIZE = 4096
 _marked: dict[tuple[str, tuple[Marking, ...]], bool] = {}
+# Held while an answer is worked out: the engine's lanes ask about the same revision at the same
+# moment (a release to fifty partners), and each that found no answer yet rendered and screened the
+# body again. The screening is CPU-bound, so lanes waiting here lose no time they could have used.
+_marking = threading.Lock()
 
 
 def _carries_mark(revision_id: str, subject: Callable[[], Subject], markings: SecrecyList) -> bool:
@@ -380,9 +385,12 @@ def _carries_mark(revision_id: str, subject: Callable[[], Subject], markings: Se
     key = (revision_id, tuple(markings.marking))
     known = _marked.get(key)
     if known is None:
-        if len(_marked) >= _MARKED_CACHE_SIZE:
-            _marked.clear()
-        known = _marked[key] = bool(check_secrecy(subject(), markings))
+        with _marking:
+            known = _marked.get(key)
+            if known is None:
+                if len(_marked) >= _MARKED_CACHE_SIZE:
+                    _marked.clear()
+                known = _marked[key] = bool(check_secrecy(subject(), markings))
     return known
 
 

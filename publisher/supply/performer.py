@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
-from sqlalchemy import Table, bindparam, insert, tuple_, update
+from sqlalchemy import Table, bindparam, func, insert, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import object_session
 from sqlmodel import Session
@@ -317,7 +317,6 @@ class PartnerPerformer:
         return SupplyLedger(self.channel.name, delivery.article_id, revision.id, version, remote_id, now)
 
 
-SUPPLY_ROWS = "publisher.supply.rows"  # session.info: the group's held versions, read once by prefetch
 SUPPLY: Table = Supply.__table__  # type: ignore[attr-defined]
 S = SUPPLY.c
 
@@ -340,28 +339,34 @@ _HELD = sa_select(S.revision_id, S.version, S.pubstatus, S.ednote, S.remote_id).
 _HELD_MANY = sa_select(S.article_id, S.revision_id, S.version, S.pubstatus, S.ednote, S.remote_id).where(
     S.partner == bindparam("partner"), S.article_id.in_(bindparam("articles", expanding=True))
 )
-_VALUES = ("revision_id", "version", "pubstatus", "ednote", "embargoed", "updated_at")
+# The version each (partner, article) of a group holds, its row locked on PostgreSQL.
+_HELD_VERSIONS = (
+    sa_select(S.partner, S.article_id, S.version)
+    .where(tuple_(S.partner, S.article_id).in_(bindparam("keys", expanding=True)))
+    .order_by(S.id)
+    .with_for_update()
+)
 _INSERT = insert(SUPPLY)
-_KEY = (S.partner == bindparam("k_partner"), S.article_id == bindparam("k_article"))
-_UPDATE = update(SUPPLY).where(*_KEY).values({c: bindparam(c) for c in _VALUES})
-_UPDATE_REMOTE = update(SUPPLY).where(*_KEY).values({c: bindparam(c) for c in (*_VALUES, "remote_id")})
-
-
-def _held_versions(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
-    """The version each (partner, article) holds, its row locked on PostgreSQL; absent: never supplied."""
-    rows = session.execute(
-        sa_select(S.partner, S.article_id, S.version)
-        .where(tuple_(S.partner, S.article_id).in_(keys))
-        .order_by(S.id)
-        .with_for_update()
+# One statement for every update of a group, so that executed together they keep their order: a
+# write without a remote id (a pull-only partner) leaves the one recorded before.
+_UPDATE = (
+    update(SUPPLY)
+    .where(S.partner == bindparam("k_partner"), S.article_id == bindparam("k_article"))
+    .values(
+        {
+            **{c: bindparam(c) for c in ("revision_id", "version", "pubstatus", "ednote", "embargoed")},
+            "updated_at": bindparam("updated_at"),
+            "remote_id": func.coalesce(bindparam("remote_id", type_=S.remote_id.type), S.remote_id),
+        }
     )
-    return {(r.partner, r.article_id): r.version for r in rows}
+)
 
 
 @dataclass(frozen=True, slots=True)
 class SupplyLedger:
-    """The supply row's update after a delivery; `finish` calls `prefetch` once for its group.
-    Written with prebuilt plain statements: one UPDATE (or INSERT) each, no ORM object to flush."""
+    """The supply row's update after a delivery. `finish` hands over its whole group at once
+    (`write_group`): the rows read (and locked) in one query, then one INSERT for the articles the
+    partner never held and one UPDATE for the others, each executed for all its rows."""
 
     partner: str
     article_id: int
@@ -370,28 +375,37 @@ class SupplyLedger:
     remote_id: str | None
     now: datetime
 
-    @staticmethod
-    def prefetch(session: Session, writes: list[Any]) -> None:
-        """Read (and, on PostgreSQL, lock) every row the group will write, in one query."""
-        keys = {(w.partner, w.article_id) for w in writes if isinstance(w, SupplyLedger)}
-        if not keys:
-            return
-        known: dict[tuple[str, int], int | None] = dict.fromkeys(keys)
-        known.update(_held_versions(session, list(keys)))
-        session.info[SUPPLY_ROWS] = known
-
     def __call__(self, session: Session) -> None:
-        key = (self.partner, self.article_id)
-        known: dict[tuple[str, int], int | None] | None = session.info.get(SUPPLY_ROWS)
-        if known is not None and key in known:
-            held = known.pop(key)  # taken out: a write that fails reads the row afresh when retried
-        else:
-            held = _held_versions(session, [key]).get(key)
+        """This write alone: its row read afresh (the engine's path after a conflict)."""
+        self.write_group(session, [self])
+
+    def write_group(self, session: Session, writes: list[Any]) -> None:
+        """Every write of the group, in order; a write whose version the partner already holds
+        (or a newer one: a concurrent delivery recorded it first) writes nothing."""
+        group: list[SupplyLedger] = [w for w in writes if isinstance(w, SupplyLedger)]
+        keys = list({(w.partner, w.article_id) for w in group})
+        known: dict[tuple[str, int], int] = {
+            (r.partner, r.article_id): r.version for r in session.execute(_HELD_VERSIONS, {"keys": keys})
+        }
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for w in group:
+            key = (w.partner, w.article_id)
+            held = known.get(key)
+            if held is not None and held >= w.version.number:
+                continue
+            # An article's first write is its only INSERT: every later one of the group is an
+            # UPDATE, and all the INSERTs go before the UPDATEs.
+            (inserts if held is None else updates).append(w._values(insert=held is None))
+            known[key] = w.version.number
+        connection = session.connection()
+        if inserts:
+            connection.execute(_INSERT, inserts)
+        if updates:
+            connection.execute(_UPDATE, updates)
+
+    def _values(self, *, insert: bool) -> dict[str, Any]:
         version = self.version
-        if held is not None and held >= version.number:
-            if known is not None:
-                known[key] = held
-            return  # a concurrent delivery recorded this or a newer version first
         values: dict[str, Any] = {
             "revision_id": self.revision_id,
             "version": version.number,
@@ -399,24 +413,18 @@ class SupplyLedger:
             "ednote": version.ednote,
             "embargoed": version.embargoed,
             "updated_at": self.now,
+            "remote_id": self.remote_id or None,
         }
-        connection = session.connection()
-        if held is None:
+        if insert:
             values.update(
                 partner=self.partner,
                 article_id=self.article_id,
                 first_revision_id=self.revision_id,
                 first_supplied_at=self.now,
-                remote_id=self.remote_id,
             )
-            connection.execute(_INSERT, values)
         else:
             values.update(k_partner=self.partner, k_article=self.article_id)
-            if self.remote_id:
-                values["remote_id"] = self.remote_id
-            connection.execute(_UPDATE_REMOTE if self.remote_id else _UPDATE, values)
-        if known is not None:
-            known[key] = version.number
+        return values
 
 
 # A revision's images never change (revisions are immutable), so every partner of a worker can share
