@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import create_engine, insert, update
 from sqlmodel import Session, col, select
 
 from publisher.engine import claims, retraction, scheduling
 from publisher.engine.clock import FixedClock, RealClock
-from publisher.engine.due_check import RoundFacts, due_check
+from publisher.engine.due_check import DueReader, RoundFacts, due_check
 from publisher.engine.pause import set_paused
 from publisher.engine.scheduling import idempotency_key
 from publisher.engine.worker import ARMED_AHEAD, DeliveryWorker
@@ -307,3 +307,44 @@ def test_the_stamp_read_at_the_due_time_equals_the_one_the_round_read_while_noth
     set_paused(droom, True, "zhouwb", "演练")
     with Session(droom.engine) as s:
         assert due_check(s, ids[0]).paused
+
+
+def test_a_lane_s_due_reader_reads_what_due_check_reads_and_each_change_once_it_is_committed(
+    droom: Newsroom,
+) -> None:
+    approve(droom, "article-1")
+    with Session(droom.engine) as s:
+        ids = [i for i in s.exec(select(Article.id)) if i is not None]
+    gone = max(ids) + 1
+    with DueReader(droom.engine) as reader:
+        for article_id in [*ids, gone]:
+            with Session(droom.engine) as s:
+                assert reader.check(article_id) == due_check(s, article_id)
+        before = reader.check(ids[0])
+        # Written on another connection after the reader's first reads (SQLite would keep a read
+        # transaction's snapshot): the reader's next checks see it.
+        set_paused(droom, True, "zhouwb", "演练")
+        with droom.engine.begin() as conn:  # the signers' roles are part of the stamp
+            conn.execute(update(StaffUser).values(roles_json='["editor"]'))
+        after = reader.check(ids[0])
+        assert after.paused and reader.check(gone).paused
+        assert after.stamp != before.stamp
+        with Session(droom.engine) as s:
+            assert after == due_check(s, ids[0])
+
+
+def test_the_due_reader_gives_its_connection_back_as_the_engine_s_sessions_expect_it(
+    droom: Newsroom,
+) -> None:
+    # One connection in the pool: the session below is handed the one the reader used.
+    engine = create_engine(droom.engine.url, pool_size=1, max_overflow=0)
+    try:
+        with DueReader(engine) as reader:
+            reader.check(1)
+        with Session(engine) as s:
+            s.execute(update(StaffUser).values(display_name="x"))
+            s.rollback()  # undone: the connection is in a transaction again, not in autocommit
+            names = set(s.exec(select(StaffUser.display_name)))
+        assert names and "x" not in names
+    finally:
+        engine.dispose()

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor as LanePool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -46,7 +46,7 @@ from publisher.engine.alerts import TroubleAlerts
 from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
 from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, decide_due
-from publisher.engine.due_check import RoundFacts, SharedRound, due_check
+from publisher.engine.due_check import DueReader, RoundFacts, SharedRound
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
@@ -106,6 +106,15 @@ class Ready:
     claim: Claim
     channel: Channel
     revision: Revision
+
+
+class Lane(NamedTuple):
+    """What a round's lane reads with: its session, its due checks' connection, and the round's
+    revisions it has made its session's (by revision id)."""
+
+    session: Session
+    reader: DueReader
+    merged: dict[str, Revision]
 
 
 class DeliveryWorker:
@@ -536,9 +545,13 @@ class DeliveryWorker:
                     emit(outcome)
 
         try:
-            # Rows stay loaded across the commits that end SQLite's read snapshots (`due_check`).
-            with Session(self.room.engine, expire_on_commit=False) as session:
+            # Rows stay loaded across the commits that end SQLite's read snapshots (`_prepare`).
+            with (
+                Session(self.room.engine, expire_on_commit=False) as session,
+                DueReader(self.room.engine) as reader,
+            ):
                 facts = shared.facts()
+                reading = Lane(session, reader, {})
                 slugs.update((article_id, a.slug) for article_id, a in facts.articles.items())
                 for claim in lane:
                     due = claim.delivery.next_attempt_at
@@ -550,7 +563,7 @@ class DeliveryWorker:
                     ) or self.clock.now() >= claim.expires - self.lease / 3:
                         emit(Outcome(claim.delivery, Step.RELEASE))
                         continue
-                    prepared = self._prepare_guarded(claim, session, facts)
+                    prepared = self._prepare_guarded(claim, reading, facts)
                     with self._counting:
                         self.processed += 1
                     if isinstance(prepared, Outcome):
@@ -651,10 +664,11 @@ class DeliveryWorker:
         )
         return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # jitter keeps workers from stampeding
 
-    def _prepare(self, claim: Claim, session: Session, round_: RoundFacts) -> Outcome | Ready:
+    def _prepare(self, claim: Claim, lane: Lane, round_: RoundFacts) -> Outcome | Ready:
         """Everything short of the side effect: read the facts, let `decide_due` decide."""
         d = claim.delivery
-        checked = due_check(session, d.article_id)
+        session = lane.session
+        checked = lane.reader.check(d.article_id)
         if checked.paused or (self.windows is not None and self.windows.paused):
             return Outcome(d, Step.RELEASE)  # paused since the claim: given back, not performed
         now = self.clock.now()
@@ -663,12 +677,18 @@ class DeliveryWorker:
         if checked.stamp is not None and checked.stamp == round_.stamps.get(d.article_id):
             # Nothing the gate reads has changed since the round read it: its facts hold now.
             shared = round_.revisions.get(d.article_id)
-            # The round's row, made this lane's without a query: a performer that reads more goes
-            # through the lane's session (one pooled connection per lane), and the shared row is
-            # never attached to two sessions at once.
-            revision = None if shared is None else session.merge(shared, load=False)
+            # The round's row, made this lane's without a query (once per lane: a revision is
+            # immutable): a performer that reads more goes through the lane's session (one pooled
+            # connection per lane), and the shared row is never attached to two sessions at once.
+            revision = None if shared is None else lane.merged.get(shared.id)
+            if revision is None and shared is not None:
+                revision = lane.merged[shared.id] = session.merge(shared, load=False)
         else:
+            # Read afresh, after the due check: SQLite keeps a read transaction's snapshot from its
+            # first read, so the session's is ended first (PostgreSQL reads committed data anyway).
+            session.commit()
             session.expire_all()
+            lane.merged.clear()
             article = session.get(Article, d.article_id)
             revision = session.get(Revision, article.current_revision_id) if article else None
             gate = self.gate
@@ -691,11 +711,11 @@ class DeliveryWorker:
             return Outcome(d, Step.HOLD, decision.revision_id, error="；".join(decision.reasons))
         return Outcome(d, Step.FAIL, error=decision.reason)
 
-    def _prepare_guarded(self, claim: Claim, session: Session, round_: RoundFacts) -> Outcome | Ready:
+    def _prepare_guarded(self, claim: Claim, lane: Lane, round_: RoundFacts) -> Outcome | Ready:
         """`_prepare`, with anything unforeseen (a broken file, a database hiccup) as a retry of
         this delivery with the reason: nothing was sent yet."""
         try:
-            return self._prepare(claim, session, round_)
+            return self._prepare(claim, lane, round_)
         except Exception as exc:
             log.exception("preparing delivery %s failed", claim.delivery.id)
             return self._retry(claim.delivery, None, unexpected(exc), None)
