@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Dialect, Engine, bindparam
+from sqlalchemy import Connection, Dialect, Engine, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -108,49 +108,26 @@ def due_check(session: Session, article_id: int) -> DueCheck:
 
 
 class DueReader:
-    """A lane's due checks (`due_check`), on one pooled driver connection of their own held for
-    the lane's life, each check a statement in its own transaction (the driver's autocommit): it
-    reads what is committed at that moment, so neither a commit and BEGIN of the lane's session
-    (SQLite's snapshot) nor SQLAlchemy's work per execution stands between a release and its due
-    instant. The lane's session touches the database only for what the round's facts do not hold
-    (an article changed since the round read it), and takes its own connection then."""
+    """A lane's due checks (`due_check`) on the lane's own connection, run on the driver's cursor
+    beside the lane's session, so no SQLAlchemy work per execution stands between a release and
+    its due instant. SQLite's connections are in the driver's autocommit (store/engine.py: the
+    engine, not the driver, begins transactions), so a check outside a session transaction reads
+    what is committed at that moment; the session's transaction (its snapshot) is ended first only
+    when the lane's session has begun one. PostgreSQL reads committed data at every statement."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._dialect = engine.dialect
-        self._connection = engine.raw_connection()
-        # SQLite's connections are in the driver's autocommit mode already (store/engine.py: the
-        # engine, not the driver, begins transactions); psycopg's are switched for the lane only.
-        self._autocommit = self._dialect.name == "postgresql"
-        try:
-            if self._autocommit:
-                # A pre-ping on checkout may have begun a transaction: the switch needs none open.
-                self._connection.rollback()
-                self._connection.driver_connection.autocommit = True  # type: ignore[union-attr]
-            self._cursor = self._connection.cursor()
-        except BaseException:
-            self._connection.invalidate()
-            raise
+    def __init__(self, session: Session, connection: Connection) -> None:
+        self._session = session
+        self._connection = connection
+        self._sqlite = connection.dialect.name == "sqlite"
 
     def check(self, article_id: int) -> DueCheck:
-        return _read(self._cursor, self._dialect, article_id)
-
-    def close(self) -> None:
-        """Back to the pool as it came: not in autocommit, which the engine's sessions assume."""
+        if self._sqlite and self._session.in_transaction():
+            self._session.commit()
+        cursor = self._connection.connection.cursor()
         try:
-            self._cursor.close()
-            if self._autocommit:
-                self._connection.driver_connection.autocommit = False  # type: ignore[union-attr]
-        except Exception:
-            self._connection.invalidate()  # a broken connection is not given back to the pool
-            raise
+            return _read(cursor, self._connection.dialect, article_id)
         finally:
-            self._connection.close()
-
-    def __enter__(self) -> DueReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+            cursor.close()
 
 
 @dataclass

@@ -545,13 +545,14 @@ class DeliveryWorker:
                     emit(outcome)
 
         try:
-            # Rows stay loaded across the commits that end SQLite's read snapshots (`_prepare`).
+            # One connection per lane, for its session and its due checks (`DueReader`). Rows stay
+            # loaded across the commits that end SQLite's read snapshots.
             with (
-                Session(self.room.engine, expire_on_commit=False) as session,
-                DueReader(self.room.engine) as reader,
+                self.room.engine.connect() as connection,
+                Session(connection, expire_on_commit=False) as session,
             ):
                 facts = shared.facts()
-                reading = Lane(session, reader, {})
+                reading = Lane(session, DueReader(session, connection), {})
                 slugs.update((article_id, a.slug) for article_id, a in facts.articles.items())
                 for claim in lane:
                     due = claim.delivery.next_attempt_at
