@@ -3,6 +3,7 @@ time (a change recorded while the round waits is seen), and the clock arms a bou
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -332,3 +333,49 @@ def test_a_lane_s_due_reader_reads_what_due_check_reads_and_each_change_once_it_
         assert after.stamp != before.stamp
         with Session(droom.engine) as s:
             assert after == due_check(s, ids[0])
+
+
+def rounds_of(w: DeliveryWorker, size: int) -> DeliveryWorker:
+    w.settings = w.settings.model_copy(update={"batch": size})
+    return w
+
+
+def test_a_full_round_s_successor_is_claimed_on_a_thread_of_its_own_while_it_runs(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    schedule_rows(droom, [T0] * 5)
+    real = claims.claim_due
+    claimed_on: list[tuple[str, int]] = []
+
+    def claim_due(*args: Any, **kwargs: Any) -> list[claims.Claim]:
+        taken = real(*args, **kwargs)
+        claimed_on.append((threading.current_thread().name.split("-")[0], len(taken)))
+        return taken
+
+    monkeypatch.setattr(claims, "claim_due", claim_due)
+    assert rounds_of(DeliveryWorker(droom, clock=FixedClock(T0)), 2).run_once() == 5
+    # Rounds of 2, 2 and 1: the two after a full round were claimed while it ran; the last, not full,
+    # leaves the next claim (finding nothing) to the end of its round.
+    assert claimed_on == [("MainThread", 2), ("claim", 2), ("claim", 1), ("MainThread", 0)]
+    assert {d.status for d in deliveries(droom)} == {"done"} and sink.distinct == 5
+
+
+def test_claims_made_for_a_round_that_will_not_run_are_given_back_at_once(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    schedule_rows(droom, [T0] * 4)
+    w = rounds_of(DeliveryWorker(droom, clock=FixedClock(T0)), 2)
+    real = claims.finish
+
+    def finish(*args: Any, **kwargs: Any) -> int:
+        w.request_stop()  # the first round is over, the next one claimed while it ran: stop here
+        landed: int = real(*args, **kwargs)
+        return landed
+
+    monkeypatch.setattr(claims, "finish", finish)
+    w.register()
+    assert w.dispatch() == 2
+    assert [d.status for d in deliveries(droom)] == ["done", "done", "scheduled", "scheduled"]
+    assert all(d.lease_owner is None for d in deliveries(droom))

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Collection
+from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor as LanePool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -464,26 +465,53 @@ class DeliveryWorker:
             self._dispatching.release()
 
     def _drain(self) -> int:
+        """Rounds until nothing is due. A full round suggests more is due behind it: the next
+        round's claim is made on a thread of its own while this round runs, so its round trips
+        are off the path from one release to the next. Claims made and not performed (the worker
+        stopping, a round failing) are given back at once."""
         done = 0
-        while not self._stop.is_set():
-            if self._paused():
-                return done
-            now = self.clock.now()
-            batch = claims.claim_due(
-                self.room.engine,
-                self.id,
-                now,
-                self.lease,
-                self.settings.batch,
-                self.limits,
-                self.room.settings.tz,
-                ahead=self.ahead,
-                only=self._only,
-            )
-            if not batch:
-                return done
-            done += self._work(batch)
+        with LanePool(1, thread_name_prefix=f"claim-{self.id}") as claimer:
+            ahead: Future[list[Claim]] | None = None
+            try:
+                while not self._stop.is_set():
+                    if ahead is None:
+                        if self._paused():
+                            return done
+                        batch = self._claim()
+                    else:
+                        batch, ahead = ahead.result(), None
+                    if not batch:
+                        return done
+                    if len(batch) >= self.settings.batch and not self._paused():
+                        ahead = claimer.submit(self._claim)
+                    done += self._work(batch)
+            finally:
+                if ahead is not None:
+                    self._give_back(ahead)
         return done
+
+    def _claim(self) -> list[Claim]:
+        return claims.claim_due(
+            self.room.engine,
+            self.id,
+            self.clock.now(),
+            self.lease,
+            self.settings.batch,
+            self.limits,
+            self.room.settings.tz,
+            ahead=self.ahead,
+            only=self._only,
+        )
+
+    def _give_back(self, ahead: Future[list[Claim]]) -> None:
+        """The claims of a round that will not run, released now rather than at their leases' end."""
+        try:
+            unperformed = ahead.result()
+        except Exception:  # the claim failed: nothing was claimed
+            log.exception("claiming the next round failed")
+            return
+        released = [Outcome(c.delivery, Step.RELEASE) for c in unperformed]
+        claims.finish(self.room.engine, self.id, released, self.clock.now())
 
     def _paused(self) -> bool:
         """The pause switch, read at most once per poll interval: every round asking would put a
@@ -545,15 +573,17 @@ class DeliveryWorker:
                     emit(outcome)
 
         try:
-            # One connection per lane, for its session and its due checks (`DueReader`). Rows stay
-            # loaded across the commits that end SQLite's read snapshots.
+            facts = shared.facts()
+            slugs.update((article_id, a.slug) for article_id, a in facts.articles.items())
+            # One connection per lane, for its session and its due checks (`DueReader`), taken after
+            # the round's facts: a lane holding one while it waits for the gathering's would leave
+            # none for it when many lanes run side by side. Rows stay loaded across the commits that
+            # end SQLite's read snapshots.
             with (
                 self.room.engine.connect() as connection,
                 Session(connection, expire_on_commit=False) as session,
             ):
-                facts = shared.facts()
                 reading = Lane(session, DueReader(session, connection), {})
-                slugs.update((article_id, a.slug) for article_id, a in facts.articles.items())
                 for claim in lane:
                     due = claim.delivery.next_attempt_at
                     flush(before=due)
