@@ -3,6 +3,7 @@ time (a change recorded while the round waits is seen), and the clock arms a bou
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from publisher.engine import claims, retraction, scheduling
 from publisher.engine.clock import FixedClock, RealClock
-from publisher.engine.due_check import RoundFacts, due_check
+from publisher.engine.due_check import DueReader, RoundFacts, due_check
 from publisher.engine.pause import set_paused
 from publisher.engine.scheduling import idempotency_key
 from publisher.engine.worker import ARMED_AHEAD, DeliveryWorker
@@ -307,3 +308,74 @@ def test_the_stamp_read_at_the_due_time_equals_the_one_the_round_read_while_noth
     set_paused(droom, True, "zhouwb", "演练")
     with Session(droom.engine) as s:
         assert due_check(s, ids[0]).paused
+
+
+def test_a_lane_s_due_reader_reads_what_due_check_reads_and_each_change_once_it_is_committed(
+    droom: Newsroom,
+) -> None:
+    approve(droom, "article-1")
+    with Session(droom.engine) as s:
+        ids = [i for i in s.exec(select(Article.id)) if i is not None]
+    gone = max(ids) + 1
+    with droom.engine.connect() as connection, Session(connection) as lane:
+        reader = DueReader(lane, connection)
+        for article_id in [*ids, gone]:
+            with Session(droom.engine) as s:
+                assert reader.check(article_id) == due_check(s, article_id)
+        before = reader.check(ids[0])
+        lane.get(Article, ids[0])  # the lane's session reads (SQLite: a snapshot from here on)
+        # Written on another connection after the lane's reads: the reader's next checks see it.
+        set_paused(droom, True, "zhouwb", "演练")
+        with droom.engine.begin() as conn:  # the signers' roles are part of the stamp
+            conn.execute(update(StaffUser).values(roles_json='["editor"]'))
+        after = reader.check(ids[0])
+        assert after.paused and reader.check(gone).paused
+        assert after.stamp != before.stamp
+        with Session(droom.engine) as s:
+            assert after == due_check(s, ids[0])
+
+
+def rounds_of(w: DeliveryWorker, size: int) -> DeliveryWorker:
+    w.settings = w.settings.model_copy(update={"batch": size})
+    return w
+
+
+def test_a_full_round_s_successor_is_claimed_on_a_thread_of_its_own_while_it_runs(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    schedule_rows(droom, [T0] * 5)
+    real = claims.claim_due
+    claimed_on: list[tuple[str, int]] = []
+
+    def claim_due(*args: Any, **kwargs: Any) -> list[claims.Claim]:
+        taken = real(*args, **kwargs)
+        claimed_on.append((threading.current_thread().name.split("-")[0], len(taken)))
+        return taken
+
+    monkeypatch.setattr(claims, "claim_due", claim_due)
+    assert rounds_of(DeliveryWorker(droom, clock=FixedClock(T0)), 2).run_once() == 5
+    # Rounds of 2, 2 and 1: the two after a full round were claimed while it ran; the last, not full,
+    # leaves the next claim (finding nothing) to the end of its round.
+    assert claimed_on == [("MainThread", 2), ("claim", 2), ("claim", 1), ("MainThread", 0)]
+    assert {d.status for d in deliveries(droom)} == {"done"} and sink.distinct == 5
+
+
+def test_claims_made_for_a_round_that_will_not_run_are_given_back_at_once(
+    droom: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    approve(droom, "article-1")
+    schedule_rows(droom, [T0] * 4)
+    w = rounds_of(DeliveryWorker(droom, clock=FixedClock(T0)), 2)
+    real = claims.finish
+
+    def finish(*args: Any, **kwargs: Any) -> int:
+        w.request_stop()  # the first round is over, the next one claimed while it ran: stop here
+        landed: int = real(*args, **kwargs)
+        return landed
+
+    monkeypatch.setattr(claims, "finish", finish)
+    w.register()
+    assert w.dispatch() == 2
+    assert [d.status for d in deliveries(droom)] == ["done", "done", "scheduled", "scheduled"]
+    assert all(d.lease_owner is None for d in deliveries(droom))

@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Dialect, Engine, bindparam
+from sqlalchemy import Connection, Dialect, Engine, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -32,36 +32,41 @@ _DUE_CHECK = stamp_query(col(Article.id) == bindparam("article_id"), _PAUSED)
 
 
 class _DriverStatement(NamedTuple):
-    sql: str  # `_DUE_CHECK` in the driver's own SQL, its literal parts rendered
+    sql: str  # a statement in the driver's own SQL, its literal parts rendered
     positional: tuple[Any, ...] | None  # its fixed parameters, for a driver that numbers them
     named: dict[str, Any]  # or for one that names them
-    slot: int  # where the article id goes among the numbered ones
+    slot: int  # where the article id goes among the numbered ones (-1: it takes none)
 
-    def bind(self, article_id: int) -> tuple[Any, ...] | dict[str, Any]:
+    def bind(self, article_id: int | None = None) -> tuple[Any, ...] | dict[str, Any]:
         if self.positional is None:
-            return {**self.named, "article_id": article_id}
+            return self.named if article_id is None else {**self.named, "article_id": article_id}
+        if self.slot < 0:
+            return self.positional
         return (*self.positional[: self.slot], article_id, *self.positional[self.slot + 1 :])
 
 
-_driver_statements: dict[tuple[str, str], _DriverStatement] = {}  # by dialect and driver
+_driver_statements: dict[tuple[str, str, bool], _DriverStatement] = {}  # by dialect, driver, statement
 
 
-def _driver_statement(dialect: Dialect) -> _DriverStatement:
-    """`_DUE_CHECK` compiled once per dialect to the driver's text. Executed as text it skips
-    SQLAlchemy's work per execution (the compiled cache, building the parameters, rendering the
-    `aggregate_strings` separator into the SQL again), which cost more CPU than the indexed query
-    itself, once per delivery. Its columns are strings, integers and booleans: no result
-    processing is skipped that `stamp_of` does not do itself."""
-    key = (dialect.name, dialect.driver)
+def _driver_statement(dialect: Dialect, *, pause_only: bool = False) -> _DriverStatement:
+    """`_DUE_CHECK` (or, `pause_only`, the pause switch alone) compiled once per dialect to the
+    driver's text. Executed as text on the driver's cursor it skips SQLAlchemy's work per execution
+    (the compiled cache, building the parameters and the result, rendering the `aggregate_strings`
+    separator into the SQL again), which cost more CPU than the indexed query itself, once per
+    delivery. Its columns are strings, integers and booleans: no result processing is skipped that
+    `stamp_of` does not do itself."""
+    key = (dialect.name, dialect.driver, pause_only)
     known = _driver_statements.get(key)
     if known is None:
-        state = _DUE_CHECK.compile(dialect=dialect).construct_expanded_state({"article_id": 0})
+        statement = sa_select(_PAUSED) if pause_only else _DUE_CHECK
+        parameters = {} if pause_only else {"article_id": 0}
+        state = statement.compile(dialect=dialect).construct_expanded_state(parameters)
         numbered = state.positiontup
         known = _driver_statements[key] = _DriverStatement(
             state.statement,
             None if numbered is None else tuple(state.positional_parameters),
             dict(state.parameters),
-            -1 if numbered is None else numbered.index("article_id"),
+            -1 if numbered is None or pause_only else numbered.index("article_id"),
         )
     return known
 
@@ -73,6 +78,20 @@ class DueCheck(NamedTuple):
     paused: bool  # the newsroom-wide pause switch (`publisher pause`)
 
 
+def _read(cursor: Any, dialect: Dialect, article_id: int) -> DueCheck:
+    """One due check on a driver cursor (both drivers' cursors take the statement and its
+    parameters as `execute(sql, parameters)` and answer `fetchone()`)."""
+    statement = _driver_statement(dialect)
+    cursor.execute(statement.sql, statement.bind(article_id))
+    row = cursor.fetchone()
+    if row is None:
+        switch = _driver_statement(dialect, pause_only=True)
+        cursor.execute(switch.sql, switch.bind())
+        found = cursor.fetchone()
+        return DueCheck(None, found is not None and found[0] == "true")
+    return DueCheck(stamp_of(row), row[-1] == "true")
+
+
 def due_check(session: Session, article_id: int) -> DueCheck:
     """The article's gate stamp and the pause switch, now: one query. SQLite keeps a read
     transaction's snapshot from its first read, so the session's (read-only) transaction is ended
@@ -81,12 +100,34 @@ def due_check(session: Session, article_id: int) -> DueCheck:
         session.commit()
     # On the session's connection: a Core statement through the ORM session costs more CPU.
     connection = session.connection()
-    statement = _driver_statement(connection.dialect)
-    row = connection.exec_driver_sql(statement.sql, statement.bind(article_id)).first()
-    if row is None:
-        paused = connection.execute(sa_select(_PAUSED)).scalar()
-        return DueCheck(None, paused == "true")
-    return DueCheck(stamp_of(row), row[-1] == "true")
+    cursor = connection.connection.cursor()
+    try:
+        return _read(cursor, connection.dialect, article_id)
+    finally:
+        cursor.close()
+
+
+class DueReader:
+    """A lane's due checks (`due_check`) on the lane's own connection, run on the driver's cursor
+    beside the lane's session, so no SQLAlchemy work per execution stands between a release and
+    its due instant. SQLite's connections are in the driver's autocommit (store/engine.py: the
+    engine, not the driver, begins transactions), so a check outside a session transaction reads
+    what is committed at that moment; the session's transaction (its snapshot) is ended first only
+    when the lane's session has begun one. PostgreSQL reads committed data at every statement."""
+
+    def __init__(self, session: Session, connection: Connection) -> None:
+        self._session = session
+        self._connection = connection
+        self._sqlite = connection.dialect.name == "sqlite"
+
+    def check(self, article_id: int) -> DueCheck:
+        if self._sqlite and self._session.in_transaction():
+            self._session.commit()
+        cursor = self._connection.connection.cursor()
+        try:
+            return _read(cursor, self._connection.dialect, article_id)
+        finally:
+            cursor.close()
 
 
 @dataclass

@@ -15,11 +15,12 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Collection
+from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor as LanePool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -46,7 +47,7 @@ from publisher.engine.alerts import TroubleAlerts
 from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
 from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, decide_due
-from publisher.engine.due_check import RoundFacts, SharedRound, due_check
+from publisher.engine.due_check import DueReader, RoundFacts, SharedRound
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
@@ -106,6 +107,15 @@ class Ready:
     claim: Claim
     channel: Channel
     revision: Revision
+
+
+class Lane(NamedTuple):
+    """What a round's lane reads with: its session, its due checks' connection, and the round's
+    revisions it has made its session's (by revision id)."""
+
+    session: Session
+    reader: DueReader
+    merged: dict[str, Revision]
 
 
 class DeliveryWorker:
@@ -460,26 +470,53 @@ class DeliveryWorker:
             self._dispatching.release()
 
     def _drain(self) -> int:
+        """Rounds until nothing is due. A full round suggests more is due behind it: the next
+        round's claim is made on a thread of its own while this round runs, so its round trips
+        are off the path from one release to the next. Claims made and not performed (the worker
+        stopping, a round failing) are given back at once."""
         done = 0
-        while not self._stop.is_set():
-            if self._paused():
-                return done
-            now = self.clock.now()
-            batch = claims.claim_due(
-                self.room.engine,
-                self.id,
-                now,
-                self.lease,
-                self.settings.batch,
-                self.limits,
-                self.room.settings.tz,
-                ahead=self.ahead,
-                only=self._only,
-            )
-            if not batch:
-                return done
-            done += self._work(batch)
+        with LanePool(1, thread_name_prefix=f"claim-{self.id}") as claimer:
+            ahead: Future[list[Claim]] | None = None
+            try:
+                while not self._stop.is_set():
+                    if ahead is None:
+                        if self._paused():
+                            return done
+                        batch = self._claim()
+                    else:
+                        batch, ahead = ahead.result(), None
+                    if not batch:
+                        return done
+                    if len(batch) >= self.settings.batch and not self._paused():
+                        ahead = claimer.submit(self._claim)
+                    done += self._work(batch)
+            finally:
+                if ahead is not None:
+                    self._give_back(ahead)
         return done
+
+    def _claim(self) -> list[Claim]:
+        return claims.claim_due(
+            self.room.engine,
+            self.id,
+            self.clock.now(),
+            self.lease,
+            self.settings.batch,
+            self.limits,
+            self.room.settings.tz,
+            ahead=self.ahead,
+            only=self._only,
+        )
+
+    def _give_back(self, ahead: Future[list[Claim]]) -> None:
+        """The claims of a round that will not run, released now rather than at their leases' end."""
+        try:
+            unperformed = ahead.result()
+        except Exception:  # the claim failed: nothing was claimed
+            log.exception("claiming the next round failed")
+            return
+        released = [Outcome(c.delivery, Step.RELEASE) for c in unperformed]
+        claims.finish(self.room.engine, self.id, released, self.clock.now())
 
     def _paused(self) -> bool:
         """The pause switch, read at most once per poll interval: every round asking would put a
@@ -557,10 +594,17 @@ class DeliveryWorker:
                     emit(outcome)
 
         try:
-            # Rows stay loaded across the commits that end SQLite's read snapshots (`due_check`).
-            with Session(self.room.engine, expire_on_commit=False) as session:
-                facts = shared.facts()
-                slugs.update((article_id, a.slug) for article_id, a in facts.articles.items())
+            facts = shared.facts()
+            slugs.update((article_id, a.slug) for article_id, a in facts.articles.items())
+            # One connection per lane, for its session and its due checks (`DueReader`), taken after
+            # the round's facts: a lane holding one while it waits for the gathering's would leave
+            # none for it when many lanes run side by side. Rows stay loaded across the commits that
+            # end SQLite's read snapshots.
+            with (
+                self.room.engine.connect() as connection,
+                Session(connection, expire_on_commit=False) as session,
+            ):
+                reading = Lane(session, DueReader(session, connection), {})
                 for claim in lane:
                     due = claim.delivery.next_attempt_at
                     flush(before=due)
@@ -571,7 +615,7 @@ class DeliveryWorker:
                     ) or self.clock.now() >= claim.expires - self.lease / 3:
                         emit(Outcome(claim.delivery, Step.RELEASE))
                         continue
-                    prepared = self._prepare_guarded(claim, session, facts)
+                    prepared = self._prepare_guarded(claim, reading, facts)
                     with self._counting:
                         self.processed += 1
                     if isinstance(prepared, Outcome):
@@ -672,10 +716,11 @@ class DeliveryWorker:
         )
         return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))  # jitter keeps workers from stampeding
 
-    def _prepare(self, claim: Claim, session: Session, round_: RoundFacts) -> Outcome | Ready:
+    def _prepare(self, claim: Claim, lane: Lane, round_: RoundFacts) -> Outcome | Ready:
         """Everything short of the side effect: read the facts, let `decide_due` decide."""
         d = claim.delivery
-        checked = due_check(session, d.article_id)
+        session = lane.session
+        checked = lane.reader.check(d.article_id)
         if checked.paused or (self.windows is not None and self.windows.paused):
             return Outcome(d, Step.RELEASE)  # paused since the claim: given back, not performed
         now = self.clock.now()
@@ -684,12 +729,18 @@ class DeliveryWorker:
         if checked.stamp is not None and checked.stamp == round_.stamps.get(d.article_id):
             # Nothing the gate reads has changed since the round read it: its facts hold now.
             shared = round_.revisions.get(d.article_id)
-            # The round's row, made this lane's without a query: a performer that reads more goes
-            # through the lane's session (one pooled connection per lane), and the shared row is
-            # never attached to two sessions at once.
-            revision = None if shared is None else session.merge(shared, load=False)
+            # The round's row, made this lane's without a query (once per lane: a revision is
+            # immutable): a performer that reads more goes through the lane's session (one pooled
+            # connection per lane), and the shared row is never attached to two sessions at once.
+            revision = None if shared is None else lane.merged.get(shared.id)
+            if revision is None and shared is not None:
+                revision = lane.merged[shared.id] = session.merge(shared, load=False)
         else:
+            # Read afresh, after the due check: SQLite keeps a read transaction's snapshot from its
+            # first read, so the session's is ended first (PostgreSQL reads committed data anyway).
+            session.commit()
             session.expire_all()
+            lane.merged.clear()
             article = session.get(Article, d.article_id)
             revision = session.get(Revision, article.current_revision_id) if article else None
             gate = self.gate
@@ -712,11 +763,11 @@ class DeliveryWorker:
             return Outcome(d, Step.HOLD, decision.revision_id, error="；".join(decision.reasons))
         return Outcome(d, Step.FAIL, error=decision.reason)
 
-    def _prepare_guarded(self, claim: Claim, session: Session, round_: RoundFacts) -> Outcome | Ready:
+    def _prepare_guarded(self, claim: Claim, lane: Lane, round_: RoundFacts) -> Outcome | Ready:
         """`_prepare`, with anything unforeseen (a broken file, a database hiccup) as a retry of
         this delivery with the reason: nothing was sent yet."""
         try:
-            return self._prepare(claim, session, round_)
+            return self._prepare(claim, lane, round_)
         except Exception as exc:
             log.exception("preparing delivery %s failed", claim.delivery.id)
             return self._retry(claim.delivery, None, unexpected(exc), None)
