@@ -65,6 +65,7 @@ UNITS: dict[str, int] = {
     # the text as rendered (promise 8), so the renderer sits with content, below review.
     "publisher.site.render": CONTENT,
     "publisher.site.quick_markdown": CONTENT,
+    "publisher.site.plain_markdown": CONTENT,
     "publisher.site.media": CONTENT,
     "publisher.channels": RENDER,
     "publisher.imaging": RENDER,  # long images and covers: read by the channels and the site
