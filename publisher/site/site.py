@@ -153,6 +153,14 @@ def key_of(*parts: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _consultation_key(consultation: Any) -> str:
+    # Most articles have no consultation: an incremental build asks for every article's key, and
+    # json.dumps of None (its text, "null", kept so stored keys stay valid) cost more than the rest.
+    if consultation is None:
+        return "null"
+    return json.dumps(consultation, ensure_ascii=False, sort_keys=True)
+
+
 def render_page(template: str, context: dict[str, Any], fragment: Fragment | None) -> bytes:
     extra = {"body": fragment.html, "toc": fragment.toc} if fragment is not None else {}
     return environment().get_template(template).render(**context, **extra).encode("utf-8")
@@ -468,7 +476,7 @@ class Website:
             *((newer.slug, newer.revision_id) if newer else ("-", "-")),
             str(len(parts)),
             *(f"{p.slug}\x1f{p.revision_id}" for p in parts),
-            json.dumps(self.consultations.get(item.slug), ensure_ascii=False, sort_keys=True),
+            _consultation_key(self.consultations.get(item.slug)),
         ]
         key = hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
         url = article_url(item.slug)
