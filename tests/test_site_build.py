@@ -392,7 +392,7 @@ def test_a_full_build_looks_up_the_render_cache_in_a_few_queries_not_one_per_art
 
 def test_an_articles_consultation_key_is_the_json_it_always_was() -> None:
     # Stored page keys stay valid across the short cut for articles without a consultation.
-    from publisher.site.site import _consultation_key
-
-    for consultation in (None, {"id": "c1", "title": "征求意见", "open": True}, []):
-        assert _consultation_key(consultation) == json.dumps(consultation, ensure_ascii=False, sort_keys=True)
+    consultations: list[object] = [None, {"id": "c1", "title": "征求意见", "open": True}, []]
+    for consultation in consultations:
+        expected = json.dumps(consultation, ensure_ascii=False, sort_keys=True)
+        assert site._consultation_key(consultation) == expected
