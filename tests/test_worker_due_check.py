@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from publisher.engine import claims, retraction, scheduling
 from publisher.engine.clock import FixedClock, RealClock
-from publisher.engine.due_check import DueReader, RoundFacts, due_check
+from publisher.engine.due_check import DueReader, RoundFacts, due_check, round_stamps
 from publisher.engine.pause import set_paused
 from publisher.engine.scheduling import idempotency_key
 from publisher.engine.worker import ARMED_AHEAD, DeliveryWorker
@@ -308,6 +308,22 @@ def test_the_stamp_read_at_the_due_time_equals_the_one_the_round_read_while_noth
     set_paused(droom, True, "zhouwb", "演练")
     with Session(droom.engine) as s:
         assert due_check(s, ids[0]).paused
+
+
+def test_a_round_s_stamps_read_on_the_driver_are_the_gate_s_stamps(droom: Newsroom) -> None:
+    approve(droom, "article-1")
+    with Session(droom.engine) as s:
+        ids = [i for i in s.exec(select(Article.id)) if i is not None]
+    asked = [*ids, max(ids) + 1]  # one gone: absent from both
+    for _ in range(2):  # the second round on the statement compiled for the first
+        with Session(droom.engine) as s:
+            stamps = round_stamps(s, asked)
+        with Session(droom.engine) as s:
+            assert stamps == gate_stamps(s, asked) and set(stamps) == set(ids)
+        with droom.engine.begin() as conn:  # the signers' roles are part of the stamp
+            conn.execute(update(StaffUser).values(roles_json='["editor"]'))
+    with Session(droom.engine) as s:
+        assert round_stamps(s, ids[:1]) == gate_stamps(s, ids[:1])
 
 
 def test_a_lane_s_due_reader_reads_what_due_check_reads_and_each_change_once_it_is_committed(

@@ -20,15 +20,19 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Dialect, Engine, bindparam
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, col, select
 
 from publisher.engine.pause import PAUSE_FLAG
-from publisher.review.gate import Gate, GateStamp, for_many, gate_stamps, stamp_of, stamp_query
+from publisher.review.gate import Gate, GateStamp, for_many, stamp_of, stamp_query
 from publisher.store.tables import Article, NewsroomFlag, Revision
 
 _PAUSED = sa_select(col(NewsroomFlag.value)).where(col(NewsroomFlag.key) == PAUSE_FLAG).scalar_subquery()
 # One article by primary key: a statement compiled once (an IN list would be rendered every time).
 _DUE_CHECK = stamp_query(col(Article.id) == bindparam("article_id"), _PAUSED)
+# A round's articles: compiled once per dialect, the id list expanded into the text per round.
+_ROUND_STAMPS = stamp_query(col(Article.id).in_(bindparam("article_ids", expanding=True)))
+_round_statements: dict[tuple[str, str], SQLCompiler] = {}  # by dialect and driver: `_ROUND_STAMPS` compiled
 
 
 class _DriverStatement(NamedTuple):
@@ -69,6 +73,29 @@ def _driver_statement(dialect: Dialect, *, pause_only: bool = False) -> _DriverS
             -1 if numbered is None or pause_only else numbered.index("article_id"),
         )
     return known
+
+
+def round_stamps(session: Session, article_ids: Collection[int]) -> dict[int, GateStamp]:
+    """`gate_stamps` (article id -> its stamp now) on the session's connection, run on the driver's
+    cursor: the statement compiled once, not once per round as a fresh IN list is through the ORM
+    session, and no SQLAlchemy result built around the rows. The columns are `_DUE_CHECK`'s
+    without the pause switch, so `stamp_of` reads them as it does a due check's."""
+    connection = session.connection()
+    dialect = connection.dialect
+    key = (dialect.name, dialect.driver)
+    compiled = _round_statements.get(key)
+    if compiled is None:
+        made = _ROUND_STAMPS.compile(dialect=dialect)
+        assert isinstance(made, SQLCompiler)  # a SELECT compiles to one
+        compiled = _round_statements[key] = made
+    state = compiled.construct_expanded_state({"article_ids": list(article_ids)})
+    parameters = state.parameters if state.positiontup is None else tuple(state.positional_parameters)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(state.statement, parameters)
+        return {row[0]: stamp_of(row) for row in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 class DueCheck(NamedTuple):
@@ -155,7 +182,7 @@ class RoundFacts:
         # shows as a different stamp at the due time and the gate is asked afresh.
         ids = list(article_ids)
         if stamps is None:
-            stamps = gate_stamps(session, ids)
+            stamps = round_stamps(session, ids)
         articles: dict[int, Article] = {}
         revisions: dict[int, Revision] = {}
         for article, revision in session.exec(
@@ -214,7 +241,7 @@ class SharedRound:
         with self._lock:
             if self._facts is None:
                 with Session(self._engine, expire_on_commit=False) as session:
-                    stamps = gate_stamps(session, list(self._ids))
+                    stamps = round_stamps(session, list(self._ids))
                     if self._previous is not None and self._previous.still_hold(stamps, self._ids):
                         self._facts = self._previous
                     else:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import bisect
 import logging
 import os
-import queue
 import random
 import socket
 import threading
@@ -86,6 +85,58 @@ ARMED_AHEAD = 256  # clock jobs a worker keeps armed at most: the next due insta
 INSPECTION_GRACE_SECONDS = 600  # a worker that was busy at the minute still inspects within this
 
 
+class OutcomeQueue:
+    """Outcomes on their way from a round's lanes to the recorder, taken in groups.
+
+    A `queue.Queue` woke the recorder at every outcome put, only for it to take one item and wait
+    again for the rest of its group: a thread switch per delivery. This one wakes it twice per
+    group: at the first outcome (its group's deadline starts then) and when the group is full.
+    It is bounded as the queue was (`room`): a lane putting an outcome into a full one waits until
+    the recorder takes a group, so sent-but-unrecorded outcomes stay within `MAX_UNRECORDED`."""
+
+    def __init__(self, group: int, *, room: int) -> None:
+        self._group = group
+        self._room = room
+        self._items: list[Outcome] = []
+        self._closed = False
+        lock = threading.Lock()
+        self._arrived = threading.Condition(lock)  # the recorder waits here
+        self._taken = threading.Condition(lock)  # lanes wait here for room
+
+    def put(self, outcome: Outcome) -> None:
+        with self._arrived:
+            while len(self._items) >= self._room:
+                self._taken.wait()
+            self._items.append(outcome)
+            if len(self._items) in (1, self._group):
+                self._arrived.notify()
+
+    def close(self) -> None:
+        """No more outcomes: `take` hands over what is left without waiting, then None."""
+        with self._arrived:
+            self._closed = True
+            self._arrived.notify()
+
+    def take(self, after: float) -> list[Outcome] | None:
+        """The next group: waits for a first outcome, then until the group is full, `after`
+        seconds have passed since that outcome was seen, or the queue is closed. None once the
+        queue is closed and empty."""
+        with self._arrived:
+            while not self._items and not self._closed:
+                self._arrived.wait()
+            if not self._items:
+                return None
+            deadline = time.monotonic() + after
+            while len(self._items) < self._group and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._arrived.wait(left)
+            group, self._items = self._items[: self._group], self._items[self._group :]
+            self._taken.notify_all()
+            return group
+
+
 class WindowPolicy(Protocol):
     """Quiet hours and blackout windows (the schedules/ files)."""
 
@@ -157,7 +208,7 @@ class DeliveryWorker:
         self._again = threading.Event()
         # Bounded: a round may run ahead of the records only this far, so a worker killed
         # mid-round leaves at most this many sent-but-unrecorded deliveries to be resent.
-        self._outcomes: queue.Queue[Outcome | None] = queue.Queue(maxsize=2 * FINISH_GROUP)
+        self._outcomes = OutcomeQueue(FINISH_GROUP, room=2 * FINISH_GROUP)
         self._recorder: threading.Thread | None = None
         self._pause_checked = float("-inf")
         # The last round's gate facts: the next round uses them for articles whose stamps are unchanged.
@@ -244,7 +295,7 @@ class DeliveryWorker:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         if self._recorder is not None:
-            self._outcomes.put(None)
+            self._outcomes.close()
             self._recorder.join()
             self._recorder = None
         self._close_lanes()
@@ -661,22 +712,7 @@ class DeliveryWorker:
     def _record_loop(self) -> None:
         """Record outcomes in small groups, beside the round that performs them: one commit for
         several, and the next release never waits behind the bookkeeping of the last."""
-        stopping = False
-        while not stopping:
-            first = self._outcomes.get()
-            if first is None:
-                break
-            group = [first]
-            deadline = time.monotonic() + FINISH_AFTER
-            while len(group) < FINISH_GROUP:
-                try:
-                    item = self._outcomes.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                group.append(item)
+        while (group := self._outcomes.take(FINISH_AFTER)) is not None:
             try:
                 claims.finish(self.room.engine, self.id, group, self.clock.now(), self.alerts)
             except Exception:  # a lost record is retried by the lease; the worker must live on
