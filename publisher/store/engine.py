@@ -75,7 +75,8 @@ def read_session(engine: Engine) -> Iterator[Session]:
 # a channel's capacity, an account's token) lives in the tables of one schema: the key is mixed
 # with the schema's name, so newsrooms in two schemas of one database (a restore beside the live
 # one, the tests' schemas) never wait on each other, while every process of one newsroom takes the
-# very same lock as before.
+# same lock. The key differs from the plain one earlier versions took: a newsroom's workers are
+# upgraded together.
 _SCHEMA_LOCK = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(coalesce(current_schema(), '') || ':' || CAST(:key AS text), 0))"
 )
