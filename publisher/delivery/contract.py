@@ -125,6 +125,16 @@ class BundlingPerformer(Performer, Protocol):
 
 
 @runtime_checkable
+class ParallelPerformer(Performer, Protocol):
+    """A performer that takes several of its channel's sends at once, from as many threads (a
+    webhook: each request stands alone). The worker then shares the channel's claims of a round
+    among that many lanes (`engine/lanes.py`): each delivery is still checked at its due time and
+    sent right after, and one article's deliveries still go one at a time in due order."""
+
+    parallel: int  # the most sends in flight at once
+
+
+@runtime_checkable
 class TimedPerformer(Performer, Protocol):
     """A performer that judges the time itself (WeChat: the account's quiet hours, its daily quota).
     It must read the engine's clock, not the wall: under a compressed or fixed clock (the demo, the

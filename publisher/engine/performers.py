@@ -14,6 +14,7 @@ from publisher.delivery.contract import (
     BundlingPerformer,
     Deferred,
     DeliveryError,
+    ParallelPerformer,
     Performer,
     PerformerFactory,
     Permanent,
@@ -30,6 +31,7 @@ __all__ = [
     "BundlingPerformer",
     "Deferred",
     "DeliveryError",
+    "ParallelPerformer",
     "Performer",
     "PerformerFactory",
     "Permanent",
@@ -58,13 +60,16 @@ class SinkPerformer:
 
     One kept-alive connection (`delivery/push.py`): a POST through httpx cost about three times the
     CPU, and a sink needs none of its features (no redirects, no auth, no HTTP/2), while the engine
-    may send a thousand of these a second."""
+    may send a thousand of these a second. Each POST stands alone, so the worker may send `parallel`
+    at once (`ParallelPerformer`): a delivery then does not wait for the last one's answer, and
+    a connection is kept alive for each."""
 
     retry_safe = True
+    parallel = 2
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.url = url
-        self._line = PushLine(url, timeout)
+        self._line = PushLine(url, timeout, keep=self.parallel)
 
     def perform(self, delivery: Delivery, revision: Revision) -> Receipt:
         return self._post(delivery, revision)

@@ -34,6 +34,7 @@ from publisher.delivery.contract import (
     BundlingPerformer,
     Deferred,
     DeliveryError,
+    ParallelPerformer,
     Performer,
     Permanent,
     Receipt,
@@ -47,6 +48,7 @@ from publisher.engine.claims import Claim, Outcome
 from publisher.engine.clock import Clock, RealClock
 from publisher.engine.decision import Defer, DueFacts, Go, Hold, asks_gate, decide_due
 from publisher.engine.due_check import DueReader, RoundFacts, SharedRound
+from publisher.engine.lanes import LaneClaims, SharedClaims, Turns
 from publisher.engine.pause import is_paused
 from publisher.engine.performers import performer_for
 from publisher.engine.release import newsroom_gate
@@ -197,6 +199,7 @@ class DeliveryWorker:
         self._lanes: LanePool | None = None
         self._lanes_width = 0
         self._bundling: dict[str, bool] = {}
+        self._widths: dict[str, int] = {}  # by channel: how many lanes share its claims (`_width`)
         self._counting = threading.Lock()  # the round's lanes share `processed` and `unrecorded`
         self._armed: set[datetime] = set()
         self._stop = threading.Event()
@@ -582,21 +585,32 @@ class DeliveryWorker:
     def _work(self, batch: list[Claim]) -> int:
         """Perform a round: one lane per channel, the lanes side by side, so a partner hanging to
         its timeout holds back only its own channel. Within a lane deliveries go one at a time, in
-        due order, each on its instant; the claim's limits already bound what a channel may take."""
-        lanes: dict[str, list[Claim]] = {}
+        due order, each on its instant; the claim's limits already bound what a channel may take.
+        A channel whose performer takes several sends at once has its claims shared by that many
+        lanes (`engine/lanes.py`; one article's deliveries still one at a time, in due order)."""
+        channels: dict[str, list[Claim]] = {}
         for claim in batch:
-            lanes.setdefault(claim.delivery.channel, []).append(claim)
+            channels.setdefault(claim.delivery.channel, []).append(claim)
+        lanes: list[LaneClaims | Turns] = []
+        for claims_ in channels.values():
+            width = min(
+                self._width(claims_[0].delivery.channel), len({c.delivery.article_id for c in claims_})
+            )
+            if width > 1:
+                shared = SharedClaims(claims_)
+                lanes += [shared.turns() for _ in range(width)]
+            else:
+                lanes.append(LaneClaims(claims_))
         unrecorded: list[Outcome] = []
         facts = SharedRound(
             self.room.engine, {c.delivery.article_id for c in batch}, self.gate, self._last_round
         )
         try:
             if len(lanes) == 1:
-                [only] = lanes.values()
-                done = self._lane(only, unrecorded, facts)
+                done = self._lane(lanes[0], unrecorded, facts)
             else:
                 pool = self._lane_pool(len(lanes))
-                done = sum(pool.map(lambda lane: self._lane(lane, unrecorded, facts), lanes.values()))
+                done = sum(pool.map(lambda lane: self._lane(lane, unrecorded, facts), lanes))
         finally:
             # Rounds run one at a time (`dispatch`), so the next one finds these as they were left.
             self._last_round = facts.gathered
@@ -619,7 +633,7 @@ class DeliveryWorker:
         if lanes is not None:
             lanes.shutdown()
 
-    def _lane(self, lane: list[Claim], unrecorded: list[Outcome], shared: SharedRound) -> int:
+    def _lane(self, lane: LaneClaims | Turns, unrecorded: list[Outcome], shared: SharedRound) -> int:
         """One channel's share of a round, on its own thread with its own session; whatever goes
         wrong here ends as outcomes of these deliveries, never as the end of the round."""
         done = 0
@@ -683,8 +697,8 @@ class DeliveryWorker:
         except Exception:
             # The lane's session or bookkeeping failed: what it did not settle goes back to the
             # queue now instead of waiting for its lease to run out.
-            log.exception("a round's lane for %s failed", lane[0].delivery.channel)
-            for claim in lane:
+            log.exception("a round's lane for %s failed", lane.channel)
+            for claim in lane.unfinished():
                 if claim.delivery.id not in settled:
                     emit(Outcome(claim.delivery, Step.RELEASE))
         return done
@@ -731,6 +745,24 @@ class DeliveryWorker:
             # bookkeeping for a delivery.
             known = self._bundling[channel.name] = (
                 isinstance(performer, BundlingPerformer) and performer.bundle > 1
+            )
+        return known
+
+    def _width(self, name: str) -> int:
+        """How many lanes may share the channel's claims: its performer's `parallel`, or one (a
+        bundling channel's releases due together go in one send from one lane)."""
+        known = self._widths.get(name)
+        if known is None:
+            channel = self.room.channels.channels.get(name)
+            if channel is None or self._bundles(channel):
+                return 1
+            try:
+                performer = self._performer(channel)
+            except Exception:  # `_run` turns the error into each delivery's outcome, in one lane
+                return 1
+            # Asked once per channel, as `_bundles` is: a runtime protocol check is not cheap.
+            known = self._widths[name] = (
+                max(1, performer.parallel) if isinstance(performer, ParallelPerformer) else 1
             )
         return known
 
