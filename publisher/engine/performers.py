@@ -58,11 +58,11 @@ class SinkPerformer:
     benchmarks and demos, and the simplest real webhook. A takedown is the same envelope with
     `"action": "kill"`: the receiver removes what it took under that article.
 
-    One kept-alive connection (`delivery/push.py`): a POST through httpx cost about three times the
+    Kept-alive connections (`delivery/push.py`): a POST through httpx cost about three times the
     CPU, and a sink needs none of its features (no redirects, no auth, no HTTP/2), while the engine
     may send a thousand of these a second. Each POST stands alone, so the worker may send `parallel`
-    at once (`ParallelPerformer`): a delivery then does not wait for the last one's answer, and
-    a connection is kept alive for each."""
+    at once (`ParallelPerformer`), a connection kept alive for each: a delivery then does not wait
+    for the last one's answer."""
 
     retry_safe = True
     parallel = 2
