@@ -215,3 +215,33 @@ def test_a_failed_lane_takes_back_what_no_lane_has_started() -> None:
     assert next(mine) is a1 and next(theirs) is b1
     assert failing.unfinished() == [a1, a2, b2]  # its own, and every claim not yet handed out
     assert list(theirs) == []  # the other lane finishes b1 and finds nothing left
+
+
+def test_a_lane_that_fails_gives_back_what_it_held_and_what_no_lane_had_started(
+    sink_room: Newsroom, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for slug in ("article-1", "article-2", "article-3"):
+        approve(sink_room, slug)
+    schedule_many(sink_room, 4, ["article-1", "article-2", "article-3"])
+    sink.delay = 0.01
+    calls: list[int] = []
+    lock = threading.Lock()
+    real = DeliveryWorker._prepare_guarded
+
+    def prepare(worker: DeliveryWorker, claim: Claim, *args: Any) -> Any:
+        with lock:
+            calls.append(1)
+            third = len(calls) == 3
+        if third:  # the lane's own bookkeeping failing, past the guard of one delivery's preparation
+            raise RuntimeError("the lane's session broke")
+        return real(worker, claim, *args)
+
+    monkeypatch.setattr(DeliveryWorker, "_prepare_guarded", prepare)
+    worker = DeliveryWorker(sink_room, clock=FixedClock(T0 + timedelta(seconds=1)))
+    # The two lanes' first, and the other lane's next if it had taken it when this one failed.
+    done = worker._work(worker._claim())
+    assert done in (2, 3)
+    rows = deliveries(sink_room)
+    assert sorted(d.status for d in rows) == ["done"] * done + ["scheduled"] * (12 - done)
+    assert all(d.lease_owner is None for d in rows)  # given back now, not when the lease ends
+    assert sink.distinct == done and sink.duplicates == 0
