@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeGuard
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, or_, select, update
@@ -316,7 +317,7 @@ def _write_ledgers(session: Session, writes: list[Ledger]) -> None:
     statement per kind of write instead of one per delivery), any other on its own."""
     groups: dict[type[GroupLedger], list[GroupLedger]] = {}
     for write in writes:
-        if isinstance(write, GroupLedger):
+        if _grouped(write):
             groups.setdefault(type(write), []).append(write)
         else:
             _write_ledger(session, write)
@@ -332,6 +333,20 @@ def _write_ledgers(session: Session, writes: list[Ledger]) -> None:
             # Another worker inserted one of these rows first: one by one, each reading its row afresh.
             for write in group:
                 _write_ledger(session, write)
+
+
+# Whether a kind of ledger write is a GroupLedger, asked once per kind: a runtime protocol check
+# costs more than the rest of a delivery's ledger bookkeeping, and its members are the kind's
+# methods (a group is gathered by the kind, too).
+_GROUPED: dict[type, bool] = {}
+
+
+def _grouped(write: Ledger) -> TypeGuard[GroupLedger]:
+    kind = type(write)
+    known = _GROUPED.get(kind)
+    if known is None:
+        known = _GROUPED[kind] = isinstance(write, GroupLedger)
+    return known
 
 
 def _write_ledger(session: Session, write: Callable[[Session], None]) -> None:
