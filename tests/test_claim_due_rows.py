@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -59,7 +60,15 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 def claim(engine: Engine, limit: int = 50, only: list[int] | None = None) -> list[claims.Claim]:
     return claims.claim_due(
-        engine, "w1", T0, LEASE, limit, {}, UTC, ahead=timedelta(milliseconds=250), only=only
+        engine,
+        "w1",
+        T0,
+        LEASE,
+        limit,
+        {},
+        ZoneInfo("Asia/Shanghai"),
+        ahead=timedelta(milliseconds=250),
+        only=only,
     )
 
 
