@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from publisher.delivery.contract import GroupLedger
 from publisher.engine import claims
 from publisher.store.engine import make_engine, write_session
 from publisher.store.migrate import upgrade
@@ -119,3 +120,11 @@ def test_a_group_that_meets_another_workers_row_is_written_one_by_one(db_url: st
     with write_session(engine) as session:
         claims._write_ledgers(session, [Conflicting(2), Conflicting(3)])
     assert [(r["partner"], r["article_id"]) for r in rows(engine)] == [("p1", 2), ("p1", 3)]
+
+
+def test_whether_a_ledger_write_goes_with_its_group_is_the_protocols_answer() -> None:
+    def plain(session: Session) -> None:
+        """A ledger write of its own (a function), never grouped."""
+
+    for write in (WRITES[0], plain, WRITES[1], plain):  # asked again: the kind's answer, kept
+        assert claims._grouped(write) is isinstance(write, GroupLedger)

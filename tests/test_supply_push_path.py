@@ -47,9 +47,12 @@ def one_connection_room(
     aim_partners(newsroom_dir, partner.url, timeout=2)
     monkeypatch.setenv(SECRET_ENV, SECRET)
     monkeypatch.setenv("PUBLISHER_DATABASE_URL", db_url)
-    small = functools.partial(sqlalchemy.create_engine, pool_size=1, max_overflow=0, pool_timeout=2)
-    monkeypatch.setattr(store_engine, "create_engine", small)
+    monkeypatch.setattr(store_engine, "POOL_SIZE", 1)
+    monkeypatch.setattr(
+        store_engine, "create_engine", functools.partial(sqlalchemy.create_engine, pool_timeout=2)
+    )
     room = Newsroom(newsroom_dir)
+    assert isinstance(room.engine.pool, sqlalchemy.QueuePool) and room.engine.pool.size() == 1
     assert ingest(room).ok
     seed_users(room)
     yield room

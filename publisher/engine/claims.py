@@ -12,9 +12,10 @@ from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, Integer, Select, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -64,12 +65,45 @@ class Outcome:
         return self.step.audit
 
 
-def _due_condition(now: datetime, ahead: timedelta = timedelta(0)) -> ColumnElement[bool]:
-    # Step.CLAIM starts from these two: a scheduled delivery now due, or a claim whose lease ran out.
-    return or_(
-        and_(D.status == DeliveryState.SCHEDULED, D.next_attempt_at <= now + ahead),
-        and_(D.status == DeliveryState.CLAIMED, D.lease_until < now),
+# Step.CLAIM starts from these two: a scheduled delivery due by `c_due_by` (now, or a moment ahead),
+# or a claim whose lease ran out before `c_now`. The claim's statements are built once: built per
+# round, their construction and cache keys cost a fifth of the claim's CPU.
+_DUE = or_(
+    and_(
+        D.status == DeliveryState.SCHEDULED,
+        D.next_attempt_at <= bindparam("c_due_by", type_=D.next_attempt_at.type),
+    ),
+    and_(D.status == DeliveryState.CLAIMED, D.lease_until < bindparam("c_now", type_=D.lease_until.type)),
+)
+
+
+def _candidates_query(*, among: bool, postgresql: bool) -> Select[Any]:
+    query = (
+        select(D.id, D.channel, D.status, D.action)
+        .where(_DUE)
+        .order_by(D.next_attempt_at, D.id)
+        .limit(bindparam("c_limit", type_=Integer()))
     )
+    if among:  # only among the deliveries a caller names (a retraction's takedowns)
+        query = query.where(D.id.in_(bindparam("c_only", expanding=True)))
+    # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
+    return query.with_for_update(skip_locked=True) if postgresql else query
+
+
+# By (among named deliveries, PostgreSQL).
+_CANDIDATES = {(a, p): _candidates_query(among=a, postgresql=p) for a in (False, True) for p in (False, True)}
+_CLAIM = (
+    update(Delivery)
+    .where(col(Delivery.id).in_(bindparam("c_chosen", expanding=True)), _DUE)
+    .values(
+        status=Step.CLAIM.target,
+        lease_owner=bindparam("c_owner"),
+        lease_until=bindparam("c_until", type_=D.lease_until.type),
+        attempts=col(Delivery.attempts) + 1,
+        updated_at=bindparam("c_now", type_=D.updated_at.type),
+    )
+    .returning(Delivery)
+)
 
 
 def _channel_lock(session: Session, channel: str) -> None:
@@ -129,19 +163,11 @@ def claim_due(
 ) -> list[Claim]:
     """Claim up to `limit` deliveries due by `now + ahead` (claimed early, performed on time), or
     only among the deliveries `only` names."""
-    d = D
+    due = {"c_due_by": now + ahead, "c_now": now}
     with write_session(engine) as session:
-        query = (
-            select(d.id, d.channel, d.status, d.action)
-            .where(_due_condition(now, ahead))
-            .order_by(d.next_attempt_at, d.id)
-            .limit(limit)
-        )
-        if only is not None:
-            query = query.where(d.id.in_(list(only)))
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        candidates = session.execute(query).all()
+        query = _CANDIDATES[only is not None, session.get_bind().dialect.name == "postgresql"]
+        among = {} if only is None else {"c_only": list(only)}
+        candidates = session.execute(query, {**due, "c_limit": limit, **among}).all()
         if not candidates:
             return []
         by_channel: dict[str, list[int]] = defaultdict(list)
@@ -172,16 +198,8 @@ def claim_due(
         # The claimed rows come back as ORM objects (no validation per row: they are the
         # database's own values), detached before the commit so that it expires none of them.
         claimed = session.scalars(
-            update(Delivery)
-            .where(col(Delivery.id).in_(chosen), _due_condition(now, ahead))
-            .values(
-                status=Step.CLAIM.target,
-                lease_owner=worker_id,
-                lease_until=now + lease,
-                attempts=col(Delivery.attempts) + 1,
-                updated_at=now,
-            )
-            .returning(Delivery),
+            _CLAIM,
+            {**due, "c_chosen": chosen, "c_owner": worker_id, "c_until": now + lease},
             execution_options={"synchronize_session": False},
         ).all()
         session.expunge_all()
@@ -316,7 +334,7 @@ def _write_ledgers(session: Session, writes: list[Ledger]) -> None:
     statement per kind of write instead of one per delivery), any other on its own."""
     groups: dict[type[GroupLedger], list[GroupLedger]] = {}
     for write in writes:
-        if isinstance(write, GroupLedger):
+        if _grouped(write):
             groups.setdefault(type(write), []).append(write)
         else:
             _write_ledger(session, write)
@@ -332,6 +350,20 @@ def _write_ledgers(session: Session, writes: list[Ledger]) -> None:
             # Another worker inserted one of these rows first: one by one, each reading its row afresh.
             for write in group:
                 _write_ledger(session, write)
+
+
+# Whether a kind of ledger write is a GroupLedger, asked once per kind: a runtime protocol check
+# costs more than the rest of a delivery's ledger bookkeeping, and its members are the kind's
+# methods (a group is gathered by the kind, too).
+_GROUPED: dict[type, bool] = {}
+
+
+def _grouped(write: Ledger) -> TypeGuard[GroupLedger]:
+    kind = type(write)
+    known = _GROUPED.get(kind)
+    if known is None:
+        known = _GROUPED[kind] = isinstance(write, GroupLedger)
+    return known
 
 
 def _write_ledger(session: Session, write: Callable[[Session], None]) -> None:

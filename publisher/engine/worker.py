@@ -865,6 +865,10 @@ class DeliveryWorker:
         return self._settle(d, revision.id, performer is None or performer.retry_safe, result)
 
     def _run_bundle(self, group: list[Ready]) -> list[Outcome]:
+        if len(group) == 1:
+            # Alone at its instant: performed as any delivery, without asking the performer's
+            # protocol at runtime (that check cost more than the rest of the round's bookkeeping).
+            return [self._run(group[0])]
         performer = self._performer(group[0].channel)
         size = performer.bundle if isinstance(performer, BundlingPerformer) else 1
         outcomes: list[Outcome] = []
