@@ -27,8 +27,9 @@ from tests.wechat_helpers import APP_ID, reset
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow end-to-end tests first: xdist hands tests out in order, so a long one started last
-    would keep one worker busy after the other has finished."""
+    """The slow end-to-end tests first: xdist hands tests out in order (--dist worksteal takes the
+    tail of a worker's queue for the other), so a long one started last would keep one worker busy
+    after the other has finished."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -68,7 +68,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             patch.setenv("PUBLISHER_DATABASE_URL", f"{PG_URL}?options=-csearch_path%3D{schema}")
         out = io.StringIO()
         try:
-            assert run_demo(Newsroom(root), Console(file=out, width=160), wall_seconds=15)
+            assert run_demo(Newsroom(root), Console(file=out, width=160), wall_seconds=5)
             copy = root / "var" / "demo"
             yield Demo(copy, Newsroom(copy).database_url, out.getvalue())
         finally:
