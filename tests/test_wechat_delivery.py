@@ -24,7 +24,7 @@ from publisher.store.engine import read_session
 from publisher.store.tables import WechatPost, WechatToken
 from tests.factory import base_meta, write_article, write_image
 from tests.http_thread import serve_in_thread
-from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, sandbox_state
+from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, publish_now, sandbox_state
 
 THREE = ("article-1", "article-2", "article-3")
 
@@ -255,7 +255,7 @@ def test_unreconciled_submit_is_unknown_then_found(room: Newsroom, sb: tuple[Sta
     with read_session(room.engine) as session:
         post = session.get(WechatPost, bundle_key("wechat", renditions))
     assert post is not None and post.state == "unknown"
-    time.sleep(4.5)  # the late submit lands and publishes
+    publish_now(state)  # the late submit lands, and WeChat publishes it (here, not 4 s later)
     wechat = adapter(room, base, reconcile_seconds=2.0)
     receipts = wechat.deliver(renditions)
     assert [r.status for r in receipts] == ["published", "published"]

@@ -21,7 +21,7 @@ from publisher.newsroom import Newsroom
 from publisher.review.service import ReviewService
 from publisher.store.tables import Delivery, WechatPost
 from tests.review_helpers import seed_users, sign_through
-from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, sandbox_state
+from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, publish_now, sandbox_state
 
 LEASE = 3.0
 
@@ -85,9 +85,7 @@ def test_no_wait_for_wechat_outlives_the_lease(leased: Newsroom, sb: tuple[State
     assert post.state == "publishing" and delivery.next_attempt_at > clock.now()
     # WeChat finishes the publication (here, rather than after 4 leases on the wall clock); the
     # delivery's next look finds the post out.
-    with state.lock:
-        for job in state.jobs.values():
-            job.ready_at = time.time()
+    publish_now(state)
     clock.moment = delivery.next_attempt_at
     DeliveryWorker(leased, clock=clock).run_once()
     with Session(leased.engine) as s:
