@@ -84,7 +84,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, _migrated_sqlite: Pat
         if leaked:
             _pg_schemas.drop(schema)
             _fail_leaked(schema, leaked)
-        _pg_schemas.give_back(schema)
+        _pg_schemas.give_back_later(schema)
 
 
 # Migrated schemas, reused from one test to the next within a test process (tests/pg_schemas.py).
