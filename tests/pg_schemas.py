@@ -22,7 +22,9 @@ six hundred tests that run on PostgreSQL. Putting a used schema back costs a few
 
 All of it is one transaction on a connection that is not in autocommit mode, and every name is
 qualified with the schema: an earlier pool ran its clean-up outside a transaction, where
-`SET LOCAL search_path` does nothing, and emptied `public` instead.
+`SET LOCAL search_path` does nothing, and emptied `public` instead. The tests' fixture hands the
+schema back with `give_back_later`: the same transaction, on the pool's own thread, while the
+test process runs its next test.
 """
 
 from __future__ import annotations
