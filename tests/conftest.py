@@ -27,8 +27,9 @@ from tests.wechat_helpers import APP_ID, reset
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow end-to-end tests first: xdist hands tests out in order, so a long one started last
-    would keep one worker busy after the other has finished."""
+    """The slow end-to-end tests first: xdist hands tests out in order (--dist worksteal takes the
+    tail of a worker's queue for the other), so a long one started last would keep one worker busy
+    after the other has finished."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
@@ -83,7 +84,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, _migrated_sqlite: Pat
         if leaked:
             _pg_schemas.drop(schema)
             _fail_leaked(schema, leaked)
-        _pg_schemas.give_back(schema)
+        _pg_schemas.give_back_later(schema)
 
 
 # Migrated schemas, reused from one test to the next within a test process (tests/pg_schemas.py).

@@ -4,7 +4,6 @@ that honours retractions, and a loopback server for the live site and for "exter
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from publisher.newsroom import Newsroom
 from publisher.site.build import build_all
 from publisher.site.preview import make_server
 from tests.factory import base_meta, write_article
+from tests.http_thread import serve_in_thread
 from tests.site_support import allow_all, honouring_retractions
 
 COLUMNS = {
@@ -71,8 +71,7 @@ def add_article(room: Newsroom, slug: str, column: str, body: str, **meta: Any) 
 def serving(root: Path) -> Iterator[str]:
     """A static server on 127.0.0.1 for `root` (a site, or an "external" host's pages)."""
     server = make_server(root, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
+from tests.http_thread import serve_in_thread
+
 SIGN_WINDOW_MS = 3600 * 1000  # DingTalk refuses a timestamp more than an hour off
 
 
@@ -116,7 +118,6 @@ class Robot:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/robot/send?access_token=abc"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def signed(self, query: dict[str, list[str]]) -> bool:
         assert self.secret is not None
@@ -133,7 +134,7 @@ class Robot:
         return hmac.compare_digest(sign, base64.b64encode(digest).decode())
 
     def __enter__(self) -> Robot:
-        self.thread.start()
+        self.thread = serve_in_thread(self.server)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -26,6 +26,7 @@ from publisher.engine.worker import DeliveryWorker
 from publisher.newsroom import Newsroom
 from publisher.review.service import ReviewService
 from tests.conftest import PG_URL
+from tests.pg_schemas import url_of
 from tests.review_helpers import seed_users, sign_through
 
 runner = CliRunner()
@@ -42,7 +43,7 @@ def empty_db_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        yield url_of(PG_URL, schema)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

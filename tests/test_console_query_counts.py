@@ -27,6 +27,7 @@ from publisher.standing import ArticleState
 from publisher.store.tables import Article, Delivery
 from tests.conftest import PG_URL
 from tests.factory import shared_corpus_script
+from tests.pg_schemas import url_of
 from tests.query_count import counting
 
 pytestmark = pytest.mark.skipif(shared_corpus_script() is None, reason="needs ../shared/bench/make_corpus.py")
@@ -46,7 +47,7 @@ def two_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
         for schema in schemas:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
-        small, large = (f"{PG_URL}?options=-csearch_path%3D{schema}" for schema in schemas)
+        small, large = (url_of(PG_URL, schema) for schema in schemas)
         yield small, large
     finally:
         with admin.connect() as conn:

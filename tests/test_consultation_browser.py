@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,14 +16,14 @@ from publisher.store.engine import read_session, write_session
 from publisher.store.tables import ConsultationComment, ConsultationContact
 from tests.browser_helpers import SCREENSHOTS, chromium, needs_chromium
 from tests.consultation_support import OPEN, SLUG, Clock, add_draft, go_live, served
+from tests.http_thread import serve_in_thread
 from tests.site_support import public
 
 
 @contextmanager
 def static_site(root: Path) -> Iterator[str]:
     server = make_server(root, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:

@@ -34,6 +34,7 @@ from publisher.review import walk
 from publisher.review.service import ReviewService
 from tests.conftest import PG_URL
 from tests.factory import REPO
+from tests.pg_schemas import url_of
 
 pytestmark = pytest.mark.slow  # making the demo takes over a minute on a loaded machine
 
@@ -65,10 +66,10 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             schema = f"t_{uuid.uuid4().hex[:12]}"
             with create_engine(PG_URL, isolation_level="AUTOCOMMIT").connect() as conn:
                 conn.execute(text(f"CREATE SCHEMA {schema}"))
-            patch.setenv("PUBLISHER_DATABASE_URL", f"{PG_URL}?options=-csearch_path%3D{schema}")
+            patch.setenv("PUBLISHER_DATABASE_URL", url_of(PG_URL, schema))
         out = io.StringIO()
         try:
-            assert run_demo(Newsroom(root), Console(file=out, width=160), wall_seconds=15)
+            assert run_demo(Newsroom(root), Console(file=out, width=160), wall_seconds=5)
             copy = root / "var" / "demo"
             yield Demo(copy, Newsroom(copy).database_url, out.getvalue())
         finally:

@@ -46,10 +46,15 @@ def prepare(newsroom_dir: Path, db_url: str, sink: Sink, monkeypatch: pytest.Mon
     for slug in slugs:
         service.submit(slug, "zhouwb")
         sign_through(room, service, slug)
-    start = datetime.now(UTC) + timedelta(seconds=6)
-    for n in range(DELIVERIES):
-        due = start + timedelta(milliseconds=5 * n)  # 2,000 releases over 10 seconds
-        scheduling.schedule(room, slugs[n % len(slugs)], ["sink"], due, "test", now=start, again=True)
+    # One batch (a commit, not 2,000) takes a second or two: the workers start soon after, and
+    # the first releases fall due about when they are up.
+    start = datetime.now(UTC) + timedelta(seconds=3)
+    releases = [
+        # 2,000 releases over 10 seconds
+        scheduling.Release(slugs[n % len(slugs)], ("sink",), start + timedelta(milliseconds=5 * n))
+        for n in range(DELIVERIES)
+    ]
+    scheduling.schedule_many(room, releases, "test", now=start, again=True)
     return room
 
 

@@ -6,7 +6,6 @@ import json
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from threading import Thread
 
 import pytest
 from typer.testing import CliRunner
@@ -17,6 +16,7 @@ from publisher.engine.worker import DeliveryWorker
 from publisher.newsroom import Newsroom
 from publisher.review.service import ReviewService
 from publisher.site.preview import make_server
+from tests.http_thread import serve_in_thread
 from tests.review_helpers import seed_users, sign_through
 from tests.site_support import populate
 
@@ -92,7 +92,7 @@ def test_preview_serves_only_loopback_with_a_404_page(tmp_path: Path) -> None:
     (tmp_path / "404.html").write_text("<p>页面未找到</p>", encoding="utf-8")
     server = make_server(tmp_path, 0)
     assert server.server_address[0] == "127.0.0.1"
-    Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         with urllib.request.urlopen(base + "/") as response:

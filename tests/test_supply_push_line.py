@@ -4,7 +4,6 @@ decides on (may it send again at once?), and a connection the partner dropped co
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ import pytest
 
 from publisher.delivery.contract import Transient, Unknown
 from publisher.delivery.push import PushLine
+from tests.http_thread import serve_in_thread
 
 
 class _Partner(BaseHTTPRequestHandler):
@@ -46,8 +46,7 @@ def _serve(delay: float = 0.0, drop_after_reply: bool = False) -> Iterator[tuple
     Handler.delay, Handler.drop_after_reply = delay, drop_after_reply
     handler = Handler
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/ingest", handler.connections
     finally:

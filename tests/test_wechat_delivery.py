@@ -23,7 +23,8 @@ from publisher.newsroom import Newsroom
 from publisher.store.engine import read_session
 from publisher.store.tables import WechatPost, WechatToken
 from tests.factory import base_meta, write_article, write_image
-from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, sandbox_state
+from tests.http_thread import serve_in_thread
+from tests.wechat_helpers import APP_ID, adapter, bundle, calls, fault, publish_now, sandbox_state
 
 THREE = ("article-1", "article-2", "article-3")
 
@@ -254,7 +255,7 @@ def test_unreconciled_submit_is_unknown_then_found(room: Newsroom, sb: tuple[Sta
     with read_session(room.engine) as session:
         post = session.get(WechatPost, bundle_key("wechat", renditions))
     assert post is not None and post.state == "unknown"
-    time.sleep(4.5)  # the late submit lands and publishes
+    publish_now(state)  # the late submit lands, and WeChat publishes it (here, not 4 s later)
     wechat = adapter(room, base, reconcile_seconds=2.0)
     receipts = wechat.deliver(renditions)
     assert [r.status for r in receipts] == ["published", "published"]
@@ -304,7 +305,7 @@ def test_publish_job_finish_event_settles_the_post(room: Newsroom, sb: tuple[Sta
             return None
 
     server = HTTPServer(("127.0.0.1", 0), Callback)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     try:
         state.callback_url = f"http://127.0.0.1:{server.server_address[1]}/wechat/events"
         wechat = adapter(room, base, publish_wait_seconds=0.0, callback=True)

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from publisher.store.tables import Delivery
 from publisher.supply import service as supply
 from publisher.supply.sandbox import SandboxPartner
 from tests.factory import base_meta, write_article
+from tests.http_thread import serve_in_thread
 from tests.review_helpers import approve, seed_users
 from tests.sink import Sink
 from tests.supply_support import SECRET, SECRET_ENV, aim_partners
@@ -212,7 +212,7 @@ def test_an_unexpected_error_in_one_delivery_is_its_own_retry_and_the_round_goes
     wroom: Newsroom, sink: Sink
 ) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Garbled)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/in"
         (wroom.root / "channels" / "garbled.toml").write_text(
