@@ -211,6 +211,13 @@ def finish(
         ids = [o.delivery.id for o in outcomes]
         if None not in ids and len(set(ids)) == len(ids):
             return _finish_pipelined(engine, worker_id, outcomes, now, alerts)
+    return _finish_read_first(engine, worker_id, outcomes, now, alerts)
+
+
+def _finish_read_first(
+    engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetime, alerts: TroubleAlerts | None
+) -> int:
+    """`finish` on any backend, a statement at a time (SQLite, or a group naming a delivery twice)."""
     with write_session(engine) as session:
         # Each row's article slug (for its audit event) in the same read: one round trip fewer.
         held = _HELD_LOCKED if session.get_bind().dialect.name == "postgresql" else _HELD
@@ -248,13 +255,12 @@ def finish(
 def _finish_pipelined(
     engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetime, alerts: TroubleAlerts | None
 ) -> int:
-    """`finish` on PostgreSQL in three round trips (publisher/engine/record_pg.py): the same rows,
-    events and notices. A group naming one delivery twice takes the path above, which lands the
-    first outcome whose step starts from the row's state, as it always did."""
-    with write_session(engine) as session:
-        raw = record_pg.driver(session.connection())
-        landed, head = record_pg.land(
-            raw,
+    """`finish` on PostgreSQL in two round trips but for the ledgers and notices a group may have
+    (publisher/engine/record_pg.py): the same rows, events and notices. A group naming one delivery
+    twice takes the path below, which lands the first outcome whose step starts from the row's
+    state, as it always did."""
+    with Session(engine) as session, record_pg.Pipelined(session.connection()) as tx:
+        landed, head = tx.land(
             worker_id,
             now,
             [
@@ -272,19 +278,15 @@ def _finish_pipelined(
             ],
         )
         landing = [o for o in outcomes if o.delivery.id in landed]
-        if not landing:
-            return 0
         slugs = {id_: slug for id_, slug in landed.items() if slug is not None}
         _write_ledgers(session, [o.after for o in landing if o.after is not None])
-        events = [_event(o, worker_id, slugs) for o in landing if o.action]
         if alerts is not None:
             troubles = [
                 _trouble(o.delivery, o.status, o.error) for o in landing if TroubleAlerts.concerns(o.status)
             ]
             alerts.tell(session, troubles, now)
-        # The notices' rows are written now: only COMMIT may follow the events down the pipeline.
-        session.flush()
-        record_pg.chain_and_commit(raw, head, events, session.commit)
+        session.flush()  # the notices' rows: only the events and COMMIT may follow
+        tx.chain_and_commit(head, [_event(o, worker_id, slugs) for o in landing if o.action])
     return len(landing)
 
 

@@ -17,10 +17,10 @@ before, to the commit, as before.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
 import psycopg
+from psycopg import pq
 from sqlalchemy import Connection
 
 from publisher import audit
@@ -57,56 +57,76 @@ _MOVE_HEAD = "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1"
 _FIRST_HEAD = "INSERT INTO audit_head (id, seq, hash) VALUES (1, %s, %s)"
 
 
-def driver(connection: Connection) -> psycopg.Connection[Any]:
-    """The psycopg connection under SQLAlchemy's, in the same transaction."""
-    return cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+class Pipelined:
+    """One transaction on the psycopg connection under `connection`, its BEGIN and COMMIT sent down
+    the pipeline with the statements around them.
 
+    psycopg waits for the answer to a BEGIN it sends itself before the pipeline's next statement
+    (a round trip of its own); so, for this transaction only, the connection is in autocommit mode
+    and the transaction is opened and closed with statements. Autocommit never outlives it: it is
+    switched off again before SQLAlchemy gets the connection back (on success, once COMMIT has been
+    answered; on failure, once ROLLBACK has), and a connection that cannot be brought back to that
+    state is invalidated, so that the pool never hands it out again."""
 
-def land(
-    raw: psycopg.Connection[Any],
-    owner: str,
-    now: object,
-    outcomes: list[tuple[int, DeliveryState, str | None, str | None, str | None, object, object, str]],
-) -> tuple[dict[int, str | None], tuple[int, str] | None]:
-    """Round trip 1: update the rows `owner` still holds in a state each one's step starts from;
-    lock the chain. Returns {landed id: its article's slug} and the head (seq, hash), if any.
-    Each outcome: (id, status, error, revision, receipt, done_at, next_attempt_at, sources)."""
-    columns = list(zip(*outcomes, strict=True))
-    params = {
-        "now": now,
-        "owner": owner,
-        "ids": list(columns[0]),
-        "status": [str(s) for s in columns[1]],
-        "error": list(columns[2]),
-        "revision": list(columns[3]),
-        "receipt": list(columns[4]),
-        "done": list(columns[5]),
-        "next": list(columns[6]),
-        "sources": list(columns[7]),
-    }
-    with raw.pipeline():
-        updated = raw.cursor()
-        updated.execute(_FINISH, params)
-        raw.cursor().execute(SCHEMA_LOCK_PSYCOPG, (AUDIT_LOCK_KEY,))
-        head_cursor = raw.cursor()
-        head_cursor.execute(_HEAD)
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.raw = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+
+    def __enter__(self) -> Pipelined:
+        self.raw.autocommit = True
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is not None and self.raw.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+                self.raw.execute("ROLLBACK")
+            self.raw.autocommit = False
+        except psycopg.Error:
+            self.connection.invalidate()
+            if kind is None:
+                raise
+
+    def land(
+        self,
+        owner: str,
+        now: object,
+        outcomes: list[tuple[int, DeliveryState, str | None, str | None, str | None, object, object, str]],
+    ) -> tuple[dict[int, str | None], tuple[int, str] | None]:
+        """Round trip 1: BEGIN; update the rows `owner` still holds in a state each one's step
+        starts from; lock the chain. Returns {landed id: its article's slug} and the head (seq,
+        hash), if any. Each outcome: (id, status, error, revision, receipt, done_at,
+        next_attempt_at, the states its step starts from, comma-separated)."""
+        columns = list(zip(*outcomes, strict=True))
+        params = {
+            "now": now,
+            "owner": owner,
+            "ids": list(columns[0]),
+            "status": [str(s) for s in columns[1]],
+            "error": list(columns[2]),
+            "revision": list(columns[3]),
+            "receipt": list(columns[4]),
+            "done": list(columns[5]),
+            "next": list(columns[6]),
+            "sources": list(columns[7]),
+        }
+        raw = self.raw
+        with raw.pipeline():
+            raw.execute("BEGIN")
+            updated = raw.execute(_FINISH, params)
+            raw.execute(SCHEMA_LOCK_PSYCOPG, (AUDIT_LOCK_KEY,))
+            head_cursor = raw.execute(_HEAD)
+        # Read once the pipeline has been answered as a whole: reading inside it costs a round trip.
         landed: dict[int, str | None] = {row[0]: row[1] for row in updated.fetchall()}
         head = head_cursor.fetchone()
-    return landed, (head[0], head[1]) if head else None
+        return landed, (head[0], head[1]) if head else None
 
-
-def chain_and_commit(
-    raw: psycopg.Connection[Any],
-    head: tuple[int, str] | None,
-    entries: list[audit.Entry],
-    commit: Callable[[], None],
-) -> None:
-    """Round trip 3: the events chained after `head`, the head moved, and `commit` (the session's,
-    which sends COMMIT down the same pipeline)."""
-    with raw.pipeline():
-        if entries:
-            rows = audit.chain_rows(entries, head[0] if head else 0, head[1] if head else audit.GENESIS)
-            raw.cursor().execute(_EVENTS, [list(column) for column in zip(*rows, strict=True)])
-            seq, last = rows[-1][0], rows[-1][-1]
-            raw.cursor().execute(_MOVE_HEAD if head else _FIRST_HEAD, (seq, last))
-        commit()
+    def chain_and_commit(self, head: tuple[int, str] | None, entries: list[audit.Entry]) -> None:
+        """The last round trip: the events chained after `head`, the head moved, COMMIT."""
+        raw = self.raw
+        with raw.pipeline():
+            if entries:
+                rows = audit.chain_rows(entries, head[0] if head else 0, head[1] if head else audit.GENESIS)
+                raw.execute(_EVENTS, [list(column) for column in zip(*rows, strict=True)])
+                seq, last = rows[-1][0], rows[-1][-1]
+                raw.execute(_MOVE_HEAD if head else _FIRST_HEAD, (seq, last))
+            raw.execute("COMMIT")
