@@ -4,13 +4,16 @@ group, and a chain that verifies."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from psycopg import pq
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from publisher import audit
@@ -20,10 +23,13 @@ from publisher.engine.alerts import TroubleAlerts
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, AuditEvent, Delivery, Notice
+from publisher.store.tables import Article, AuditEvent, Delivery, Notice, Supply
+from publisher.supply.ninjs import Version
+from publisher.supply.performer import SupplyLedger
 from tests.review_helpers import seed_users
 
 OWNER = "recorder-w1"
+SUPPLY: Table = Supply.__table__  # type: ignore[attr-defined]
 NOW = datetime(2026, 12, 4, 1, 0, 0, 123456, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 
@@ -210,10 +216,10 @@ def test_a_group_that_fails_midway_writes_nothing_and_leaves_no_autocommit_conne
         used.append(self)
 
     def broken(*_: object) -> None:
-        raise RuntimeError("the ledger's disk is full")
+        raise RuntimeError("the audit entry cannot be built: disk is full")
 
     monkeypatch.setattr(record_pg.Pipelined, "__init__", spy)
-    monkeypatch.setattr(claims, "_write_ledgers", broken)
+    monkeypatch.setattr(claims, "_event", broken)
     with pytest.raises(RuntimeError, match="disk is full"):
         claims.finish(engine, OWNER, _outcomes(rows), NOW)
     [tx] = used
@@ -230,4 +236,61 @@ def test_a_group_that_fails_midway_writes_nothing_and_leaves_no_autocommit_conne
         assert audit.verify(session).ok
     # The connection the pool hands out next is transactional too.
     with engine.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+
+
+def test_a_group_with_ledger_writes_records_them_as_the_statement_at_a_time_path(pg_room: Newsroom) -> None:
+    """A partner's ledger is written before the chain is locked, as on the path below."""
+    engine = pg_room.engine
+    with Session(engine) as session:
+        article_ids = [a for a in session.exec(select(Article.id)).all() if a is not None]
+    written: dict[str, list[dict[str, Any]]] = {}
+    for partner, finish in (("p-slow", claims._finish_read_first), ("p-fast", claims.finish)):
+        rows = _deliveries(engine, article_ids, partner)
+        when = NOW - timedelta(minutes=1)
+        outcomes = [
+            dataclasses.replace(
+                o,
+                after=SupplyLedger(
+                    partner,
+                    o.delivery.article_id,
+                    f"r-{n}",
+                    Version(1, "usable", when, None, None),
+                    None,
+                    when,
+                ),
+            )
+            if o.step == Step.DONE and n == 0
+            else o
+            for n, o in enumerate(_outcomes(rows))
+        ]
+        assert finish(engine, OWNER, outcomes, NOW, None) == len(CASES) - 2
+        with Session(engine) as session:
+            found = session.execute(sa_select(SUPPLY).where(SUPPLY.c.partner == partner))
+            written[partner] = [
+                {k: v for k, v in r._mapping.items() if k not in ("id", "partner")} for r in found
+            ]
+    assert written["p-fast"] == written["p-slow"] != []
+    with Session(engine) as session:
+        assert audit.verify(session).ok
+
+
+def test_a_statement_the_server_refuses_rolls_the_group_back(
+    pg_room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = pg_room.engine
+    with Session(engine) as session:
+        article_ids = [a for a in session.exec(select(Article.id)).all() if a is not None]
+        before = _head(session)
+    rows = _deliveries(engine, article_ids, "refused")
+    monkeypatch.setattr(record_pg, "_MOVE_HEAD", "UPDATE audit_head SET no_such_column = %s, hash = %s")
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        claims.finish(engine, OWNER, _outcomes(rows), NOW)
+    with Session(engine) as session:
+        assert [s[0] for s in _state(session, rows)] == [c[6] for c in CASES]
+        assert _head(session) == before
+    monkeypatch.undo()
+    assert claims.finish(engine, OWNER, _outcomes(rows), NOW) == len(CASES) - 2
+    with Session(engine) as session, engine.connect() as connection:
+        assert audit.verify(session).ok
         assert connection.connection.driver_connection.autocommit is False  # type: ignore[union-attr]

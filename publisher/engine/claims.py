@@ -204,7 +204,8 @@ def finish(
 
     The rows this worker still holds are read first, locked (PostgreSQL `FOR UPDATE`; SQLite's
     write lock is taken at BEGIN IMMEDIATE), so the outcomes that land are known before anything
-    is written: then one UPDATE executed for all of them and one append of their audit events."""
+    is written: then one UPDATE executed for all of them and one append of their audit events.
+    PostgreSQL sends the same in two round trips (`_finish_pipelined`)."""
     if not outcomes:
         return 0
     if engine.dialect.name == "postgresql":
@@ -259,6 +260,7 @@ def _finish_pipelined(
     (publisher/engine/record_pg.py): the same rows, events and notices. A group naming one delivery
     twice takes the path below, which lands the first outcome whose step starts from the row's
     state, as it always did."""
+    ledgers = any(o.after is not None for o in outcomes)
     with Session(engine) as session, record_pg.Pipelined(session.connection()) as tx:
         landed, head = tx.land(
             worker_id,
@@ -276,10 +278,14 @@ def _finish_pipelined(
                 )
                 for o in outcomes
             ],
+            # The locks in the order of the path below: the rows, a channel's ledger, the chain.
+            lock_chain=not ledgers,
         )
         landing = [o for o in outcomes if o.delivery.id in landed]
         slugs = {id_: slug for id_, slug in landed.items() if slug is not None}
-        _write_ledgers(session, [o.after for o in landing if o.after is not None])
+        if ledgers:
+            _write_ledgers(session, [o.after for o in landing if o.after is not None])
+            head = tx.lock_chain()
         if alerts is not None:
             troubles = [
                 _trouble(o.delivery, o.status, o.error) for o in landing if TroubleAlerts.concerns(o.status)

@@ -91,10 +91,11 @@ class Pipelined:
         owner: str,
         now: object,
         outcomes: list[tuple[int, DeliveryState, str | None, str | None, str | None, object, object, str]],
+        lock_chain: bool,
     ) -> tuple[dict[int, str | None], tuple[int, str] | None]:
         """Round trip 1: BEGIN; update the rows `owner` still holds in a state each one's step
-        starts from; lock the chain. Returns {landed id: its article's slug} and the head (seq,
-        hash), if any. Each outcome: (id, status, error, revision, receipt, done_at,
+        starts from; with `lock_chain`, lock the chain. Returns {landed id: its article's slug} and
+        the head (seq, hash), if any. Each outcome: (id, status, error, revision, receipt, done_at,
         next_attempt_at, the states its step starts from, comma-separated)."""
         columns = list(zip(*outcomes, strict=True))
         params = {
@@ -113,12 +114,24 @@ class Pipelined:
         with raw.pipeline():
             raw.execute("BEGIN")
             updated = raw.execute(_FINISH, params)
-            raw.execute(SCHEMA_LOCK_PSYCOPG, (AUDIT_LOCK_KEY,))
-            head_cursor = raw.execute(_HEAD)
+            if lock_chain:
+                raw.execute(SCHEMA_LOCK_PSYCOPG, (AUDIT_LOCK_KEY,))
+                head_cursor = raw.execute(_HEAD)
         # Read once the pipeline has been answered as a whole: reading inside it costs a round trip.
         landed: dict[int, str | None] = {row[0]: row[1] for row in updated.fetchall()}
-        head = head_cursor.fetchone()
-        return landed, (head[0], head[1]) if head else None
+        return landed, self._head(head_cursor) if lock_chain else None
+
+    def lock_chain(self) -> tuple[int, str] | None:
+        """The audit lock and the head, when `land` did not take them (one round trip)."""
+        with self.raw.pipeline():
+            self.raw.execute(SCHEMA_LOCK_PSYCOPG, (AUDIT_LOCK_KEY,))
+            head_cursor = self.raw.execute(_HEAD)
+        return self._head(head_cursor)
+
+    @staticmethod
+    def _head(cursor: psycopg.Cursor[Any]) -> tuple[int, str] | None:
+        head = cursor.fetchone()
+        return (head[0], head[1]) if head else None
 
     def chain_and_commit(self, head: tuple[int, str] | None, entries: list[audit.Entry]) -> None:
         """The last round trip: the events chained after `head`, the head moved, COMMIT."""
