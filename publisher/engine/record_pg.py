@@ -1,18 +1,19 @@
-"""Recording a group of outcomes on PostgreSQL in three round trips instead of about nine.
+"""Recording a group of outcomes on PostgreSQL in two round trips instead of eight.
 
-`claims.finish` reads the rows the worker still holds, updates them, takes the audit lock, reads
-the chain's head, inserts the events, moves the head and commits: each a wait for the server.
+`claims.finish` (the statement-at-a-time path, kept for SQLite) begins, reads the rows the worker
+still holds, updates them, takes the audit lock, reads the chain's head, inserts the events, moves
+the head and commits: each a wait for the server (a libpq trace counted 8 beside the pool's ping).
 Here the statements go down psycopg's pipeline, answered together:
 
 1. BEGIN, one UPDATE … FROM unnest(…) of every row the worker still holds in the state its step
    starts from (RETURNING the ids that landed and their articles' slugs), the audit lock and the
-   head read `FOR UPDATE` — in that order, so the rows are locked before the audit lock, as before;
-2. (the group's ledger writes and the duty editors' notices, when there are any, as before;)
+   head read `FOR UPDATE` — in that order, so the rows are locked before the chain, as before;
+   a group with ledger writes locks the chain after them instead (one round trip more), as before;
+2. (the duty editors' notices, when a group has any, as before;)
 3. the events' INSERT, the head's move and COMMIT.
 
-The rows, the events and the chain are the very ones `claims.finish` writes (tests/test_record_pg.py
-compares the two); the audit lock is held from the first round trip, a few statements earlier than
-before, to the commit, as before.
+The rows, the events and the chain are the very ones the other path writes (tests/test_record_pg.py
+compares the two); the audit lock is held from the first round trip to the commit, as before.
 """
 
 from __future__ import annotations
