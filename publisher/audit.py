@@ -148,6 +148,29 @@ _MOVE_HEAD = (
 )
 
 
+def chain_rows(entries: Sequence[Entry], seq: int, prev: str) -> list[tuple[Any, ...]]:
+    """The rows (values in the order of EVENT_COLUMNS) that chain `entries`, in order, after the
+    event `seq` whose hash is `prev` (0 and GENESIS for an empty log)."""
+    rows: list[tuple[Any, ...]] = []
+    for entry in entries:
+        seq += 1
+        # The hashed fields are the row's columns in order, the hash after them (EVENT_COLUMNS).
+        fields = (
+            seq,
+            utc_now(),
+            entry.actor,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.revision_id,
+            canonical_json(entry.details or {}),
+            prev,
+        )
+        prev = event_hash(*fields)
+        rows.append((*fields, prev))
+    return rows
+
+
 def append_batch(session: Session, entries: Sequence[Entry]) -> int:
     """Like `append_many`, for thousands of events at once (a bulk ingest): the same chain, the same
     lock and head, but written as one multi-row insert without building an ORM object per event.
@@ -157,28 +180,9 @@ def append_batch(session: Session, entries: Sequence[Entry]) -> int:
     advisory_xact_lock(session, AUDIT_LOCK_KEY)
     connection = session.connection()  # Core statements: the ORM session's layer would only cost CPU
     head = connection.execute(_HEAD_LOCKED).first()
-    seq = head.seq if head else 0
-    prev = head.hash if head else GENESIS
-    rows: list[tuple[Any, ...]] = []
-    for entry in entries:
-        seq += 1
-        at = utc_now()
-        details_json = canonical_json(entry.details or {})
-        # The hashed fields are the row's columns in order, the hash after them (EVENT_COLUMNS).
-        fields = (
-            seq,
-            at,
-            entry.actor,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.revision_id,
-            details_json,
-            prev,
-        )
-        digest = event_hash(*fields)
-        rows.append((*fields, digest))
-        prev = digest
+    rows = chain_rows(entries, head.seq if head else 0, head.hash if head else GENESIS)
+    seq: int = rows[-1][0]
+    prev: str = rows[-1][-1]
     insert_rows(connection, AUDIT_EVENT, EVENT_COLUMNS, rows)
     if head is None:
         connection.execute(insert(AUDIT_HEAD), {"id": 1, "seq": seq, "hash": prev})

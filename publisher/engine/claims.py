@@ -23,6 +23,7 @@ from publisher import audit
 from publisher.channels.registry import Limits
 from publisher.delivery.contract import GroupLedger, Ledger
 from publisher.delivery.states import DeliveryAction, DeliveryState, Step
+from publisher.engine import record_pg
 from publisher.engine.alerts import Trouble, TroubleAlerts
 from publisher.store.engine import advisory_xact_lock, write_session
 from publisher.store.tables import Article, Delivery
@@ -221,9 +222,21 @@ def finish(
 
     The rows this worker still holds are read first, locked (PostgreSQL `FOR UPDATE`; SQLite's
     write lock is taken at BEGIN IMMEDIATE), so the outcomes that land are known before anything
-    is written: then one UPDATE executed for all of them and one append of their audit events."""
+    is written: then one UPDATE executed for all of them and one append of their audit events.
+    PostgreSQL sends the same in two round trips (`_finish_pipelined`)."""
     if not outcomes:
         return 0
+    if engine.dialect.name == "postgresql":
+        ids = [o.delivery.id for o in outcomes]
+        if None not in ids and len(set(ids)) == len(ids):
+            return _finish_pipelined(engine, worker_id, outcomes, now, alerts)
+    return _finish_read_first(engine, worker_id, outcomes, now, alerts)
+
+
+def _finish_read_first(
+    engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetime, alerts: TroubleAlerts | None
+) -> int:
+    """`finish` on any backend, a statement at a time (SQLite, or a group naming a delivery twice)."""
     with write_session(engine) as session:
         # Each row's article slug (for its audit event) in the same read: one round trip fewer.
         held = _HELD_LOCKED if session.get_bind().dialect.name == "postgresql" else _HELD
@@ -255,6 +268,49 @@ def finish(
         audit.append_batch(session, events)  # the group's events, chained in order, one head write
         if alerts is not None:
             alerts.tell(session, troubles, now)
+    return len(landing)
+
+
+def _finish_pipelined(
+    engine: Engine, worker_id: str, outcomes: list[Outcome], now: datetime, alerts: TroubleAlerts | None
+) -> int:
+    """`finish` on PostgreSQL in two round trips but for the ledgers and notices a group may have
+    (publisher/engine/record_pg.py): the same rows, events and notices. A group naming one delivery
+    twice takes the path below, which lands the first outcome whose step starts from the row's
+    state, as it always did."""
+    ledgers = any(o.after is not None for o in outcomes)
+    with Session(engine) as session, record_pg.Pipelined(session.connection()) as tx:
+        landed, head = tx.land(
+            worker_id,
+            now,
+            [
+                (
+                    o.delivery.id or 0,
+                    o.status,
+                    o.error,
+                    o.revision_id,
+                    o.receipt_json,
+                    now if o.status == DeliveryState.DONE else None,
+                    o.next_attempt_at,
+                    ",".join(sorted(o.step.sources)),
+                )
+                for o in outcomes
+            ],
+            # The locks in the order of the path below: the rows, a channel's ledger, the chain.
+            lock_chain=not ledgers,
+        )
+        landing = [o for o in outcomes if o.delivery.id in landed]
+        slugs = {id_: slug for id_, slug in landed.items() if slug is not None}
+        if ledgers:
+            _write_ledgers(session, [o.after for o in landing if o.after is not None])
+            head = tx.lock_chain()
+        if alerts is not None:
+            troubles = [
+                _trouble(o.delivery, o.status, o.error) for o in landing if TroubleAlerts.concerns(o.status)
+            ]
+            alerts.tell(session, troubles, now)
+        session.flush()  # the notices' rows: only the events and COMMIT may follow
+        tx.chain_and_commit(head, [_event(o, worker_id, slugs) for o in landing if o.action])
     return len(landing)
 
 

@@ -85,9 +85,10 @@ def read_session(engine: Engine) -> Iterator[Session]:
 # one, the tests' schemas) never wait on each other, while every process of one newsroom takes the
 # same lock. The key differs from the plain one earlier versions took: a newsroom's workers are
 # upgraded together.
-_SCHEMA_LOCK = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended(coalesce(current_schema(), '') || ':' || CAST(:key AS text), 0))"
-)
+_SCHEMA_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended(coalesce(current_schema(), '') || ':' || CAST({} AS text), 0))"
+_SCHEMA_LOCK = text(_SCHEMA_LOCK_SQL.format(":key"))
+# The same lock for a statement sent on the psycopg connection itself (one parameter: the key).
+SCHEMA_LOCK_PSYCOPG = _SCHEMA_LOCK_SQL.format("%s")
 
 
 def schema_xact_lock(conn: Connection, key: int) -> None:
