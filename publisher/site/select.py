@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from sqlalchemy import Text, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -118,20 +119,27 @@ _REMEMBER = 1 << 15
 
 # Revisions are immutable: a revision's columns and images, once read, are remembered for the
 # process (a long-running engine rebuilds the site after every release), keyed by database and
-# revision id and checked against the article id, number and creation time of the current row.
-_known: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Source, ...]]] = {}
+# revision id and checked against the article id, number and the article's creation time as the
+# current row has them (`_ORDER_COLUMNS`).
+_known: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Source, ...], Any]] = {}
+
+# The article's creation time tells a database made anew at the same address from the one a
+# revision was remembered from, as the revision's own creation time would; it is read from the
+# small article row, as the driver gives it (compared, never parsed: parsing a thousand datetimes
+# cost more than the query), where the revision's would be read past its body.
+_ORDER_COLUMNS = (
+    col(Article.slug),
+    col(Revision.id),
+    col(Revision.article_id),
+    col(Revision.number),
+    type_coerce(col(Article.created_at), Text),
+)
 
 
 def load_current(session: Session) -> list[Current]:
     """Every article's current revision, newest first; bodies are left in the database until needed."""
     order = session.execute(
-        sa_select(
-            col(Article.slug),
-            col(Revision.id),
-            col(Revision.article_id),
-            col(Revision.number),
-            col(Revision.created_at),
-        )
+        sa_select(*_ORDER_COLUMNS)
         .join(Revision, col(Revision.id) == col(Article.current_revision_id))
         .order_by(col(Revision.dated_at).desc(), col(Article.slug))
     ).all()
@@ -160,13 +168,7 @@ def load_shown(session: Session, current: list[Current], gate: Gate, channel: Ch
         extra.extend(
             tuple(r)
             for r in session.execute(
-                sa_select(
-                    col(Article.slug),
-                    col(Revision.id),
-                    col(Revision.article_id),
-                    col(Revision.number),
-                    col(Revision.created_at),
-                )
+                sa_select(*_ORDER_COLUMNS)
                 .join(Article, col(Article.id) == col(Revision.article_id))
                 .where(col(Revision.id).in_(chunk))
             )
@@ -179,22 +181,24 @@ def load_shown(session: Session, current: list[Current], gate: Gate, channel: Ch
 
 
 def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
-    """(slug, revision id, article id, number, created at) -> rows, reading only revisions this
-    process has not read before."""
+    """(slug, revision id, article id, number, the article's creation time) -> rows, reading only
+    revisions this process has not read before."""
 
     def load_body(revision_id: str) -> str:
         return session.exec(select(Revision.body).where(col(Revision.id) == revision_id)).one()
 
     database = str(session.get_bind().engine.url)
     here: dict[str, tuple[tuple[Any, ...], tuple[Source, ...]]] = {}
+    born: dict[str, Any] = {}
     unknown = []
-    for _, rid, article_id, number, created_at in order:
+    for _, rid, article_id, number, article_created in order:
         known = _known.get((database, rid))
         # The same text ingested into a database made anew at the same address is another row.
-        if known is None or known[0][1:3] != (article_id, number) or known[0][9] != created_at:
+        if known is None or known[0][1:3] != (article_id, number) or known[2] != article_created:
             unknown.append(rid)
+            born[rid] = article_created
         else:
-            here[rid] = known
+            here[rid] = known[:2]
     fields: dict[str, tuple[Any, ...]] = {}
     assets: dict[str, list[Source]] = defaultdict(list)
     for chunk in in_chunks(unknown):
@@ -220,7 +224,8 @@ def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
     if len(_known) + len(fields) > _REMEMBER:
         _known.clear()
     for rid, values in fields.items():
-        here[rid] = _known[(database, rid)] = (values, tuple(assets.get(rid, ())))
+        here[rid] = (values, tuple(assets.get(rid, ())))
+        _known[(database, rid)] = (*here[rid], born[rid])
     out = []
     for slug, rid, *_ in order:
         r, sources = here[rid]

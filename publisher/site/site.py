@@ -584,43 +584,85 @@ class Website:
         )
 
     def search_index(self) -> Output:
-        records = [
-            {
-                "t": i.title,
-                "u": article_url(i.slug),
-                "d": i.date.astimezone(self.info.tz).date().isoformat(),
-                "c": self.columns.get(i.column, i.column),
-                "s": i.summary,
-                "g": list(i.tags),
-            }
-            for i in self.items
-        ]
-        data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        tz = self.info.tz
+        # The JSON array is its records' texts joined by commas (what json.dumps makes of the list
+        # with these separators); a record is remembered with the (immutable) revision it shows.
+        records = []
+        for i in self.items:
+            column = self.columns.get(i.column, i.column)
+            known = (i.revision_id, i.slug, str(tz), column)
+            text = _search_records.get(known)
+            if text is None:
+                text = _search_records[known] = search_record(i, tz, column)
+            records.append(text)
+        if len(_search_records) > REMEMBER:
+            _search_records.clear()
+        data = ("[" + ",".join(records) + "]").encode("utf-8")
         # Its bytes are at hand: they are the key (no second serialisation of every record).
         key = hashlib.sha256(b"search\0" + template_hash().encode() + b"\0" + data).hexdigest()
         return Output("search-index.json", key, lambda: data)
 
     def sitemap(self, pages: list[str]) -> Output:
-        lastmod = {file_of(article_url(i.slug)): w3c(self.updated.get(i.slug) or i.date) for i in self.items}
+        lastmod = {file_of(article_url(i.slug)): self._lastmod(i) for i in self.items}
         entries = [(path, lastmod.get(path)) for path in sorted(pages)]
         base = self.info.base_url
+        # Keyed by the very lines it is made of (a path and its date cannot hold a newline).
+        listed = "\n".join(f"{path}\x1f{modified or ''}" for path, modified in entries)
+        key = hashlib.sha256(
+            "\0".join(("sitemap", template_hash(), base, str(len(entries)), listed)).encode("utf-8")
+        ).hexdigest()
+        return Output("sitemap.xml", key, lambda: sitemap_bytes(base, entries))
 
-        return Output("sitemap.xml", key_of("sitemap", base, entries), lambda: sitemap_bytes(base, entries))
+    def _lastmod(self, item: Item) -> str:
+        updated = self.updated.get(item.slug)
+        known = (item.revision_id, updated)
+        text = _lastmods.get(known)
+        if text is None:
+            if len(_lastmods) > REMEMBER:
+                _lastmods.clear()
+            text = _lastmods[known] = w3c(updated or item.date)
+        return text
 
     def robots(self) -> Output:
         text = f"User-agent: *\nAllow: /\n\nSitemap: {self.info.base_url}/sitemap.xml\n".encode()
         return Output("robots.txt", key_of("robots", text.decode()), lambda: text)
 
     def static(self) -> list[Output]:
-        out = []
-        for path in sorted(STATIC.rglob("*")):
-            if path.is_file():
-                data = path.read_bytes()
-                out.append(
-                    Output(
-                        "static/" + path.relative_to(STATIC).as_posix(),
-                        hashlib.sha256(data).hexdigest(),
-                        lambda data=data: data,  # type: ignore[misc]
-                    )
+        return list(static_outputs())
+
+
+@cache
+def static_outputs() -> tuple[Output, ...]:
+    """The static files ship with the package and enter `template_hash`, read once per process
+    like the templates: not read and hashed again by every build."""
+    out = []
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            out.append(
+                Output(
+                    "static/" + path.relative_to(STATIC).as_posix(),
+                    hashlib.sha256(data).hexdigest(),
+                    lambda data=data: data,  # type: ignore[misc]
                 )
-        return out
+            )
+    return tuple(out)
+
+
+# The search index's record of each (immutable) revision, as JSON text: a rebuild after one edit
+# encodes one record, not a thousand. Bounded like the other per-revision memories of a build.
+REMEMBER = 1 << 15
+_search_records: dict[tuple[str, str, str, str], str] = {}
+_lastmods: dict[tuple[str, datetime | None], str] = {}  # the sitemap's date of a revision shown
+
+
+def search_record(item: Item, tz: ZoneInfo, column: str) -> str:
+    record = {
+        "t": item.title,
+        "u": article_url(item.slug),
+        "d": item.date.astimezone(tz).date().isoformat(),
+        "c": column,
+        "s": item.summary,
+        "g": list(item.tags),
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
