@@ -511,7 +511,7 @@ def _derivative_names(sources: tuple[Source, ...]) -> frozenset[str]:
 def _media(items: list[Item], room: Newsroom, releases: Releases, fragments: FragmentCache) -> set[str]:
     """Link every derivative the live items show into the served pool, making any that are missing."""
     names: set[str] = set()
-    present = {p.name for p in releases.media.iterdir()} if releases.media.is_dir() else set()
+    present = set(os.listdir(releases.media)) if releases.media.is_dir() else set()
     for item in items:
         if not item.sources:
             continue
