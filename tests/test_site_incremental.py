@@ -39,6 +39,7 @@ def forget_process_memories() -> None:
     site_module._search_records.clear()
     site_module._lastmods.clear()
     build_module._derivative_names.cache_clear()
+    build_module._shown.clear()
 
 
 def from_scratch(room: Newsroom) -> dict[str, bytes]:
@@ -60,18 +61,27 @@ def from_scratch(room: Newsroom) -> dict[str, bytes]:
     return tree(public(room))
 
 
-def edit(room: Newsroom, name: str, slug: str, body: str = "## 标题\n\n正文第一段，内容充实。\n", **meta: str) -> None:
+def edit(
+    room: Newsroom, name: str, slug: str, body: str = "## 标题\n\n正文第一段，内容充实。\n", **meta: str
+) -> None:
     write_article(room.root / "content", name, base_meta(slug, **meta), body)
     assert ingest(room).ok
 
 
 def news(n: int, **meta: str) -> dict[str, str]:
-    return {"title": f"工作动态第{n}条", "column": "工作动态", "date": f"2026-11-{n:02d}T08:00:00+08:00", **meta}
+    return {
+        "title": f"工作动态第{n}条",
+        "column": "工作动态",
+        "date": f"2026-11-{n:02d}T08:00:00+08:00",
+        **meta,
+    }
 
 
 EDITS: dict[str, Callable[[Newsroom, int], None]] = {
     # The text only: the page, the feeds carrying it and the sitemap's date.
-    "body": lambda room, n: edit(room, "news/news-12.md", "news-12", f"## 标题\n\n第{n}次改过的正文。\n", **news(12)),
+    "body": lambda room, n: edit(
+        room, "news/news-12.md", "news-12", f"## 标题\n\n第{n}次改过的正文。\n", **news(12)
+    ),
     # A title shows in lists, neighbours' links, feeds, the search index and the home page.
     "title": lambda room, n: edit(room, "news/news-7.md", "news-7", **news(7, title=f"改过{n}次的标题")),
     # A new date moves the article among its column's pages and its neighbours.

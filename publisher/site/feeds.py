@@ -226,9 +226,8 @@ def feed_outputs(
             self_url = f"{info.base_url}/{path}"
             home = info.base_url + home_path
             writer = WRITERS[fmt]
-            key = hashlib.sha256(
-                "\0".join(("feed", settings, fmt, title, home, self_url, str(len(shown)), listed)).encode("utf-8")
-            ).hexdigest()
+            inputs = ("feed", settings, fmt, title, home, self_url, str(len(shown)), listed)
+            key = hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
 
             def produce(
                 writer: Callable[..., bytes] = writer,

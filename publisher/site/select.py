@@ -228,7 +228,7 @@ def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
     out = []
     for slug, rid, *_ in order:
         r, sources = here[rid]
-        out.append(Current(slug, RevisionRow(*r, load_body), sources))
+        out.append(Current(slug, RevisionRow._make((*r, load_body)), sources))
     return out
 
 
