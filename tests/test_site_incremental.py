@@ -17,6 +17,8 @@ from publisher.site import build as build_module
 from publisher.site import select as select_module
 from publisher.site import site as site_module
 from publisher.site.build import build_all, build_site
+from publisher.site.select import load_current
+from publisher.store.engine import read_session
 from tests.factory import base_meta, write_article
 from tests.site_support import NOW, deny_slugs, populate, public, website
 
@@ -130,3 +132,22 @@ def test_the_search_index_is_the_json_of_its_records(room: Newsroom) -> None:
     records = json.loads(data)
     assert any(r["t"] == "改过的标题" for r in records) and len(records) > 20
     assert data == json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_current_rows_run_newest_first_and_by_slug_within_a_date(room: Newsroom) -> None:
+    content = room.root / "content"
+    for slug, date in (
+        ("b-same", "2026-11-20T10:00:00+08:00"),
+        ("a-same", "2026-11-20T10:00:00+08:00"),
+        ("c-older", "2026-11-19T10:00:00+08:00"),
+        ("z-newer", "2026-11-21T10:00:00+08:00"),
+        ("a-b", "2026-11-20T10:00:00+08:00"),
+        ("ab", "2026-11-20T10:00:00+08:00"),
+    ):
+        write_article(content, f"{slug}.md", base_meta(slug, date=date))
+    assert ingest(room).ok
+    with read_session(room.engine) as session:
+        rows = load_current(session)
+    order = [(row.revision.dated_at, row.slug) for row in rows]
+    assert order == sorted(order, key=lambda pair: (-pair[0].timestamp(), pair[1]))
+    assert len(rows) == len({row.slug for row in rows}) and {"a-b", "ab", "z-newer"} <= {r.slug for r in rows}

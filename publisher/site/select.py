@@ -118,31 +118,37 @@ _REMEMBER = 1 << 15
 
 # Revisions are immutable: a revision's columns and images, once read, are remembered for the
 # process (a long-running engine rebuilds the site after every release), keyed by database and
-# revision id and checked against the article id, number and the article's creation time as the
-# current row has them (`_ORDER_COLUMNS`).
+# revision id and checked against the article id and the article's creation time as the current
+# row has them (`_POINTERS`).
 _known: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Source, ...], Any]] = {}
 
-# The article's creation time tells a database made anew at the same address from the one a
-# revision was remembered from, as the revision's own creation time would; it is read from the
-# small article row, as the driver gives it (compared, never parsed: parsing a thousand datetimes
-# cost more than the query), where the revision's would be read past its body.
-_ORDER_COLUMNS = (
+# Which revision each article shows, from the small article rows alone: the revisions' own columns
+# (the date the order needs among them) come from the memory above, or are read for the few this
+# process has not seen. The article's creation time tells a database made anew at the same address
+# from the one a revision was remembered from; it is read as the driver gives it (compared, never
+# parsed: parsing a thousand datetimes cost more than the query).
+_POINTERS = (
     col(Article.slug),
-    col(Revision.id),
-    col(Revision.article_id),
-    col(Revision.number),
+    col(Article.current_revision_id),
+    col(Article.id),
     type_coerce(col(Article.created_at), Text),
 )
 
 
 def load_current(session: Session) -> list[Current]:
     """Every article's current revision, newest first; bodies are left in the database until needed."""
-    order = session.execute(
-        sa_select(*_ORDER_COLUMNS)
-        .join(Revision, col(Revision.id) == col(Article.current_revision_id))
-        .order_by(col(Revision.dated_at).desc(), col(Article.slug))
+    pointers = session.execute(
+        sa_select(*_POINTERS).where(col(Article.current_revision_id).is_not(None))
     ).all()
-    return _rows(session, [tuple(r) for r in order])
+    return _newest_first(_rows(session, [tuple(r) for r in pointers]))
+
+
+def _newest_first(rows: list[Current]) -> list[Current]:
+    """By date, newest first, and by slug among articles of one date (Python's order of strings,
+    whatever the database's collation)."""
+    rows.sort(key=lambda row: row.slug)
+    rows.sort(key=lambda row: row.revision.dated_at, reverse=True)
+    return rows
 
 
 @runtime_checkable
@@ -167,21 +173,18 @@ def load_shown(session: Session, current: list[Current], gate: Gate, channel: Ch
         extra.extend(
             tuple(r)
             for r in session.execute(
-                sa_select(*_ORDER_COLUMNS)
+                sa_select(col(Article.slug), col(Revision.id), *_POINTERS[2:])
                 .join(Article, col(Article.id) == col(Revision.article_id))
                 .where(col(Revision.id).in_(chunk))
             )
         )
     replaced = _rows(session, extra)
-    out = [row for row in current if row.revision.article_id not in chosen] + replaced
-    out.sort(key=lambda row: row.slug)
-    out.sort(key=lambda row: row.revision.dated_at, reverse=True)
-    return out
+    return _newest_first([row for row in current if row.revision.article_id not in chosen] + replaced)
 
 
 def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
-    """(slug, revision id, article id, number, the article's creation time) -> rows, reading only
-    revisions this process has not read before."""
+    """(slug, revision id, article id, the article's creation time) -> rows, in that order, reading
+    only revisions this process has not read before."""
 
     def load_body(revision_id: str) -> str:
         return session.exec(select(Revision.body).where(col(Revision.id) == revision_id)).one()
@@ -190,10 +193,10 @@ def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
     here: dict[str, tuple[tuple[Any, ...], tuple[Source, ...]]] = {}
     born: dict[str, Any] = {}
     unknown = []
-    for _, rid, article_id, number, article_created in order:
+    for _, rid, article_id, article_created in order:
         known = _known.get((database, rid))
         # The same text ingested into a database made anew at the same address is another row.
-        if known is None or known[0][1:3] != (article_id, number) or known[2] != article_created:
+        if known is None or known[0][1] != article_id or known[2] != article_created:
             unknown.append(rid)
             born[rid] = article_created
         else:
@@ -227,7 +230,10 @@ def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
         _known[(database, rid)] = (*here[rid], born[rid])
     out = []
     for slug, rid, *_ in order:
-        r, sources = here[rid]
+        found = here.get(rid)
+        if found is None:
+            continue  # an article pointing at no revision shows nothing (as a join would drop it)
+        r, sources = found
         out.append(Current(slug, RevisionRow._make((*r, load_body)), sources))
     return out
 
