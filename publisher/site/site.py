@@ -263,6 +263,7 @@ class Website:
         self._site: dict[str, Any] | None = None
         self._site_key: str | None = None
         self._info_key: str | None = None
+        self._prefix: str | None = None
         self.position = {item.slug: n for parts in self.by_column.values() for n, item in enumerate(parts)}
         self.part_position = {
             item.slug: n for parts in self.by_series.values() for n, item in enumerate(parts)
@@ -415,15 +416,6 @@ class Website:
         out = []
         for n in range(1, pages + 1):
             chunk = items[(n - 1) * size : n * size]
-            pagination = {
-                "page": n,
-                "pages": pages,
-                "prev": column_url(key, n - 1) if n > 1 else None,
-                "next": column_url(key, n + 1) if n < pages else None,
-                "links": [
-                    {"n": m, "url": column_url(key, m), "current": m == n} for m in range(1, pages + 1)
-                ],
-            }
             # Keyed like an article page, by its inputs: the column, the page's place among the
             # column's pages and the (slug, revision id) of every item it lists.
             inputs = [
@@ -435,9 +427,17 @@ class Website:
             ]
             url = column_url(key, n)
 
-            def produce(
-                n: int = n, chunk: list[Item] = chunk, pagination: dict[str, Any] = pagination, url: str = url
-            ) -> bytes:
+            def produce(n: int = n, chunk: list[Item] = chunk, url: str = url) -> bytes:
+                # Made only for a page being rendered: every page links to every other one.
+                pagination = {
+                    "page": n,
+                    "pages": pages,
+                    "prev": column_url(key, n - 1) if n > 1 else None,
+                    "next": column_url(key, n + 1) if n < pages else None,
+                    "links": [
+                        {"n": m, "url": column_url(key, m), "current": m == n} for m in range(1, pages + 1)
+                    ],
+                }
                 context = self._with_page(
                     url,
                     {
@@ -464,22 +464,26 @@ class Website:
         # Lists run newest first: the previous article is the older one.
         older = column[at + 1] if at + 1 < len(column) else None
         newer = column[at - 1] if at > 0 else None
-        parts = self.by_series[item.series["id"]] if item.series else []
         updated = self.updated.get(item.slug)
+        # The inputs joined by NULs, the part every article shares written once per build.
         inputs = [
-            "article.html",
-            self.site_key(),
-            self.info_key(),
+            self._article_prefix(),
             fragment_key,
             item.slug,
             item.revision_id,
             updated.isoformat() if updated else "-",
-            *((older.slug, older.revision_id) if older else ("-", "-")),
-            *((newer.slug, newer.revision_id) if newer else ("-", "-")),
-            str(len(parts)),
-            *(f"{p.slug}\x1f{p.revision_id}" for p in parts),
-            _consultation_key(self.consultations.get(item.slug)),
+            older.slug if older else "-",
+            older.revision_id if older else "-",
+            newer.slug if newer else "-",
+            newer.revision_id if newer else "-",
         ]
+        if item.series:
+            parts = self.by_series[item.series["id"]]
+            inputs.append(str(len(parts)))
+            inputs.extend(f"{p.slug}\x1f{p.revision_id}" for p in parts)
+        else:
+            inputs.append("0")
+        inputs.append(_consultation_key(self.consultations.get(item.slug)))
         key = hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
         url = article_url(item.slug)
         fragments = (fragment_key,)
@@ -496,6 +500,11 @@ class Website:
             return render_page(template, context, self.fragments.get(fragment_key))
 
         return Output(file_of(url), key, produce, fragments, job)
+
+    def _article_prefix(self) -> str:
+        if self._prefix is None:
+            self._prefix = "\0".join(("article.html", self.site_key(), self.info_key()))
+        return self._prefix
 
     def _article(self, item: Item) -> dict[str, Any]:
         column = self.by_column[item.column]
