@@ -8,7 +8,7 @@ are always those of an approved, live revision; a draft that is not live takes n
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,22 +40,35 @@ def declared(meta: dict[str, Any]) -> ConsultationDecl | None:
     return None if block is None else ConsultationDecl.model_validate(block)
 
 
-def register_live(engine: Engine, live: Iterable[Live], tz: ZoneInfo, now: datetime) -> list[str]:
+def register_live(
+    engine: Engine,
+    live: Iterable[Live],
+    tz: ZoneInfo,
+    now: datetime,
+    on_site: Collection[str] | None = None,
+) -> list[str]:
     """Create or update the consultation of every live article that declares one, and note when a
     consultation's feedback report first went live (the contact purge counts from then); returns the
-    slugs whose row changed. The body's clauses are read from the stored revision."""
+    slugs whose row changed. The body's clauses are read from the stored revision.
+
+    `on_site`: every slug the site shows, when `live` holds only the articles that may declare a
+    consultation (a site build passes the few with a `consultation:` block, not a thousand)."""
     live = list(live)
     wanted = [(item, decl) for item in live if (decl := declared(item.meta)) is not None]
-    on_site = {item.slug for item in live}
+    on_site = {item.slug for item in live} if on_site is None else {*on_site, *(i.slug for i in live)}
     changed: list[str] = []
     with write_session(engine) as session:
+        # The few consultations whose feedback report is not live yet, matched to the site here:
+        # not a query that binds every slug of the site, in every build.
         waiting = session.exec(
             select(Consultation).where(
-                Consultation.feedback_slug.in_(on_site),  # type: ignore[union-attr]
+                Consultation.feedback_slug.is_not(None),  # type: ignore[union-attr]
                 Consultation.feedback_published_at.is_(None),  # type: ignore[union-attr]
             )
         ).all()
         for row in waiting:
+            if row.feedback_slug not in on_site:
+                continue
             row.feedback_published_at = now
             row.updated_at = now
             session.add(row)

@@ -508,15 +508,30 @@ def _derivative_names(sources: tuple[Source, ...]) -> frozenset[str]:
     return frozenset(d.name for source in sources for d in media.plan(source))
 
 
+# revision id -> (its images, their derivatives' names): a build asks for every live item's, and
+# hashing the images of a thousand items to look them up cost more than the rest of `_media`.
+_shown: dict[str, tuple[tuple[Source, ...], frozenset[str]]] = {}
+
+
+def _shown_media(item: Item) -> frozenset[str]:
+    known = _shown.get(item.revision_id)
+    if known is not None and (known[0] is item.sources or known[0] == item.sources):
+        return known[1]
+    if len(_shown) >= 1 << 15:
+        _shown.clear()
+    names = _derivative_names(item.sources)
+    _shown[item.revision_id] = (item.sources, names)
+    return names
+
+
 def _media(items: list[Item], room: Newsroom, releases: Releases, fragments: FragmentCache) -> set[str]:
     """Link every derivative the live items show into the served pool, making any that are missing."""
-    names: set[str] = set()
-    present = {p.name for p in releases.media.iterdir()} if releases.media.is_dir() else set()
-    for item in items:
-        if not item.sources:
-            continue
-        shown = _derivative_names(item.sources)
-        names.update(shown)
+    present = set(os.listdir(releases.media)) if releases.media.is_dir() else set()
+    showing = [(item, _shown_media(item)) for item in items if item.sources]
+    names: set[str] = set().union(*(shown for _, shown in showing))
+    if names <= present:
+        return names  # every build but the ones that put new images live
+    for item, shown in showing:
         if present.issuperset(shown):
             continue
         for source in item.sources:

@@ -34,8 +34,13 @@ def consultation_views(
     engine: Engine, items: list[Item], settings: ConsultationSettings, tz: ZoneInfo, now: datetime
 ) -> dict[str, dict[str, Any]]:
     """slug -> the consultation context of its page, for every live article that declares one."""
-    live = [Live(i.slug, i.revision_id, i.title, {"consultation": i.consultation}) for i in items]
-    register_live(engine, live, tz, now)
+    # Only an item with a `consultation:` block can declare one; every slug is on the site.
+    live = [
+        Live(i.slug, i.revision_id, i.title, {"consultation": i.consultation})
+        for i in items
+        if i.consultation is not None
+    ]
+    register_live(engine, live, tz, now, on_site=[i.slug for i in items])
     slugs = [i.slug for i in items if i.consultation is not None]
     if not slugs:
         return {}

@@ -27,6 +27,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 KEEP_RELEASES = 2
@@ -67,6 +68,24 @@ class Manifest:
             exact=bool(data.get("exact", False)),
             shown=data.get("shown", {}),
         )
+
+
+# Manifests this process read or wrote, by path, with the identity of the file they came from
+# (inode, size, modification time): a manifest file is written once, under its release's unique
+# id, so a file with the same identity holds the same manifest. A few are enough (the live one,
+# the spare's, of each site built).
+_manifests: dict[str, tuple[tuple[int, int, int], Manifest]] = {}
+_KEEP_MANIFESTS = 8
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _remember(path: Path, manifest: Manifest) -> None:
+    if len(_manifests) >= _KEEP_MANIFESTS:
+        _manifests.pop(next(iter(_manifests)))
+    _manifests[str(path)] = (_identity(path.stat()), manifest)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -122,12 +141,24 @@ class Releases:
         return None
 
     def manifest(self, release: Path | None) -> Manifest:
+        """The release's manifest. Read-only: the one this process wrote or read last time, while
+        its file is that very file still (a build reads the live one and the spare's, which are
+        the manifests of the builds before it)."""
         if release is None:
             return Manifest()
         path = release.with_name(release.name + ".json")
-        if not path.is_file():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
             return Manifest()
-        return Manifest.from_json(path.read_text(encoding="utf-8"))
+        if not S_ISREG(stat.st_mode):
+            return Manifest()
+        known = _manifests.get(str(path))
+        if known is not None and known[0] == _identity(stat):
+            return known[1]
+        manifest = Manifest.from_json(path.read_text(encoding="utf-8"))
+        _remember(path, manifest)
+        return manifest
 
     def _releases(self) -> list[Path]:
         """Every committed release, oldest first."""
@@ -220,7 +251,9 @@ class Releases:
 
     def commit(self, staging: Path, manifest: Manifest, release_id: str) -> Path:
         final = self.releases / release_id
-        final.with_name(final.name + ".json").write_text(manifest.to_json(), encoding="utf-8")
+        written = final.with_name(final.name + ".json")
+        written.write_text(manifest.to_json(), encoding="utf-8")
+        _remember(written, manifest)
         os.utime(staging)  # releases are ordered by mtime, and a recycled folder keeps an old one
         os.replace(staging, final)
         self._point(final)

@@ -7,18 +7,21 @@ times come from the items, never from the clock, so an unchanged feed rebuilds t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from functools import cache
 from html import escape
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from publisher.site.fragments import FragmentCache
 from publisher.site.select import Item
-from publisher.site.site import Output, article_url, column_url, key_of, w3c, xml_bytes
+from publisher.site.site import Output, article_url, column_url, template_hash, w3c, xml_bytes
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -204,24 +207,47 @@ def feed_outputs(
         for key, name in info.columns:
             chosen = [i for i in items if i.column == key]
             scopes.append((key, f"{info.title} · {name}", column_url(key), chosen))
+    # A feed is keyed by its inputs, as an article page is: revisions are immutable, so (slug,
+    # revision id) stands for an item's entry, with when it was corrected and its fragment's key;
+    # the rest comes from the feed's settings, the column names and the code that writes it.
+    settings = "\0".join(
+        (feeds_code_hash(), repr(info), json.dumps(column_names, ensure_ascii=False, sort_keys=True))
+    )
     out = []
     for scope, title, home_path, chosen in scopes:
-        entries = [entry(i) for i in chosen[: info.items]]
+        shown = chosen[: info.items]
+        listed = "\0".join(
+            f"{i.slug}\x1f{i.revision_id}\x1f{fragment_keys[i.revision_id]}\x1f{_stamp(updated.get(i.slug))}"
+            for i in shown
+        )
+        fragment_of = tuple(fragment_keys[i.revision_id] for i in shown)
         for fmt in info.formats:
             path = feed_path(scope, fmt)
             self_url = f"{info.base_url}/{path}"
             home = info.base_url + home_path
             writer = WRITERS[fmt]
-            key = key_of("feed", fmt, info, title, home, self_url, entries)
+            inputs = ("feed", settings, fmt, title, home, self_url, str(len(shown)), listed)
+            key = hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
 
             def produce(
                 writer: Callable[..., bytes] = writer,
                 title: str = title,
                 home: str = home,
                 self_url: str = self_url,
-                entries: list[Entry] = entries,
+                shown: list[Item] = shown,
             ) -> bytes:
-                return writer(info, title, home, self_url, entries, html)
+                return writer(info, title, home, self_url, [entry(i) for i in shown], html)
 
-            out.append(Output(path, key, produce, tuple(e.fragment for e in entries)))
+            out.append(Output(path, key, produce, fragment_of))
     return out
+
+
+def _stamp(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else "-"
+
+
+@cache
+def feeds_code_hash() -> str:
+    """What a feed's bytes depend on besides its entries and settings: the templates' hash and
+    this module, which turns the items into entries and writes them."""
+    return hashlib.sha256(template_hash().encode() + Path(__file__).read_bytes()).hexdigest()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
@@ -55,8 +55,10 @@ STAGE_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(NamedTuple):
+    """A named tuple: a build makes one for every file of the site (a frozen dataclass is made
+    six times as slowly)."""
+
     path: str  # inside the release, POSIX
     key: str
     produce: Callable[[], bytes]
@@ -261,6 +263,7 @@ class Website:
         self._site: dict[str, Any] | None = None
         self._site_key: str | None = None
         self._info_key: str | None = None
+        self._prefix: str | None = None
         self.position = {item.slug: n for parts in self.by_column.values() for n, item in enumerate(parts)}
         self.part_position = {
             item.slug: n for parts in self.by_series.values() for n, item in enumerate(parts)
@@ -413,15 +416,6 @@ class Website:
         out = []
         for n in range(1, pages + 1):
             chunk = items[(n - 1) * size : n * size]
-            pagination = {
-                "page": n,
-                "pages": pages,
-                "prev": column_url(key, n - 1) if n > 1 else None,
-                "next": column_url(key, n + 1) if n < pages else None,
-                "links": [
-                    {"n": m, "url": column_url(key, m), "current": m == n} for m in range(1, pages + 1)
-                ],
-            }
             # Keyed like an article page, by its inputs: the column, the page's place among the
             # column's pages and the (slug, revision id) of every item it lists.
             inputs = [
@@ -433,9 +427,17 @@ class Website:
             ]
             url = column_url(key, n)
 
-            def produce(
-                n: int = n, chunk: list[Item] = chunk, pagination: dict[str, Any] = pagination, url: str = url
-            ) -> bytes:
+            def produce(n: int = n, chunk: list[Item] = chunk, url: str = url) -> bytes:
+                # Made only for a page being rendered: every page links to every other one.
+                pagination = {
+                    "page": n,
+                    "pages": pages,
+                    "prev": column_url(key, n - 1) if n > 1 else None,
+                    "next": column_url(key, n + 1) if n < pages else None,
+                    "links": [
+                        {"n": m, "url": column_url(key, m), "current": m == n} for m in range(1, pages + 1)
+                    ],
+                }
                 context = self._with_page(
                     url,
                     {
@@ -462,22 +464,26 @@ class Website:
         # Lists run newest first: the previous article is the older one.
         older = column[at + 1] if at + 1 < len(column) else None
         newer = column[at - 1] if at > 0 else None
-        parts = self.by_series[item.series["id"]] if item.series else []
         updated = self.updated.get(item.slug)
+        # The inputs joined by NULs, the part every article shares written once per build.
         inputs = [
-            "article.html",
-            self.site_key(),
-            self.info_key(),
+            self._article_prefix(),
             fragment_key,
             item.slug,
             item.revision_id,
             updated.isoformat() if updated else "-",
-            *((older.slug, older.revision_id) if older else ("-", "-")),
-            *((newer.slug, newer.revision_id) if newer else ("-", "-")),
-            str(len(parts)),
-            *(f"{p.slug}\x1f{p.revision_id}" for p in parts),
-            _consultation_key(self.consultations.get(item.slug)),
+            older.slug if older else "-",
+            older.revision_id if older else "-",
+            newer.slug if newer else "-",
+            newer.revision_id if newer else "-",
         ]
+        if item.series:
+            parts = self.by_series[item.series["id"]]
+            inputs.append(str(len(parts)))
+            inputs.extend(f"{p.slug}\x1f{p.revision_id}" for p in parts)
+        else:
+            inputs.append("0")
+        inputs.append(_consultation_key(self.consultations.get(item.slug)))
         key = hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
         url = article_url(item.slug)
         fragments = (fragment_key,)
@@ -494,6 +500,11 @@ class Website:
             return render_page(template, context, self.fragments.get(fragment_key))
 
         return Output(file_of(url), key, produce, fragments, job)
+
+    def _article_prefix(self) -> str:
+        if self._prefix is None:
+            self._prefix = "\0".join(("article.html", self.site_key(), self.info_key()))
+        return self._prefix
 
     def _article(self, item: Item) -> dict[str, Any]:
         column = self.by_column[item.column]
@@ -584,43 +595,85 @@ class Website:
         )
 
     def search_index(self) -> Output:
-        records = [
-            {
-                "t": i.title,
-                "u": article_url(i.slug),
-                "d": i.date.astimezone(self.info.tz).date().isoformat(),
-                "c": self.columns.get(i.column, i.column),
-                "s": i.summary,
-                "g": list(i.tags),
-            }
-            for i in self.items
-        ]
-        data = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        tz = self.info.tz
+        # The JSON array is its records' texts joined by commas (what json.dumps makes of the list
+        # with these separators); a record is remembered with the (immutable) revision it shows.
+        records = []
+        for i in self.items:
+            column = self.columns.get(i.column, i.column)
+            known = (i.revision_id, i.slug, str(tz), column)
+            text = _search_records.get(known)
+            if text is None:
+                text = _search_records[known] = search_record(i, tz, column)
+            records.append(text)
+        if len(_search_records) > REMEMBER:
+            _search_records.clear()
+        data = ("[" + ",".join(records) + "]").encode("utf-8")
         # Its bytes are at hand: they are the key (no second serialisation of every record).
         key = hashlib.sha256(b"search\0" + template_hash().encode() + b"\0" + data).hexdigest()
         return Output("search-index.json", key, lambda: data)
 
     def sitemap(self, pages: list[str]) -> Output:
-        lastmod = {file_of(article_url(i.slug)): w3c(self.updated.get(i.slug) or i.date) for i in self.items}
+        lastmod = {file_of(article_url(i.slug)): self._lastmod(i) for i in self.items}
         entries = [(path, lastmod.get(path)) for path in sorted(pages)]
         base = self.info.base_url
+        # Keyed by the very lines it is made of (a path and its date cannot hold a newline).
+        listed = "\n".join(f"{path}\x1f{modified or ''}" for path, modified in entries)
+        key = hashlib.sha256(
+            "\0".join(("sitemap", template_hash(), base, str(len(entries)), listed)).encode("utf-8")
+        ).hexdigest()
+        return Output("sitemap.xml", key, lambda: sitemap_bytes(base, entries))
 
-        return Output("sitemap.xml", key_of("sitemap", base, entries), lambda: sitemap_bytes(base, entries))
+    def _lastmod(self, item: Item) -> str:
+        updated = self.updated.get(item.slug)
+        known = (item.revision_id, updated)
+        text = _lastmods.get(known)
+        if text is None:
+            if len(_lastmods) > REMEMBER:
+                _lastmods.clear()
+            text = _lastmods[known] = w3c(updated or item.date)
+        return text
 
     def robots(self) -> Output:
         text = f"User-agent: *\nAllow: /\n\nSitemap: {self.info.base_url}/sitemap.xml\n".encode()
         return Output("robots.txt", key_of("robots", text.decode()), lambda: text)
 
     def static(self) -> list[Output]:
-        out = []
-        for path in sorted(STATIC.rglob("*")):
-            if path.is_file():
-                data = path.read_bytes()
-                out.append(
-                    Output(
-                        "static/" + path.relative_to(STATIC).as_posix(),
-                        hashlib.sha256(data).hexdigest(),
-                        lambda data=data: data,  # type: ignore[misc]
-                    )
+        return list(static_outputs())
+
+
+@cache
+def static_outputs() -> tuple[Output, ...]:
+    """The static files ship with the package and enter `template_hash`, read once per process
+    like the templates: not read and hashed again by every build."""
+    out = []
+    for path in sorted(STATIC.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            out.append(
+                Output(
+                    "static/" + path.relative_to(STATIC).as_posix(),
+                    hashlib.sha256(data).hexdigest(),
+                    lambda data=data: data,  # type: ignore[misc]
                 )
-        return out
+            )
+    return tuple(out)
+
+
+# The search index's record of each (immutable) revision, as JSON text: a rebuild after one edit
+# encodes one record, not a thousand. Bounded like the other per-revision memories of a build.
+REMEMBER = 1 << 15
+_search_records: dict[tuple[str, str, str, str], str] = {}
+_lastmods: dict[tuple[str, datetime | None], str] = {}  # the sitemap's date of a revision shown
+
+
+def search_record(item: Item, tz: ZoneInfo, column: str) -> str:
+    record = {
+        "t": item.title,
+        "u": article_url(item.slug),
+        "d": item.date.astimezone(tz).date().isoformat(),
+        "c": column,
+        "s": item.summary,
+        "g": list(item.tags),
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
