@@ -134,6 +134,19 @@ def _head(session: Session) -> int:
     return max(session.exec(select(AuditEvent.seq)).all() or [0])
 
 
+def _article_ids(engine: Engine) -> list[int]:
+    with Session(engine) as session:
+        return [a for a in session.exec(select(Article.id)).all() if a is not None]
+
+
+def _seeded(engine: Engine, tag: str) -> tuple[list[Delivery], int]:
+    """A group's rows, and the chain's last seq before them."""
+    article_ids = _article_ids(engine)
+    with Session(engine) as session:
+        before = _head(session)
+    return _deliveries(engine, article_ids, tag), before
+
+
 @pytest.fixture
 def pg_room(room: Newsroom) -> Newsroom:
     if room.engine.dialect.name != "postgresql":
@@ -147,8 +160,7 @@ def test_a_mixed_group_writes_what_the_statement_at_a_time_path_writes(pg_room: 
     engine = pg_room.engine
     settings = pg_room.settings.notify.model_copy(update={"duty_editors": ["liangyu"]})
     alerts = TroubleAlerts(settings, pg_room.settings.tz, {"website": "网站"})
-    with Session(engine) as session:
-        article_ids = [a for a in session.exec(select(Article.id)).all() if a is not None]
+    article_ids = _article_ids(engine)
     slow_rows = _deliveries(engine, article_ids, "slow")
     fast_rows = _deliveries(engine, article_ids, "fast")
     with Session(engine) as session:
@@ -169,10 +181,7 @@ def test_a_mixed_group_writes_what_the_statement_at_a_time_path_writes(pg_room: 
 
 def test_a_group_that_lands_nothing_writes_nothing_and_the_next_one_chains_on(pg_room: Newsroom) -> None:
     engine = pg_room.engine
-    with Session(engine) as session:
-        article_ids = [a for a in session.exec(select(Article.id)).all() if a is not None]
-        before = _head(session)
-    rows = _deliveries(engine, article_ids, "g")
+    rows, before = _seeded(engine, "g")
     assert claims.finish(engine, "nobody", _outcomes(rows), NOW) == 0
     with Session(engine) as session:
         assert _head(session) == before
@@ -186,8 +195,7 @@ def test_a_group_that_lands_nothing_writes_nothing_and_the_next_one_chains_on(pg
 
 def test_a_group_naming_a_delivery_twice_lands_its_first_fitting_outcome(pg_room: Newsroom) -> None:
     engine = pg_room.engine
-    with Session(engine) as session:
-        article_ids = [a for a in session.exec(select(Article.id)).all() if a is not None]
+    article_ids = _article_ids(engine)
     [row, *_] = _deliveries(engine, article_ids, "twice")
     group = [
         claims.Outcome(row, Step.RECONCILED_DONE),
@@ -204,10 +212,7 @@ def test_a_group_that_fails_midway_writes_nothing_and_leaves_no_autocommit_conne
     pg_room: Newsroom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = pg_room.engine
-    with Session(engine) as session:
-        article_ids = [a for a in session.exec(select(Article.id)).all() if a is not None]
-        before = _head(session)
-    rows = _deliveries(engine, article_ids, "broken")
+    rows, before = _seeded(engine, "broken")
     used: list[record_pg.Pipelined] = []
     real_init = record_pg.Pipelined.__init__
 
@@ -242,8 +247,7 @@ def test_a_group_that_fails_midway_writes_nothing_and_leaves_no_autocommit_conne
 def test_a_group_with_ledger_writes_records_them_as_the_statement_at_a_time_path(pg_room: Newsroom) -> None:
     """A partner's ledger is written before the chain is locked, as on the path below."""
     engine = pg_room.engine
-    with Session(engine) as session:
-        article_ids = [a for a in session.exec(select(Article.id)).all() if a is not None]
+    article_ids = _article_ids(engine)
     written: dict[str, list[dict[str, Any]]] = {}
     for partner, finish in (("p-slow", claims._finish_read_first), ("p-fast", claims.finish)):
         rows = _deliveries(engine, article_ids, partner)
@@ -279,10 +283,7 @@ def test_a_statement_the_server_refuses_rolls_the_group_back(
     pg_room: Newsroom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = pg_room.engine
-    with Session(engine) as session:
-        article_ids = [a for a in session.exec(select(Article.id)).all() if a is not None]
-        before = _head(session)
-    rows = _deliveries(engine, article_ids, "refused")
+    rows, before = _seeded(engine, "refused")
     monkeypatch.setattr(record_pg, "_MOVE_HEAD", "UPDATE audit_head SET no_such_column = %s, hash = %s")
     with pytest.raises(psycopg.errors.UndefinedColumn):
         claims.finish(engine, OWNER, _outcomes(rows), NOW)
