@@ -351,6 +351,27 @@ def test_a_lane_s_due_reader_reads_what_due_check_reads_and_each_change_once_it_
             assert after == due_check(s, ids[0])
 
 
+def test_a_lane_s_due_reader_reads_on_after_its_connection_is_replaced_and_closes_its_cursor(
+    droom: Newsroom,
+) -> None:
+    approve(droom, "article-1")
+    with Session(droom.engine) as s:
+        ids = [i for i in s.exec(select(Article.id)) if i is not None]
+        expected = due_check(s, ids[0])
+    with droom.engine.connect() as connection, Session(connection) as lane:
+        reader = DueReader(lane, connection)
+        assert reader.check(ids[0]) == expected
+        first = connection.connection.dbapi_connection
+        connection.invalidate()  # the pool drops the driver's connection: the next use opens another
+        assert reader.check(ids[0]) == expected
+        assert connection.connection.dbapi_connection is not first
+        set_paused(droom, True, "zhouwb", "演练")
+        assert reader.check(ids[0]).paused  # the kept cursor reads what is committed now
+        reader.close()
+        reader.close()  # twice is harmless
+        assert reader.check(ids[0]).paused  # and a closed reader opens a cursor again when asked
+
+
 def rounds_of(w: DeliveryWorker, size: int) -> DeliveryWorker:
     w.settings = w.settings.model_copy(update={"batch": size})
     return w

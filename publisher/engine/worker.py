@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Collection
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor as LanePool
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -668,8 +669,9 @@ class DeliveryWorker:
             with (
                 self.room.engine.connect() as connection,
                 Session(connection, expire_on_commit=False) as session,
+                closing(DueReader(session, connection)) as reader,
             ):
-                reading = Lane(session, DueReader(session, connection), {})
+                reading = Lane(session, reader, {})
                 for claim in lane:
                     due = claim.delivery.next_attempt_at
                     flush(before=due)
