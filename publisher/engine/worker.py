@@ -77,11 +77,12 @@ class _SkippedWatchFilter(logging.Filter):
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_SkippedWatchFilter())
-FINISH_GROUP = 10  # outcomes recorded per transaction
+FINISH_GROUP = 10  # outcomes that wake the recorder for a group
+FINISH_MOST = 2 * FINISH_GROUP  # outcomes recorded per transaction at most
 FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
-# Sent but not yet recorded, at most: the queue, the group in the recorder's hands, and the one
-# being handed over. A worker killed outright can leave only these to be sent again (with the same
-# idempotency key, so a receiver that honours it counts each once).
+# Sent but not yet recorded, at most: the queue and the group in the recorder's hands (`room`), and
+# the one being handed over. A worker killed outright can leave only these to be sent again (with
+# the same idempotency key, so a receiver that honours it counts each once).
 MAX_UNRECORDED = 3 * FINISH_GROUP + 1
 TROUBLES_KEPT = 100  # failed or held releases a worker remembers for its report
 ARMED_AHEAD = 256  # clock jobs a worker keeps armed at most: the next due instants
@@ -93,14 +94,22 @@ class OutcomeQueue:
 
     A `queue.Queue` woke the recorder at every outcome put, only for it to take one item and wait
     again for the rest of its group: a thread switch per delivery. This one wakes it twice per
-    group: at the first outcome (its group's deadline starts then) and when the group is full.
-    It is bounded as the queue was (`room`): a lane putting an outcome into a full one waits until
-    the recorder takes a group, so sent-but-unrecorded outcomes stay within `MAX_UNRECORDED`."""
+    group: at the first outcome (its group's deadline starts then) and when `group` have arrived.
+    The recorder takes what has arrived by then, up to `most`: one that fell behind (a busy
+    worker, a slow database) takes bigger groups, and since recording costs mostly per group (a
+    transaction, its round trips), it catches up instead of falling further behind.
 
-    def __init__(self, group: int, *, room: int) -> None:
+    Bounded: outcomes queued or in the recorder's hands are at most `room`. A lane putting one into
+    a full queue waits until the recorder has recorded a group (`recorded`), so sent-but-unrecorded
+    outcomes stay within `MAX_UNRECORDED` however big the groups grow."""
+
+    def __init__(self, group: int, *, most: int, room: int) -> None:
+        assert group <= most < room  # room for the lanes beside the biggest group
         self._group = group
+        self._most = most
         self._room = room
         self._items: list[Outcome] = []
+        self._held = 0  # taken by the recorder, not yet recorded
         self._closed = False
         lock = threading.Lock()
         self._arrived = threading.Condition(lock)  # the recorder waits here
@@ -108,7 +117,7 @@ class OutcomeQueue:
 
     def put(self, outcome: Outcome) -> None:
         with self._arrived:
-            while len(self._items) >= self._room:
+            while len(self._items) + self._held >= self._room:
                 self._taken.wait()
             self._items.append(outcome)
             if len(self._items) in (1, self._group):
@@ -121,9 +130,10 @@ class OutcomeQueue:
             self._arrived.notify()
 
     def take(self, after: float) -> list[Outcome] | None:
-        """The next group: waits for a first outcome, then until the group is full, `after`
-        seconds have passed since that outcome was seen, or the queue is closed. None once the
-        queue is closed and empty."""
+        """The next group: waits for a first outcome, then until `group` have arrived, `after`
+        seconds have passed since that outcome was seen, or the queue is closed; hands over what
+        has arrived, up to `most`. None once the queue is closed and empty. The taker calls
+        `recorded` when it is done with the group."""
         with self._arrived:
             while not self._items and not self._closed:
                 self._arrived.wait()
@@ -135,9 +145,16 @@ class OutcomeQueue:
                 if left <= 0:
                     break
                 self._arrived.wait(left)
-            group, self._items = self._items[: self._group], self._items[self._group :]
-            self._taken.notify_all()
+            group, self._items = self._items[: self._most], self._items[self._most :]
+            self._held += len(group)
             return group
+
+    def recorded(self, group: list[Outcome]) -> None:
+        """The recorder is done with a group `take` handed over (recorded, or given up on: a lost
+        record is the lease's to retry): its room is the lanes' again."""
+        with self._taken:
+            self._held -= len(group)
+            self._taken.notify_all()
 
 
 class WindowPolicy(Protocol):
@@ -212,7 +229,7 @@ class DeliveryWorker:
         self._again = threading.Event()
         # Bounded: a round may run ahead of the records only this far, so a worker killed
         # mid-round leaves at most this many sent-but-unrecorded deliveries to be resent.
-        self._outcomes = OutcomeQueue(FINISH_GROUP, room=2 * FINISH_GROUP)
+        self._outcomes = OutcomeQueue(FINISH_GROUP, most=FINISH_MOST, room=MAX_UNRECORDED - 1)
         self._recorder: threading.Thread | None = None
         self._pause_checked = float("-inf")
         # The last round's gate facts: the next round uses them for articles whose stamps are unchanged.
@@ -733,6 +750,8 @@ class DeliveryWorker:
                 claims.finish(self.room.engine, self.id, group, self.clock.now(), self.alerts)
             except Exception:  # a lost record is retried by the lease; the worker must live on
                 log.exception("recording %d outcomes failed", len(group))
+            finally:
+                self._outcomes.recorded(group)
 
     def _bundles(self, channel: Channel) -> bool:
         """Whether the channel's performer sends releases due together as one; a channel with no
