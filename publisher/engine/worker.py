@@ -77,13 +77,13 @@ class _SkippedWatchFilter(logging.Filter):
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_SkippedWatchFilter())
-FINISH_GROUP = 10  # outcomes that wake the recorder for a group
-FINISH_MOST = 2 * FINISH_GROUP  # outcomes recorded per transaction at most
-FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 # Sent but not yet recorded, at most: the queue and the group in the recorder's hands (`room`), and
 # the one being handed over. A worker killed outright can leave only these to be sent again (with
 # the same idempotency key, so a receiver that honours it counts each once).
-MAX_UNRECORDED = 3 * FINISH_GROUP + 1
+MAX_UNRECORDED = 31
+FINISH_GROUP = 15  # outcomes that wake the recorder for a group
+FINISH_MOST = 20  # outcomes recorded per transaction at most: the lanes keep room to run ahead
+FINISH_AFTER = 0.05  # seconds an outcome may wait for its group
 TROUBLES_KEPT = 100  # failed or held releases a worker remembers for its report
 ARMED_AHEAD = 256  # clock jobs a worker keeps armed at most: the next due instants
 INSPECTION_GRACE_SECONDS = 600  # a worker that was busy at the minute still inspects within this
