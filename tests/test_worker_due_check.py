@@ -40,6 +40,13 @@ def deliveries(room: Newsroom) -> list[Delivery]:
         return list(s.exec(select(Delivery).order_by(col(Delivery.id))))
 
 
+def approved_article_ids(room: Newsroom) -> list[int]:
+    """Every article's id, with article-1 approved."""
+    approve(room, "article-1")
+    with Session(room.engine) as s:
+        return [i for i in s.exec(select(Article.id)) if i is not None]
+
+
 def after_the_round_read(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> None:
     """Make `change` once, just after the round gathered its facts and before its first due time."""
     real = RoundFacts.gather.__func__  # type: ignore[attr-defined]
@@ -298,9 +305,8 @@ def test_a_signer_demoted_between_two_rounds_holds_the_release_of_the_second(
 def test_the_stamp_read_at_the_due_time_equals_the_one_the_round_read_while_nothing_changed(
     droom: Newsroom,
 ) -> None:
-    approve(droom, "article-1")
+    ids = approved_article_ids(droom)
     with Session(droom.engine) as s:
-        ids = [i for i in s.exec(select(Article.id)) if i is not None]
         round_stamps = gate_stamps(s, ids)
         for article_id in ids:
             checked = due_check(s, article_id)
@@ -311,9 +317,7 @@ def test_the_stamp_read_at_the_due_time_equals_the_one_the_round_read_while_noth
 
 
 def test_a_round_s_stamps_read_on_the_driver_are_the_gate_s_stamps(droom: Newsroom) -> None:
-    approve(droom, "article-1")
-    with Session(droom.engine) as s:
-        ids = [i for i in s.exec(select(Article.id)) if i is not None]
+    ids = approved_article_ids(droom)
     asked = [*ids, max(ids) + 1]  # one gone: absent from both
     for _ in range(2):  # the second round on the statement compiled for the first
         with Session(droom.engine) as s:
@@ -329,9 +333,7 @@ def test_a_round_s_stamps_read_on_the_driver_are_the_gate_s_stamps(droom: Newsro
 def test_a_lane_s_due_reader_reads_what_due_check_reads_and_each_change_once_it_is_committed(
     droom: Newsroom,
 ) -> None:
-    approve(droom, "article-1")
-    with Session(droom.engine) as s:
-        ids = [i for i in s.exec(select(Article.id)) if i is not None]
+    ids = approved_article_ids(droom)
     gone = max(ids) + 1
     with droom.engine.connect() as connection, Session(connection) as lane:
         reader = DueReader(lane, connection)
@@ -351,12 +353,11 @@ def test_a_lane_s_due_reader_reads_what_due_check_reads_and_each_change_once_it_
             assert after == due_check(s, ids[0])
 
 
-def test_a_lane_s_due_reader_reads_on_after_its_connection_is_replaced_and_closes_its_cursor(
+def test_a_lane_s_due_reader_reads_on_after_its_connection_is_replaced_and_after_it_is_closed(
     droom: Newsroom,
 ) -> None:
-    approve(droom, "article-1")
+    ids = approved_article_ids(droom)
     with Session(droom.engine) as s:
-        ids = [i for i in s.exec(select(Article.id)) if i is not None]
         expected = due_check(s, ids[0])
     with droom.engine.connect() as connection, Session(connection) as lane:
         reader = DueReader(lane, connection)

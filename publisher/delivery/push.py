@@ -60,6 +60,11 @@ class _Closed(ConnectionError):
     """The other side closed the connection before a byte of its answer arrived."""
 
 
+# Kept open after use by a kept-alive answer's side: a stale one (closed by the partner while idle)
+# fails at its next request with one of these before anything reached the partner.
+_STALE = (_Closed, ConnectionResetError, BrokenPipeError)
+
+
 class _Reply:
     """httptools' callbacks for one answer: the parts a push reads, and whether it is complete."""
 
@@ -218,8 +223,3 @@ class PushLine:
             connection.close()
             raise Transient(f"网络错误 / transport: {type(exc).__name__}: {exc}") from None
         return connection
-
-
-# Kept open after use by a kept-alive answer's side: a stale one (closed by the partner while idle)
-# fails at its next request with one of these before anything reached the partner.
-_STALE = (_Closed, ConnectionResetError, BrokenPipeError)

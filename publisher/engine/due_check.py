@@ -12,7 +12,6 @@ due time, at the cost of one query, not of a full gather per delivery.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, col, select
 
 from publisher.engine.pause import PAUSE_FLAG
-from publisher.review.gate import Gate, GateStamp, for_many, stamp_of, stamp_query
+from publisher.review.gate import FrontMatters, Gate, GateStamp, for_many, stamp_of, stamp_query
 from publisher.store.tables import Article, NewsroomFlag, Revision
 
 _PAUSED = sa_select(col(NewsroomFlag.value)).where(col(NewsroomFlag.key) == PAUSE_FLAG).scalar_subquery()
@@ -183,7 +182,7 @@ class RoundFacts:
     articles: dict[int, Article]
     revisions: dict[int, Revision]  # article id -> its current revision
     gate: Gate  # the gate with its facts about these revisions gathered (or the plain gate)
-    metas: dict[str, dict[str, Any]] = field(default_factory=dict)  # revision id -> its front matter
+    metas: FrontMatters = field(default_factory=FrontMatters)  # revision id -> its front matter
 
     @classmethod
     def gather(
@@ -219,10 +218,7 @@ class RoundFacts:
         return all(i in self.articles and self.stamps.get(i) == stamps.get(i) for i in article_ids)
 
     def meta(self, revision: Revision) -> dict[str, Any]:
-        known = self.metas.get(revision.id)
-        if known is None:
-            known = self.metas[revision.id] = json.loads(revision.meta_json)
-        return known
+        return self.metas.of(revision)
 
 
 class SharedRound:

@@ -5,8 +5,8 @@ still holds, updates them, takes the audit lock, reads the chain's head, inserts
 the head and commits: each a wait for the server (a libpq trace counted 8 beside the pool's ping).
 Here the statements go down psycopg's pipeline, answered together:
 
-1. BEGIN, one UPDATE … FROM json_array_elements(…) of every row the worker still holds in the state its step
-   starts from (RETURNING the ids that landed and their articles' slugs), the audit lock and the
+1. BEGIN, one UPDATE … FROM json_array_elements(…) of every row the worker still holds in the
+   state its step starts from (RETURNING the ids that landed and their articles' slugs), the audit lock and the
    head read `FOR UPDATE` — in that order, so the rows are locked before the chain, as before;
    a group with ledger writes locks the chain after them instead (one round trip more), as before;
 2. (the duty editors' notices, when a group has any, as before;)
