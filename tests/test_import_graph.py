@@ -358,3 +358,34 @@ def test_listing_the_queue_builds_no_orm_objects_so_no_mapper_is_configured(room
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().splitlines()[-1] == "configured=False"
+
+
+# A worker started on a newsroom in a fresh interpreter, then what it has loaded.
+WORKER_LOADED = """
+import json, sys
+from pathlib import Path
+from publisher.engine.worker import DeliveryWorker
+from publisher.newsroom import Newsroom
+worker = DeliveryWorker(Newsroom(Path(sys.argv[1])))
+worker.start()
+worker.request_stop()
+worker.shutdown()
+print("\\n" + json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_started_worker_loads_no_image_http_client_or_terminal_display_code(room: Newsroom) -> None:
+    # Every module loaded is memory a worker holds for its whole life (bench/scheduler.py part b:
+    # RSS with 100,000 scheduled, most of it imports). The gate renders a body to check its text,
+    # so Markdown stays; Pillow (the pixels of derivatives), httpx (the notice robots; httpx also
+    # loads rich, click and pygments when they are installed) and the web stack are loaded by the
+    # code that uses them, when it does.
+    assert ingest(room, actor="test").ok
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_LOADED, str(room.root)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(done.stdout.rstrip().splitlines()[-1]))
+    assert among(modules, "publisher.engine.worker") == ["publisher.engine.worker"]
+    assert among(modules, "PIL", "httpx", "rich", "click", "fastapi", "starlette", "uvicorn", "jinja2") == []
+    assert among(modules, "wechatpy", "alembic", "publisher.console", "publisher.web") == []

@@ -18,14 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote_plus
-
-import httpx
 
 from publisher.config import NotifySettings, SmtpSettings, WebhookSettings
 from publisher.errors import PublisherError
 from publisher.notify.model import EMAIL
+
+if TYPE_CHECKING:
+    import httpx
 
 TIMEOUT = 10.0
 ROBOT_BODY_LIMIT = 1500  # characters: both robots refuse a markdown message past about 4 KB
@@ -137,6 +138,10 @@ class RobotSender:
     answer `{"errcode": 0}` when it is posted."""
 
     def __init__(self, settings: WebhookSettings, client: httpx.Client | None = None) -> None:
+        # Imported here: httpx (and the command-line extras it loads when installed) would be in
+        # every worker's memory and start-up, for a robot that many newsrooms never configure.
+        import httpx
+
         self.settings = settings
         self.client = client or httpx.Client(timeout=TIMEOUT)
 
@@ -156,6 +161,8 @@ class RobotSender:
         return {"msgtype": "markdown", "markdown": {"title": message.title, "text": message.markdown()}}
 
     def send(self, message: Outbound) -> None:
+        import httpx
+
         name = self.settings.name
         try:
             response = self.client.post(self._url(), json=self.payload(message))

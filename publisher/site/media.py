@@ -9,8 +9,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
 from publisher.store.blobs import BlobStore
 
 # The article column is 760 px wide; 2x that covers high-density screens without shipping originals.
@@ -75,6 +73,10 @@ def ensure(source: Source, blobs: BlobStore, cache: Path) -> tuple[Derivative, .
     missing = [d for d in derivatives if not (cache / d.name).is_file()]
     if not missing:
         return derivatives
+    # Imported here: the gate renders a body to check its text (review/normalize.py) and needs
+    # the derivatives' names, never their pixels; a worker need not carry Pillow in memory.
+    from PIL import Image
+
     data = blobs.get(source.sha256)
     with Image.open(io.BytesIO(data)) as image:
         image.load()

@@ -100,7 +100,9 @@ class SandboxPartner:
             self.guard = signing.ReplayGuard(self.window)
 
     def start(self) -> SandboxPartner:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
         return self
 
