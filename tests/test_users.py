@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
@@ -75,6 +76,49 @@ def test_sync_creates_then_only_updates_what_changed(room: Newsroom) -> None:
         assert users.sync_users(s, changed, "t") == [seeds[0].username]
     with Session(room.engine) as s:
         assert users.roles_of(users.get_user(s, seeds[0].username)) == ["author", "editor"]
+
+
+def test_sync_writes_a_whole_staff_list_in_a_few_statements_and_audits_each_person_in_order(
+    room: Newsroom,
+) -> None:
+    seeds = room.settings.users
+    assert len(seeds) >= 8  # the demo's staff: enough that a statement per person would show
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(room.engine, "before_cursor_execute", count)
+    try:
+        with write_session(room.engine) as s:
+            users.sync_users(s, seeds, "t")
+        created = len(statements)
+        statements.clear()
+        changed = [
+            seeds[0].model_copy(update={"name": "改名"}),
+            *seeds[1:-1],
+            seeds[-1].model_copy(update={"roles": ["author"]}),
+        ]
+        with write_session(room.engine) as s:
+            assert users.sync_users(s, changed, "t") == [seeds[0].username, seeds[-1].username]
+        updated = len(statements)
+    finally:
+        event.remove(room.engine, "before_cursor_execute", count)
+    # One read of the users, their inserts (one executemany, or one per row where the driver
+    # returns ids row by row: SQLite), the chain's lock and head, the events, the head: far
+    # under one round of statements per person.
+    assert created <= len(seeds) + 8, created
+    assert updated <= 8, updated
+    with Session(room.engine) as s:
+        acts = s.exec(
+            select(AuditEvent).where(col(AuditEvent.object_type) == "user").order_by(col(AuditEvent.seq))
+        ).all()
+    assert [(a.action, a.object_id) for a in acts] == [
+        *(("user.add", seed.username) for seed in seeds),
+        ("user.update", seeds[0].username),
+        ("user.update", seeds[-1].username),
+    ]
+    assert json.loads(acts[-1].details_json) == {"roles": ["author"], "committees": seeds[-1].committees}
 
 
 def test_users_cli(room: Newsroom, db_url: str) -> None:

@@ -55,15 +55,16 @@ class Layout:
         canvas: Image.Image,
         left: int,
         top: int,
-        fill: str,
+        fill: str | int,
         *,
         stroke: int = 0,
         align: str = "left",
     ) -> None:
+        """`fill`: a colour on an RGB canvas, or a grey level on an "L" one."""
         draw = ImageDraw.Draw(canvas)
         ascent, descent = self.font.getmetrics()
         baseline = (self.line_height - (ascent + descent)) // 2 + ascent
-        ink = ImageColor.getrgb(fill)
+        ink = fill if isinstance(fill, int) else ImageColor.getrgb(fill)
         for line in self.lines:
             x = left + line.x
             if align == "center":

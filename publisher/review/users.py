@@ -139,6 +139,34 @@ def add_user(
 ) -> StaffUser:
     if session.exec(select(StaffUser).where(StaffUser.username == username)).first() is not None:
         raise UserError(f"用户已存在 / user {username!r} already exists")
+    user, event = _new_user(
+        username=username,
+        name=name,
+        roles=roles,
+        committees=committees,
+        departments=departments,
+        password=password,
+        email=email,
+        actor=actor,
+    )
+    session.add(user)
+    session.flush()
+    audit.append_many(session, [event])
+    return user
+
+
+def _new_user(
+    *,
+    username: str,
+    name: str,
+    roles: Iterable[str],
+    committees: Iterable[str],
+    departments: Iterable[str],
+    password: str | None,
+    email: str | None,
+    actor: str,
+) -> tuple[StaffUser, audit.Entry]:
+    """A user checked and built, not yet added, with the audit entry of adding them."""
     checked = _check_roles(roles)
     if email is not None:
         try:
@@ -164,17 +192,8 @@ def add_user(
         email=email,
         created_at=utc_now(),
     )
-    session.add(user)
-    session.flush()
-    audit.append(
-        session,
-        actor=actor,
-        action="user.add",
-        object_type="user",
-        object_id=username,
-        details={"name": name, "roles": checked, "committees": committees},
-    )
-    return user
+    details = {"name": name, "roles": checked, "committees": committees}
+    return user, audit.Entry(actor, "user.add", "user", username, details=details)
 
 
 def set_password(session: Session, username: str, password: str, actor: str) -> None:
@@ -275,21 +294,31 @@ def list_users(session: Session, *, service: bool = False) -> list[StaffUser]:
 
 
 def sync_users(session: Session, seeds: Iterable[UserSeed], actor: str) -> list[str]:
-    """Create the users `publisher.toml` declares and bring their roles up to date. Returns what changed."""
+    """Create the users `publisher.toml` declares and bring their roles up to date. Returns what changed.
+
+    One read of the users named, one flush and one append of the events (in the seeds' order):
+    a newsroom's staff list is written in a few statements, not a few per person."""
+    seeds = list(seeds)
+    named = [seed.username for seed in seeds]
+    known = {u.username: u for u in session.exec(select(StaffUser).where(col(StaffUser.username).in_(named)))}
     changed: list[str] = []
+    events: list[audit.Entry] = []
     for seed in seeds:
-        user = session.exec(select(StaffUser).where(StaffUser.username == seed.username)).first()
+        user = known.get(seed.username)
         if user is None:
-            add_user(
-                session,
+            user, event = _new_user(
                 username=seed.username,
                 name=seed.name,
                 roles=seed.roles,
                 committees=seed.committees,
                 departments=seed.departments,
+                password=None,
                 email=seed.email,
                 actor=actor,
             )
+            session.add(user)
+            known[seed.username] = user
+            events.append(event)
             changed.append(seed.username)
             continue
         wanted = (
@@ -305,15 +334,13 @@ def sync_users(session: Session, seeds: Iterable[UserSeed], actor: str) -> list[
                 wanted
             )
             session.add(user)
-            audit.append(
-                session,
-                actor=actor,
-                action="user.update",
-                object_type="user",
-                object_id=seed.username,
-                # The address itself stays out of the chain: it is personal data, not an act.
-                details={"roles": list(seed.roles), "committees": seed.committees}
-                | ({"email": "changed"} if held[4] != seed.email else {}),
+            # The address itself stays out of the chain: it is personal data, not an act.
+            details = {"roles": list(seed.roles), "committees": seed.committees} | (
+                {"email": "changed"} if held[4] != seed.email else {}
             )
+            events.append(audit.Entry(actor, "user.update", "user", seed.username, details=details))
             changed.append(seed.username)
+    if changed:
+        session.flush()
+        audit.append_many(session, events)
     return changed
