@@ -111,7 +111,7 @@ def test_rows_inserted_into_a_reused_schema_come_back_in_insertion_order_and_num
     [
         "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only",
         "ALTER TABLE notice ADD COLUMN extra TEXT",
-        "DROP INDEX ix_delivery_channel",
+        "DROP INDEX ix_delivery_slot",
     ],
 )
 def test_a_schema_whose_structure_a_test_changed_is_dropped_not_reused(pool: SchemaPool, change: str) -> None:

@@ -252,8 +252,10 @@ class Delivery(Table, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    article_id: int = Field(foreign_key="article.id", index=True)
-    channel: str = Field(max_length=64, index=True)
+    # No index of its own on article_id or channel: the composite indexes above lead with each
+    # (migration 0021: every update of a delivery writes into every index on the table).
+    article_id: int = Field(foreign_key="article.id")
+    channel: str = Field(max_length=64)
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     # scheduled | claimed | done | failed | held | missed | canceled | unknown
     status: str = Field(max_length=16)
