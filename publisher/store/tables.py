@@ -36,7 +36,7 @@ class Revision(Table, table=True):
     __table_args__ = (UniqueConstraint("article_id", "number", name="uq_revision_article_number"),)
 
     id: str = Field(primary_key=True, max_length=64)
-    article_id: int = Field(foreign_key="article.id", index=True)
+    article_id: int = Field(foreign_key="article.id")  # uq_revision_article_number leads with it
     number: int
     parent_id: str | None = Field(default=None, max_length=64)
     title: str = Field(max_length=200)
@@ -61,7 +61,7 @@ class RevisionAsset(Table, table=True):
     __table_args__ = (UniqueConstraint("revision_id", "position", name="uq_revision_asset_position"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    revision_id: str = Field(foreign_key="revision.id", max_length=64, index=True)
+    revision_id: str = Field(foreign_key="revision.id", max_length=64)  # uq_revision_asset_position
     position: int
     role: str = Field(max_length=16)
     ref: str = Field(max_length=500)
@@ -437,7 +437,7 @@ class Adoption(Table, table=True):
     __table_args__ = (UniqueConstraint("partner", "article_id", name="uq_adoption_partner_article"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    partner: str = Field(max_length=64, index=True)
+    partner: str = Field(max_length=64)  # uq_adoption_partner_article leads with it
     article_id: int = Field(foreign_key="article.id", index=True)
     url: str = Field(max_length=1000)
     adopted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
