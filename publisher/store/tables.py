@@ -61,7 +61,8 @@ class RevisionAsset(Table, table=True):
     __table_args__ = (UniqueConstraint("revision_id", "position", name="uq_revision_asset_position"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    revision_id: str = Field(foreign_key="revision.id", max_length=64)  # uq_revision_asset_position
+    # No index of its own: uq_revision_asset_position leads with it.
+    revision_id: str = Field(foreign_key="revision.id", max_length=64)
     position: int
     role: str = Field(max_length=16)
     ref: str = Field(max_length=500)
