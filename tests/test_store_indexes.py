@@ -35,6 +35,6 @@ def test_no_index_is_covered_by_another_index_or_a_unique_constraint(db_url: str
         engine.dispose()
     assert covered == []
     # The engine's claim reads by state and due time; the console by channel and by article.
-    assert delivery["ix_delivery_due"] == ("status", "next_attempt_at")
+    assert delivery["ix_delivery_due"] == ("status", "next_attempt_at", "id")
     assert delivery["ix_delivery_channel_status"][0] == "channel"
     assert delivery["ix_delivery_article_revision"][0] == "article_id"

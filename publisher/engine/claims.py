@@ -16,8 +16,24 @@ from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Integer, Select, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
 from publisher import audit
@@ -67,36 +83,86 @@ class Outcome:
         return self.step.audit
 
 
+class _Unindexed(ColumnElement[Any]):
+    """A column that SQLite's planner may not answer from an index: `+column` on SQLite, the column
+    itself elsewhere."""
+
+    inherit_cache = True
+    # Its cache key; SQLAlchemy declares the attribute a list on the base class.
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _column_itself(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _unary_plus(element: _Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
 # Step.CLAIM starts from these two: a scheduled delivery due by `c_due_by` (now, or a moment ahead),
 # or a claim whose lease ran out before `c_now`. The claim's statements are built once: built per
 # round, their construction and cache keys cost a fifth of the claim's CPU.
-_DUE = or_(
-    and_(
-        D.status == DeliveryState.SCHEDULED,
-        D.next_attempt_at <= bindparam("c_due_by", type_=D.next_attempt_at.type),
-    ),
-    and_(D.status == DeliveryState.CLAIMED, D.lease_until < bindparam("c_now", type_=D.lease_until.type)),
-)
+def _due(status: ColumnElement[Any]) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(scheduled and due by `c_due_by`, claimed and its lease run out before `c_now`)."""
+    return (
+        and_(
+            status == DeliveryState.SCHEDULED,
+            D.next_attempt_at <= bindparam("c_due_by", type_=D.next_attempt_at.type),
+        ),
+        and_(status == DeliveryState.CLAIMED, D.lease_until < bindparam("c_now", type_=D.lease_until.type)),
+    )
+
+
+_SCHEDULED_DUE, _LEASE_RAN_OUT = _due(D.status)
 
 
 def _candidates_query(*, among: bool, postgresql: bool) -> Select[Any]:
-    query = (
-        select(D.id, D.channel, D.status, D.action)
-        .where(_DUE)
-        .order_by(D.next_attempt_at, D.id)
-        .limit(bindparam("c_limit", type_=Integer()))
+    """The round's first `c_limit` candidates in due order. One branch per starting state, each
+    read in due order from `ix_delivery_due` (status, next_attempt_at, id) and stopped after
+    `c_limit` rows, then the two merged: as one condition with an OR, the database found every
+    due row and sorted them all to keep 50, so that a backlog (a burst of releases due at one
+    instant, or the hours a stopped worker missed) cost each round in proportion to the backlog."""
+    limit = bindparam("c_limit", type_=Integer())
+
+    def branch(starting: ColumnElement[bool]) -> Select[Any]:
+        query = (
+            select(D.id, D.channel, D.status, D.action, D.next_attempt_at)
+            .where(starting)
+            .order_by(D.next_attempt_at, D.id)
+            .limit(limit)
+        )
+        if among:  # only among the deliveries a caller names (a retraction's takedowns)
+            query = query.where(D.id.in_(bindparam("c_only", expanding=True)))
+        # PostgreSQL: rows another worker is claiming right now are skipped, not waited for. Each
+        # branch locks what it reads; rows locked and not kept are free again at the claim's
+        # commit, a moment later.
+        if postgresql:
+            query = query.with_for_update(skip_locked=True)
+        return select(query.subquery())
+
+    both = union_all(branch(_SCHEDULED_DUE), branch(_LEASE_RAN_OUT)).subquery()
+    return (
+        select(both.c.id, both.c.channel, both.c.status, both.c.action)
+        .order_by(both.c.next_attempt_at, both.c.id)
+        .limit(limit)
     )
-    if among:  # only among the deliveries a caller names (a retraction's takedowns)
-        query = query.where(D.id.in_(bindparam("c_only", expanding=True)))
-    # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
-    return query.with_for_update(skip_locked=True) if postgresql else query
 
 
 # By (among named deliveries, PostgreSQL).
 _CANDIDATES = {(a, p): _candidates_query(among=a, postgresql=p) for a in (False, True) for p in (False, True)}
+# The chosen rows by primary key, each checked again against `_due`. Its state is read unindexed on
+# SQLite: its planner answered the OR from ix_delivery_due instead of the primary key, reading
+# every due row of a backlog to update fifty.
 _CLAIM = (
     update(Delivery)
-    .where(col(Delivery.id).in_(bindparam("c_chosen", expanding=True)), _DUE)
+    .where(col(Delivery.id).in_(bindparam("c_chosen", expanding=True)), or_(*_due(_Unindexed(D.status))))
     .values(
         status=Step.CLAIM.target,
         lease_owner=bindparam("c_owner"),

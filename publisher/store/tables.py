@@ -240,7 +240,8 @@ class Delivery(Table, table=True):
 
     __tablename__ = "delivery"
     __table_args__ = (
-        Index("ix_delivery_due", "status", "next_attempt_at"),
+        # A claim's order (engine/claims.py): read from the index in order, no sort of what is due.
+        Index("ix_delivery_due", "status", "next_attempt_at", "id"),
         Index("ix_delivery_slot", "campaign", "slot_number"),
         # The console's reads, each answered from an index: releases by due time (calendar, week;
         # covering their counts), late and trouble by state, the queue's counts and pages by
