@@ -28,7 +28,7 @@ from publisher.review.service import ReviewService
 from publisher.review.users import add_user
 from publisher.review.workflow import ReviewRefused
 from publisher.store.engine import write_session
-from publisher.store.tables import Article, AuditEvent, Retraction, Revision
+from publisher.store.tables import Article, AuditEvent, Notice, Retraction, Revision
 from tests.factory import base_meta, write_article
 from tests.review_helpers import approve_dodging_checks, next_signer, seed_users, sign_through
 
@@ -168,6 +168,21 @@ def test_one_person_cannot_sign_two_stages(room: Newsroom, svc: ReviewService) -
     with refused("two stages"):
         svc.approve("two", "both")
     assert svc.approve("two", "hejing").stage == "一校"
+
+
+def test_each_act_answers_who_may_sign_what_waits_after_it(room: Newsroom, svc: ReviewService) -> None:
+    # The people a submission or an approval names are those its notice went to, and exactly those
+    # the stage now waiting accepts (queries.eligible, read afresh after the act).
+    add(room, "answered")
+    result = svc.submit("answered", "wangxm")
+    while result.next_stage is not None:
+        with Session(room.engine) as s:
+            now_eligible = [(u.username, u.display_name) for u in queries.eligible(s, "answered")]
+            told = set(s.exec(select(Notice.username).where(col(Notice.title).contains(result.next_stage))))
+        assert [tuple(p) for p in result.waiting_for] == now_eligible and now_eligible
+        assert told >= {p.username for p in result.waiting_for}
+        result = svc.approve("answered", result.waiting_for[-1].username)
+    assert result.status == "approved" and result.waiting_for == ()
 
 
 def test_acting_on_a_superseded_revision(room: Newsroom, svc: ReviewService) -> None:

@@ -49,17 +49,20 @@ def _authors(session: Session, acted: Acted) -> tuple[str, ...]:
 
 def stage_waiting(
     session: Session, settings: NotifySettings, acted: Acted, stage: PlannedStage, now: datetime
-) -> None:
+) -> list[StaffUser]:
+    """Tell who may sign `stage` that it waits for them; returns them (by username)."""
     session.flush()  # the act just recorded counts: its signer may not sign the next stage too
+    people = eligible(session, acted.slug)
     news = Announcement(
         kind=NoticeKind.REVIEW_WAITING,
-        recipients=tuple(u.username for u in eligible(session, acted.slug)),
+        recipients=tuple(u.username for u in people),
         title=f"待审：《{acted.revision.title}》等待{stage.name}",
         body=f"稿件{acted.label}已到「{stage.name}」环节，请审核。",
         ref=acted.ref("review", stage.key),
         link=acted.link,
     )
     announce(session, settings, news, now)
+    return people
 
 
 def rejected(

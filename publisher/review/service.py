@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -32,6 +32,11 @@ SUBMITTER_ROLES = frozenset({"editor", "admin"})
 WITHDRAW_ROLES = frozenset({"editor", "admin", "leader", "principal_leader"})
 
 
+class Signer(NamedTuple):
+    username: str
+    name: str  # as shown
+
+
 @dataclass(frozen=True, slots=True)
 class ActResult:
     slug: str
@@ -41,6 +46,8 @@ class ActResult:
     stage: str | None = None  # the stage acted on
     next_stage: str | None = None  # what waits now
     warnings: list[Finding] = field(default_factory=list)
+    # Who may sign what waits now (by username): the people its notice went to.
+    waiting_for: tuple[Signer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,10 @@ class _Target:
     @property
     def subject(self) -> Subject:
         return Subject(self.meta, self.revision.body)
+
+
+def _signers(people: list[StaffUser]) -> tuple[Signer, ...]:
+    return tuple(Signer(u.username, u.display_name) for u in people)
 
 
 class ReviewService:
@@ -271,12 +282,21 @@ class ReviewService:
                 comment=comment,
                 details={"plan": [s.name for s in stages], "warnings": [w.code for w in warnings]},
             )
-            announce.stage_waiting(session, self.notify, self._acted_on(t, state), stages[0], utc_now())
+            people = announce.stage_waiting(
+                session, self.notify, self._acted_on(t, state), stages[0], utc_now()
+            )
             # Told, not stored: an unknown byline needs no sign-off, but whoever submits should know
             # that the author rule cannot recognise that person.
             notices = unknown_bylines(session, t.meta)
             return ActResult(
-                slug, t.revision.id, "submit", "in_review", None, stages[0].name, warnings + notices
+                slug,
+                t.revision.id,
+                "submit",
+                "in_review",
+                None,
+                stages[0].name,
+                warnings + notices,
+                _signers(people),
             )
 
     def _current_stage(self, t: _Target, stage: str | None, act: str) -> tuple[ReviewState, PlannedStage]:
@@ -360,14 +380,24 @@ class ReviewService:
                 comment=comment,
                 details={"acknowledged": acks, "final": final},
             )
+            people: list[StaffUser] = []
             if final:
                 announce.approved(session, self.notify, self._acted_on(t, state), utc_now())
             else:
                 next_up = stages[state.stage_index]
-                announce.stage_waiting(session, self.notify, self._acted_on(t, state), next_up, utc_now())
+                people = announce.stage_waiting(
+                    session, self.notify, self._acted_on(t, state), next_up, utc_now()
+                )
             next_stage = None if final else stages[state.stage_index].name
             result = ActResult(
-                slug, t.revision.id, "approve", state.status, current.name, next_stage, warnings
+                slug,
+                t.revision.id,
+                "approve",
+                state.status,
+                current.name,
+                next_stage,
+                warnings,
+                _signers(people),
             )
         if final:
             # A corrected revision now approved goes where older ones went (partners, website,

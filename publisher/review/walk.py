@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from publisher.review import queries
-from publisher.review.service import ReviewService
+from publisher.review.service import ReviewService, Signer
 
 SignIn = Callable[[str], str]
 """Authenticates the signer a walk picked (by username) and returns the name to act as: the demo
@@ -41,18 +41,25 @@ def sign_through(
     sign_in: SignIn | None = None,
 ) -> list[Signature]:
     """Approve stage after stage; with `acknowledge`, the first signer acknowledges every warning;
-    with `sign_in`, each signer is authenticated before their act."""
+    with `sign_in`, each signer is authenticated before their act. Each approval answers who may
+    sign the stage that waits after it (the people its notice went to): the next signer is the
+    first of them."""
     signed: list[Signature] = []
-    while stages is None or len(signed) < stages:
-        with Session(service.newsroom.engine) as session:
-            st = queries.status(session, slug)
-        if st.current is None:
-            break
-        signer = next_signer(service, slug)
-        if signer is None:
-            raise LookupError(f"nobody may sign {slug} at {st.current.name}")
-        open_warnings = [w.code for w in st.warnings if w.code not in st.acknowledged] if acknowledge else []
-        username = sign_in(signer[0]) if sign_in is not None else signer[0]
+    with Session(service.newsroom.engine) as session:
+        st = queries.status(session, slug)
+        waiting = st.current.name if st.current else None
+        people = tuple(Signer(u.username, u.display_name) for u in queries.eligible(session, slug))
+    while waiting is not None and (stages is None or len(signed) < stages):
+        if not people:
+            raise LookupError(f"nobody may sign {slug} at {waiting}")
+        signer = people[0]
+        open_warnings: list[str] = []
+        if acknowledge:
+            with Session(service.newsroom.engine) as session:
+                st = queries.status(session, slug)
+            open_warnings = [w.code for w in st.warnings if w.code not in st.acknowledged]
+        username = sign_in(signer.username) if sign_in is not None else signer.username
         result = service.approve(slug, username, ack=open_warnings)
-        signed.append(Signature(result.stage or "", signer[0], signer[1]))
+        signed.append(Signature(result.stage or "", signer.username, signer.name))
+        waiting, people = result.next_stage, result.waiting_for
     return signed
