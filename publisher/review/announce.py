@@ -50,7 +50,7 @@ def _authors(session: Session, acted: Acted) -> tuple[str, ...]:
 def stage_waiting(
     session: Session, settings: NotifySettings, acted: Acted, stage: PlannedStage, now: datetime
 ) -> list[StaffUser]:
-    """Tell who may sign `stage` that it waits for them; returns them (by username)."""
+    """Tell who may sign `stage` that it waits for them; returns them, in username order."""
     session.flush()  # the act just recorded counts: its signer may not sign the next stage too
     people = eligible(session, acted.slug)
     news = Announcement(
