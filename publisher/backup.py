@@ -3,7 +3,7 @@
 A newsroom's history lives in two stores that must agree: the database (revisions, approvals,
 deliveries, the audit chain) and the content-addressed blobs its revisions name. A backup is one
 archive (a gzip tar) holding a consistent snapshot of both, the newsroom's own files (settings,
-content, schedules, channels, review lists, and state under var/ that no build can remake) and
+content, schedules, channels, review lists, bulletins, and state under var/ that no build can remake) and
 a manifest: the sha256 of every file, the database kind, the schema head, the audit chain's head
 hash and when it was made. Outputs and caches (public/, var/cache, site releases) are left out:
 a restored newsroom rebuilds them byte for byte.
@@ -142,7 +142,9 @@ def newsroom_files(room: Newsroom) -> Iterator[tuple[Path, str]]:
     if settings_file.is_file():
         yield settings_file, "publisher.toml"
     paths = room.settings.paths
-    folders = [root / p for p in (paths.content, paths.schedules, paths.channels, paths.review)]
+    folders = [
+        root / p for p in (paths.content, paths.schedules, paths.channels, paths.review, paths.bulletins)
+    ]
     var = room.var_dir
     for folder in [*folders, var]:
         if not folder.is_dir() or not _inside(folder, root):

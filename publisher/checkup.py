@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher import ingest
+from publisher.bulletin.definitions import check_bulletins
 from publisher.channels.registry import load_channels
 from publisher.config import CONFIG_FILE, Paths, salvage_settings
 from publisher.errors import ConfigError, Problem
@@ -55,6 +56,7 @@ def checkup(root: Path, progress: Callable[[int], None] | None = None) -> Checku
     review_dir = room.root / settings.paths.review
     problems += check_lists(review_dir, room.root)
     problems += template_problems(room.root)
+    problems += check_bulletins(room.root / settings.paths.bulletins, room.root, room.channels.names)
     # The inspection's own files: its rules and thresholds, and the leaders' names.
     for load in (load_inspection, load_leaders):
         try:

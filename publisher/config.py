@@ -67,6 +67,7 @@ class Paths(Strict):
     schedules: str = "schedules"
     channels: str = "channels"
     review: str = "review"  # the newsroom-editable terminology and secrecy-marking lists
+    bulletins: str = "bulletins"  # printed bulletins (公报) and their issues: publisher bulletin
     var: str = "var"
 
 

@@ -24,6 +24,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from publisher import scaffold_templates as t
+from publisher.bulletin.definitions import BulletinFile, IssueFile
 from publisher.channels.registry import ChannelFile
 from publisher.config import NewsroomSettings
 from publisher.delivery.kinds import channel_kinds
@@ -127,6 +128,20 @@ def _files() -> list[FileDoc]:
             "一个专题或栏目的节奏 / one campaign's or column's cadence.",
             CampaignFile,
             campaign,
+        ),
+        FileDoc(
+            "bulletins/<name>.toml",
+            "一份印刷版公报（如《常委会公报》），文件名即公报名 / one printed bulletin; the file name is "
+            "its name. Its issues lie in bulletins/<name>/.",
+            BulletinFile,
+            t.BULLETIN_TOML.format(**fields),
+        ),
+        FileDoc(
+            "bulletins/<name>/<YYYY-NN>.toml",
+            "一期公报：期号、日期、栏目及其稿件 / one issue: its number, date, and sections of article "
+            "slugs (`publisher bulletin build`).",
+            IssueFile,
+            t.BULLETIN_ISSUE_TOML.format(**fields),
         ),
         FileDoc(
             "review/secrecy.toml",

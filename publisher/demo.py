@@ -19,7 +19,7 @@ from publisher import articles
 from publisher.auth.identity import Identity, UserKind
 from publisher.auth.signin import AuthError, sign_in
 from publisher.demo_campaign import WALL_SECONDS, run_campaign
-from publisher.errors import NotFound
+from publisher.errors import ConfigError, NotFound
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review import integrity, walk
@@ -30,7 +30,7 @@ from publisher.store.engine import read_session, write_session
 from publisher.timeutil import utc_now
 
 SANDBOX = "demo"
-COPIED = ("content", "channels", "schedules", "review")
+COPIED = ("content", "channels", "schedules", "review", "bulletins")
 # The demo's scripted cases: a wrong term sent back and fixed, a draft carrying a secrecy marking.
 REJECTED = "wang-zhenhua-engineer"
 WRONG, RIGHT = "一府两院", "一府一委两院"
@@ -173,6 +173,7 @@ def run_demo(room: Newsroom, console: Console, wall_seconds: float = WALL_SECOND
         console.print(f"   微信 / WeChat {slug}: {url}")
     console.print(f"   网站在 {sandbox.root / 'public'}/index.html")
     supplied = run_supply_demo(sandbox, console, staff.act_as(DEMO_EDITOR))
+    printed = run_bulletin_demo(sandbox, console, staff.act_as(DEMO_EDITOR))
 
     console.print()
     console.print("接下来可以看 / where to look next:")
@@ -196,7 +197,9 @@ def run_demo(room: Newsroom, console: Console, wall_seconds: float = WALL_SECOND
     console.print(f"  publisher report supply --month {month} --newsroom {shown}    供稿与采用月报")
     console.print(f"  publisher supply holdings --newsroom {shown}")
     console.print("  publisher check | publisher ingest | publisher articles    （在真实新闻室）")
-    ok = report.ok and chain.ok and bool(signed) and bool(blocked) and supplied
+    if printed is not None:
+        console.print(f"  publisher bulletin list --newsroom {shown}    印刷版公报各期")
+    ok = report.ok and chain.ok and bool(signed) and bool(blocked) and supplied and printed is not False
     return ok and released.done > 0 and bool(released.wechat_urls)
 
 
@@ -303,3 +306,33 @@ def run_supply_demo(sandbox: Newsroom, console: Console, editor: str) -> bool:
         console.print(render_table(month, report.rows))
         room.close()
     return partner.rejected == [] and partner.duplicates == 0
+
+
+def run_bulletin_demo(sandbox: Newsroom, console: Console, editor: str) -> bool | None:
+    """5. 印: the gazette's issue of the session, typeset for the printer from the approved articles.
+    None: the newsroom declares no bulletin issue (nothing to show)."""
+    from publisher.bulletin.build import build_issue
+    from publisher.bulletin.definitions import issue_files, load_bulletins
+
+    folder = sandbox.root / sandbox.settings.paths.bulletins
+    bulletins, problems = load_bulletins(folder, sandbox.root)
+    issues = [path for bulletin in bulletins.values() for path in issue_files(folder, bulletin)]
+    if not issues and not problems:
+        return None
+    console.print("[bold]5. 印 · 公报[/]")
+    for problem in problems:
+        console.print(f"   [red]{escape(str(problem))}[/]")
+    ok = not problems
+    for path in issues:
+        try:
+            built = build_issue(sandbox, path, editor)
+        except ConfigError as exc:
+            ok = False
+            for problem in exc.problems:
+                console.print(f"   [red]{escape(str(problem))}[/]")
+            continue
+        console.print(
+            f"   {built.issue.bulletin.settings.short_title} {built.issue.settings.number}："
+            f"{built.pages} 页，{len(built.starts)} 篇稿件 → {built.pdf}"
+        )
+    return ok

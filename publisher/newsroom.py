@@ -71,8 +71,15 @@ class Newsroom:
             columns=columns,
             departments=frozenset(self.settings.departments),
             committees=frozenset(self.settings.committees),
-            channels=self.channels.names,
+            # A printed bulletin is a destination an article's `channels:` list may name too.
+            channels=self.channels.names | self.bulletin_names,
         )
+
+    @property
+    def bulletin_names(self) -> frozenset[str]:
+        """The printed bulletins declared in bulletins/ (their files' names; bulletin/ reads them)."""
+        folder = self.root / self.settings.paths.bulletins
+        return frozenset(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else frozenset()
 
     @cached_property
     def taxonomy_hash(self) -> str:

@@ -84,6 +84,7 @@ def _files(answers: Answers, now: datetime) -> dict[str, str]:
         "review/terminology.toml": t.TERMINOLOGY_TOML.format(**fields),
         "review/inspection.toml": t.INSPECTION_TOML,
         "review/leaders.toml": t.LEADERS_TOML,
+        "bulletins/gazette.toml": t.BULLETIN_TOML.format(**fields),
     }
     today = now.date()
     for column in t.COLUMNS:

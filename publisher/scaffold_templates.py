@@ -661,3 +661,26 @@ LEADERS_TOML = """\
 # titles = ["主任", "常委会主任"]
 # wrong = ["张叁"]
 """
+
+
+BULLETIN_TOML = """\
+# 印刷版公报：一期一个文件，放在 bulletins/gazette/ 下，如 2026-06.toml（见 docs/configuration.md）。
+# 编印：publisher bulletin check / build bulletins/gazette/2026-06.toml
+title = "{full_name}公报"
+short_title = "{city}人大常委会公报"
+publisher = "{full_name}办公厅"
+# 内部资料准印证号（印在封面下方）；没有可留空
+permit = ""
+page = "A4"
+"""
+
+BULLETIN_ISSUE_TOML = """\
+# 一期公报：每篇稿件须已终审通过、未撤稿、无密级标志，编印时逐篇核对。
+number = "{next_year}年第1期"
+serial = 1
+date = {next_year}-01-10
+
+[[sections]]
+title = "工作动态"
+articles = ["welcome-news"]
+"""

@@ -73,7 +73,8 @@ class TomlSource:
                 heads = self._headers(rf"\[\[\s*{name}\s*\]\]", pos)
                 if len(heads) > nxt:
                     return heads[nxt], j + 2
-            heads = self._headers(rf"\[\s*{name}\s*\]", pos)
+            # A table, or an array of tables named without an index (an unknown key: `[[sectons]]`).
+            heads = self._headers(rf"\[\s*{name}\s*\]", pos) or self._headers(rf"\[\[\s*{name}\s*\]\]", pos)
             if heads:
                 return heads[0], j + 1
             j += 1

@@ -78,6 +78,9 @@ UNITS: dict[str, int] = {
     "publisher.supply.service": SCHEDULE,  # staff actions that schedule supply
     "publisher.engine": ENGINE,
     "publisher.backup": ENGINE,  # 存: archives what every earlier stage stored
+    # 印: an issue of a printed bulletin, compiled through the engine's publication gate, typeset
+    # with the images' fonts and line breaking.
+    "publisher.bulletin": ENGINE,
     "publisher.supply.report": ENGINE,  # reads what the engine delivered
     "publisher.inspection": ENGINE,  # 清查: reads what every earlier stage stored and the live channels
     "publisher.standing": FACES,  # where an article stands: reads review and the engine's deliveries

@@ -9,6 +9,7 @@ ones that tamper with files put them back.
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import uuid
@@ -57,7 +58,7 @@ class Demo:
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     root = tmp_path_factory.mktemp("demo-newsroom")
     shutil.copy(REPO / "publisher.toml", root / "publisher.toml")
-    for name in ("content", "channels", "schedules", "review"):
+    for name in ("content", "channels", "schedules", "review", "bulletins"):
         shutil.copytree(REPO / name, root / name)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PUBLISHER_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
@@ -193,3 +194,12 @@ def test_a_leaders_name_misspelt_in_a_live_article_is_found(demo: Demo) -> None:
     # The partners still hold the earlier revision; the article, first published in the story, is
     # not back-dated by its release today.
     assert report.rules() == {"content.leader-name", "partner.outdated"} and not report.passed
+
+
+def test_the_demo_prints_the_sessions_gazette_from_the_articles_it_approved(demo: Demo) -> None:
+    assert "5. 印 · 公报" in demo.output and "2026年第6期" in demo.output
+    pdf = demo.root / "var" / "bulletins" / "gazette" / "2026-06.pdf"
+    record = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
+    assert pdf.read_bytes().startswith(b"%PDF-") and record["built_by"] == DEMO_EDITOR
+    assert [a["slug"] for a in record["articles"]][:1] == ["standing-committee-29th-session-closes"]
+    assert all(a["page"] >= 1 for a in record["articles"]) and len(record["articles"]) == 7

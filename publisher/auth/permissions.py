@@ -19,6 +19,7 @@ class Act(StrEnum):
     # 征求意见: handle comments (moderate, classify, dispose, answer, assign), see contacts, export
     # for the legislative committee, draft the feedback report, purge contacts.
     CONSULT = "consult"
+    PRINT = "print"  # 编印公报: build an issue of a printed bulletin for the printer
 
 
 _LEADERS = frozenset({"leader", "principal_leader"})
@@ -33,6 +34,7 @@ ALLOWED: dict[Act, frozenset[str]] = {
     # The legislative affairs office (department heads) and editors handle comments; a special
     # committee's reviewer answers those assigned to it. Authors and proofreaders do not.
     Act.CONSULT: frozenset({"editor", "department_head", "committee_reviewer", "admin"}) | _LEADERS,
+    Act.PRINT: frozenset({"editor", "admin"}) | _LEADERS,
 }
 
 _NAMES = {
@@ -44,6 +46,7 @@ _NAMES = {
     Act.READ_AUDIT: "查看审计日志",
     Act.INSPECT: "处理清查问题",
     Act.CONSULT: "办理征求意见",
+    Act.PRINT: "编印公报",
 }
 
 

@@ -111,6 +111,7 @@ CATALOG: tuple[Listed, ...] = (
     Listed("sandbox", "sandbox_cmd", "本地沙箱 / local fakes of the publishing platforms.", group=True),
     Listed("wechat", "wechat_cmd", "微信公众号 / the WeChat official account channel.", group=True),
     Listed("image", "image_cmd", "长图与封面 / long images and generated covers.", group=True),
+    Listed("bulletin", "bulletin_cmd", "印刷版公报 / printed bulletins, an issue at a time.", group=True),
     Listed("supply", "supply_cmd", "合作媒体供稿 / partner supply.", group=True),
     Listed("report", "report_cmd", "报表 / reports.", group=True),
     Listed("notify", "notify_cmd", "通知 / notices to staff, in the console and outward.", group=True),

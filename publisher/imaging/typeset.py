@@ -50,6 +50,23 @@ class Layout:
         """Lines that would cross the right margin: always empty, and tests hold it to that."""
         return [line for line in self.lines if line.x + line.width > self.measure + 0.5]
 
+    def spread(self, line: Line) -> list[tuple[str, float]] | None:
+        """A justified line's units (a Latin word or number, or one character) and where each
+        starts, from the line's left edge; None: the line is set as one run. Chinese text is set
+        flush on both sides, the slack shared by every gap alike, unless the gaps would gape
+        (more than 0.3 em each: a last line, or a line cut before a long word)."""
+        if not line.justify:
+            return None
+        units = _UNITS.findall(line.text)
+        slack = self.measure - line.x - line.width
+        if len(units) < 2 or not 0 < slack <= self.font.size * 0.3 * (len(units) - 1):
+            return None
+        extra, at, placed = slack / (len(units) - 1), 0.0, []
+        for unit in units:
+            placed.append((unit, at))
+            at += _advance(self.font, unit) + extra
+        return placed
+
     def draw(
         self,
         canvas: Image.Image,
@@ -70,18 +87,14 @@ class Layout:
             if align == "center":
                 x = left + int((self.measure - line.width) / 2)
             y = top + line.y + baseline
-            units = _UNITS.findall(line.text) if line.justify else []
-            slack = self.measure - line.x - line.width
-            if len(units) > 1 and 0 < slack <= self.font.size * 0.3 * (len(units) - 1):
-                # Chinese text is set flush on both sides: the slack goes into every gap alike.
+            spread = self.spread(line)
+            if spread is not None:
                 # Each unit is pasted from a cached mask: a thousand lines reuse a few hundred glyphs.
-                extra, at = slack / (len(units) - 1), float(x)
-                for unit in units:
-                    mask, dx, dy, advance = _glyph(self.font, unit, stroke)
+                for unit, offset in spread:
+                    mask, dx, dy, _ = _glyph(self.font, unit, stroke)
                     if mask is not None:
-                        box = (round(at) + dx, y + dy)
+                        box = (round(x + offset) + dx, y + dy)
                         canvas.paste(ink, (*box, box[0] + mask.width, box[1] + mask.height), mask)
-                    at += advance + extra
                 continue
             draw.text(
                 (x, y),
@@ -95,11 +108,16 @@ class Layout:
 
 
 @lru_cache(maxsize=8192)
+def _advance(font: ImageFont.FreeTypeFont, unit: str) -> float:
+    return float(font.getlength(unit))
+
+
+@lru_cache(maxsize=8192)
 def _glyph(
     font: ImageFont.FreeTypeFont, unit: str, stroke: int
 ) -> tuple[Image.Image | None, int, int, float]:
     """A unit of text as a mask, its offset from the pen on the baseline, and its advance."""
-    advance = float(font.getlength(unit))
+    advance = _advance(font, unit)
     left, top, right, bottom = (int(v) for v in font.getbbox(unit, anchor="ls", stroke_width=stroke))
     if right <= left or bottom <= top:
         return None, 0, 0, advance
