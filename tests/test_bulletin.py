@@ -269,6 +269,21 @@ def test_what_the_gate_would_not_let_out_stops_the_issue_at_the_line_that_lists_
     assert events(room, "bulletin.build") == []
 
 
+def test_a_character_the_fonts_cannot_print_stops_the_issue_instead_of_printing_blank(room: Newsroom) -> None:
+    write_articles(room)
+    # 𠮷 (U+20BB7, CJK extension B) is in no face the install ships: printed, it would be a gap.
+    write_article(room.content_dir, "deputy.md", base_meta("deputy", title="吉𠮷代表的履职故事"), "正文。\n")
+    assert ingest(room).ok
+    seed_users(room)
+    for slug in ("law", "report", "deputy"):
+        approve(room, slug)
+    with pytest.raises(BulletinProblems) as caught:
+        build_issue(room, declare(room), "zhouwb")
+    [problem] = caught.value.problems
+    assert problem.field == "sections.1.articles.0" and problem.line == 11
+    assert "𠮷（U+20BB7）" in problem.reason and "blank" in problem.reason
+
+
 @needs_poppler
 def test_a_changed_issue_replaces_the_built_one_only_when_asked_and_keeps_it(printed: Newsroom) -> None:
     room = printed

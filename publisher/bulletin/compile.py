@@ -21,6 +21,7 @@ from publisher.channels.registry import Channel
 from publisher.engine.release import newsroom_gate
 from publisher.errors import Problem
 from publisher.imaging import blocks as b
+from publisher.imaging.fonts import Face, missing_glyphs
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Article, Revision
 from publisher.timeutil import local
@@ -62,6 +63,28 @@ def as_channel(bulletin: Bulletin) -> Channel:
 def _byline(room: Newsroom, revision: Revision) -> str:
     day = local(revision.dated_at, room.settings.tz)
     return f"（{day.year}年{day.month}月{day.day}日）"
+
+
+def _unprintable(title: str, blocks: tuple[b.Block, ...]) -> list[str]:
+    """Characters of the article the face it is set in lacks: titles and headings in sans, the
+    rest in serif (bulletin/body.py)."""
+    sans = [title] + [block.text for block in blocks if isinstance(block, b.Heading)]
+    serif: list[str] = []
+    for block in blocks:
+        match block:
+            case b.Paragraph(text=text):
+                serif.append(text)
+            case b.ListBlock(items=items):
+                serif.extend(items)
+            case b.Quote(paragraphs=paragraphs):
+                serif.extend(paragraphs)
+            case b.Table(header=header, rows=rows):
+                sans.extend(header)
+                serif.extend(cell for row in rows for cell in row)
+            case b.Picture(alt=alt):
+                serif.append(alt)
+    found = missing_glyphs("".join(sans), Face.SANS) + missing_glyphs("".join(serif), Face.SERIF)
+    return list(dict.fromkeys(found))
 
 
 def compile_issue(room: Newsroom, session: Session, issue: Issue, at: datetime) -> Compiled | list[Problem]:
@@ -127,6 +150,17 @@ def compile_issue(room: Newsroom, session: Session, issue: Issue, at: datetime) 
                     issue.locate(
                         f"稿件 {slug} 的图片不在库中：{', '.join(missing)}（重新 publisher ingest） / "
                         f"images of {slug} are not in the store: {', '.join(missing)}",
+                        where,
+                    )
+                )
+                continue
+            blank = _unprintable(revision.title, blocks)
+            if blank:
+                shown = "、".join(f"{c}（U+{ord(c):04X}）" for c in blank)
+                problems.append(
+                    issue.locate(
+                        f"稿件 {slug} 有字体中没有的字：{shown}，印出来会是空白；请改用规范字或另行造字 / "
+                        f"characters the fonts cannot print (they would come out blank): {shown}",
                         where,
                     )
                 )

@@ -27,5 +27,25 @@ def layout_engine() -> ImageFont.Layout:
 
 
 @cache
+def _covered(face: Face) -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # installed with fpdf2; the cmap is read once per face (50 ms)
+
+    with TTFont(str(font_path(face)), lazy=True) as loaded:
+        return frozenset(loaded.getBestCmap())
+
+
+def missing_glyphs(text: str, face: Face) -> list[str]:
+    """The characters of `text` the face has no glyph for, in order of first use: in print they
+    would come out blank (a rare character of a name, 生僻字, outside the font's sets). Spaces are
+    never missing: the layout sets them as gaps."""
+    covered = _covered(face)
+    seen: dict[str, None] = {}
+    for char in text:
+        if not char.isspace() and ord(char) not in covered:
+            seen.setdefault(char)
+    return list(seen)
+
+
+@cache
 def font(face: Face, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path(face)), size, layout_engine=layout_engine())
