@@ -213,6 +213,12 @@ def test_an_issue_of_approved_articles_prints_with_its_contents_pages_fonts_and_
     again = build_issue(room, issue_path(room), "zhouwb")
     assert again.unchanged and again.sha256 == built.sha256 and built.pdf.read_bytes() == data
     assert len(events(room, "bulletin.build")) == 1
+    # A build cut short before its record (the file written, the event not yet committed) is
+    # finished by the next one, not taken for done.
+    built.record.unlink()
+    finished = build_issue(room, issue_path(room), "zhouwb")
+    assert not finished.unchanged and finished.kept is None and built.pdf.read_bytes() == data
+    assert len(events(room, "bulletin.build")) == 2 and built.record.is_file()
 
 
 def test_what_the_gate_would_not_let_out_stops_the_issue_at_the_line_that_lists_it(room: Newsroom) -> None:

@@ -4,8 +4,9 @@
     var/bulletins/gazette/2026-06.json   what it holds: each article's revision and page, the hash
 
 A build is an act with a name on it: the audit log records who built which issue, with the hash of
-the file and of every revision in it (what was printed is derived from exactly those). Building
-an unchanged issue again writes nothing. A built issue that would change (a correction approved
+the file and of every revision in it (what was printed is derived from exactly those); the record
+is written last, once the event is committed, so a build is finished when its record names its
+hash. Building an unchanged, finished issue again writes nothing. A built issue that would change (a correction approved
 since, an article added) is replaced only when asked, and the earlier file is kept beside it
 under its hash: a copy may already be at the printer's.
 """
@@ -119,6 +120,15 @@ def render(room: Newsroom, compiled: Compiled) -> tuple[bytes, Typeset]:
     return write_pdf(laid.pages, (w * MM, h * MM), meta), laid
 
 
+def _recorded(record: Path) -> str | None:
+    """The hash the record of a finished build names (None: no finished build)."""
+    try:
+        found = json.loads(record.read_text(encoding="utf-8")).get("sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
 def build_issue(room: Newsroom, path: Path, actor: str, *, replace: bool = False) -> Built:
     issue = open_issue(room, path)
     compiled = compile_for_print(room, issue)
@@ -126,17 +136,17 @@ def build_issue(room: Newsroom, path: Path, actor: str, *, replace: bool = False
     digest = hashlib.sha256(data).hexdigest()
     pdf, record = output_paths(room, issue)
     before = hashlib.sha256(pdf.read_bytes()).hexdigest() if pdf.is_file() else None
-    if before == digest:
+    if before == digest and _recorded(record) == digest:
         return Built(issue, pdf, record, digest, len(laid.pages), laid.starts, True, None)
-    if before is not None and not replace:
+    if before not in (None, digest) and not replace:
         raise PublisherError(
-            f"{pdf.relative_to(room.root)} 已按另一内容编印（{before[:12]}），本次内容不同（{digest[:12]}）；"
+            f"{pdf.relative_to(room.root)} 已按另一内容编印（{str(before)[:12]}），本次内容不同（{digest[:12]}）；"
             "确认要换版请加 --replace，原文件将保留在旁 / this issue was built before with other "
             "content; pass --replace to build the new edition (the earlier file is kept beside it)"
         )
     kept: Path | None = None
-    if before is not None:
-        kept = pdf.with_name(f"{issue.key}.{before[:12]}.pdf")
+    if before not in (None, digest):
+        kept = pdf.with_name(f"{issue.key}.{str(before)[:12]}.pdf")
         pdf.replace(kept)
         if record.is_file():
             record.replace(kept.with_suffix(".json"))
@@ -159,10 +169,11 @@ def build_issue(room: Newsroom, path: Path, actor: str, *, replace: bool = False
         "pages": len(laid.pages),
         "articles": articles,
     }
-    # The record commits with its audit event; the file is written first, so an event never
-    # names a file that is not there (a failed commit leaves a file no event vouches for, and
-    # the next build finds it and compares).
-    write_file(pdf, data)
+    # The file first, then its audit event, then the record: a build is finished when its record
+    # names its hash, and the record is written only once the event is committed. A build cut short
+    # anywhere before leaves no record, and the next one finishes it (the same bytes again).
+    if before != digest:
+        write_file(pdf, data)
     with write_session(room.engine) as session:
         event = audit.append(
             session,
@@ -173,7 +184,11 @@ def build_issue(room: Newsroom, path: Path, actor: str, *, replace: bool = False
             details=details,
         )
         session.flush()
-        details["built_by"] = actor
-        details["audit_seq"] = event.seq
-        write_file(record, json.dumps(details, ensure_ascii=False, indent=2).encode("utf-8"))
+        seq = event.seq
+    write_file(
+        record,
+        json.dumps({**details, "built_by": actor, "audit_seq": seq}, ensure_ascii=False, indent=2).encode(
+            "utf-8"
+        ),
+    )
     return Built(issue, pdf, record, digest, len(laid.pages), laid.starts, False, kept)

@@ -51,7 +51,11 @@ class Item:
 
     @property
     def cover(self) -> Source | None:
-        return next((s for s in self.sources if s.role == "cover"), None)
+        # A plain loop: read for every item on every build, where a generator costs twice as much.
+        for source in self.sources:
+            if source.role == "cover":
+                return source
+        return None
 
 
 @dataclass
