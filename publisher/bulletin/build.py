@@ -19,15 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 from publisher import audit
 from publisher.bulletin.body import set_body
 from publisher.bulletin.compile import Compiled, compile_issue
-from publisher.bulletin.definitions import PAGE_MM, Issue, load_bulletins, load_issue
+from publisher.bulletin.definitions import PAGE_MM, Issue, issue_files, load_bulletins, load_issue
 from publisher.bulletin.front import set_front
 from publisher.bulletin.pages import MM, ArticleCopy, Front, Geometry, SectionCopy, Typeset
 from publisher.bulletin.pdf import Metadata, write_pdf
-from publisher.errors import ConfigError, PublisherError
+from publisher.errors import ConfigError, Problem, PublisherError
 from publisher.newsroom import Newsroom
 from publisher.site.deploy import write_file
 from publisher.store.engine import read_session, write_session
@@ -53,6 +54,42 @@ class Built:
 def output_paths(room: Newsroom, issue: Issue) -> tuple[Path, Path]:
     folder = room.var_dir / "bulletins" / issue.bulletin.key
     return folder / f"{issue.key}.pdf", folder / f"{issue.key}.json"
+
+
+@dataclass(frozen=True, slots=True)
+class IssueState:
+    """An issue as staff see it in a list: declared, and built or not."""
+
+    issue: Issue
+    path: Path  # the issue file
+    pdf: Path | None  # the built file, when there is one
+    record: dict[str, Any] | None  # what its finished build recorded (who, when, hash, pages)
+
+
+def issue_states(room: Newsroom) -> tuple[list[IssueState], list[Problem]]:
+    """Every declared issue, newest file last per bulletin, with its build; and the files' problems."""
+    folder = room.root / room.settings.paths.bulletins
+    bulletins, problems = load_bulletins(folder, room.root)
+    states: list[IssueState] = []
+    for bulletin in bulletins.values():
+        for path in issue_files(folder, bulletin):
+            issue = load_issue(path, room.root, bulletins)
+            if isinstance(issue, list):
+                problems += issue
+                continue
+            pdf, record = output_paths(room, issue)
+            try:
+                recorded: dict[str, Any] | None = json.loads(record.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                recorded = None
+            states.append(IssueState(issue, path, pdf if pdf.is_file() else None, recorded))
+    return states, problems
+
+
+def find_issue(room: Newsroom, bulletin: str, key: str) -> IssueState | None:
+    """A declared issue by its bulletin's name and its own (as a console address names it)."""
+    states, _ = issue_states(room)
+    return next((s for s in states if s.issue.bulletin.key == bulletin and s.issue.key == key), None)
 
 
 def open_issue(room: Newsroom, path: Path) -> Issue:
@@ -184,11 +221,13 @@ def build_issue(room: Newsroom, path: Path, actor: str, *, replace: bool = False
             details=details,
         )
         session.flush()
-        seq = event.seq
+        seq, at = event.seq, event.at
     write_file(
         record,
-        json.dumps({**details, "built_by": actor, "audit_seq": seq}, ensure_ascii=False, indent=2).encode(
-            "utf-8"
-        ),
+        json.dumps(
+            {**details, "built_by": actor, "built_at": at.isoformat(), "audit_seq": seq},
+            ensure_ascii=False,
+            indent=2,
+        ).encode("utf-8"),
     )
     return Built(issue, pdf, record, digest, len(laid.pages), laid.starts, False, kept)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated
 
@@ -23,35 +22,26 @@ IssueArg = Annotated[
 @app.command("list")
 def list_cmd(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
     """列出公报及各期（是否已编印） / the bulletins, their issues and which are built."""
-    from publisher.bulletin.build import output_paths
-    from publisher.bulletin.definitions import issue_files, load_bulletins, load_issue
+    from publisher.bulletin.build import issue_states
     from publisher.cli.common import print_problems
 
     with staff_errors():
         room = open_newsroom(newsroom)
-        folder = room.root / room.settings.paths.bulletins
-        bulletins, problems = load_bulletins(folder, room.root)
-        rows = []
-        for bulletin in bulletins.values():
-            for path in issue_files(folder, bulletin):
-                issue = load_issue(path, room.root, bulletins)
-                if isinstance(issue, list):
-                    problems += issue
-                    continue
-                pdf, _ = output_paths(room, issue)
-                built = hashlib.sha256(pdf.read_bytes()).hexdigest() if pdf.is_file() else None
-                rows.append(
-                    {
-                        "bulletin": bulletin.key,
-                        "title": bulletin.settings.short_title,
-                        "issue": issue.key,
-                        "number": issue.settings.number,
-                        "date": issue.settings.date.isoformat(),
-                        "articles": sum(len(s.articles) for s in issue.settings.sections),
-                        "built": str(pdf.relative_to(room.root)) if built else None,
-                        "sha256": built,
-                    }
-                )
+        states, problems = issue_states(room)
+    rows = [
+        {
+            "bulletin": s.issue.bulletin.key,
+            "title": s.issue.bulletin.settings.short_title,
+            "issue": s.issue.key,
+            "number": s.issue.settings.number,
+            "date": s.issue.settings.date.isoformat(),
+            "articles": sum(len(section.articles) for section in s.issue.settings.sections),
+            "built": str(s.pdf.relative_to(room.root)) if s.pdf else None,
+            "sha256": s.record.get("sha256") if s.pdf and s.record else None,
+            "built_by": s.record.get("built_by") if s.pdf and s.record else None,
+        }
+        for s in states
+    ]
     if as_json:
         print_json({"issues": rows, "problems": [p.as_dict() for p in problems]})
         return

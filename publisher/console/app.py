@@ -16,6 +16,7 @@ from publisher.console.routes import (
     account,
     articles,
     audit_log,
+    bulletins,
     calendar,
     consultation,
     dashboard,
@@ -89,6 +90,7 @@ def create_console_app(
         users,
         inspection,
         consultation,
+        bulletins,
     ):
         app.include_router(module.router)
 

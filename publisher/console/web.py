@@ -159,6 +159,7 @@ NAV: tuple[tuple[str, str, Act | None], ...] = (
     ("/supply", "供稿", Act.SUPPLY),
     ("/consultations", "征求意见", None),
     ("/inspection", "清查", None),
+    ("/bulletins", "公报", None),
     ("/audit", "审计", Act.READ_AUDIT),
     ("/users", "用户", Act.MANAGE_USERS),
 )
