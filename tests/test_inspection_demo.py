@@ -203,3 +203,7 @@ def test_the_demo_prints_the_sessions_gazette_from_the_articles_it_approved(demo
     assert pdf.read_bytes().startswith(b"%PDF-") and record["built_by"] == DEMO_EDITOR
     assert [a["slug"] for a in record["articles"]][:1] == ["standing-committee-29th-session-closes"]
     assert all(a["page"] >= 1 for a in record["articles"]) and len(record["articles"]) == 7
+    # 《代表之声》 on B5, with the deputy whose profile the demo sent back and fixed.
+    voice = json.loads((pdf.parent.parent / "deputies-voice" / "2026-04.json").read_text(encoding="utf-8"))
+    assert "代表之声 2026年第4期" in demo.output
+    assert [a["slug"] for a in voice["articles"]][-1] == "wang-zhenhua-engineer"

@@ -123,7 +123,9 @@ class _Setter:
                 self.paragraph(text)
             case b.ListBlock(items=items, ordered=ordered, start=start):
                 for n, item in enumerate(items, start):
-                    self.paragraph(f"{n}. {item}" if ordered else f"· {item}")
+                    # An ideographic space after the dot: a plain one between two Chinese characters
+                    # is taken for a soft line end of the source and dropped.
+                    self.paragraph(f"{n}. {item}" if ordered else f"·\u3000{item}")
             case b.Quote(paragraphs=paragraphs):
                 for text in paragraphs:
                     self.paragraph(text, inset=2 * BODY_SIZE, colour="#333333")
