@@ -41,6 +41,8 @@ DEMO_PASSWORD = "jianglan-demo-2026"
 # The editor who schedules and supplies, and the logins the demo points to for the console.
 DEMO_EDITOR = "zhouwb"
 CONSOLE_LOGINS = (("zhouwb", "编辑 / editor"), ("hejing", "校对 / proofreader"), ("wangjh", "领导 / leader"))
+# Signs the bulletins off for printing (签发付印), as the last review stage signs articles.
+DEMO_LEADER = "wangjh"
 
 
 class DemoStaff:
@@ -173,7 +175,7 @@ def run_demo(room: Newsroom, console: Console, wall_seconds: float = WALL_SECOND
         console.print(f"   微信 / WeChat {slug}: {url}")
     console.print(f"   网站在 {sandbox.root / 'public'}/index.html")
     supplied = run_supply_demo(sandbox, console, staff.act_as(DEMO_EDITOR))
-    printed = run_bulletin_demo(sandbox, console, staff.act_as(DEMO_EDITOR))
+    printed = run_bulletin_demo(sandbox, console, staff.act_as(DEMO_EDITOR), staff.act_as(DEMO_LEADER))
 
     console.print()
     console.print("接下来可以看 / where to look next:")
@@ -308,11 +310,12 @@ def run_supply_demo(sandbox: Newsroom, console: Console, editor: str) -> bool:
     return partner.rejected == [] and partner.duplicates == 0
 
 
-def run_bulletin_demo(sandbox: Newsroom, console: Console, editor: str) -> bool | None:
-    """5. 印: the gazette's issue of the session, typeset for the printer from the approved articles.
-    None: the newsroom declares no bulletin issue (nothing to show)."""
-    from publisher.bulletin.build import build_issue
+def run_bulletin_demo(sandbox: Newsroom, console: Console, editor: str, leader: str) -> bool | None:
+    """5. 印: the bulletins' issues typeset for the printer from the approved articles by the editor,
+    and signed off for printing by a leader. None: the newsroom declares no issue (nothing to show)."""
+    from publisher.bulletin.build import build_issue, find_issue
     from publisher.bulletin.definitions import issue_files, load_bulletins
+    from publisher.bulletin.signoff import sign_off
 
     folder = sandbox.root / sandbox.settings.paths.bulletins
     bulletins, problems = load_bulletins(folder, sandbox.root)
@@ -331,8 +334,13 @@ def run_bulletin_demo(sandbox: Newsroom, console: Console, editor: str) -> bool 
             for problem in exc.problems:
                 console.print(f"   [red]{escape(str(problem))}[/]")
             continue
+        state = find_issue(sandbox, built.issue.bulletin.key, built.issue.key)
+        signature = sign_off(sandbox, state, leader)[0] if state is not None else None
         console.print(
             f"   {built.issue.bulletin.settings.short_title} {built.issue.settings.number}："
-            f"{built.pages} 页，{len(built.starts)} 篇稿件 → {built.pdf}"
+            f"{built.pages} 页，{len(built.starts)} 篇稿件，"
+            + (f"{signature['by']} 签发付印" if signature else "[red]未能签发[/]")
+            + f" → {built.pdf}"
         )
+        ok = ok and signature is not None
     return ok

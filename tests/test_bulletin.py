@@ -13,7 +13,14 @@ import pytest
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from publisher.bulletin.build import BulletinProblems, build_issue, output_paths, set_issue
+from publisher.bulletin.build import (
+    BulletinProblems,
+    IssueState,
+    build_issue,
+    find_issue,
+    output_paths,
+    set_issue,
+)
 from publisher.bulletin.definitions import PAGE_MM
 from publisher.bulletin.pages import (
     BODY_LEADING,
@@ -27,6 +34,7 @@ from publisher.bulletin.pages import (
     SectionCopy,
 )
 from publisher.bulletin.pages import width_of as pages_width
+from publisher.bulletin.signoff import SignOffRefused, sign_off, signed_off
 from publisher.checkup import checkup
 from publisher.cli import app
 from publisher.engine.retraction import retract
@@ -383,3 +391,51 @@ def _layout_of(text: str) -> Layout:
         round(geometry.measure * SCALE),
         round(BODY_LEADING * SCALE),
     )
+
+
+def test_a_leader_signs_off_exactly_the_built_file_and_a_new_edition_starts_unsigned(
+    printed: Newsroom,
+) -> None:
+    room = printed
+    env = {**room_env(room), "COLUMNS": "200"}
+
+    def state() -> IssueState:
+        found = find_issue(room, "gazette", "2026-06")
+        assert found is not None
+        return found
+
+    with pytest.raises(SignOffRefused, match="not built"):
+        sign_off(room, state(), "wangjh")
+    built = build_issue(room, issue_path(room), "zhouwb")
+    good = built.pdf.read_bytes()
+    built.pdf.write_bytes(good + b"%tampered\n")  # changed on disk after its build
+    with pytest.raises(SignOffRefused, match="differs from its build record"):
+        sign_off(room, state(), "wangjh")
+    built.pdf.write_bytes(good)
+    assert signed_off(state()) is None
+
+    cli_login(room, "zhouwb", "wangjh")
+    refused = runner.invoke(
+        app, ["bulletin", "sign-off", "bulletins/gazette/2026-06.toml", "--as", "zhouwb"], env=env
+    )
+    assert refused.exit_code != 0 and "签发公报付印" in refused.output + refused.stderr
+    signed = runner.invoke(
+        app, ["bulletin", "sign-off", "bulletins/gazette/2026-06.toml", "--as", "wangjh"], env=env
+    )
+    assert signed.exit_code == 0, signed.output
+    signature = signed_off(state())
+    assert signature is not None and signature["by"] == "wangjh" and signature["sha256"] == built.sha256
+    [event] = events(room, "bulletin.sign_off")
+    assert event.actor == "wangjh" and json.loads(event.details_json)["sha256"] == built.sha256
+    again, new = sign_off(room, state(), "liucm")
+    assert not new and again["by"] == "wangjh" and len(events(room, "bulletin.sign_off")) == 1
+    listed = runner.invoke(app, ["bulletin", "list", "--json"], env=env)
+    assert json.loads(listed.stdout)["issues"][0]["signed_off_by"] == "wangjh"
+
+    # A correction approved since: the new edition is another file, and unsigned.
+    source = room.content_dir / "report.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\n更正。\n", encoding="utf-8")
+    assert ingest(room).ok
+    approve(room, "report")
+    build_issue(room, issue_path(room), "zhouwb", replace=True)
+    assert signed_off(state()) is None

@@ -104,3 +104,26 @@ def test_the_page_lists_problems_in_the_bulletin_files(served: Served) -> None:
     listing = client.get("/bulletins")
     assert listing.status_code == 200 and "bulletins/gazette/2026-07.toml" in listing.text
     assert "缺少必填的键" in listing.text and "2026年第6期" in listing.text  # the good issue still listed
+
+
+def test_a_leader_signs_the_built_issue_off_and_an_editor_cannot(served: Served) -> None:
+    room, base = served
+    editor, editor_csrf = sign_in(base, "zhouwb")
+    assert "/sign-off" not in editor.get("/bulletins").text  # nothing built: nothing to sign
+    built = editor.post("/bulletins/gazette/2026-06/build", data={"csrf_token": editor_csrf})
+    assert built.status_code == 200 and "待签发" in built.text
+    assert "/sign-off" not in built.text  # an editor builds; only a leader signs off
+    assert (
+        editor.post("/bulletins/gazette/2026-06/sign-off", data={"csrf_token": editor_csrf}).status_code
+        == 403
+    )
+
+    leader, leader_csrf = sign_in(base, "wangjh")
+    assert "/bulletins/gazette/2026-06/sign-off" in leader.get("/bulletins").text
+    signed = leader.post("/bulletins/gazette/2026-06/sign-off", data={"csrf_token": leader_csrf})
+    assert signed.status_code == 200 and "已签发付印 江澜市人大常委会公报 2026年第6期" in signed.text
+    assert re.search(r"已签发付印（wangjh，\d{4}-\d{2}-\d{2} \d{2}:\d{2}", signed.text)
+    assert "/bulletins/gazette/2026-06/sign-off" not in signed.text  # signed: the button is gone
+    with read_session(room.engine) as session:
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "bulletin.sign_off")).all()
+    assert event.actor == "wangjh"

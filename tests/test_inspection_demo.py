@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from publisher.cli import app
-from publisher.demo import DEMO_EDITOR, SUBMITTER, DemoStaff, run_demo
+from publisher.demo import DEMO_EDITOR, DEMO_LEADER, SUBMITTER, DemoStaff, run_demo
 from publisher.engine.publish_now import publish_now
 from publisher.ingest import ingest
 from publisher.inspection.findings import Report
@@ -201,6 +201,7 @@ def test_the_demo_prints_the_sessions_gazette_from_the_articles_it_approved(demo
     pdf = demo.root / "var" / "bulletins" / "gazette" / "2026-06.pdf"
     record = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
     assert pdf.read_bytes().startswith(b"%PDF-") and record["built_by"] == DEMO_EDITOR
+    assert record["signed_off"]["by"] == DEMO_LEADER and record["signed_off"]["sha256"] == record["sha256"]
     assert [a["slug"] for a in record["articles"]][:1] == ["standing-committee-29th-session-closes"]
     assert all(a["page"] >= 1 for a in record["articles"]) and len(record["articles"]) == 7
     # 《代表之声》 on B5, with the deputy whose profile the demo sent back and fixed.

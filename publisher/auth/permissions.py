@@ -20,6 +20,7 @@ class Act(StrEnum):
     # for the legislative committee, draft the feedback report, purge contacts.
     CONSULT = "consult"
     PRINT = "print"  # 编印公报: build an issue of a printed bulletin for the printer
+    SIGN_OFF_PRINT = "sign_off_print"  # 签发付印: sign a built issue's proof off for the printer
 
 
 _LEADERS = frozenset({"leader", "principal_leader"})
@@ -35,6 +36,8 @@ ALLOWED: dict[Act, frozenset[str]] = {
     # committee's reviewer answers those assigned to it. Authors and proofreaders do not.
     Act.CONSULT: frozenset({"editor", "department_head", "committee_reviewer", "admin"}) | _LEADERS,
     Act.PRINT: frozenset({"editor", "admin"}) | _LEADERS,
+    # The leader's final sign-off, as on an article's last review stage.
+    Act.SIGN_OFF_PRINT: _LEADERS,
 }
 
 _NAMES = {
@@ -47,6 +50,7 @@ _NAMES = {
     Act.INSPECT: "处理清查问题",
     Act.CONSULT: "办理征求意见",
     Act.PRINT: "编印公报",
+    Act.SIGN_OFF_PRINT: "签发公报付印",
 }
 
 

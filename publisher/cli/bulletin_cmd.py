@@ -23,6 +23,7 @@ IssueArg = Annotated[
 def list_cmd(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> None:
     """列出公报及各期（是否已编印） / the bulletins, their issues and which are built."""
     from publisher.bulletin.build import issue_states
+    from publisher.bulletin.signoff import signed_off
     from publisher.cli.common import print_problems
 
     with staff_errors():
@@ -39,6 +40,7 @@ def list_cmd(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> Non
             "built": str(s.pdf.relative_to(room.root)) if s.pdf else None,
             "sha256": s.record.get("sha256") if s.pdf and s.record else None,
             "built_by": s.record.get("built_by") if s.pdf and s.record else None,
+            "signed_off_by": (signed_off(s) or {}).get("by"),
         }
         for s in states
     ]
@@ -49,6 +51,9 @@ def list_cmd(newsroom: NewsroomOpt = Path("."), as_json: JsonOpt = False) -> Non
         console.print(f"没有公报（{room.settings.paths.bulletins}/*.toml） / no bulletins declared")
     for row in rows:
         state = f"已编印 / built: {row['built']}" if row["built"] else "未编印 / not built"
+        if row["built"]:
+            signer = row["signed_off_by"]
+            state += f"，已签发 / signed off: {signer}" if signer else "，待签发 / awaiting sign-off"
         console.print(
             f"{row['title']}  {row['number']}  {row['date']}  {row['articles']} 篇 / articles  {state}"
         )
@@ -117,3 +122,29 @@ def build_cmd(
     console.print(f"已编印 / built: {where}，{built.pages} 页 / pages，sha256 {built.sha256[:12]}")
     if built.kept:
         console.print(f"原版保留为 / the earlier edition is kept as {built.kept.relative_to(room.root)}")
+
+
+@app.command("sign-off")
+def sign_off_cmd(
+    issue_file: IssueArg,
+    as_: AsOpt = None,
+    newsroom: NewsroomOpt = Path("."),
+) -> None:
+    """签发付印：领导确认已编印的清样（按文件哈希） / a leader signs a built issue off for printing."""
+    from publisher.bulletin.build import find_issue, open_issue
+    from publisher.bulletin.signoff import sign_off
+    from publisher.errors import NotFound
+
+    with staff_errors():
+        room = open_newsroom(newsroom)
+        user = authorized(room, as_, Act.SIGN_OFF_PRINT).username
+        issue = open_issue(room, issue_file)
+        state = find_issue(room, issue.bulletin.key, issue.key)
+        if state is None:
+            raise NotFound(f"没有这一期 / no such issue: {issue_file}")
+        signature, new = sign_off(room, state, user)
+    name = f"{issue.bulletin.settings.short_title} {issue.settings.number}"
+    if not new:
+        console.print(f"{name} 已由 {signature['by']} 签发 / already signed off ({signature['sha256'][:12]})")
+        return
+    console.print(f"已签发付印 / signed off: {name}（sha256 {signature['sha256'][:12]}）")

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from publisher.auth.permissions import Act, may
 from publisher.auth.sessions import LiveSession
 from publisher.bulletin.build import BulletinProblems, IssueState, build_issue, find_issue, issue_states
+from publisher.bulletin.signoff import SignOffRefused, sign_off, signed_off
 from publisher.console.web import acting, page, permitted, redirect, room_of, staff
 from publisher.errors import NotFound, Problem, PublisherError
 from publisher.timeutil import show
@@ -29,7 +30,7 @@ def _when(value: object, tz: ZoneInfo) -> str:
 
 
 def _row(state: IssueState, tz: ZoneInfo) -> dict[str, Any]:
-    issue, record = state.issue, state.record or {}
+    issue, record, signature = state.issue, state.record or {}, signed_off(state)
     return {
         "bulletin": issue.bulletin.key,
         "key": issue.key,
@@ -42,6 +43,8 @@ def _row(state: IssueState, tz: ZoneInfo) -> dict[str, Any]:
         "sha": str(record.get("sha256", ""))[:12],
         "built_by": record.get("built_by", ""),
         "built_at": _when(record.get("built_at"), tz),
+        "signed_by": (signature or {}).get("by", ""),
+        "signed_at": _when((signature or {}).get("at"), tz),
     }
 
 
@@ -63,6 +66,7 @@ def _listing(
         problems=problems or [],
         error=error,
         may_print=may(live.identity, Act.PRINT),
+        may_sign=may(live.identity, Act.SIGN_OFF_PRINT),
     )
 
 
@@ -104,3 +108,25 @@ def build(
     if built.unchanged:
         return redirect(request, "/bulletins", msg=f"{name} 内容未变，无需重新编印")
     return redirect(request, "/bulletins", msg=f"已编印 {name}：{built.pages} 页")
+
+
+@router.post("/bulletins/{bulletin}/{key}/sign-off")
+def sign(
+    request: Request,
+    bulletin: str,
+    key: str,
+    live: Annotated[LiveSession, Depends(acting)],
+) -> Response:
+    permitted(live, Act.SIGN_OFF_PRINT)
+    room = room_of(request)
+    state = find_issue(room, bulletin, key)
+    if state is None:
+        raise NotFound("没有这一期")
+    try:
+        signature, new = sign_off(room, state, live.identity.username)
+    except SignOffRefused as exc:
+        return _listing(request, live, status=409, error=str(exc))
+    name = f"{state.issue.bulletin.settings.short_title} {state.issue.settings.number}"
+    if not new:
+        return redirect(request, "/bulletins", msg=f"{name} 已签发")
+    return redirect(request, "/bulletins", msg=f"已签发付印 {name}（{signature['sha256'][:12]}）")
