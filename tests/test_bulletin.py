@@ -18,6 +18,7 @@ from publisher.bulletin.build import (
     IssueState,
     build_issue,
     find_issue,
+    open_issue,
     output_paths,
     set_issue,
 )
@@ -439,3 +440,44 @@ def test_a_leader_signs_off_exactly_the_built_file_and_a_new_edition_starts_unsi
     approve(room, "report")
     build_issue(room, issue_path(room), "zhouwb", replace=True)
     assert signed_off(state()) is None
+
+
+def test_an_issue_file_is_found_from_the_current_folder_or_the_newsrooms(
+    printed: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = printed
+    monkeypatch.chdir(room.root / "bulletins" / "gazette")  # a command run beside the issue files
+    assert open_issue(room, Path("2026-06.toml")).key == "2026-06"
+    monkeypatch.chdir(room.root.parent)  # elsewhere: the path is the newsroom's
+    assert open_issue(room, Path("bulletins/gazette/2026-06.toml")).key == "2026-06"
+    with pytest.raises(BulletinProblems) as caught:
+        open_issue(room, Path("2026-06.toml"))
+    assert "no such file" in str(caught.value)
+
+
+def test_long_contents_run_on_to_further_pages_without_moving_the_folios() -> None:
+    geometry = Geometry.of(PAGE_MM["16K"])
+    articles = tuple(
+        ArticleCopy(f"a{n}", f"关于第{n}项议题的审议意见和办理情况报告", "", (Paragraph("正文。"),), {})
+        for n in range(1, 61)
+    )
+    sections = [SectionCopy("报告", articles[:30]), SectionCopy("决定", articles[30:])]
+    front = Front(
+        "江澜市人民代表大会常务委员会公报",
+        "公报",
+        "2026年第6期",
+        "2026年12月4日",
+        ("编印：办公厅",),
+        "#C00000",
+    )
+    laid = set_issue(sections, geometry, front)
+    assert len(laid.front) >= 2 and "目录（续）" in "".join(
+        r.text for r in laid.front[1].items if isinstance(r, Run)
+    )
+    assert [laid.starts[a.slug] for a in articles] == list(range(1, 61))  # one page each, from 1
+    contents = [r for page in laid.front for r in page.items if isinstance(r, Run)]
+    folios = {r.text for r in contents if r.text.isdigit()}
+    assert folios == {str(n) for n in range(1, 61)}
+    # The contents stop above the colophon on the cover.
+    colophon = next(r for r in laid.front[0].items if isinstance(r, Run) and r.text.startswith("编印"))
+    assert all(r.y < colophon.y for r in laid.front[0].items if isinstance(r, Run) and r.text.isdigit())

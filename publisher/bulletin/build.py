@@ -93,6 +93,11 @@ def find_issue(room: Newsroom, bulletin: str, key: str) -> IssueState | None:
 
 
 def open_issue(room: Newsroom, path: Path) -> Issue:
+    """The issue a command names: a relative path is taken from the current folder when it names a
+    file of this newsroom there (a command run inside bulletins/gazette/), else from the newsroom."""
+    if not path.is_absolute():
+        here = (Path.cwd() / path).resolve()
+        path = here if here.is_file() and here.is_relative_to(room.root) else room.root / path
     bulletins, problems = load_bulletins(room.root / room.settings.paths.bulletins, room.root)
     loaded = load_issue(path, room.root, bulletins)
     if isinstance(loaded, list):
