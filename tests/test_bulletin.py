@@ -217,6 +217,16 @@ def test_what_the_gate_would_not_let_out_stops_the_issue_at_the_line_that_lists_
     assert events(room, "bulletin.build") == []
 
 
+def test_an_article_listed_in_two_sections_is_named_at_its_second_place(printed: Newsroom) -> None:
+    room = printed
+    path = declare(printed, ISSUE.replace('["deputy"]', '["deputy", "law"]'))
+    with pytest.raises(BulletinProblems) as caught:
+        build_issue(room, path, "zhouwb")
+    [problem] = caught.value.problems
+    assert (problem.field, problem.line) == ("sections.1.articles.1", 11)
+    assert "already listed in section 1" in problem.reason
+
+
 def test_a_character_the_fonts_cannot_print_stops_the_issue_instead_of_printing_blank(room: Newsroom) -> None:
     write_articles(room)
     # 𠮷 (U+20BB7, CJK extension B) is in no face the install ships: printed, it would be a gap.

@@ -6,9 +6,10 @@
 A build is an act with a name on it: the audit log records who built which issue, with the hash of
 the file and of every revision in it (what was printed is derived from exactly those); the record
 is written last, once the event is committed, so a build is finished when its record names its
-hash. Building an unchanged, finished issue again writes nothing. A built issue that would change (a correction approved
-since, an article added) is replaced only when asked, and the earlier file is kept beside it
-under its hash: a copy may already be at the printer's.
+hash. Building an unchanged, finished issue again writes nothing. A built issue that would change
+(a correction approved since, an article added) is replaced only when asked, and the earlier file
+and its record (a leader's sign-off with it) are kept beside it under its hash: a copy may
+already be at the printer's.
 """
 
 from __future__ import annotations

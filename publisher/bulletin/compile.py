@@ -109,7 +109,8 @@ def compile_issue(room: Newsroom, session: Session, issue: Issue, at: datetime) 
             if slug in seen:
                 problems.append(
                     issue.locate(
-                        f"稿件 {slug} 已列在第 {seen[slug] + 1} 个栏目 / {slug} is already listed in section {seen[slug] + 1}",
+                        f"稿件 {slug} 已列在第 {seen[slug] + 1} 个栏目 / "
+                        f"{slug} is already listed in section {seen[slug] + 1}",
                         where,
                     )
                 )
