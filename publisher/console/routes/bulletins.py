@@ -1,6 +1,7 @@
-"""公报: the printed bulletins' issues, built or not; an editor builds one for the printer here, and
-anyone on the staff downloads a built issue's PDF. The same service as `publisher bulletin build`:
-the gate decides article by article, and every refusal is shown with the line of the issue file."""
+"""公报: the printed bulletins' issues, built or not; an editor builds one for the printer here, a
+leader signs the built file off (签发付印), and anyone on the staff downloads a built issue's PDF.
+The same services as `publisher bulletin build` and `sign-off`: the gate decides article by
+article, and every refusal is shown with the line of the issue file."""
 
 from __future__ import annotations
 
