@@ -40,11 +40,14 @@ from publisher.checkup import checkup
 from publisher.cli import app
 from publisher.engine.retraction import retract
 from publisher.errors import PublisherError
+from publisher.imaging import glyphs
 from publisher.imaging.blocks import Block, Heading, Paragraph
 from publisher.imaging.fonts import Face, font
 from publisher.imaging.typeset import Layout, typeset
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review import walk
+from publisher.review.service import ReviewService
 from publisher.store.tables import Article, AuditEvent
 from tests.bulletin_support import (
     BULLETIN,
@@ -184,8 +187,6 @@ def test_what_the_gate_would_not_let_out_stops_the_issue_at_the_line_that_lists_
     approve(room, "web-only")
     approve(room, "printable")
     approve_dodging_checks(room, "marked")
-    from publisher.review.service import ReviewService
-
     service = ReviewService(room)
     service.submit("deputy", "zhouwb")
     sign_through(room, service, "deputy", stages=2)  # two of six stages signed
@@ -230,11 +231,22 @@ def test_an_article_listed_in_two_sections_is_named_at_its_second_place(printed:
 def test_a_character_the_fonts_cannot_print_stops_the_issue_instead_of_printing_blank(room: Newsroom) -> None:
     write_articles(room)
     # 𠮷 (U+20BB7, CJK extension B) is in no face the install ships: printed, it would be a gap.
-    write_article(room.content_dir, "deputy.md", base_meta("deputy", title="吉𠮷代表的履职故事"), "正文。\n")
+    write_article(
+        room.content_dir,
+        "deputy.md",
+        base_meta("deputy", title="吉𠮷代表的履职故事"),
+        "正文。\n\n吉𠮷谈履职。\n",
+    )
     assert ingest(room).ok
     seed_users(room)
-    for slug in ("law", "report", "deputy"):
+    for slug in ("law", "report"):
         approve(room, slug)
+    # Review warned of it first: every stage signs only once the warning is acknowledged by name.
+    service = ReviewService(room)
+    submitted = service.submit("deputy", "zhouwb")
+    [warning] = [f for f in submitted.warnings if f.check == "glyphs"]
+    assert (warning.code, warning.line) == ("glyph:𠮷", 3) and warning.severity == "warning"
+    walk.sign_through(service, "deputy", acknowledge=True)
     with pytest.raises(BulletinProblems) as caught:
         build_issue(room, declare(room), "zhouwb")
     [problem] = caught.value.problems
@@ -491,3 +503,13 @@ def test_long_contents_run_on_to_further_pages_without_moving_the_folios() -> No
     # The contents stop above the colophon on the cover.
     colophon = next(r for r in laid.front[0].items if isinstance(r, Run) and r.text.startswith("编印"))
     assert all(r.y < colophon.y for r in laid.front[0].items if isinstance(r, Run) and r.text.isdigit())
+
+
+def test_plain_chinese_text_is_answered_without_reading_a_font_and_invisible_characters_never_miss() -> None:
+    # The ranges taken as covered without a cmap lookup are covered by both faces, every code point.
+    for face in Face:
+        covered = glyphs._covered(face)
+        for low, high in glyphs.COMMON_RANGES:
+            assert all(code in covered for code in range(low, high + 1)), (face, hex(low))
+    assert glyphs.missing_glyphs("内部\u200b传阅\u2005 2026\u3000年\ufeff", Face.SERIF) == []
+    assert glyphs.missing_glyphs("䶮𠮷𠮷", Face.SANS) == ["𠮷"]

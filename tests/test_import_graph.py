@@ -69,6 +69,9 @@ UNITS: dict[str, int] = {
     "publisher.site.media": CONTENT,
     "publisher.channels": RENDER,
     "publisher.imaging": RENDER,  # long images and covers: read by the channels and the site
+    # Which characters the shipped fonts can draw: review warns of one they cannot (a reading of
+    # the installed font files' cmaps, without Pillow, nothing rendered).
+    "publisher.imaging.glyphs": CONTENT,
     "publisher.supply": RENDER,  # packaging and the partner performer: a channel kind
     "publisher.schedule": SCHEDULE,
     # The quiet-hours rule (a pure module of times and windows): the schedules and a channel's own

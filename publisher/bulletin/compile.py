@@ -21,7 +21,7 @@ from publisher.channels.registry import Channel
 from publisher.engine.release import newsroom_gate
 from publisher.errors import Problem
 from publisher.imaging import blocks as b
-from publisher.imaging.fonts import Face, missing_glyphs
+from publisher.imaging.glyphs import Face, missing_glyphs
 from publisher.newsroom import Newsroom
 from publisher.store.tables import Article, Revision
 from publisher.timeutil import local

@@ -24,7 +24,7 @@ from typing import Union
 
 from publisher.imaging import blocks as b
 from publisher.imaging.fonts import Face, font
-from publisher.imaging.linebreak import AUTOSPACE
+from publisher.imaging.glyphs import invisible
 from publisher.imaging.typeset import Layout, balanced, typeset
 
 SCALE = 20
@@ -198,23 +198,34 @@ def line_runs(
             runs.extend(
                 Run(x + offset / SCALE, y, unit, face, size, colour)
                 for unit, offset in spread
-                if unit.strip()
+                if not invisible(unit)
             )
     return runs
 
 
 def spaced(x: float, y: float, text: str, face: Face, size: float, colour: str) -> list[Run]:
-    """A run cut at the quarter-em spaces `autospace` puts between Chinese and Latin or digits:
-    the layout measured them (the shaper makes the space), but the fonts have no glyph for U+2005,
-    so the PDF gets the gap as a position instead of a character."""
-    if AUTOSPACE not in text:
+    """A run cut at the characters the fonts print as nothing and have no glyph for: the quarter-em
+    spaces `autospace` puts between Chinese and Latin or digits (U+2005), other typographic spaces,
+    zero-width and format characters. The layout measured them (the shaper makes the space); the PDF
+    gets their gap as a position instead of a character."""
+    if not any(_gap(char) for char in text):
         return [Run(x, y, text, face, size, colour)]
-    runs, at = [], x
-    for part in text.split(AUTOSPACE):
-        if part:
-            runs.append(Run(at, y, part, face, size, colour))
-        at += width_of(part + AUTOSPACE, face, size)
+    runs: list[Run] = []
+    start = 0
+    for at, char in enumerate(text):
+        if _gap(char):
+            if text[start:at]:
+                runs.append(
+                    Run(x + width_of(text[:start], face, size), y, text[start:at], face, size, colour)
+                )
+            start = at + 1
+    if text[start:]:
+        runs.append(Run(x + width_of(text[:start], face, size), y, text[start:], face, size, colour))
     return runs
+
+
+def _gap(char: str) -> bool:
+    return char not in " \u3000" and invisible(char)
 
 
 class Flow:

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from publisher.errors import ConfigError, Problem
+from publisher.imaging.glyphs import Face, missing_glyphs
 from publisher.numerals import NUMERAL_CHARS, chinese_number
 from publisher.review.normalize import (
     MEETING_NAME_LABEL,
@@ -294,6 +295,32 @@ def check_terms(subject: Subject, terms: TermList) -> list[Finding]:
     return findings
 
 
+# -- characters the fonts cannot print ------------------------------------------------------------
+def check_glyphs(subject: Subject) -> list[Finding]:
+    """A character neither face the install ships can draw (a rare character of a name, 生僻字,
+    outside Noto SC): long images, covers and the printed bulletin would leave a blank there. A
+    warning, one per character, for the reviewer to see before it reaches paper (a bulletin issue
+    refuses such an article outright, bulletin/compile.py)."""
+    texts: list[tuple[int | None, str]] = [(None, text) for _, text in shown_fields(subject.meta)]
+    texts += list(enumerate(subject.body.split("\n"), 1))
+    first: dict[str, int | None] = {}  # each character, at the first body line that has it
+    for line, text in texts:
+        for char in [*missing_glyphs(text, Face.SERIF), *missing_glyphs(text, Face.SANS)]:
+            if first.get(char) is None:
+                first[char] = line
+    return [
+        Finding(
+            "glyphs",
+            "warning",
+            f"glyph:{char}",
+            f"字体中没有「{char}」（U+{ord(char):04X}），长图、封面和印刷版公报会在此处留白；请改用规范字 / "
+            f"the fonts have no glyph for {char!r} (U+{ord(char):04X}): images and print would show a blank",
+            line,
+        )
+        for char, line in first.items()
+    ]
+
+
 # -- meeting procedure -----------------------------------------------------------------------------
 # A clause claims a vote by its structure: 表决…通过, 审议通过, (获)得通过, 全票/高票/一致通过,
 # 会议…通过了/《/关于, a clause opening with 通过了 or 通过《 (after the tally), 通过了 (not 通过了解).
@@ -484,6 +511,7 @@ def run_checks(
     findings = check_secrecy(subject, lists.secrecy)
     findings += check_terms(subject, lists.terms)
     findings += check_meeting(subject, lists.register)
+    findings += check_glyphs(subject)
     for channel, check in sorted(channel_checks.items()):
         for problem in check(subject):
             findings.append(
