@@ -8,10 +8,10 @@ from functools import cache
 
 from PIL import ImageFont, features
 
-# The faces, and which characters they can draw, are named without Pillow (imaging/glyphs.py).
-from publisher.imaging.glyphs import Face, font_path, invisible, missing_glyphs
+# The faces are named, and what they can draw is read, without Pillow (imaging/glyphs.py).
+from publisher.imaging.glyphs import Face, font_path
 
-__all__ = ["Face", "font", "font_path", "invisible", "layout_engine", "missing_glyphs"]
+__all__ = ["Face", "font", "font_path", "layout_engine"]
 
 
 def layout_engine() -> ImageFont.Layout:
