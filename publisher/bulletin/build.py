@@ -163,6 +163,23 @@ def render(room: Newsroom, compiled: Compiled) -> tuple[bytes, Typeset]:
     return write_pdf(laid.pages, (w * MM, h * MM), meta), laid
 
 
+def record_act(
+    room: Newsroom, issue: Issue, actor: str, action: str, details: dict[str, Any]
+) -> tuple[int, datetime]:
+    """An act on an issue (built, signed off) into the audit chain, committed; its seq and time."""
+    with write_session(room.engine) as session:
+        event = audit.append(
+            session,
+            actor=actor,
+            action=action,
+            object_type="bulletin_issue",
+            object_id=f"{issue.bulletin.key}/{issue.key}",
+            details=details,
+        )
+        session.flush()
+        return event.seq, event.at
+
+
 def _recorded(record: Path) -> str | None:
     """The hash the record of a finished build names (None: no finished build)."""
     try:
@@ -217,17 +234,7 @@ def build_issue(room: Newsroom, path: Path, actor: str, *, replace: bool = False
     # anywhere before leaves no record, and the next one finishes it (the same bytes again).
     if before != digest:
         write_file(pdf, data)
-    with write_session(room.engine) as session:
-        event = audit.append(
-            session,
-            actor=actor,
-            action="bulletin.build",
-            object_type="bulletin_issue",
-            object_id=f"{issue.bulletin.key}/{issue.key}",
-            details=details,
-        )
-        session.flush()
-        seq, at = event.seq, event.at
+    seq, at = record_act(room, issue, actor, "bulletin.build", details)
     write_file(
         record,
         json.dumps(

@@ -103,6 +103,7 @@ def compile_issue(room: Newsroom, session: Session, issue: Issue, at: datetime) 
         )
     listed: list[Listed] = []
     seen: dict[str, int] = {}
+    known: list[str] | None = None
     for s, section in enumerate(issue.settings.sections):
         for a, slug in enumerate(section.articles):
             where = ("sections", s, "articles", a)
@@ -118,7 +119,8 @@ def compile_issue(room: Newsroom, session: Session, issue: Issue, at: datetime) 
             seen[slug] = s
             article = found.get(slug)
             if article is None or article.current_revision_id is None:
-                known = session.exec(select(Article.slug)).all()
+                if known is None:  # read once, and only when a slug names nothing
+                    known = list(session.exec(select(Article.slug)).all())
                 problems.append(
                     issue.locate(
                         f"没有 slug 为 {slug} 的稿件（先 publisher ingest） / no article {slug!r}"
@@ -170,7 +172,3 @@ def compile_issue(room: Newsroom, session: Session, issue: Issue, at: datetime) 
     if problems:
         return problems
     return Compiled(issue, tuple(listed))
-
-
-def revisions_of(compiled: Compiled) -> dict[str, str]:
-    return {item.slug: item.revision.id for item in compiled.articles}

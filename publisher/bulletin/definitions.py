@@ -75,9 +75,6 @@ class Bulletin:
     source: str
     settings: BulletinFile
 
-    def issue_dir(self, root: Path, folder: str) -> Path:
-        return root / folder / self.key
-
 
 @dataclass(frozen=True, slots=True)
 class Issue:

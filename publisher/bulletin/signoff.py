@@ -12,12 +12,10 @@ import hashlib
 import json
 from typing import Any
 
-from publisher import audit
-from publisher.bulletin.build import IssueState, output_paths
+from publisher.bulletin.build import IssueState, output_paths, record_act
 from publisher.errors import PublisherError
 from publisher.newsroom import Newsroom
 from publisher.site.deploy import write_file
-from publisher.store.engine import write_session
 
 
 class SignOffRefused(PublisherError):
@@ -46,17 +44,9 @@ def sign_off(room: Newsroom, state: IssueState, actor: str) -> tuple[dict[str, A
     already = signed_off(state)
     if already is not None:
         return already, False
-    with write_session(room.engine) as session:
-        event = audit.append(
-            session,
-            actor=actor,
-            action="bulletin.sign_off",
-            object_type="bulletin_issue",
-            object_id=f"{state.issue.bulletin.key}/{state.issue.key}",
-            details={"sha256": digest, "number": state.issue.settings.number},
-        )
-        session.flush()
-        signature = {"by": actor, "at": event.at.isoformat(), "sha256": digest, "audit_seq": event.seq}
+    details = {"sha256": digest, "number": state.issue.settings.number}
+    seq, at = record_act(room, state.issue, actor, "bulletin.sign_off", details)
+    signature = {"by": actor, "at": at.isoformat(), "sha256": digest, "audit_seq": seq}
     _, record = output_paths(room, state.issue)
     body = {**state.record, "signed_off": signature}
     write_file(record, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"))

@@ -57,12 +57,13 @@ def _listing(
     problems: list[Problem] | None = None,
     error: str = "",
 ) -> Response:
-    states, declared = issue_states(room_of(request))
+    room = room_of(request)
+    states, declared = issue_states(room)
     return page(
         request,
         "bulletins/list.html",
         status=status,
-        rows=[_row(s, room_of(request).settings.tz) for s in states],
+        rows=[_row(s, room.settings.tz) for s in states],
         declared=declared,
         problems=problems or [],
         error=error,
