@@ -4,7 +4,9 @@ the approved revision goes live on the website."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -12,12 +14,14 @@ from sqlmodel import select
 from publisher.consultation.declare import ConsultationDecl, clauses, window
 from publisher.content.loader import LoadContext, load_article
 from publisher.errors import Problem
+from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.numerals import chinese_number
+from publisher.site.build import build_site
 from publisher.store.engine import read_session
 from publisher.store.tables import AuditEvent, Consultation
 from tests.consultation_support import DRAFT, OPEN, SLUG, add_draft, go_live
-from tests.site_support import public
+from tests.site_support import deny_slugs, populate, public, website
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -110,3 +114,44 @@ def test_the_page_before_the_window_opens_says_when_it_does(room: Newsroom) -> N
     page = (public(room) / "articles" / f"{SLUG}.html").read_text(encoding="utf-8")
     assert 'class="consultation-form"' not in page and "尚未开始" in page
     assert OPEN  # the support module's window is the demo's
+
+
+def test_the_feedback_report_going_live_is_noted_when_the_draft_has_left_the_site(room: Newsroom) -> None:
+    """No live article declares a consultation any more, yet the report a closed one waits for
+    goes live: its publication is still noted (the contact purge counts from it)."""
+    add_draft(room.root)
+    go_live(room, datetime.fromisoformat("2026-12-10T10:00:00+08:00"))
+    with read_session(room.engine) as session:
+        row = session.get(Consultation, SLUG)
+        assert row is not None and row.feedback_slug is not None and row.feedback_published_at is None
+    feedback = DRAFT.parent / "property-management-draft-feedback.md"
+    (room.root / "content" / "legislation" / feedback.name).write_text(
+        feedback.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert ingest(room).ok
+    later = datetime.fromisoformat("2026-12-20T10:00:00+08:00")
+    report = build_site(room, website(room), deny_slugs(SLUG), now=later, workers=1)
+    assert SLUG not in report.published and row.feedback_slug in report.published
+    with read_session(room.engine) as session:
+        noted = session.get(Consultation, SLUG)
+        assert noted is not None and noted.feedback_published_at == later.astimezone(UTC)
+
+
+def test_a_build_with_nothing_to_register_takes_no_write_lock(newsroom_dir: Path) -> None:
+    """On SQLite a write transaction holds the whole store: a site build that registers nothing
+    must not wait for (or hold up) the worker's releases."""
+    room = Newsroom(newsroom_dir)
+    try:
+        populate(room.root)
+        assert ingest(room).ok
+        assert room.engine.url.database
+        holder = sqlite3.connect(room.engine.url.database, timeout=0.1)
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # another process writing, for as long as the build takes
+            report = build_site(room, website(room), deny_slugs(), now=datetime(2026, 11, 30, 2, tzinfo=UTC))
+            assert report.deployed and report.published
+        finally:
+            holder.rollback()
+            holder.close()
+    finally:
+        room.close()

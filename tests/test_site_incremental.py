@@ -36,6 +36,7 @@ def tree(folder: Path) -> dict[str, bytes]:
 def forget_process_memories() -> None:
     """What a build remembers across builds of one process, gone: the next build is a new process's."""
     select_module._known.clear()
+    select_module._last_rows.clear()
     select_module._metas.clear()
     select_module._items.clear()
     site_module._search_records.clear()
@@ -151,3 +152,39 @@ def test_current_rows_run_newest_first_and_by_slug_within_a_date(room: Newsroom)
     order = [(row.revision.dated_at, row.slug) for row in rows]
     assert order == sorted(order, key=lambda pair: (-pair[0].timestamp(), pair[1]))
     assert len(rows) == len({row.slug for row in rows}) and {"a-b", "ab", "z-newer"} <= {r.slug for r in rows}
+
+
+def test_a_rebuild_makes_anew_only_the_rows_of_articles_that_changed(room: Newsroom) -> None:
+    populate(room.root)
+    assert ingest(room).ok
+    with read_session(room.engine) as session:
+        before = {row.slug: row for row in load_current(session)}
+    edit(room, "news/news-12.md", "news-12", "## 标题\n\n改过的正文。\n", **news(12))
+    with read_session(room.engine) as session:
+        after = {row.slug: row for row in load_current(session)}
+    assert after.keys() == before.keys()
+    remade = sorted(slug for slug in after if after[slug] is not before[slug])
+    assert remade == ["news-12"]
+    assert after["news-12"].revision.id != before["news-12"].revision.id
+    # A row outlives the session that read it: its body is read when asked for, in a session of its own.
+    assert "改过的正文" in after["news-12"].revision.body
+    assert "改过的正文" not in before["news-12"].revision.body
+    assert before["news-7"].revision.body == after["news-7"].revision.body
+
+
+def test_rows_are_remembered_per_engine(room: Newsroom) -> None:
+    """Rows are remembered for the engine that read them (and its body reader): another engine on
+    the store, as a new Newsroom opens, reads its own."""
+    populate(room.root)
+    assert ingest(room).ok
+    with read_session(room.engine) as session:
+        first = {row.slug: row for row in load_current(session)}
+    other = Newsroom(room.root)
+    try:
+        with read_session(other.engine) as session:
+            again = {row.slug: row for row in load_current(session)}
+        # Another engine on the same store reads its own rows (the same revisions, by id).
+        assert all(again[slug] is not first[slug] for slug in first)
+        assert {s: r.revision.id for s, r in again.items()} == {s: r.revision.id for s, r in first.items()}
+    finally:
+        other.close()

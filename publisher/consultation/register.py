@@ -8,18 +8,18 @@ are always those of an approved, live revision; a draft that is not live takes n
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from publisher.audit import Entry, append_many
 from publisher.consultation.declare import ConsultationDecl, clauses, window
-from publisher.store.engine import write_session
+from publisher.store.engine import read_session, write_session
 from publisher.store.tables import Consultation, Revision
 
 SERVICE_ACTOR = "system:site"
@@ -57,16 +57,14 @@ def register_live(
     wanted = [(item, decl) for item in live if (decl := declared(item.meta)) is not None]
     on_site = {item.slug for item in live} if on_site is None else {*on_site, *(i.slug for i in live)}
     changed: list[str] = []
+    if not wanted:
+        # Most builds have nothing to register: look without taking the write lock (on SQLite a
+        # write transaction holds the whole database, the worker's releases included).
+        with read_session(engine) as session:
+            if not any(row.feedback_slug in on_site for row in _feedback_waiting(session)):
+                return changed
     with write_session(engine) as session:
-        # The few consultations whose feedback report is not live yet, matched to the site here:
-        # not a query that binds every slug of the site, in every build.
-        waiting = session.exec(
-            select(Consultation).where(
-                Consultation.feedback_slug.is_not(None),  # type: ignore[union-attr]
-                Consultation.feedback_published_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).all()
-        for row in waiting:
+        for row in _feedback_waiting(session):
             if row.feedback_slug not in on_site:
                 continue
             row.feedback_published_at = now
@@ -125,3 +123,14 @@ def register_live(
             )
         append_many(session, audit)
     return changed
+
+
+def _feedback_waiting(session: Session) -> Sequence[Consultation]:
+    """The few consultations whose feedback report is not live yet, to be matched to the site by
+    the caller: not a query that binds every slug of the site, in every build."""
+    return session.exec(
+        select(Consultation).where(
+            Consultation.feedback_slug.is_not(None),  # type: ignore[union-attr]
+            Consultation.feedback_published_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()

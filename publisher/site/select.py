@@ -5,21 +5,25 @@ correction waits), if the publication gate allows it."""
 from __future__ import annotations
 
 import json
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from sqlalchemy import Text, type_coerce
+from sqlalchemy import Engine, Text, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal, wants_long_image
+from publisher.errors import PublisherError
 from publisher.review.gate import Gate, embargo_holds
 from publisher.site.media import Source
 from publisher.store.batch import in_chunks
+from publisher.store.engine import read_session
 from publisher.store.tables import Article, Revision, RevisionAsset
 
 
@@ -141,18 +145,37 @@ _POINTERS = (
 
 def load_current(session: Session) -> list[Current]:
     """Every article's current revision, newest first; bodies are left in the database until needed."""
-    pointers = session.execute(
-        sa_select(*_POINTERS).where(col(Article.current_revision_id).is_not(None))
-    ).all()
-    return _newest_first(_rows(session, [tuple(r) for r in pointers]))
+    engine = session.get_bind().engine
+    pointers = [
+        tuple(r)
+        for r in session.execute(sa_select(*_POINTERS).where(col(Article.current_revision_id).is_not(None)))
+    ]
+    # A rebuild after one edit makes one row: the rest are the last build's, by the same pointer.
+    last = _last_rows.get(engine, {})
+    shown: dict[tuple[Any, ...], Current] = {}
+    unseen = []
+    for pointer in pointers:
+        row = last.get(pointer)
+        if row is None:
+            unseen.append(pointer)
+        else:
+            shown[pointer] = row
+    if unseen:
+        shown.update(_rows(session, unseen))
+    _last_rows[engine] = shown
+    return _newest_first(list(shown.values()))
 
 
 def _newest_first(rows: list[Current]) -> list[Current]:
     """By date, newest first, and by slug among articles of one date (Python's order of strings,
     whatever the database's collation)."""
-    rows.sort(key=lambda row: row.slug)
-    rows.sort(key=lambda row: row.revision.dated_at, reverse=True)
+    rows.sort(key=_BY_SLUG)
+    rows.sort(key=_BY_DATE, reverse=True)
     return rows
+
+
+_BY_SLUG = attrgetter("slug")
+_BY_DATE = attrgetter("revision.dated_at")
 
 
 @runtime_checkable
@@ -182,18 +205,17 @@ def load_shown(session: Session, current: list[Current], gate: Gate, channel: Ch
                 .where(col(Revision.id).in_(chunk))
             )
         )
-    replaced = _rows(session, extra)
+    replaced = list(_rows(session, extra).values())
     return _newest_first([row for row in current if row.revision.article_id not in chosen] + replaced)
 
 
-def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
-    """(slug, revision id, article id, the article's creation time) -> rows, in that order, reading
-    only revisions this process has not read before."""
-
-    def load_body(revision_id: str) -> str:
-        return session.exec(select(Revision.body).where(col(Revision.id) == revision_id)).one()
-
-    database = str(session.get_bind().engine.url)
+def _rows(session: Session, order: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Current]:
+    """(slug, revision id, article id, the article's creation time) -> its row, in that order,
+    reading only revisions this process has not read before. A pointer at no revision has none
+    (as a join would drop it)."""
+    engine = session.get_bind().engine
+    load_body = _body_reader(engine)
+    database = str(engine.url)
     here: dict[str, tuple[tuple[Any, ...], tuple[Source, ...]]] = {}
     born: dict[str, Any] = {}
     unknown = []
@@ -232,14 +254,37 @@ def _rows(session: Session, order: list[tuple[Any, ...]]) -> list[Current]:
     for rid, values in fields.items():
         here[rid] = (values, tuple(assets.get(rid, ())))
         _known[(database, rid)] = (*here[rid], born[rid])
-    out = []
-    for slug, rid, *_ in order:
-        found = here.get(rid)
-        if found is None:
-            continue  # an article pointing at no revision shows nothing (as a join would drop it)
-        r, sources = found
-        out.append(Current(slug, RevisionRow._make((*r, load_body)), sources))
+    out: dict[tuple[Any, ...], Current] = {}
+    for pointer in order:
+        found = here.get(pointer[1])
+        if found is not None:
+            r, sources = found
+            out[pointer] = Current(pointer[0], RevisionRow._make((*r, load_body)), sources)
     return out
+
+
+def _body_reader(engine: Engine) -> Callable[[str], str]:
+    """Reads a revision's body through a session of its own when a row's body is asked for: rows
+    outlive the build that read them (`_last_rows`), and a revision's body never changes. The
+    engine is held weakly, so a remembered row keeps no closed newsroom's engine alive."""
+    reader = _readers.get(engine)
+    if reader is None:
+        held = weakref.ref(engine)
+
+        def reader(revision_id: str) -> str:
+            alive = held()
+            if alive is None:
+                raise PublisherError("数据库已关闭 / the database this row came from is closed")
+            with read_session(alive) as session:
+                return session.exec(select(Revision.body).where(col(Revision.id) == revision_id)).one()
+
+        _readers[engine] = reader
+    return reader
+
+
+# Per engine (held weakly): the rows of its last build by pointer, and its body reader.
+_last_rows: weakref.WeakKeyDictionary[Engine, dict[tuple[Any, ...], Current]] = weakref.WeakKeyDictionary()
+_readers: weakref.WeakKeyDictionary[Engine, Callable[[str], str]] = weakref.WeakKeyDictionary()
 
 
 # Revisions are immutable: what one parses to (its front matter, its Item) is remembered across
