@@ -40,6 +40,7 @@ def forget_process_memories() -> None:
     select_module._metas.clear()
     select_module._items.clear()
     site_module._search_records.clear()
+    site_module._article_keys.clear()
     site_module._lastmods.clear()
     build_module._derivative_names.cache_clear()
     build_module._shown.clear()

@@ -454,7 +454,7 @@ def _write(
     def emit(out: Output) -> None:
         nonlocal changed
         data = out.produce()
-        digest = hashlib.sha256(data).hexdigest()
+        digest = out.digest or hashlib.sha256(data).hexdigest()
         old = previous.files.get(out.path)
         target = staging / out.path
         if old is not None and old[0] == digest and target.is_file():

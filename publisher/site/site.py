@@ -66,6 +66,9 @@ class Output(NamedTuple):
     # Makes (template, context, render key): a page any worker process can render from plain data.
     # Called only for a page whose key changed, so an unchanged page never builds its context.
     job: Callable[[], tuple[str, dict[str, Any], str]] | None = None
+    # The sha256 of the bytes, when the plan made them already (the search index, static files):
+    # not hashed a second time when written.
+    digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +368,9 @@ class Website:
         out = [self.home()]
         for key, name, description in self.info.columns:
             out.extend(self.column_pages(key, name, description))
-        out.extend(self.article(item, fragment_keys[item.revision_id]) for item in self.items)
+        articles = [self.article(item, fragment_keys[item.revision_id]) for item in self.items]
+        lastmod = {o.path: self._lastmod(item) for o, item in zip(articles, self.items, strict=True)}
+        out.extend(articles)
         for series_id in sorted(self.by_series):
             out.append(self.series_page(series_id))
         out.append(self._page("search.html", "/search.html", {"page": {"title": "站内搜索"}}))
@@ -374,7 +379,7 @@ class Website:
         pages = [
             o.path for o in out if o.path.endswith(".html") and o.path not in ("404.html", "search.html")
         ]
-        out.append(self.sitemap(pages))
+        out.append(self.sitemap(pages, lastmod))
         out.append(self.robots())
         out.extend(self.static())
         return out
@@ -465,26 +470,21 @@ class Website:
         older = column[at + 1] if at + 1 < len(column) else None
         newer = column[at - 1] if at > 0 else None
         updated = self.updated.get(item.slug)
-        # The inputs joined by NULs, the part every article shares written once per build.
-        inputs = [
-            self._article_prefix(),
-            fragment_key,
-            item.slug,
-            item.revision_id,
-            updated.isoformat() if updated else "-",
-            older.slug if older else "-",
-            older.revision_id if older else "-",
-            newer.slug if newer else "-",
-            newer.revision_id if newer else "-",
-        ]
-        if item.series:
-            parts = self.by_series[item.series["id"]]
-            inputs.append(str(len(parts)))
-            inputs.extend(f"{p.slug}\x1f{p.revision_id}" for p in parts)
+        parts = tuple(self.by_series[item.series["id"]]) if item.series else ()
+        consultation = self.consultations.get(item.slug)
+        prefix = self._article_prefix()
+        # What the key is made of, as objects: the same items (one object per revision, `select`)
+        # around the same article give the last build's key without joining and hashing again.
+        seen = (fragment_key, item, older, newer, updated, parts, consultation)
+        known = _article_keys.get((prefix, item.slug))
+        if known is not None and known[0] == seen:
+            key, path = known[1], known[2]
         else:
-            inputs.append("0")
-        inputs.append(_consultation_key(self.consultations.get(item.slug)))
-        key = hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
+            key = _article_key(prefix, fragment_key, item, older, newer, updated, parts, consultation)
+            path = file_of(article_url(item.slug))
+            if len(_article_keys) >= REMEMBER:
+                _article_keys.clear()
+            _article_keys[(prefix, item.slug)] = (seen, key, path)
         url = article_url(item.slug)
         fragments = (fragment_key,)
 
@@ -499,7 +499,7 @@ class Website:
             template, context, _ = job()
             return render_page(template, context, self.fragments.get(fragment_key))
 
-        return Output(file_of(url), key, produce, fragments, job)
+        return Output(path, key, produce, fragments, job)
 
     def _article_prefix(self) -> str:
         if self._prefix is None:
@@ -598,23 +598,25 @@ class Website:
         tz = self.info.tz
         # The JSON array is its records' texts joined by commas (what json.dumps makes of the list
         # with these separators); a record is remembered with the (immutable) revision it shows.
+        zone = str(tz)
+        columns = self.columns
         records = []
         for i in self.items:
-            column = self.columns.get(i.column, i.column)
-            known = (i.revision_id, i.slug, str(tz), column)
-            text = _search_records.get(known)
-            if text is None:
-                text = _search_records[known] = search_record(i, tz, column)
-            records.append(text)
+            column = columns.get(i.column, i.column)
+            known = (i.revision_id, i.slug, zone, column)
+            record = _search_records.get(known)
+            if record is None:
+                record = _search_records[known] = search_record(i, tz, column).encode("utf-8")
+            records.append(record)
         if len(_search_records) > REMEMBER:
             _search_records.clear()
-        data = ("[" + ",".join(records) + "]").encode("utf-8")
-        # Its bytes are at hand: they are the key (no second serialisation of every record).
-        key = hashlib.sha256(b"search\0" + template_hash().encode() + b"\0" + data).hexdigest()
-        return Output("search-index.json", key, lambda: data)
+        data = b"[" + b",".join(records) + b"]"
+        # Its bytes are at hand: their hash is the key and the file's digest (hashed once).
+        digest = hashlib.sha256(data).hexdigest()
+        return Output("search-index.json", digest, lambda: data, digest=digest)
 
-    def sitemap(self, pages: list[str]) -> Output:
-        lastmod = {file_of(article_url(i.slug)): self._lastmod(i) for i in self.items}
+    def sitemap(self, pages: list[str], lastmod: dict[str, str]) -> Output:
+        """`lastmod`: an article page's path -> the date the sitemap gives it."""
         entries = [(path, lastmod.get(path)) for path in sorted(pages)]
         base = self.info.base_url
         # Keyed by the very lines it is made of (a path and its date cannot hold a newline).
@@ -653,8 +655,9 @@ def static_outputs() -> tuple[Output, ...]:
             out.append(
                 Output(
                     "static/" + path.relative_to(STATIC).as_posix(),
-                    hashlib.sha256(data).hexdigest(),
+                    digest := hashlib.sha256(data).hexdigest(),
                     lambda data=data: data,  # type: ignore[misc]
+                    digest=digest,
                 )
             )
     return tuple(out)
@@ -663,7 +666,9 @@ def static_outputs() -> tuple[Output, ...]:
 # The search index's record of each (immutable) revision, as JSON text: a rebuild after one edit
 # encodes one record, not a thousand. Bounded like the other per-revision memories of a build.
 REMEMBER = 1 << 15
-_search_records: dict[tuple[str, str, str, str], str] = {}
+_search_records: dict[tuple[str, str, str, str], bytes] = {}
+# (the article prefix, slug) -> (what its key was made of, the key, its path): see `Website.article`.
+_article_keys: dict[tuple[str, str], tuple[tuple[Any, ...], str, str]] = {}
 _lastmods: dict[tuple[str, datetime | None], str] = {}  # the sitemap's date of a revision shown
 
 
@@ -677,3 +682,32 @@ def search_record(item: Item, tz: ZoneInfo, column: str) -> str:
         "g": list(item.tags),
     }
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _article_key(
+    prefix: str,
+    fragment_key: str,
+    item: Item,
+    older: Item | None,
+    newer: Item | None,
+    updated: datetime | None,
+    parts: tuple[Item, ...],
+    consultation: dict[str, Any] | None,
+) -> str:
+    """An article page's key: its inputs joined by NULs, the part every article shares (`prefix`)
+    written once per build."""
+    inputs = [
+        prefix,
+        fragment_key,
+        item.slug,
+        item.revision_id,
+        updated.isoformat() if updated else "-",
+        older.slug if older else "-",
+        older.revision_id if older else "-",
+        newer.slug if newer else "-",
+        newer.revision_id if newer else "-",
+        str(len(parts)),
+    ]
+    inputs.extend(f"{p.slug}\x1f{p.revision_id}" for p in parts)
+    inputs.append(_consultation_key(consultation))
+    return hashlib.sha256("\0".join(inputs).encode("utf-8")).hexdigest()
