@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import jinja2
@@ -19,6 +20,7 @@ from publisher.channels.website import WebsiteAdapter
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
 from publisher.review.gate import publication_gate
+from publisher.site import build as build_module
 from publisher.site import deploy, site
 from publisher.site import fragments as fragments_module
 from publisher.site.build import build_all, build_site
@@ -396,3 +398,27 @@ def test_an_articles_consultation_key_is_the_json_it_always_was() -> None:
     for consultation in consultations:
         expected = json.dumps(consultation, ensure_ascii=False, sort_keys=True)
         assert site._consultation_key(consultation) == expected
+
+
+def test_the_render_cache_keeps_one_connection_per_thread_between_builds(room: Newsroom) -> None:
+    """Each build makes its own FragmentCache: the SQLite file behind it is opened once per thread
+    and kept, commits without waiting for the disk (a cache: what a crash loses is rendered again),
+    and is opened anew when its folder was removed."""
+    first = build_module.fragment_cache(room, website(room))
+    second = build_module.fragment_cache(room, website(room))
+    db = first._conn()
+    assert second._conn() is db
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    elsewhere: list[sqlite3.Connection] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(second._conn()))
+    thread.start()
+    thread.join()
+    assert elsewhere and elsewhere[0] is not db
+    first.add("k", json.dumps({"html": "<p>x</p>", "toc": "", "media": [], "cover": None}))
+    first.flush()
+    assert second.get("k").html == "<p>x</p>"
+    shutil.rmtree(first.render_cache)
+    third = build_module.fragment_cache(room, website(room))
+    assert third._conn() is not db and (third.render_cache / "fragments.db").is_file()
+    assert third.lacking(["k"]) == {"k"}

@@ -70,15 +70,21 @@ def _run(task: Task) -> tuple[str, str]:
 
 
 class _PerThread(threading.local):
-    """A connection per thread and process: sqlite3 refuses a connection made on another thread
-    (a long-running worker performs its rounds on a pool), and a connection must not cross a fork."""
+    """Connections per thread and process, by cache file, kept from build to build: sqlite3 refuses
+    a connection made on another thread (a long-running worker performs its rounds on a pool), and a
+    connection must not cross a fork."""
 
-    db: sqlite3.Connection | None = None
-    pid: int = 0
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.by_file: dict[Path, sqlite3.Connection] = {}
+
+
+_connections = _PerThread()
+_inherited: list[dict[Path, sqlite3.Connection]] = []
 
 
 class FragmentCache:
-    """Fragments by render key, in one SQLite file: thousands of small entries, one fsync per build.
+    """Fragments by render key, in one SQLite file: thousands of small entries, one commit per build.
 
     Any process may read; new fragments are kept in memory (`fresh`) and written by `flush`, which
     the building process calls, so worker processes never contend for the write lock.
@@ -91,17 +97,24 @@ class FragmentCache:
         self.media_url = media_url
         self._memo: dict[str, Fragment] = {}
         self.fresh: dict[str, str] = {}
-        self._local = _PerThread()
 
     def _conn(self) -> sqlite3.Connection:
-        local = self._local
-        db = local.db
-        if db is None or local.pid != os.getpid():
+        local = _connections
+        if local.pid != os.getpid():
+            # A forked child: the parent's connections stay the parent's (kept, never used here).
+            _inherited.append(local.by_file)
+            local.by_file, local.pid = {}, os.getpid()
+        file = self.render_cache / "fragments.db"
+        db = local.by_file.get(file)
+        if db is None or not file.is_file():
             self.render_cache.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.render_cache / "fragments.db", timeout=30, isolation_level=None)
+            db = sqlite3.connect(file, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            # A cache: a commit need not reach the disk before the build goes on (what a crash
+            # loses is rendered again); the database stays whole either way in WAL mode.
+            db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS fragment (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
-            local.db, local.pid = db, os.getpid()
+            local.by_file[file] = db
         return db
 
     def _load(self, key: str) -> str | None:
