@@ -115,12 +115,31 @@ def test_columns_paginate_and_series_read_in_order(built: Newsroom) -> None:
     assert "系列报道" in home and "/series/rivers.html" in home
 
 
-def test_rebuild_with_nothing_changed_writes_nothing(built: Newsroom) -> None:
+def test_rebuild_with_nothing_changed_writes_nothing(
+    built: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = snapshot(public(built))
     release = public(built).resolve()
-    report = build_site(built, website(built), deny_slugs("unapproved-draft"), now=NOW)
-    assert not report.deployed and report.written == [] and report.rendered == 0
+    first = build_site(built, website(built), deny_slugs("unapproved-draft"), now=NOW)
+    assert not first.deployed and first.written == [] and first.rendered == 0
     assert public(built).resolve() == release and snapshot(public(built)) == before
+
+    # Nor does it stage a copy of the live release only to throw it away.
+    def no_staging(*args: object) -> None:
+        raise AssertionError("a build with nothing to change staged a release")
+
+    monkeypatch.setattr(deploy.Releases, "stage", no_staging)
+    again = build_site(built, website(built), deny_slugs("unapproved-draft"), now=NOW)
+    assert not again.deployed and again.release == release and again.written == []
+    assert (again.files, again.pages, again.feeds) == (first.files, first.pages, first.feeds)
+    assert again.pages == len(list(release.rglob("*.html"))) > 30
+    assert again.feeds == len(list((release / "feeds").iterdir()))
+    assert again.unchanged == first.unchanged
+    assert not list((built.var_dir / "site" / "website" / "releases").glob(".staging-*"))
+    # The first thing that does change (an article leaves the site) stages and deploys again.
+    monkeypatch.undo()
+    gone = build_site(built, website(built), deny_slugs("unapproved-draft", "news-22"), now=NOW)
+    assert gone.deployed and "articles/news-22.html" in gone.removed
 
 
 def test_incremental_rebuild_touches_only_the_changed_files(built: Newsroom) -> None:

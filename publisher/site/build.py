@@ -242,6 +242,17 @@ def _build_site(
                 feed_outputs(feed_info, items, keys, fragments, updated, {k: n for k, n, _ in info.columns})
             )
 
+    media_names = _media(selection.items, room, releases, fragments)
+    shown = {i.slug: i.revision_id for i in selection.items}
+    if current is not None and _nothing_changed(outputs, previous, targets, media_names, published, shown):
+        # Every file is the one the live release has: no staging copy of the release to discard.
+        report.files = len(previous.files)
+        report.pages = sum(1 for p in previous.files if p.endswith(".html"))
+        report.feeds = sum(1 for p in previous.files if p.startswith("feeds/"))
+        report.unchanged = len(outputs)
+        report.release = current
+        report.seconds = time.perf_counter() - started
+        return report
     staging = releases.stage(current, previous)
     try:
 
@@ -263,13 +274,12 @@ def _build_site(
             workers,
             progress,
         )
-        media_names = _media(selection.items, room, releases, fragments)
         manifest = Manifest(
             files=files,
             published=published,
             media=sorted(media_names),
             exact=releases.exact,
-            shown={i.slug: i.revision_id for i in selection.items},
+            shown=shown,
         )
         media_changed = set(media_names) != set(previous.media)
         report.files = len(files)
@@ -287,6 +297,30 @@ def _build_site(
         raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _nothing_changed(
+    outputs: list[Output],
+    previous: Manifest,
+    targets: Collection[str],
+    media: set[str],
+    published: dict[str, str],
+    shown: dict[str, str],
+) -> bool:
+    """Whether the live release is this build already: it holds exactly its manifest's files, every
+    output's key is the one that file was made from, no file of these targets lost its output, and
+    the images, the first publications and the revisions shown are the same."""
+    if not previous.exact or published != previous.published or shown != previous.shown:
+        return False
+    if media != set(previous.media):
+        return False
+    files = previous.files
+    for out in outputs:
+        old = files.get(out.path)
+        if old is None or old[1] != out.key:
+            return False
+    claimed = {out.path for out in outputs}
+    return all(path in claimed for path in files if _owner(path) in targets)
 
 
 class PageTask(NamedTuple):
@@ -531,6 +565,7 @@ def _media(items: list[Item], room: Newsroom, releases: Releases, fragments: Fra
     names: set[str] = set().union(*(shown for _, shown in showing))
     if names <= present:
         return names  # every build but the ones that put new images live
+    releases.media.mkdir(parents=True, exist_ok=True)
     for item, shown in showing:
         if present.issuperset(shown):
             continue

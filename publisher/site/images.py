@@ -21,28 +21,52 @@ def image_outputs(
     room: Newsroom, info: SiteInfo, limits: ImageLimits | None, items: list[Item]
 ) -> list[Output]:
     out: list[Output] = []
+    # (column, template name) -> the template's hash: the templates folder is looked at once per
+    # build, not once per article (a site with share cards asks for nearly every article).
+    hashes: dict[tuple[str, str | None], str] = {}
+
+    def template_hash(column: str, name: str | None) -> str:
+        known = hashes.get((column, name))
+        if known is None:
+            from publisher.imaging.service import column_template
+
+            known = hashes[(column, name)] = column_template(room, column, name).sha256
+        return known
+
     for item in items:
         if item.long_image and limits is not None:
-            from publisher.imaging.service import RENDER_VERSION, column_template
+            from publisher.imaging.service import RENDER_VERSION
 
             name = item.long_image if isinstance(item.long_image, str) else None
-            template = column_template(room, item.column, name)
             url = info.base_url + article_url(item.slug)
             out.append(
                 Output(
                     file_of(long_image_url(item.slug, item.revision_id)),
-                    key_of("long-image", RENDER_VERSION, item.revision_id, template.sha256, url, str(limits)),
+                    key_of(
+                        "long-image",
+                        RENDER_VERSION,
+                        item.revision_id,
+                        template_hash(item.column, name),
+                        url,
+                        str(limits),
+                    ),
                     functools.partial(_long_image, room, item.revision_id, url, limits, name),
                 )
             )
         if info.cards and item.cover is None:
-            from publisher.imaging.service import RENDER_VERSION, column_template
+            from publisher.imaging.service import RENDER_VERSION
 
-            template = column_template(room, item.column)
             out.append(
                 Output(
                     file_of(og_image_url(item.slug, item.title, item.column)),
-                    key_of("og-image", RENDER_VERSION, item.title, item.column, template.sha256, info.title),
+                    key_of(
+                        "og-image",
+                        RENDER_VERSION,
+                        item.title,
+                        item.column,
+                        template_hash(item.column, None),
+                        info.title,
+                    ),
                     functools.partial(_og_image, room, item.revision_id, info.title),
                 )
             )
