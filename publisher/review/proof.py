@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from publisher.review.plan import PlannedStage
 from publisher.review.workflow import refusal_to_sign
-from publisher.store.tables import ReviewAct, StaffUser
+from publisher.store.tables import StaffUser
 
 
 class Standing(StrEnum):
@@ -45,6 +45,28 @@ class StatusRow(Protocol):
 
     @property
     def plan_json(self) -> str: ...
+
+
+class SignedAct(Protocol):
+    """What the proof reads of a review act (a `ReviewAct`, or the columns of one the gate reads)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def cycle(self) -> int: ...
+
+    @property
+    def act(self) -> str: ...
+
+    @property
+    def stage_key(self) -> str | None: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def details_json(self) -> str: ...
 
 
 # The act that ends a cycle, and where it leaves the revision: a later act of the cycle is void.
@@ -79,7 +101,7 @@ class Proof:
         return None
 
 
-def _planned_names(submit: ReviewAct) -> list[str] | None:
+def _planned_names(submit: SignedAct) -> list[str] | None:
     recorded: dict[str, Any] = json.loads(submit.details_json or "{}")
     names = recorded.get("plan")
     return [str(n) for n in names] if isinstance(names, list) else None
@@ -87,7 +109,7 @@ def _planned_names(submit: ReviewAct) -> list[str] | None:
 
 def approval_proven(
     plan: Sequence[PlannedStage],
-    acts: Sequence[ReviewAct],
+    acts: Sequence[SignedAct],
     users: Mapping[str, StaffUser],
     meta: Mapping[str, Any],
 ) -> Proof:
@@ -114,7 +136,7 @@ def approval_proven(
     if not plan:
         problems.append("没有任何审核环节 / the plan has no stage")
     standing = Standing.IN_REVIEW
-    approvals: list[ReviewAct] = []
+    approvals: list[SignedAct] = []
     for act in current:
         if act.act in _ENDS:
             standing = _ENDS[act.act]
