@@ -272,3 +272,37 @@ def test_an_approval_confirmed_on_a_revision_that_was_replaced_meanwhile_is_refu
     add(room, "moved", body="签署前被改过的正文。\n")
     with pytest.raises(ReviewRefused, match="superseded"):
         svc.approve("moved", "zhouwb", revision_id=shown.revision_id)
+
+
+def test_a_proof_the_process_remembers_is_made_again_when_a_row_changes_behind_the_chain(
+    room: Newsroom, svc: ReviewService
+) -> None:
+    """A site build proves every article's review on every build and remembers the proofs by the
+    whole of their inputs: an act rewritten in place (same id, same count) or a signer's roles
+    changed is proven again, never answered from memory."""
+    add(room, "kept")
+    svc.submit("kept", "wangxm")
+    sign_through(room, svc, "kept")
+    assert all(d.allowed for d in decide(room, "kept"))
+    with Session(room.engine) as s:
+        rows = s.exec(
+            text("SELECT id, username FROM review_act WHERE act = 'approve' ORDER BY id")  # type: ignore[call-overload]
+        ).all()
+    first_id, first_signer = rows[0]
+    last_id, last_signer = rows[-1]
+    # Someone with the rights to drop the append-only trigger rewrites an act in place.
+    if room.engine.dialect.name == "sqlite":
+        forge(room, "DROP TRIGGER review_act_no_update")
+    else:
+        forge(room, "DROP TRIGGER review_act_append_only ON review_act")
+    # The last stage signed again by whoever signed the first one: one person, two stages.
+    forge(room, f"UPDATE review_act SET username = '{first_signer}' WHERE id = {last_id}")
+    for decision in decide(room, "kept"):
+        assert not decision.allowed and any("review is not complete" in r for r in decision.reasons)
+    forge(room, f"UPDATE review_act SET username = '{last_signer}' WHERE id = {last_id}")
+    assert all(d.allowed for d in decide(room, "kept"))
+    # The last signer loses the role their stage needs.
+    forge(room, f"UPDATE staff_user SET roles_json = '[]' WHERE username = '{last_signer}'")
+    for decision in decide(room, "kept"):
+        assert not decision.allowed and any("没有该角色" in r for r in decision.reasons)
+    assert first_id < last_id

@@ -12,6 +12,7 @@ here too, so the worker, site selection and the supply performer ask the same fu
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -164,6 +165,8 @@ class SignedActs:
     rows: dict[str, StatusRow]  # revision id -> its status row (the plan fixed at submission in it)
     acts: dict[str, list[SignedAct]]  # revision id -> every act on it
     users: dict[str, StaffUser]  # username -> the user, for everyone who acted
+    # Stands for the signers' rows as read (`_users_token`); None: proofs are not remembered.
+    users_token: int | None = None
     # revision id -> its refusals: the acts above are a snapshot, so each is proven once per snapshot
     _refused: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -172,8 +175,10 @@ class SignedActs:
         """Every act on these revisions, and their signers: a query per chunk of ids, then one for
         the (few) signers."""
         acts: dict[str, list[SignedAct]] = {}
+        # Core rows on the session's connection: no ORM loading step for thousands of plain rows.
+        connection = session.connection()
         for ids in in_chunks(set(rows)):
-            for row in session.execute(
+            for row in connection.execute(
                 sa_select(*_ACT_COLUMNS)
                 .where(col(ReviewAct.revision_id).in_(ids))
                 .order_by(col(ReviewAct.id))
@@ -185,7 +190,9 @@ class SignedActs:
         for chunk in in_chunks(names):
             for user in session.exec(select(StaffUser).where(col(StaffUser.username).in_(chunk))):
                 users[user.username] = user
-        return cls(rows, acts, users)
+        # Remembered proofs are for a batch's plain status rows; a single decision reads ORM rows.
+        plain = any(isinstance(row, StateRow) for row in rows.values())
+        return cls(rows, acts, users, _users_token(users) if plain else None)
 
     def proof(self, revision_id: str, meta: dict[str, Any]) -> Proof:
         plan = plan_from_json(self.rows[revision_id].plan_json)
@@ -196,8 +203,24 @@ class SignedActs:
         status row that disagrees with its acts (someone wrote to the database behind the chain)."""
         known = self._refused.get(revision_id)
         if known is None:
-            known = self._refused[revision_id] = tuple(self._refusals(revision_id, meta))
+            known = self._refused[revision_id] = self._remembered(revision_id, meta)
         return list(known)
+
+    def _remembered(self, revision_id: str, meta: dict[str, Any]) -> tuple[str, ...]:
+        """The refusals, from the process's memory when every input of the proof is the same as
+        when it was made: the revision (its front matter with it: a revision id is its text's
+        hash), its status row, each of its acts and the signers' rows, compared as read (not by
+        id or count, so a row changed behind the chain is proven again)."""
+        row = self.rows[revision_id]
+        if self.users_token is None or not isinstance(row, StateRow):
+            return tuple(self._refusals(revision_id, meta))
+        key = (revision_id, row, tuple(self.acts.get(revision_id, ())), self.users_token)
+        known = _proven.get(key)
+        if known is None:
+            if len(_proven) >= _REMEMBER:
+                _proven.clear()
+            known = _proven[key] = tuple(self._refusals(revision_id, meta))
+        return known
 
     def _refusals(self, revision_id: str, meta: dict[str, Any]) -> list[str]:
         proof = self.proof(revision_id, meta)
@@ -217,14 +240,39 @@ class SignedActs:
 
 
 class FrontMatters(dict[str, dict[str, Any]]):
-    """Revision id -> its front matter, parsed once: a revision is immutable. The dicts are shared:
-    only read them."""
+    """Revision id -> its front matter, parsed once per process: a revision is immutable. The dicts
+    are shared: only read them."""
 
     def of(self, revision: GateSubject) -> dict[str, Any]:
         known = self.get(revision.id)
         if known is None:
-            known = self[revision.id] = json.loads(revision.meta_json)
+            known = _front_matters.get(revision.id)
+            if known is None:
+                if len(_front_matters) >= _REMEMBER:
+                    _front_matters.clear()
+                known = _front_matters[revision.id] = json.loads(revision.meta_json)
+            self[revision.id] = known
         return known
+
+
+# What the gate remembers for the process, bounded: front matters by revision id, refusals by the
+# whole of their inputs (`SignedActs._remembered`), and a token per distinct state of the signers.
+_REMEMBER = 1 << 15
+_front_matters: dict[str, dict[str, Any]] = {}
+_proven: dict[tuple[str, StateRow, tuple[SignedAct, ...], int], tuple[str, ...]] = {}
+_user_states: dict[tuple[tuple[str, tuple[tuple[str, Any], ...]], ...], int] = {}
+_tokens = itertools.count()
+
+
+def _users_token(users: Mapping[str, StaffUser]) -> int:
+    """One number for these users' rows as read, every column: equal numbers, equal rows."""
+    state = tuple(sorted((name, tuple(sorted(user.model_dump().items()))) for name, user in users.items()))
+    token = _user_states.get(state)
+    if token is None:
+        if len(_user_states) >= 1 << 10:
+            _user_states.clear()  # tokens are never handed out twice: what was proven stays true
+        token = _user_states[state] = next(_tokens)
+    return token
 
 
 @dataclass
@@ -263,7 +311,7 @@ class GateFacts:
                 ).all()  # type: ignore[arg-type]
             )
         for ids in in_chunks(revision_ids):
-            for found in session.execute(
+            for found in session.connection().execute(
                 sa_select(*_STATE_COLUMNS).where(col(ReviewState.revision_id).in_(ids))
             ):
                 state = StateRow._make(found)
