@@ -21,6 +21,7 @@ from publisher.engine.worker import DeliveryWorker
 from publisher.errors import Problem
 from publisher.ingest import ingest
 from publisher.newsroom import Newsroom
+from publisher.review import gate as gate_module
 from publisher.review import queries
 from publisher.review.checks import Subject
 from publisher.review.gate import for_many, publication_gate
@@ -648,3 +649,38 @@ def test_built_in_secrecy_markings_block_submission_without_a_secrecy_list(
                 )
                 decision = gate(s, current(room, slug), room.channels.channels["website"], datetime.now(UTC))
                 assert not decision.allowed and any("secrecy" in r for r in decision.reasons), name
+
+
+def test_a_batch_reads_only_the_bodies_whose_marking_check_the_process_has_not_made(
+    room: Newsroom, svc: ReviewService
+) -> None:
+    """A site rebuild after one edit asks the gate about every article again: the bodies it reads
+    for the secrecy check are those of the revisions not screened yet, not all of them."""
+    for n in range(6):
+        add(room, f"piece-{n}")
+    website = room.channels.channels["website"]
+    at = datetime(2026, 12, 5, tzinfo=UTC)
+    bodies_read: list[int] = []
+    gate_module._marked.clear()  # the same texts, screened by another test of this process
+
+    def count(conn: object, cursor: object, statement: str, parameters: Any, *rest: object) -> None:
+        if "revision.body" in statement:
+            bodies_read.append(len(parameters))
+
+    def batch() -> list[bool]:
+        revisions = [current(room, f"piece-{n}") for n in range(6)]
+        with Session(room.engine) as s:
+            event.listen(room.engine, "before_cursor_execute", count)
+            try:
+                batched = for_many(publication_gate, s, revisions)
+                return [batched(s, r, website, at).allowed for r in revisions]
+            finally:
+                event.remove(room.engine, "before_cursor_execute", count)
+
+    first = batch()
+    again = batch()
+    add(room, "piece-3", body="改过的正文。\n")
+    third = batch()
+    assert first == again == third == [False] * 6  # never submitted: refused, and screened all the same
+    # The first batch read the six bodies it had not screened; the second none; the third the edited one.
+    assert bodies_read == [6, 1], bodies_read

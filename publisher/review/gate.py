@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from publisher.channels.kinds import PartnerSettings
 from publisher.channels.registry import Channel
 from publisher.content.model import channel_refusal
-from publisher.review.checks import BUILTIN_MARKINGS, Marking, SecrecyList, Subject, check_secrecy
+from publisher.review.checks import BUILTIN_MARKINGS, SecrecyList, Subject, check_secrecy
 from publisher.review.plan import plan_from_json
 from publisher.review.proof import Proof, SignedAct, StatusRow, approval_proven
 from publisher.store.batch import in_chunks, revision_bodies
@@ -322,9 +322,13 @@ class GateFacts:
         loaded: dict[str, str] = {}
 
         def bodies(asking: Session, revision: GateSubject) -> str:
-            # Bodies are the bulk of a revision: all of them in one pass, only once one is needed.
-            if not loaded:
-                loaded.update(revision_bodies(asking, revision_ids))
+            # Bodies are the bulk of a revision: read in one pass once one is needed, and only those
+            # of revisions whose marking check the process has not made already (a site rebuild
+            # after one edit reads one body, not a thousand).
+            if revision.id not in loaded:
+                key = _markings_key(markings)
+                unscreened = {rid for rid in revision_ids if (rid, key) not in _marked} | {revision.id}
+                loaded.update(revision_bodies(asking, unscreened - loaded.keys()))
             return loaded.get(revision.id) or revision.body
 
         return cls(
@@ -474,7 +478,15 @@ def keeping(gate: Gate, revision_ids: frozenset[str]) -> Gate:
 
 
 _MARKED_CACHE_SIZE = 4096
-_marked: dict[tuple[str, tuple[Marking, ...]], bool] = {}
+_marked: dict[tuple[str, tuple[tuple[str, str, str], ...]], bool] = {}
+
+
+def _markings_key(markings: SecrecyList) -> tuple[tuple[str, str, str], ...]:
+    """A list's markings as plain values (name, pattern, scope): comparing the models themselves
+    on every look-up cost more than the look-up."""
+    return tuple((m.name, m.pattern, m.scope) for m in markings.marking)
+
+
 # Held while an answer is worked out: the engine's lanes ask about the same revision at the same
 # moment (a release to fifty partners), and each that found no answer yet rendered and screened the
 # body again. The screening is CPU-bound, so lanes waiting here lose no time they could have used.
@@ -484,7 +496,7 @@ _marking = threading.Lock()
 def _carries_mark(revision_id: str, subject: Callable[[], Subject], markings: SecrecyList) -> bool:
     """Whether a revision shows a marking of this list. A revision id is the hash of its text, so
     the answer is kept for the process: a site build asks about every article, each time."""
-    key = (revision_id, tuple(markings.marking))
+    key = (revision_id, _markings_key(markings))
     known = _marked.get(key)
     if known is None:
         with _marking:

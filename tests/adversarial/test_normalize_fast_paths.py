@@ -33,7 +33,7 @@ def plain_mark_views(text: str) -> tuple[str, ...]:
 
 
 def format_characters() -> list[str]:
-    found = []
+    found: list[str] = []
     for piece in re.findall(r"\\[uU]([0-9a-f]+)(?:-\\[uU]([0-9a-f]+))?", normalize.FORMAT_CHARS):
         first = int(piece[0], 16)
         last = int(piece[1], 16) if piece[1] else first
