@@ -121,6 +121,9 @@ class SchemaPool:
     # Schemas being put back by the cleaner thread (give_back_later), oldest first.
     _cleaning: list[Future[str | None]] = field(default_factory=list)
     _cleaner: ThreadPoolExecutor | None = None
+    # Handed out and not given back yet: dropped by `close` (a test that keeps what it took, as the
+    # pool's own tests do, left its schemas behind in the database).
+    _out: set[str] = field(default_factory=set)
 
     @property
     def admin(self) -> Engine:
@@ -164,6 +167,11 @@ class SchemaPool:
         return list(conn.execute(text(probes)).scalars())
 
     def take(self) -> str:
+        schema = self._take()
+        self._out.add(schema)
+        return schema
+
+    def _take(self) -> str:
         template = self.template()
         if self._free:
             return self._free.pop()
@@ -182,6 +190,7 @@ class SchemaPool:
     def give_back(self, schema: str) -> None:
         """Put the schema back as the migrations left it, under a new name, for the next test; a
         schema whose structure the test changed, or that cannot be emptied at once, is dropped."""
+        self._out.discard(schema)
         fresh = self._put_back(schema)
         if fresh is not None:
             self._free.append(fresh)
@@ -191,6 +200,7 @@ class SchemaPool:
         test meanwhile (putting a schema back is a tenth of a second or more of the server's
         TRUNCATE and commit, at every PostgreSQL test's end). The caller must have ended every
         connection the test left on the schema; `take` waits for the schema if it needs it."""
+        self._out.discard(schema)
         if self._cleaner is None:
             self._cleaner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-schema-pool")
         self._cleaning.append(self._cleaner.submit(self._put_back, schema))
@@ -229,6 +239,7 @@ class SchemaPool:
         return fresh
 
     def drop(self, schema: str) -> None:
+        self._out.discard(schema)
         with self.admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
 
@@ -240,7 +251,7 @@ class SchemaPool:
         if self._cleaner is not None:
             self._cleaner.shutdown()
             self._cleaner = None
-        for schema in [*self._free, *([self._template] if self._template else [])]:
+        for schema in [*self._free, *sorted(self._out), *([self._template] if self._template else [])]:
             self.drop(schema)
         self._free.clear()
         self._template = None

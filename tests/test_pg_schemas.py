@@ -135,3 +135,19 @@ def test_giving_a_schema_back_touches_no_other_schema(pool: SchemaPool) -> None:
     with pool.admin.begin() as conn:
         assert contents(conn, bystander) == before
         assert len(before["newsroom_flag"]) == 1
+
+
+def test_closing_the_pool_drops_what_it_handed_out_and_never_got_back() -> None:
+    own = SchemaPool(PG_URL)
+    kept, returned = own.take(), own.take()
+    own.give_back(returned)
+    own.close()
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            left = conn.execute(
+                text("SELECT nspname FROM pg_namespace WHERE nspname IN (:a, :b)"), {"a": kept, "b": returned}
+            ).all()
+    finally:
+        engine.dispose()
+    assert left == []
