@@ -89,13 +89,11 @@ def main() -> int:
     try:
         say(f"seeding {args.articles} articles with their review chains in {root} …")
         seed(root, articles=args.articles, deliveries=0, users=20, database_url=args.database_url, quiet=True)
-        env = dict(os.environ)
+        # This process and the fresh one open the seeded store.
         if args.database_url:
-            env["PUBLISHER_DATABASE_URL"] = args.database_url
+            os.environ["PUBLISHER_DATABASE_URL"] = args.database_url
         else:
-            env.pop("PUBLISHER_DATABASE_URL", None)
-        os.environ.clear()
-        os.environ.update(env)
+            os.environ.pop("PUBLISHER_DATABASE_URL", None)
 
         room = Newsroom(root)
         channel = room.channels.channels["website"]
@@ -104,7 +102,7 @@ def main() -> int:
         shown = len(built.published)
         say("first look: a build in a fresh process …")
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", FIRST_LOOK, str(root)], check=True, env=env)
+        subprocess.run([sys.executable, "-c", FIRST_LOOK, str(root)], check=True)
         first_look_s = time.perf_counter() - started
         say(f"the gate lets out {shown} of {args.articles}; rebuilding with nothing changed …")
 
